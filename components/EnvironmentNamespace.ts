@@ -1,0 +1,42 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { commonLabels, Stage } from "./labels";
+
+/** The annotation the runbook edits by hand to start an upgrade. */
+export const DESIRED_VERSION_ANNOTATION = "UpdateDesiredVersion";
+
+export interface EnvironmentNamespaceArgs {
+    /** The namespace of the environment, e.g. c2a7dv. */
+    name: string;
+    stage: Stage;
+    /** The Protheus version the environment must run. */
+    updateDesiredVersion: string;
+}
+
+/**
+ * The Kubernetes namespace an environment lives in, carrying the version it
+ * should run. Protected and retained: deleting it would take the environment's
+ * volume and database pods with it.
+ */
+export class EnvironmentNamespace extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    /** The namespace name, resolved once the namespace exists. */
+    public readonly name: pulumi.Output<string>;
+
+    constructor(name: string, args: EnvironmentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("protheus:index:EnvironmentNamespace", name, {}, opts);
+        this.namespace = new k8s.core.v1.Namespace(
+            name,
+            {
+                metadata: {
+                    name: args.name,
+                    labels: commonLabels(args.stage),
+                    annotations: { [DESIRED_VERSION_ANNOTATION]: args.updateDesiredVersion },
+                },
+            },
+            { parent: this, protect: true, retainOnDelete: true },
+        );
+        this.name = this.namespace.metadata.name;
+        this.registerOutputs({ name: this.name });
+    }
+}

@@ -1,0 +1,70 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The release name the runbook's `helm upgrade` uses. */
+export const RELEASE_NAME = "protheus";
+
+export interface ProtheusReleaseArgs {
+    namespace: pulumi.Input<string>;
+    /** https:// (a classic chart repository) or oci:// (a registry). */
+    repo: string;
+    chart: string;
+    /** The chart version: always the environment's UpdateDesiredVersion. */
+    version: string;
+    values: Record<string, unknown>;
+    /** The environment volume's claim, written into the values at `volumeClaimValue`. */
+    volumeClaimName: pulumi.Input<string>;
+    volumeClaimValue: string;
+    timeoutSeconds: number;
+    maxHistory: number;
+}
+
+/** Sets `value` at a dot path in a copy of `values`, keeping what is already there. */
+export function withValueAt(values: Record<string, unknown>, dotPath: string, value: unknown): Record<string, unknown> {
+    const out: Record<string, unknown> = structuredClone(values);
+    const keys = dotPath.split(".");
+    let cur = out;
+    for (const k of keys.slice(0, -1)) {
+        const next = cur[k];
+        cur[k] = next !== null && typeof next === "object" && !Array.isArray(next) ? { ...(next as object) } : {};
+        cur = cur[k] as Record<string, unknown>;
+    }
+    cur[keys[keys.length - 1]] = value;
+    return out;
+}
+
+/**
+ * The Protheus Helm release, pinned to UpdateDesiredVersion. Upgrades are
+ * atomic: a failed upgrade (missing image, no capacity) rolls back to the
+ * running release instead of leaving a half-upgraded environment.
+ */
+export class ProtheusRelease extends pulumi.ComponentResource {
+    public readonly release: k8s.helm.v3.Release;
+    public readonly status: pulumi.Output<k8s.types.output.helm.v3.ReleaseStatus>;
+
+    constructor(name: string, args: ProtheusReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("protheus:index:ProtheusRelease", name, {}, opts);
+        const oci = args.repo.startsWith("oci://");
+        const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(args.values, args.volumeClaimValue, claim));
+        this.release = new k8s.helm.v3.Release(
+            name,
+            {
+                name: RELEASE_NAME,
+                namespace: args.namespace,
+                // OCI charts are addressed by URL; classic repositories by name plus repo.
+                chart: oci ? `${args.repo.replace(/\/+$/, "")}/${args.chart}` : args.chart,
+                repositoryOpts: oci ? undefined : { repo: args.repo },
+                version: args.version,
+                values,
+                atomic: true,
+                cleanupOnFail: true,
+                timeout: args.timeoutSeconds,
+                maxHistory: args.maxHistory,
+                createNamespace: false,
+            },
+            { parent: this },
+        );
+        this.status = this.release.status;
+        this.registerOutputs({ status: this.status });
+    }
+}

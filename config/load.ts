@@ -1,0 +1,97 @@
+// Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
+// StackConfig, or a ConfigError listing every problem at once.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
+
+export const CONFIG_NAMESPACE = "protheus";
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: string[]) {
+        super(
+            `Invalid stack config (${problems.length} problem${problems.length === 1 ? "" : "s"}); no resource was registered:\n` +
+                problems.map((p) => `  - ${p}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+/** Structured config arrives JSON-encoded; plain scalars arrive as strings. */
+function decode(value: string): unknown {
+    const t = value.trim();
+    if (t.startsWith("{") || t.startsWith("[")) {
+        try {
+            return JSON.parse(t);
+        } catch {
+            return value;
+        }
+    }
+    return value;
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+    let cur: unknown = root;
+    for (const k of path) {
+        if (cur === null || typeof cur !== "object") return undefined;
+        cur = (cur as Record<PropertyKey, unknown>)[k];
+    }
+    return cur;
+}
+
+function keyName(path: PropertyKey[]): string {
+    const [head, ...rest] = path.map(String);
+    return `${CONFIG_NAMESPACE}:${head ?? ""}` + rest.map((k) => (/^\d+$/.test(k) ? `[${k}]` : `.${k}`)).join("");
+}
+
+function describe(path: PropertyKey[], value: unknown, secretKeys: Set<string>): string {
+    if (value === undefined) return "is missing";
+    if (secretKeys.has(String(path[0]))) return "= [secret]";
+    return `= ${JSON.stringify(value)}`;
+}
+
+export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, unknown>, secretKeys: Set<string>): string[] {
+    const problems: string[] = [];
+    for (const issue of issues) {
+        if (issue.code === "unrecognized_keys") {
+            for (const k of issue.keys) {
+                const path = [...issue.path, k];
+                problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: unknown key (see the config reference in README.md; a typo?)`);
+            }
+            continue;
+        }
+        const value = valueAt(input, issue.path);
+        const message = value === undefined && issue.code === "invalid_type" ? issue.message.replace(/^expected/, "required: expected") : issue.message;
+        problems.push(`${keyName(issue.path)} ${describe(issue.path, value, secretKeys)}: ${message}`);
+    }
+    return problems;
+}
+
+/**
+ * Validates a raw config map. `isSecret` tells which keys were set with
+ * `--secret`; a key that must be secret but is in plain text is an error.
+ */
+export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
+    const input: Record<string, unknown> = {};
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    for (const [k, v] of Object.entries(raw)) {
+        if (k.startsWith(prefix)) input[k.slice(prefix.length)] = decode(v);
+    }
+    const secretKeys = new Set<string>(SECRET_KEYS);
+    const problems: string[] = [];
+    for (const k of SECRET_KEYS) {
+        if (input[k] !== undefined && !isSecret(prefix + k)) {
+            problems.push(`${prefix}${k} = [hidden]: must be set with \`pulumi config set --secret ${prefix}${k}\`, not in plain text`);
+        }
+    }
+    const result = stackConfigSchema.safeParse(input);
+    if (!result.success) problems.push(...formatIssues(result.error.issues, input, secretKeys));
+    if (problems.length > 0) throw new ConfigError(problems);
+    return result.data!;
+}
+
+/** Reads the running stack's config through the Pulumi runtime. */
+export function loadStackConfig(): StackConfig {
+    // isConfigSecret is internal to the SDK's runtime; it reads the engine's list of secret keys.
+    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (k: string) => boolean };
+    return parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
+}

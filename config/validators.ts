@@ -1,0 +1,89 @@
+// Field validators shared by the stack-config schema. Each one carries an
+// "expected ..." message, so an error names what a valid value looks like.
+import { CronExpressionParser } from "cron-parser";
+import * as semver from "semver";
+import { z } from "zod";
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** A Kubernetes object name that must also be a DNS-1123 label (namespaces, Services). */
+export const dnsLabel = z
+    .string({ error: "expected a string" })
+    .max(63, { error: "expected a DNS-1123 label of at most 63 characters" })
+    .regex(DNS1123_LABEL, {
+        error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+    });
+
+/** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. */
+export const protheusVersion = z.string({ error: "expected a version string such as 12.1.2410" }).refine(
+    (v) => semver.valid(v) !== null && semver.clean(v) === v,
+    { error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')" },
+);
+
+// Kubernetes CronJobs take the standard 5-field cron syntax (or a @macro);
+// cron-parser also accepts 6-field (seconds) forms, so the field count is checked first.
+const CRON_MACROS = new Set(["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"]);
+
+export function cronProblem(expr: string): string | undefined {
+    const trimmed = expr.trim();
+    if (CRON_MACROS.has(trimmed)) return undefined;
+    if (/^(CRON_)?TZ=/.test(trimmed)) {
+        return "expected a cron expression without TZ= (the time zone is a separate key)";
+    }
+    const fields = trimmed.split(/\s+/);
+    if (fields.length !== 5) {
+        return `expected a 5-field cron expression "minute hour day-of-month month day-of-week" (found ${fields.length} field${fields.length === 1 ? "" : "s"})`;
+    }
+    try {
+        CronExpressionParser.parse(trimmed);
+        return undefined;
+    } catch (err) {
+        return `expected a valid cron expression: ${(err as Error).message}`;
+    }
+}
+
+export const cronSchedule = z.string({ error: "expected a cron expression string" }).superRefine((v, ctx) => {
+    const problem = cronProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** Checked against the IANA database that Node ships (Intl), as Kubernetes checks it against Go's. */
+export const ianaTimeZone = z.string({ error: "expected an IANA time zone name" }).refine(
+    (tz) => {
+        try {
+            new Intl.DateTimeFormat("en-US", { timeZone: tz });
+            return tz.includes("/") || tz === "UTC";
+        } catch {
+            return false;
+        }
+    },
+    { error: "expected an IANA time zone name such as America/Sao_Paulo" },
+);
+
+/** An image repository without tag or digest: the tag is chosen by the program. */
+export const imageRepository = z
+    .string({ error: "expected an image repository string" })
+    .regex(/^[a-z0-9]+([._\-/:][a-z0-9]+)*$/, { error: "expected an image repository such as gcr.io/project/protheus-updater" })
+    // A colon is allowed only in a registry host's port, never in the last path segment (a tag).
+    .refine((v) => !v.slice(v.lastIndexOf("/") + 1).includes(":"), {
+        error: "expected a repository without a tag (the tag follows updateDesiredVersion; pin it with updater.tag)",
+    });
+
+/** A complete image reference with a fixed tag or digest (for stock images such as postgres). */
+export const pinnedImage = z
+    .string({ error: "expected an image reference string" })
+    .refine((v) => /@sha256:[0-9a-f]{64}$/.test(v) || /:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(v.slice(v.lastIndexOf("/") + 1)), {
+        error: "expected an image with a fixed tag or digest, such as postgres:15.8",
+    })
+    .refine((v) => !v.endsWith(":latest"), { error: "expected a fixed tag, not 'latest'" });
+
+/** An image tag as the OCI distribution spec defines it, never "latest". */
+export const imageTag = z
+    .string({ error: "expected an image tag string" })
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { error: "expected an image tag (letters, digits, '_', '.', '-')" })
+    .refine((v) => v !== "latest", { error: "expected a fixed tag, not 'latest'" });
+
+/** Kubernetes resource quantity, e.g. 100Gi. */
+export const quantity = z
+    .string({ error: "expected a Kubernetes quantity string such as 100Gi" })
+    .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, { error: "expected a Kubernetes quantity such as 100Gi" });

@@ -1,0 +1,182 @@
+// Runs the real program under Pulumi's mock runtime (no CLI, no cluster, no
+// credentials) and records what it declares. The offline plan, the plan diff
+// and the tests all go through here.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
+
+export const PROJECT = "protheus";
+export const REPO_ROOT = path.resolve(__dirname, "..");
+export const PROGRAM = path.join(REPO_ROOT, "index.ts");
+export const SECRET_MASK = "[secret]";
+
+// Signatures the Pulumi RPC layer uses for secret values and resource references.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+
+export interface PlannedResource {
+    type: string;
+    name: string;
+    /** The parent as "type::name" (names are unique per type only), or null directly under the stack. */
+    parent: string | null;
+    inputs: Record<string, unknown>;
+}
+
+export interface StackConfigInput {
+    stack: string;
+    /** Flat config as the Pulumi engine hands it over: "protheus:key" -> string (objects JSON-encoded). */
+    config: Record<string, string>;
+    /** Full keys set with --secret. */
+    secretKeys: string[];
+}
+
+export interface RenderResult {
+    resources: PlannedResource[];
+    outputs: Record<string, unknown>;
+}
+
+/** Converts a Pulumi.<stack>.yaml text into the engine's flat config form. */
+export function stackConfigFromYaml(stack: string, text: string): StackConfigInput {
+    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(doc.config ?? {})) {
+        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
+            // Ciphertext cannot be decrypted offline: the program sees a placeholder marked secret.
+            config[key] = SECRET_MASK;
+            secretKeys.push(key);
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { stack, config, secretKeys };
+}
+
+export function stackFilePath(stack: string, dir = REPO_ROOT): string {
+    return path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
+export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput {
+    const file = stackFilePath(stack, dir);
+    if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} for stack "${stack}"`);
+    return stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"));
+}
+
+/** Replaces secret values by the mask and resource references by their URN. */
+export function maskSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(maskSecrets);
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) return SECRET_MASK;
+        if (obj[SIG_KEY] === RESOURCE_SIG) return obj.urn;
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, maskSecrets(v)]));
+    }
+    return value;
+}
+
+/** Output state a real provider would fill in, where the program reads it back. */
+function mockState(type: string, name: string, inputs: any): Record<string, unknown> {
+    const state: Record<string, unknown> = { ...inputs };
+    if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
+        state.metadata = { ...inputs.metadata, name };
+    }
+    if (type === "kubernetes:helm.sh/v3:Release") state.status = { status: "deployed", version: inputs.version, name: inputs.name };
+    if (type === "gcp:storage/bucket:Bucket") state.url = `gs://${inputs.name ?? name}`;
+    if (type === "gcp:serviceaccount/account:Account") {
+        state.email = `${inputs.accountId}@${inputs.project ?? "offline-project"}.iam.gserviceaccount.com`;
+        state.name = `projects/${inputs.project ?? "offline-project"}/serviceAccounts/${state.email}`;
+    }
+    return state;
+}
+
+/** How a resource is named in a plan: unique within a stack. */
+export function resourceKey(type: string, name: string): string {
+    return `${type}::${name}`;
+}
+
+let renderQueue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `program` for one stack config under mocks and returns every resource
+ * it registered, in registration order. Renders are serialised: the Pulumi
+ * runtime's state is process-global.
+ */
+export function renderProgram(input: StackConfigInput, program = PROGRAM): Promise<RenderResult> {
+    const run = renderQueue.then(() => renderOnce(input, program));
+    renderQueue = run.catch(() => undefined);
+    return run;
+}
+
+async function renderOnce(input: StackConfigInput, program: string): Promise<RenderResult> {
+    const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+    const parents = new Map<string, string | null>();
+    const resources: pulumi.Resource[] = [];
+
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+                if (args.type !== "pulumi:pulumi:Stack") registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+            },
+            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                return args.inputs;
+            },
+        },
+        PROJECT,
+        input.stack,
+        false,
+    );
+    pulumi.runtime.setAllConfig(input.config, input.secretKeys);
+
+    const resolved = require.resolve(program);
+    delete require.cache[resolved];
+    const outputs = await (pulumi.runtime as any).runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            const parent = args.opts.parent as (pulumi.Resource & { __name?: string; __pulumiType?: string }) | undefined;
+            const underStack = parent === undefined || parent.__pulumiType === "pulumi:pulumi:Stack";
+            parents.set(resourceKey(args.type, args.name), underStack ? null : resourceKey(parent.__pulumiType!, parent.__name!));
+            resources.push(args.resource);
+            return undefined;
+        });
+        return { ...require(resolved) };
+    });
+
+    // Registration is asynchronous: wait until every declared resource has its URN.
+    let seen = -1;
+    while (seen !== resources.length) {
+        seen = resources.length;
+        await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
+    }
+
+    const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
+    return {
+        resources: registered.map((r) => ({
+            type: r.type,
+            name: r.name,
+            parent: parents.get(resourceKey(r.type, r.name)) ?? null,
+            inputs: maskSecrets(r.inputs) as Record<string, unknown>,
+        })),
+        outputs: plain,
+    };
+}
+
+async function resolveOutputs(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) {
+        const isSecret = await (value as any).isSecret;
+        const v = await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve));
+        return isSecret ? SECRET_MASK : resolveOutputs(v);
+    }
+    if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));
+    if (value !== null && typeof value === "object" && !(value instanceof pulumi.Resource)) {
+        const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveOutputs(v)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
+}
+
+/** Renders a stack from its Pulumi.<stack>.yaml in `dir`. */
+export function renderStack(stack: string, dir = REPO_ROOT): Promise<RenderResult> {
+    return renderProgram(readStackFile(stack, dir));
+}
