@@ -54,3 +54,5 @@ export const environmentNamespace = namespace.name;
 /** What this stack runs; prod's promotion check reads hml's value. */
 export const updateDesiredVersion = config.updateDesiredVersion;
 export const releaseStatus = release.status.status;
+
+// access: team Roles and RoleBindings from the responsibility table (components/TeamAccess.ts).

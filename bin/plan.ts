@@ -1,17 +1,34 @@
 // Offline plan: `npm run plan -- --stack hml [--json]`.
 // Runs the real program under Pulumi's mock runtime with the stack file's
 // config and prints what it declares. Exit 0: rendered; 2: bad config or usage.
+//
+// Plan diff: `npm run plan -- --stack prod --diff <git-ref> [--json]`.
+// Renders the stack at <git-ref> (with that commit's own program, plan and
+// stack file) and in the working tree, each in its own child process, and
+// prints what changes resource by resource and field by field (lib/planDiff.ts).
+// Exit 0: no changes; 1: changes; 2: error (bad ref, config error on either
+// side, usage). A stack file that does not exist at <git-ref> is a new stack:
+// every resource shows as added. A ref without bin/plan.ts is an error.
+import { execFile, execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
-import { PlannedResource, RenderResult, renderStack, resourceKey } from "../lib/render";
+import { PlannedResource, RenderError, RenderResult, renderStack, resourceKey, REPO_ROOT } from "../lib/render";
+import { diffResources, diffToJson, formatDiffText, hasChanges, secretConfigNotes } from "../lib/planDiff";
 
 interface PlanOptions {
     stack: string;
     json: boolean;
+    /** Git ref to diff the working tree against. */
+    diff?: string;
 }
 
+const USAGE = "usage: npm run plan -- --stack <prod|hml> [--json] [--diff <git-ref>]";
+
 function usage(message: string): never {
-    process.stderr.write(`plan: ${message}\nusage: npm run plan -- --stack <prod|hml> [--json]\n`);
+    process.stderr.write(`plan: ${message}\n${USAGE}\n`);
     process.exit(2);
 }
 
@@ -22,9 +39,12 @@ function parseArgs(argv: string[]): PlanOptions {
         if (a === "--json") opts.json = true;
         else if (a === "--stack" || a === "-s") opts.stack = argv[++i] ?? usage("--stack needs a value");
         else if (a.startsWith("--stack=")) opts.stack = a.slice("--stack=".length);
+        else if (a === "--diff") opts.diff = argv[++i] ?? usage("--diff needs a git ref");
+        else if (a.startsWith("--diff=")) opts.diff = a.slice("--diff=".length);
         else usage(`unknown argument ${a}`);
     }
     if (!opts.stack) usage("--stack is required");
+    if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
     return opts as PlanOptions;
 }
 
@@ -47,13 +67,162 @@ export function formatText(stack: string, result: RenderResult): string {
     return lines.join("\n") + "\n";
 }
 
+// ---------------------------------------------------------------- plan diff
+
+/** An error of the diff itself: exit 2 with this message. */
+export class PlanDiffError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PlanDiffError";
+    }
+}
+
+function git(args: string[], cwd: string): string {
+    try {
+        return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 30 });
+    } catch (err) {
+        const e = err as { stderr?: string; message: string };
+        throw new PlanDiffError(`git ${args.join(" ")}: ${(e.stderr || e.message).trim()}`);
+    }
+}
+
+/** Resolves a ref to a commit, or throws a PlanDiffError naming the ref. */
+export function resolveRef(ref: string, repo = REPO_ROOT): string {
+    try {
+        return execFileSync("git", ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], {
+            cwd: repo,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        }).trim();
+    } catch {
+        throw new PlanDiffError(`bad git ref "${ref}": not a commit in ${repo}`);
+    }
+}
+
+/**
+ * Writes the tree of `commit` into a new temp dir (git archive | tar -x) with
+ * the working tree's node_modules symlinked in. The caller removes it.
+ */
+function materialise(commit: string, repo: string, tmp: string): string {
+    const tarball = path.join(tmp, "tree.tar");
+    const dir = path.join(tmp, "tree");
+    fs.mkdirSync(dir);
+    git(["archive", "--format=tar", "-o", tarball, commit], repo);
+    try {
+        execFileSync("tar", ["-xf", tarball, "-C", dir], { stdio: ["ignore", "ignore", "pipe"] });
+    } catch (err) {
+        throw new PlanDiffError(`cannot unpack ${commit}: ${((err as { stderr?: Buffer }).stderr ?? "").toString().trim() || (err as Error).message}`);
+    }
+    fs.rmSync(tarball, { force: true });
+    const modules = path.join(repo, "node_modules");
+    if (!fs.existsSync(modules)) throw new PlanDiffError(`no node_modules in ${repo}: run npm ci first`);
+    if (!fs.existsSync(path.join(dir, "node_modules"))) fs.symlinkSync(modules, path.join(dir, "node_modules"), "dir");
+    return dir;
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile(cmd, args, { cwd, encoding: "utf8", maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
+            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
+            resolve({ code, stdout, stderr: stderr || (err && code === -1 ? err.message : "") });
+        });
+    });
+}
+
+/**
+ * Renders `stack` with the plan of the tree in `dir` (its own bin/plan.ts,
+ * program and stack file) in a child process: the Pulumi runtime is
+ * process-global and modules are cached, so two trees never share a process.
+ */
+export async function renderTree(dir: string, stack: string, side: string): Promise<PlannedResource[]> {
+    if (!fs.existsSync(path.join(dir, "bin", "plan.ts"))) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
+    const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
+    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stack", stack, "--json"], dir);
+    if (res.code !== 0) {
+        const detail = res.stderr.trim() || res.stdout.trim() || `exit ${res.code}`;
+        throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${detail}`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(res.stdout);
+    } catch {
+        throw new PlanDiffError(`${side}: the plan did not print JSON:\n${res.stdout.slice(0, 2000)}`);
+    }
+    // Today --json prints the resource list; accept a {resources} object too.
+    const list = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown })?.resources;
+    if (!Array.isArray(list)) throw new PlanDiffError(`${side}: the plan's JSON is not a list of resources`);
+    return list as PlannedResource[];
+}
+
+export interface DiffRun {
+    /** Process exit code: 0 no changes, 1 changes, 2 error. */
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** `--diff <ref>`: the whole run, temp dir removed whatever happens. */
+export async function runDiff(stack: string, ref: string, json: boolean, repo = REPO_ROOT): Promise<DiffRun> {
+    let tmp: string | undefined;
+    const cleanup = () => {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        tmp = undefined;
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+        cleanup();
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+        const commit = resolveRef(ref, repo);
+        const short = commit.slice(0, 7);
+        const baseLabel = `${ref} (${short})`;
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
+        const dir = materialise(commit, repo, tmp);
+        const stackFile = `Pulumi.${stack}.yaml`;
+        const targetFile = path.join(repo, stackFile);
+        if (!fs.existsSync(targetFile)) throw new PlanDiffError(`working tree: no stack file ${stackFile} for stack "${stack}"`);
+        const baseFile = path.join(dir, stackFile);
+        const baseExists = fs.existsSync(baseFile);
+        const notes: string[] = [];
+        if (!baseExists) notes.push(`${stackFile} does not exist at ${baseLabel}: a new stack, every resource is added`);
+        const [before, after] = await Promise.all([
+            baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
+            renderTree(repo, stack, "working tree"),
+        ]);
+        notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
+        const diff = diffResources(before, after);
+        const stdout = json
+            ? JSON.stringify(diffToJson(stack, diff, { ref, commit }, notes), null, 2) + "\n"
+            : formatDiffText(stack, diff, { base: baseLabel, target: "working tree" }, notes);
+        return { code: hasChanges(diff) ? 1 : 0, stdout, stderr: "" };
+    } catch (err) {
+        const message = err instanceof PlanDiffError ? err.message : `${(err as Error).stack ?? err}`;
+        return { code: 2, stdout: "", stderr: `Stack ${stack}: plan diff: ${message}\n` };
+    } finally {
+        cleanup();
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+    }
+}
+
 async function main(): Promise<void> {
     const opts = parseArgs(process.argv.slice(2));
+    if (opts.diff !== undefined) {
+        const res = await runDiff(opts.stack, opts.diff, opts.json);
+        process.stdout.write(res.stdout);
+        process.stderr.write(res.stderr);
+        // exitCode, not exit(): let a long diff drain to a pipe first.
+        process.exitCode = res.code;
+        return;
+    }
     let result: RenderResult;
     try {
         result = await renderStack(opts.stack);
     } catch (err) {
-        const message = err instanceof ConfigError ? err.message : `plan: ${(err as Error).message}`;
+        const cause = err instanceof RenderError ? err.cause : err;
+        const message = cause instanceof ConfigError ? cause.message : `plan: ${(cause as Error).message}`;
         process.stderr.write(`Stack ${opts.stack}: ${message}\n`);
         process.exit(2);
     }

@@ -1,6 +1,7 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
 import { z } from "zod";
+import { accessSchema } from "./access";
 import { cronSchedule, dnsLabel, ianaTimeZone, imageRepository, imageTag, pinnedImage, protheusVersion, quantity } from "./validators";
 
 const httpsOrOci = z
@@ -9,13 +10,13 @@ const httpsOrOci = z
 
 export const chartSchema = z.strictObject({
     repo: httpsOrOci,
-    name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
+    name: z.string({ error: "expected a chart name such as protheus" }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
     values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
     // A Protheus upgrade (images pulled, pods restarted, UPDDISTR waited on) routinely takes tens of minutes.
     timeoutSeconds: z.int({ error: "expected a whole number of seconds" }).min(300).max(4 * 3600).default(3600),
     maxHistory: z.int({ error: "expected a whole number" }).min(2).max(50).default(10),
     // Where in the chart's values the environment volume's claim name goes (dot path).
-    volumeClaimValue: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" }).default("volume.existingClaim"),
+    volumeClaimValue: z.string({ error: "expected a string" }).regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" }).default("volume.existingClaim"),
 });
 
 export const updaterSchema = z.strictObject({
@@ -25,8 +26,8 @@ export const updaterSchema = z.strictObject({
     sleeper: z.boolean({ error: "expected true or false" }).default(false),
     suspend: z.boolean({ error: "expected true or false" }).default(false),
     // Failed pods are kept so UPDDISTR's output can be collected after the fact.
-    failedJobsHistoryLimit: z.int().min(1).max(10).default(3),
-    successfulJobsHistoryLimit: z.int().min(0).max(10).default(1),
+    failedJobsHistoryLimit: z.int({ error: "expected a whole number" }).min(1).max(10).default(3),
+    successfulJobsHistoryLimit: z.int({ error: "expected a whole number" }).min(0).max(10).default(1),
 });
 
 export const volumeSchema = z.strictObject({
@@ -34,7 +35,7 @@ export const volumeSchema = z.strictObject({
     // true: this program creates the claim (protected, retained on delete);
     // false: the claim already exists (made by the chart or by hand) and is only mounted.
     manage: z.boolean({ error: "expected true or false" }).default(true),
-    storageClassName: z.string().min(1).default("standard-rwx"),
+    storageClassName: z.string({ error: "expected a string" }).min(1).default("standard-rwx"),
     size: quantity.default("100Gi"),
 });
 
@@ -45,7 +46,7 @@ const databaseSchema = z.strictObject({
     user: z.string({ error: "expected the database user" }).min(1),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
-    passwordSecret: z.strictObject({ name: dnsLabel, key: z.string().min(1).default("password") }).optional(),
+    passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }).optional(),
 });
 
 const offsiteTarget = z.enum(["gcs", "rubrik"], { error: "expected \"gcs\" or \"rubrik\"" });
@@ -54,7 +55,7 @@ export const backupSchema = z.strictObject({
     schedule: cronSchedule.default("0 21 * * *"),
     copySchedule: cronSchedule.default("0 6 * * *"),
     database: databaseSchema,
-    dumpJobs: z.int().min(1).max(16).default(2),
+    dumpJobs: z.int({ error: "expected a whole number" }).min(1).max(16).default(2),
     retention: z
         .strictObject({
             days: z.int({ error: "expected a whole number of days" }).min(1).max(365).default(7),
@@ -64,17 +65,17 @@ export const backupSchema = z.strictObject({
     targets: z.array(offsiteTarget, { error: "expected a list of offsite targets" }).refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" }),
     gcs: z
         .strictObject({
-            project: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
-            location: z.string().min(2).default("SOUTHAMERICA-EAST1"),
-            bucketName: z.string().regex(/^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$/, { error: "expected a GCS bucket name" }).optional(),
-            retentionDays: z.int().min(1).max(3650).default(30),
+            project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
+            location: z.string({ error: "expected a string" }).min(2).default("SOUTHAMERICA-EAST1"),
+            bucketName: z.string({ error: "expected a string" }).regex(/^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$/, { error: "expected a GCS bucket name" }).optional(),
+            retentionDays: z.int({ error: "expected a whole number" }).min(1).max(3650).default(30),
             lockRetention: z.boolean({ error: "expected true or false" }).default(false),
         })
         .optional(),
     rubrik: z
         .strictObject({
             nfsServer: z.string({ error: "expected the Rubrik Managed Volume NFS server" }).min(1),
-            exportPath: z.string().regex(/^\//, { error: "expected an absolute NFS export path" }),
+            exportPath: z.string({ error: "expected a string" }).regex(/^\//, { error: "expected an absolute NFS export path" }),
         })
         .optional(),
     images: z
@@ -96,7 +97,8 @@ export const stackConfigSchema = z
         updater: updaterSchema,
         volume: volumeSchema.default({ claimName: "protheus-volume", manage: true, storageClassName: "standard-rwx", size: "100Gi" }),
         backup: backupSchema.optional(),
-        databasePassword: z.string().min(1).optional(),
+        access: accessSchema,
+        databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
     })
     .superRefine((cfg, ctx) => {
         const b = cfg.backup;

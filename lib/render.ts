@@ -32,8 +32,17 @@ export interface StackConfigInput {
     secretKeys: string[];
 }
 
+/** Resource options that change what `pulumi up`/`destroy` may do, by resource key. */
+export interface PlannedOptions {
+    protect: boolean;
+    retainOnDelete: boolean;
+    /** Keys of the resources this one explicitly waits for. */
+    dependsOn: string[];
+}
+
 export interface RenderResult {
     resources: PlannedResource[];
+    options: Record<string, PlannedOptions>;
     outputs: Record<string, unknown>;
 }
 
@@ -96,6 +105,30 @@ export function resourceKey(type: string, name: string): string {
     return `${type}::${name}`;
 }
 
+/** The program failed; `resources` is what it had registered before failing. */
+export class RenderError extends Error {
+    constructor(
+        public readonly cause: unknown,
+        public readonly resources: PlannedResource[],
+    ) {
+        super(cause instanceof Error ? cause.message : String(cause));
+        this.name = "RenderError";
+    }
+}
+
+// A failing program also rejects the stack's own output promises, which nobody
+// awaits; those rejections are the same error the render already reports.
+const reportedFailures = new WeakSet<object>();
+let rejectionFilterInstalled = false;
+function installRejectionFilter(): void {
+    if (rejectionFilterInstalled) return;
+    rejectionFilterInstalled = true;
+    process.on("unhandledRejection", (reason) => {
+        if (reason !== null && typeof reason === "object" && reportedFailures.has(reason)) return;
+        throw reason;
+    });
+}
+
 let renderQueue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -112,6 +145,7 @@ export function renderProgram(input: StackConfigInput, program = PROGRAM): Promi
 async function renderOnce(input: StackConfigInput, program: string): Promise<RenderResult> {
     const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
     const parents = new Map<string, string | null>();
+    const options: Record<string, PlannedOptions> = {};
     const resources: pulumi.Resource[] = [];
 
     await pulumi.runtime.setMocks(
@@ -130,36 +164,50 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     );
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
 
+    installRejectionFilter();
     const resolved = require.resolve(program);
     delete require.cache[resolved];
-    const outputs = await (pulumi.runtime as any).runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-            const parent = args.opts.parent as (pulumi.Resource & { __name?: string; __pulumiType?: string }) | undefined;
-            const underStack = parent === undefined || parent.__pulumiType === "pulumi:pulumi:Stack";
-            parents.set(resourceKey(args.type, args.name), underStack ? null : resourceKey(parent.__pulumiType!, parent.__name!));
-            resources.push(args.resource);
-            return undefined;
-        });
-        return { ...require(resolved) };
-    });
-
-    // Registration is asynchronous: wait until every declared resource has its URN.
-    let seen = -1;
-    while (seen !== resources.length) {
-        seen = resources.length;
-        await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
-    }
-
-    const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
-    return {
-        resources: registered.map((r) => ({
+    const planned = (): PlannedResource[] =>
+        registered.map((r) => ({
             type: r.type,
             name: r.name,
             parent: parents.get(resourceKey(r.type, r.name)) ?? null,
             inputs: maskSecrets(r.inputs) as Record<string, unknown>,
-        })),
-        outputs: plain,
-    };
+        }));
+    let outputs: unknown;
+    try {
+        outputs = await (pulumi.runtime as any).runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            const parent = args.opts.parent as (pulumi.Resource & { __name?: string; __pulumiType?: string }) | undefined;
+            const underStack = parent === undefined || parent.__pulumiType === "pulumi:pulumi:Stack";
+            const key = resourceKey(args.type, args.name);
+            parents.set(key, underStack ? null : resourceKey(parent.__pulumiType!, parent.__name!));
+            const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as (pulumi.Resource & { __name?: string; __pulumiType?: string })[];
+            options[key] = {
+                protect: args.opts.protect === true,
+                retainOnDelete: args.opts.retainOnDelete === true,
+                dependsOn: deps.map((d) => resourceKey(d.__pulumiType!, d.__name!)),
+            };
+            resources.push(args.resource);
+            return undefined;
+        });
+            return { ...require(resolved) };
+        });
+        // Registration is asynchronous: wait until every declared resource has its URN.
+        let seen = -1;
+        while (seen !== resources.length) {
+            seen = resources.length;
+            await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
+        }
+    } catch (err) {
+        if (err !== null && typeof err === "object") reportedFailures.add(err);
+        throw new RenderError(err, planned());
+    } finally {
+        // Let this run's last RPCs (the stack's outputs) reach its own mock monitor, not the next one's.
+        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+    }
+    const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
+    return { resources: planned(), options, outputs: plain };
 }
 
 async function resolveOutputs(value: unknown): Promise<unknown> {

@@ -1,0 +1,261 @@
+// The plan diff's comparison: two lists of planned resources (as lib/render.ts
+// produces them, secrets already masked) in, what changes out. Pure: no git,
+// no processes, no Pulumi runtime; bin/plan.ts --diff does the rendering.
+import { parse as parseYaml } from "yaml";
+import type { PlannedResource } from "./render";
+
+export type ChangeKind = "add" | "remove" | "change";
+
+export interface FieldChange {
+    /** Dot path into the inputs, e.g. `spec.template.spec.containers[0].image`; "" for the whole value. */
+    path: string;
+    kind: ChangeKind;
+    /** Absent for "add". */
+    before?: unknown;
+    /** Absent for "remove". */
+    after?: unknown;
+    /** "order": the elements (matched by name) are the same but in another order; before/after are the names. */
+    note?: "order";
+}
+
+export interface ResourceDiff {
+    /** "type::name", as lib/render.ts resourceKey. */
+    key: string;
+    type: string;
+    name: string;
+    action: ChangeKind;
+    /** Parent on the base side (null: under the stack); absent for "add". */
+    parentBefore?: string | null;
+    /** Parent on the target side; absent for "remove". */
+    parentAfter?: string | null;
+    /** True when a changed resource moved to another parent. */
+    parentChanged?: boolean;
+    /** Input fields: for "add"/"remove", one entry per top-level input. */
+    changes: FieldChange[];
+}
+
+export interface PlanDiffSummary {
+    add: number;
+    change: number;
+    remove: number;
+}
+
+export interface PlanDiff {
+    /** Target order (registration order of the target side), then removed resources in base order. */
+    resources: ResourceDiff[];
+    summary: PlanDiffSummary;
+}
+
+/** Same key as lib/render.ts resourceKey (kept local so this module stays free of the Pulumi runtime). */
+function keyOf(r: { type: string; name: string }): string {
+    return `${r.type}::${r.name}`;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** Appends an object key to a path: `a.b`, or `a["app.kubernetes.io/name"]` when the key needs quoting. */
+export function joinKey(path: string, key: string): string {
+    if (IDENT.test(key)) return path === "" ? key : `${path}.${key}`;
+    return `${path}[${JSON.stringify(key)}]`;
+}
+
+function joinIndex(path: string, index: number): string {
+    return `${path}[${index}]`;
+}
+
+/** Deep equality of JSON-like values (key order ignored). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+    if (a === b) return true;
+    if (Array.isArray(a) || Array.isArray(b)) {
+        if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+        return a.every((x, i) => deepEqual(x, b[i]));
+    }
+    if (isPlainObject(a) && isPlainObject(b)) {
+        const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+        const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+        if (ka.length !== kb.length) return false;
+        return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
+    }
+    return false;
+}
+
+/**
+ * Arrays whose elements are all objects with a string `name`, unique on each
+ * side (containers, env, volumes, volumeMounts, ports...): compared by name,
+ * so inserting one element does not show every later one as changed.
+ */
+function isNameKeyed(a: unknown[], b: unknown[]): boolean {
+    const all = [...a, ...b];
+    if (all.length === 0) return false;
+    if (!all.every((e) => isPlainObject(e) && typeof e.name === "string")) return false;
+    const unique = (xs: unknown[]) => new Set(xs.map((e) => (e as { name: string }).name)).size === xs.length;
+    return unique(a) && unique(b);
+}
+
+/**
+ * Field-by-field differences between two JSON-like values. Objects are
+ * compared key by key, arrays by index, or by `name` for arrays of named
+ * objects (the path then shows the element's index on the side it exists on:
+ * the target side for changed and added elements, the base side for removed
+ * ones). A value only on one side is reported whole, at the highest path.
+ */
+export function diffValues(before: unknown, after: unknown, path = ""): FieldChange[] {
+    const out: FieldChange[] = [];
+    walk(before, after, path, out);
+    return out;
+}
+
+function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
+    if (a === undefined && b === undefined) return;
+    if (a === undefined) {
+        out.push({ path, kind: "add", after: b });
+        return;
+    }
+    if (b === undefined) {
+        out.push({ path, kind: "remove", before: a });
+        return;
+    }
+    if (isPlainObject(a) && isPlainObject(b)) {
+        const keys = [...Object.keys(a), ...Object.keys(b).filter((k) => !Object.prototype.hasOwnProperty.call(a, k))];
+        for (const k of keys) walk(a[k], b[k], joinKey(path, k), out);
+        return;
+    }
+    if (Array.isArray(a) && Array.isArray(b)) {
+        if (isNameKeyed(a, b)) walkNamed(a as Record<string, unknown>[], b as Record<string, unknown>[], path, out);
+        else for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], joinIndex(path, i), out);
+        return;
+    }
+    if (!deepEqual(a, b)) out.push({ path, kind: "change", before: a, after: b });
+}
+
+function walkNamed(a: Record<string, unknown>[], b: Record<string, unknown>[], path: string, out: FieldChange[]): void {
+    const indexA = new Map(a.map((e, i) => [e.name as string, i]));
+    const namesB = new Set(b.map((e) => e.name as string));
+    b.forEach((e, j) => {
+        const i = indexA.get(e.name as string);
+        if (i === undefined) out.push({ path: joinIndex(path, j), kind: "add", after: e });
+        else walk(a[i], e, joinIndex(path, j), out);
+    });
+    a.forEach((e, i) => {
+        if (!namesB.has(e.name as string)) out.push({ path: joinIndex(path, i), kind: "remove", before: e });
+    });
+    // Same elements, another order: Kubernetes sees that as a change (env order matters for $(VAR) references).
+    const commonA = a.map((e) => e.name as string).filter((n) => namesB.has(n));
+    const commonB = b.map((e) => e.name as string).filter((n) => indexA.has(n));
+    if (commonA.some((n, k) => n !== commonB[k])) out.push({ path, kind: "change", before: commonA, after: commonB, note: "order" });
+}
+
+/** Compares two rendered stacks resource by resource (key: type::name). */
+export function diffResources(before: PlannedResource[], after: PlannedResource[]): PlanDiff {
+    const base = new Map(before.map((r) => [keyOf(r), r]));
+    const target = new Set(after.map(keyOf));
+    const resources: ResourceDiff[] = [];
+    for (const r of after) {
+        const key = keyOf(r);
+        const old = base.get(key);
+        if (!old) {
+            resources.push({ key, type: r.type, name: r.name, action: "add", parentAfter: r.parent, changes: diffValues({}, r.inputs) });
+            continue;
+        }
+        const changes = diffValues(old.inputs, r.inputs);
+        const parentChanged = (old.parent ?? null) !== (r.parent ?? null);
+        if (changes.length > 0 || parentChanged) {
+            const d: ResourceDiff = { key, type: r.type, name: r.name, action: "change", parentBefore: old.parent, parentAfter: r.parent, changes };
+            if (parentChanged) d.parentChanged = true;
+            resources.push(d);
+        }
+    }
+    for (const r of before) {
+        const key = keyOf(r);
+        if (!target.has(key)) resources.push({ key, type: r.type, name: r.name, action: "remove", parentBefore: r.parent, changes: diffValues(r.inputs, {}) });
+    }
+    const count = (action: ChangeKind) => resources.filter((d) => d.action === action).length;
+    return { resources, summary: { add: count("add"), change: count("change"), remove: count("remove") } };
+}
+
+export function hasChanges(diff: PlanDiff): boolean {
+    return diff.resources.length > 0;
+}
+
+/** Compact JSON for one value; "[secret]" is just a string here, so it stays masked. */
+export function formatValue(v: unknown): string {
+    return v === undefined ? "(none)" : JSON.stringify(v);
+}
+
+const MARK: Record<ChangeKind, string> = { add: "+", remove: "-", change: "~" };
+
+export function formatFieldChange(c: FieldChange): string {
+    const label = c.path === "" ? "(value)" : c.path;
+    if (c.kind === "add") return `+ ${label}: ${formatValue(c.after)}`;
+    if (c.kind === "remove") return `- ${label}: ${formatValue(c.before)}`;
+    return `~ ${label}${c.note === "order" ? " (order by name)" : ""}: ${formatValue(c.before)} → ${formatValue(c.after)}`;
+}
+
+export function formatSummary(stack: string, diff: PlanDiff): string {
+    if (!hasChanges(diff)) return `${stack}: no changes`;
+    const { add, change, remove } = diff.summary;
+    return `${stack}: ${change} to change, ${add} to add, ${remove} to remove`;
+}
+
+export interface DiffLabels {
+    /** The base side, e.g. `HEAD (e73a780)`. */
+    base: string;
+    /** The target side, e.g. `working tree`. */
+    target: string;
+}
+
+/** The readable diff: one block per resource, `+`/`-`/`~` markers, compact JSON values, a summary line. */
+export function formatDiffText(stack: string, diff: PlanDiff, labels: DiffLabels, notes: string[] = []): string {
+    const lines: string[] = [`Plan diff for stack ${stack}: ${labels.base} → ${labels.target} (offline, Pulumi mock runtime)`];
+    for (const n of notes) lines.push(`note: ${n}`);
+    for (const d of diff.resources) {
+        const parent = d.action === "remove" ? d.parentBefore : d.parentAfter;
+        lines.push("", `${MARK[d.action]} ${d.type}  ${d.name}${parent ? `  (parent ${parent})` : ""}`);
+        if (d.parentChanged) lines.push(`    ~ (parent): ${formatValue(d.parentBefore)} → ${formatValue(d.parentAfter)}`);
+        for (const c of d.changes) lines.push(`    ${formatFieldChange(c)}`);
+    }
+    lines.push("", formatSummary(stack, diff));
+    return lines.join("\n") + "\n";
+}
+
+/** The `--json` form of a diff. */
+export function diffToJson(stack: string, diff: PlanDiff, base: { ref: string; commit: string }, notes: string[] = []): unknown {
+    return { stack, base, target: "working tree", changed: hasChanges(diff), summary: diff.summary, notes, resources: diff.resources };
+}
+
+/**
+ * Secret config keys (`secure:` values) added, removed or re-encrypted between
+ * two stack files. Ciphertext cannot be decrypted offline, so the rendered
+ * inputs show "[secret]" on both sides; this says where a secret may have
+ * changed without showing anything of it. A re-encryption of the same value
+ * also changes the ciphertext, so this is a hint, not a change.
+ */
+export function secretConfigNotes(baseYaml: string | null, targetYaml: string | null): string[] {
+    const secrets = (text: string | null): Map<string, string> => {
+        const m = new Map<string, string>();
+        if (text === null) return m;
+        let doc: { config?: Record<string, unknown> } | null;
+        try {
+            doc = parseYaml(text) as { config?: Record<string, unknown> } | null;
+        } catch {
+            return m;
+        }
+        for (const [k, v] of Object.entries(doc?.config ?? {})) {
+            if (isPlainObject(v) && "secure" in v && Object.keys(v).length === 1) m.set(k, String(v.secure));
+        }
+        return m;
+    };
+    const a = secrets(baseYaml);
+    const b = secrets(targetYaml);
+    const notes: string[] = [];
+    for (const [k, v] of b) {
+        if (!a.has(k)) notes.push(`secret config ${k} added (value not shown)`);
+        else if (a.get(k) !== v) notes.push(`secret config ${k} has new ciphertext: its value may have changed (not shown; inputs show "[secret]" on both sides)`);
+    }
+    for (const k of a.keys()) if (!b.has(k)) notes.push(`secret config ${k} removed`);
+    return notes;
+}

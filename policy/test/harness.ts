@@ -1,0 +1,219 @@
+// A small harness that calls policies the way the Pulumi engine does (see
+// node_modules/@pulumi/policy/server.js): props wrapped in the engine's unknown-checking proxy,
+// every required member of ResourceValidationArgs / StackValidationArgs filled in.
+import type {
+    PolicyResource,
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+
+interface ProxyModule {
+    unknownCheckingProxy<V>(v: V): V;
+    UnknownValueError: new (...a: any[]) => Error;
+    unknownStringValue: string;
+}
+// Exported at runtime, hidden from the .d.ts (@internal).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy = require("@pulumi/policy/proxy") as ProxyModule;
+
+/** The engine's sentinel for a string not known during preview. */
+export const UNKNOWN_STRING: string = proxy.unknownStringValue;
+
+export const PROJECT = "protheus-infra";
+
+export interface TestResource {
+    type: string;
+    name: string;
+    props: Record<string, any>;
+}
+
+export interface Outcome {
+    violations: string[];
+    /** Set when the policy hit an unknown value (the engine reports it as advisory). */
+    unknown?: string;
+    /** Set when the policy called args.notApplicable(). */
+    notApplicable?: string;
+}
+
+export interface StackOutcome {
+    violations: { message: string; urn?: string }[];
+    unknown?: string;
+    notApplicable?: string;
+}
+
+class NotApplicableError extends Error {}
+
+const opts: PolicyResourceOptions = {
+    protect: false,
+    ignoreChanges: [],
+    aliases: [],
+    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+    additionalSecretOutputs: [],
+};
+
+export function urnOf(stack: string, type: string, name: string): string {
+    return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
+}
+
+function isTypeFn(type: string) {
+    return (cls: unknown): boolean => (cls as { __pulumiType?: string } | undefined)?.__pulumiType === type;
+}
+
+function settle(e: unknown, out: { unknown?: string; notApplicable?: string }): void {
+    if (e instanceof proxy.UnknownValueError) {
+        out.unknown = e.message;
+    } else if (e instanceof NotApplicableError) {
+        out.notApplicable = e.message;
+    } else {
+        throw e;
+    }
+}
+
+/** Runs a resource policy's validateResource on one resource of stack `stack` (default "hml"). */
+export async function runResource(policy: ResourceValidationPolicy, r: TestResource, stack = "hml"): Promise<Outcome> {
+    const props = proxy.unknownCheckingProxy(r.props);
+    const out: Outcome = { violations: [] };
+    const args: ResourceValidationArgs = {
+        type: r.type,
+        props,
+        urn: urnOf(stack, r.type, r.name),
+        name: r.name,
+        opts,
+        stackTags: new Map<string, string>(),
+        isType: (cls) => isTypeFn(r.type)(cls),
+        asType: ((cls: unknown) => (isTypeFn(r.type)(cls) ? props : undefined)) as ResourceValidationArgs["asType"],
+        getConfig: <C extends object>() => ({}) as C,
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicableError(reason ?? "");
+        },
+    };
+    const report: ReportViolation = (message) => {
+        out.violations.push(message);
+    };
+    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+    for (const v of validations) {
+        try {
+            await v(args, report);
+        } catch (e) {
+            settle(e, out);
+        }
+    }
+    return out;
+}
+
+/** Runs a stack policy's validateStack over resources of stack `stack`. */
+export async function runStack(policy: StackValidationPolicy, resources: TestResource[], stack: string): Promise<StackOutcome> {
+    const out: StackOutcome = { violations: [] };
+    const prs: PolicyResource[] = resources.map((r) => {
+        const props = proxy.unknownCheckingProxy(r.props);
+        return {
+            type: r.type,
+            props,
+            urn: urnOf(stack, r.type, r.name),
+            name: r.name,
+            opts,
+            dependencies: [],
+            propertyDependencies: {},
+            isType: (cls) => isTypeFn(r.type)(cls),
+            asType: ((cls: unknown) => (isTypeFn(r.type)(cls) ? props : undefined)) as PolicyResource["asType"],
+        };
+    });
+    const args: StackValidationArgs = {
+        resources: prs,
+        stackTags: new Map<string, string>(),
+        getConfig: <C extends object>() => ({}) as C,
+        notApplicable: (reason?: string): never => {
+            throw new NotApplicableError(reason ?? "");
+        },
+    };
+    const report: ReportViolation = (message, urn) => {
+        out.violations.push(urn === undefined ? { message } : { message, urn });
+    };
+    try {
+        await policy.validateStack(args, report);
+    } catch (e) {
+        settle(e, out);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+export interface ContainerSpec {
+    name: string;
+    image?: unknown;
+    env?: { name: string; value?: string; valueFrom?: unknown }[];
+}
+
+export function podSpec(containers: ContainerSpec[], initContainers?: ContainerSpec[]): Record<string, any> {
+    return initContainers === undefined ? { containers } : { containers, initContainers };
+}
+
+export function cronJob(
+    name: string,
+    opts: { metadataName?: string; namespace?: string; timeZone?: unknown; schedule?: string; containers?: ContainerSpec[]; initContainers?: ContainerSpec[] } = {},
+): TestResource {
+    const spec: Record<string, any> = {
+        schedule: opts.schedule ?? "0 21 * * *",
+        jobTemplate: {
+            spec: {
+                template: { spec: podSpec(opts.containers ?? [{ name: "main", image: "ghcr.io/totvs/protheus-tools:1.4.2" }], opts.initContainers) },
+            },
+        },
+    };
+    if (opts.timeZone !== undefined) {
+        spec["timeZone"] = opts.timeZone;
+    }
+    return {
+        type: "kubernetes:batch/v1:CronJob",
+        name,
+        props: { metadata: { name: opts.metadataName ?? name, namespace: opts.namespace ?? "c2a7dv", labels: { app: name } }, spec },
+    };
+}
+
+export function workload(type: string, name: string, spec: Record<string, any>): TestResource {
+    const props =
+        type === "kubernetes:core/v1:Pod"
+            ? { metadata: { name, namespace: "c2a7dv" }, spec }
+            : { metadata: { name, namespace: "c2a7dv" }, spec: { template: { metadata: { labels: { app: name } }, spec } } };
+    return { type, name, props };
+}
+
+export function release(version: unknown): TestResource {
+    const props: Record<string, any> = {
+        name: "protheus",
+        chart: "protheus",
+        namespace: "c2a7dv",
+        repositoryOpts: { repo: "https://charts.example.com" },
+        values: {},
+    };
+    if (version !== undefined) {
+        props["version"] = version;
+    }
+    return { type: "kubernetes:helm.sh/v3:Release", name: "protheus", props };
+}
+
+export function bucket(name: string, props: Record<string, any>): TestResource {
+    return { type: "gcp:storage/bucket:Bucket", name, props: { name, location: "SOUTHAMERICA-EAST1", ...props } };
+}
+
+export function namespace(name: string, stage?: string): TestResource {
+    const labels: Record<string, string> = {};
+    if (stage !== undefined) {
+        labels["protheus.totvs.com/stage"] = stage;
+    }
+    return { type: "kubernetes:core/v1:Namespace", name, props: { metadata: { name, labels } } };
+}
+
+export function backupCopy(namespaceName: string, env: ContainerSpec["env"]): TestResource {
+    const c: ContainerSpec = { name: "copy", image: "ghcr.io/totvs/protheus-backup:2.0.1" };
+    if (env !== undefined) {
+        c.env = env;
+    }
+    return cronJob(`${namespaceName}-backup-copy`, { metadataName: "protheus-backup-copy", namespace: namespaceName, timeZone: "America/Sao_Paulo", schedule: "0 6 * * *", containers: [c] });
+}

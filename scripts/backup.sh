@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# backup.sh - dump one Protheus PostgreSQL database into the environment volume.
+#
+# Runs in the stock postgres:15 image (bash, pg_dump, psql, sha256sum,
+# coreutils). Configured only by environment variables; see --help and
+# docs/backups.md.
+#
+# Layout: $BACKUP_DIR/$PGDATABASE/<UTC timestamp>/ holding a pg_dump
+# directory-format dump (toc.dat, <n>.dat.gz) and MANIFEST.json. The dump is
+# written to <timestamp>.partial/, the manifest is written last, then the
+# directory is renamed atomically. Only a directory with MANIFEST.json and
+# without the .partial suffix is a complete backup.
+set -euo pipefail
+
+PROG=backup
+
+usage() {
+  cat <<'EOF'
+Usage: backup.sh [--help]
+
+Dumps $PGDATABASE with pg_dump (directory format, parallel, compressed) into
+$BACKUP_DIR/$PGDATABASE/<UTC timestamp, e.g. 20261126T210000Z>/, writes
+MANIFEST.json (SHA-256 and size of every file, versions, times), renames the
+directory from <timestamp>.partial atomically, then prunes old backups.
+
+Environment:
+  PGDATABASE              database to back up (required)
+  PGHOST PGPORT PGUSER    connection (libpq defaults)
+  PGPASSWORD / PGPASSFILE password (libpq)
+  BACKUP_DIR              root of backups (default /volume/backups)
+  BACKUP_JOBS             pg_dump --jobs, parallel table dumps (default 2)
+  BACKUP_COMPRESS         pg_dump --compress value; PostgreSQL 15: gzip level
+                          0-9 (0 = uncompressed) (default 1)
+  BACKUP_RETENTION_DAYS   delete complete backups older than this many days
+                          (default 7)
+  BACKUP_KEEP_MIN         the newest N complete backups are never deleted,
+                          whatever their age (default 3)
+  BACKUP_STALE_HOURS      abandoned <timestamp>.partial dirs (and dirs without
+                          MANIFEST.json) older than this are deleted (default 24)
+  PG_DUMP, PSQL           override the pg_dump / psql commands (tests)
+
+Exit codes:
+  0  backup complete (pruning problems are reported on stderr, still 0)
+  1  failure: cannot connect, pg_dump failed, disk/manifest error; the
+     .partial directory of this run has been removed
+  2  usage or configuration error (bad variable, unknown argument, missing tool)
+EOF
+}
+
+die() { # die CODE MESSAGE: one-line reason on stderr, exit CODE
+  local code=$1
+  shift
+  printf '%s: %s\n' "$PROG" "$*" >&2
+  exit "$code"
+}
+info() { printf '%s: %s\n' "$PROG" "$*"; }
+warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
+
+# The first line carrying an error from a libpq tool's stderr, without the
+# tool prefix and the connection preamble.
+pg_reason() {
+  local f=$1 line
+  line=$(grep -m1 -E 'error:|FATAL:|ERROR:' "$f" || true)
+  [[ -n $line ]] || line=$(grep -m1 -v '^[[:space:]]*$' "$f" || true)
+  line=${line#*error: }
+  [[ $line == *'FATAL:  '* ]] && line=${line##*FATAL:  }
+  [[ $line == *'ERROR:  '* ]] && line=${line##*ERROR:  }
+  printf '%s' "${line:-unknown error}"
+}
+
+json_str() { # JSON string literal
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/}
+  printf '"%s"' "$s"
+}
+
+iso_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
+
+# 20261126T210000Z -> epoch seconds
+ts_epoch() {
+  local n=$1
+  date -u -d "${n:0:4}-${n:4:2}-${n:6:2}T${n:9:2}:${n:11:2}:${n:13:2}Z" +%s
+}
+
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  '') ;;
+  *) die 2 "unknown argument: $1 (try --help)" ;;
+esac
+[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+
+BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
+BACKUP_JOBS=${BACKUP_JOBS:-2}
+BACKUP_COMPRESS=${BACKUP_COMPRESS:-1}
+BACKUP_RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-7}
+BACKUP_KEEP_MIN=${BACKUP_KEEP_MIN:-3}
+BACKUP_STALE_HOURS=${BACKUP_STALE_HOURS:-24}
+PG_DUMP=${PG_DUMP:-pg_dump}
+PSQL=${PSQL:-psql}
+
+[[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
+[[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"
+[[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
+[[ $BACKUP_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "BACKUP_JOBS must be a positive integer: $BACKUP_JOBS"
+[[ $BACKUP_COMPRESS =~ ^[0-9]$|^(gzip|lz4|zstd|none)(:[a-z0-9=,_-]+)?$ ]] || die 2 "BACKUP_COMPRESS must be a pg_dump --compress value (0-9, or method[:detail] on pg_dump 16+): $BACKUP_COMPRESS"
+[[ $BACKUP_RETENTION_DAYS =~ ^[0-9]+$ ]] || die 2 "BACKUP_RETENTION_DAYS must be a non-negative integer: $BACKUP_RETENTION_DAYS"
+[[ $BACKUP_KEEP_MIN =~ ^[0-9]+$ ]] || die 2 "BACKUP_KEEP_MIN must be a non-negative integer: $BACKUP_KEEP_MIN"
+[[ $BACKUP_STALE_HOURS =~ ^[0-9]+$ ]] || die 2 "BACKUP_STALE_HOURS must be a non-negative integer: $BACKUP_STALE_HOURS"
+for tool in "$PG_DUMP" "$PSQL" sha256sum stat date xargs; do
+  command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
+done
+
+DB_DIR=$BACKUP_DIR/$PGDATABASE
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/backup.XXXXXX")
+PARTIAL=''
+FINAL=''
+DONE=0
+DUMP_PID=''
+
+cleanup() {
+  local rc=$?
+  if [[ -n $DUMP_PID ]]; then
+    kill -TERM "$DUMP_PID" 2>/dev/null || true
+    wait "$DUMP_PID" 2>/dev/null || true
+  fi
+  if [[ $DONE != 1 && -n $PARTIAL && -e $PARTIAL ]]; then
+    rm -rf -- "$PARTIAL" || true
+  fi
+  rm -rf -- "$TMP" || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'die 1 "interrupted by SIGTERM; partial backup removed"' TERM
+trap 'die 1 "interrupted by SIGINT; partial backup removed"' INT
+
+# 1. Connect first: a bad password or host fails before anything is written.
+if ! SERVER_VERSION=$("$PSQL" -X -A -t -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c 'SHOW server_version' 2>"$TMP/psql.err"); then
+  die 1 "cannot connect to database \"$PGDATABASE\": $(pg_reason "$TMP/psql.err")"
+fi
+SERVER_VERSION=${SERVER_VERSION//$'\n'/}
+PG_DUMP_VERSION=$("$PG_DUMP" --version 2>/dev/null | head -n1) || die 2 "cannot run $PG_DUMP --version"
+
+mkdir -p -- "$DB_DIR" || die 1 "cannot create $DB_DIR"
+
+# 2. A fresh timestamp (never reuse a name, even of an abandoned .partial).
+while :; do
+  TS=$(date -u +%Y%m%dT%H%M%SZ)
+  [[ -e $DB_DIR/$TS || -e $DB_DIR/$TS.partial ]] || break
+  sleep 1
+done
+PARTIAL=$DB_DIR/$TS.partial
+FINAL=$DB_DIR/$TS
+STARTED_AT=$(iso_now)
+START_S=$(date +%s)
+
+# 3. Dump. In the background + wait so SIGTERM is handled while it runs.
+"$PG_DUMP" --format=directory --jobs="$BACKUP_JOBS" --compress="$BACKUP_COMPRESS" \
+  --file="$PARTIAL" --dbname="$PGDATABASE" 2>"$TMP/pg_dump.err" &
+DUMP_PID=$!
+set +e
+wait "$DUMP_PID"
+DUMP_RC=$?
+set -e
+DUMP_PID=''
+if [[ $DUMP_RC -ne 0 ]]; then
+  die 1 "pg_dump failed: $(pg_reason "$TMP/pg_dump.err")"
+fi
+[[ -f $PARTIAL/toc.dat ]] || die 1 "pg_dump produced no toc.dat in $PARTIAL"
+
+# 4. Manifest: SHA-256 and size of every file, hashed in parallel.
+(cd "$PARTIAL" && find . -maxdepth 1 -type f ! -name 'MANIFEST.json*' -printf '%f\0' |
+  xargs -0 -r -n 4 -P "$BACKUP_JOBS" sha256sum --) >"$TMP/sums" || die 1 "cannot checksum the dump files in $PARTIAL"
+sort -k2 "$TMP/sums" >"$TMP/sums.sorted"
+FILE_COUNT=0
+TOTAL_BYTES=0
+: >"$TMP/files.json"
+while read -r sha name; do
+  name=${name#\*}
+  [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die 1 "unexpected file name in dump: $name"
+  size=$(stat -c %s -- "$PARTIAL/$name")
+  [[ $FILE_COUNT -eq 0 ]] || printf ',\n' >>"$TMP/files.json"
+  printf '    {"name": "%s", "size": %s, "sha256": "%s"}' "$name" "$size" "$sha" >>"$TMP/files.json"
+  FILE_COUNT=$((FILE_COUNT + 1))
+  TOTAL_BYTES=$((TOTAL_BYTES + size))
+done <"$TMP/sums.sorted"
+printf '\n' >>"$TMP/files.json"
+FINISHED_AT=$(iso_now)
+{
+  printf '{\n'
+  printf '  "format": "protheus-pg-backup/1",\n'
+  printf '  "database": %s,\n' "$(json_str "$PGDATABASE")"
+  printf '  "backup": "%s",\n' "$TS"
+  printf '  "server_version": %s,\n' "$(json_str "$SERVER_VERSION")"
+  printf '  "pg_dump_version": %s,\n' "$(json_str "$PG_DUMP_VERSION")"
+  printf '  "dump_format": "directory",\n'
+  printf '  "compression": %s,\n' "$(json_str "$BACKUP_COMPRESS")"
+  printf '  "jobs": %s,\n' "$BACKUP_JOBS"
+  printf '  "started_at": "%s",\n' "$STARTED_AT"
+  printf '  "finished_at": "%s",\n' "$FINISHED_AT"
+  printf '  "file_count": %s,\n' "$FILE_COUNT"
+  printf '  "total_bytes": %s,\n' "$TOTAL_BYTES"
+  printf '  "files": [\n'
+  cat "$TMP/files.json"
+  printf '  ]\n'
+  printf '}\n'
+} >"$PARTIAL/MANIFEST.json.tmp" || die 1 "cannot write manifest in $PARTIAL"
+sync -- "$PARTIAL/MANIFEST.json.tmp" 2>/dev/null || true
+mv -- "$PARTIAL/MANIFEST.json.tmp" "$PARTIAL/MANIFEST.json" || die 1 "cannot write manifest in $PARTIAL"
+sync -- "$PARTIAL" 2>/dev/null || true
+
+# 5. Atomic publish.
+mv -T -- "$PARTIAL" "$FINAL" || die 1 "cannot rename $PARTIAL to $FINAL"
+DONE=1
+sync -- "$DB_DIR" 2>/dev/null || true
+ELAPSED=$(($(date +%s) - START_S))
+info "complete: $FINAL ($FILE_COUNT files, $TOTAL_BYTES bytes, ${ELAPSED}s)"
+
+# 6. Prune. Ages come from the timestamp in the name, not from mtimes.
+NOW=$(date -u +%s)
+RETENTION_S=$((BACKUP_RETENTION_DAYS * 86400))
+STALE_S=$((BACKUP_STALE_HOURS * 3600))
+TS_RE='^[0-9]{8}T[0-9]{6}Z$'
+complete=()
+for d in "$DB_DIR"/*; do
+  [[ -d $d ]] || continue
+  name=${d##*/}
+  if [[ $name =~ $TS_RE ]]; then
+    if [[ -f $d/MANIFEST.json ]]; then
+      complete+=("$name")
+    elif ! age_epoch=$(ts_epoch "$name" 2>/dev/null); then
+      :
+    elif ((NOW - age_epoch > STALE_S)); then
+      # Not a backup (e.g. an interrupted deletion): remove.
+      rm -rf -- "$d" && info "removed incomplete directory $name (no MANIFEST.json)" || warn "cannot remove $d"
+    fi
+  elif [[ $name == *.partial && ${name%.partial} =~ $TS_RE && $d != "$PARTIAL" ]]; then
+    age_epoch=$(ts_epoch "${name%.partial}" 2>/dev/null) || continue
+    if ((NOW - age_epoch > STALE_S)); then
+      rm -rf -- "$d" && info "removed stale partial backup $name" || warn "cannot remove $d"
+    fi
+  fi
+done
+if ((${#complete[@]} > 0)); then
+  mapfile -t sorted < <(printf '%s\n' "${complete[@]}" | sort -r)
+  for ((i = BACKUP_KEEP_MIN; i < ${#sorted[@]}; i++)); do
+    name=${sorted[$i]}
+    age_epoch=$(ts_epoch "$name" 2>/dev/null) || continue
+    if ((NOW - age_epoch > RETENTION_S)); then
+      # Manifest first: a half-deleted directory is never taken for complete.
+      if rm -f -- "$DB_DIR/$name/MANIFEST.json" && rm -rf -- "${DB_DIR:?}/$name"; then
+        info "pruned $name (older than $BACKUP_RETENTION_DAYS days)"
+      else
+        warn "cannot prune $DB_DIR/$name"
+      fi
+    fi
+  done
+fi
+exit 0

@@ -1,0 +1,373 @@
+#!/usr/bin/env bash
+# restore.sh - restore a Protheus PostgreSQL database from a backup made by
+# backup.sh, from the environment volume or from Google Cloud Storage.
+#
+# Runs in the stock postgres:15 image (bash, psql, pg_restore, vacuumdb,
+# sha256sum). Fetching from GCS needs gcloud: in Kubernetes run
+# `restore.sh --fetch-only` in a google/cloud-sdk container first (init
+# container, same volume and variables), then `restore.sh` in postgres:15,
+# which finds the verified staged copy. See --help and docs/backups.md.
+set -euo pipefail
+
+PROG=restore
+
+usage() {
+  cat <<'EOF'
+Usage: restore.sh [--help | --fetch-only | --verify-only]
+
+Verifies every file of a backup against its MANIFEST.json (SHA-256 and size)
+BEFORE touching any database, creates a temporary database
+"<target>_restore_tmp" with ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C'
+TEMPLATE template0, restores into it with pg_restore --jobs, runs ANALYZE, and
+only then renames it to the target name (dropping the old target when
+RESTORE_REPLACE=yes). A failed restore never leaves a database under the
+target name; the temporary database is dropped.
+
+  --fetch-only   RESTORE_SOURCE=gcs: download and verify into the staging dir,
+                 then exit (no database access; for a google/cloud-sdk container)
+  --verify-only  locate (fetch) and verify the backup, then exit
+
+Environment:
+  PGDATABASE              database whose backups are restored (required);
+                          backups are read from $BACKUP_DIR/$PGDATABASE/
+  PGHOST PGPORT PGUSER    connection (libpq defaults); the role must be able to
+  PGPASSWORD / PGPASSFILE create and drop databases
+  BACKUP_DIR              root of backups (default /volume/backups)
+  RESTORE_BACKUP          backup name (UTC timestamp, e.g. 20261126T210000Z),
+                          or "latest" = newest complete backup (default latest)
+  RESTORE_SOURCE          volume | gcs (default volume)
+  RESTORE_JOBS            pg_restore --jobs and ANALYZE jobs (default 2)
+  RESTORE_REPLACE         exactly "yes" to drop and replace an existing target
+                          database; anything else refuses if it exists
+  RESTORE_DATABASE        target database name (default $PGDATABASE)
+  RESTORE_OWNER           owner of the restored database (default: the owner of
+                          the database being replaced, else the connecting role)
+  RESTORE_NO_OWNER        "yes": pg_restore --no-owner --no-privileges (restore
+                          into a cluster without the original roles)
+  RESTORE_PGOPTIONS       server settings for the restore sessions (PGOPTIONS)
+                          (default "-c maintenance_work_mem=512MB
+                          -c synchronous_commit=off")
+  RESTORE_MAINTENANCE_DB  database to connect to for CREATE/DROP (default postgres)
+  GCS_BUCKET              bucket (RESTORE_SOURCE=gcs)
+  BACKUP_NAMESPACE        object prefix in the bucket (RESTORE_SOURCE=gcs)
+  RESTORE_STAGING_DIR     where a GCS backup is downloaded
+                          (default $BACKUP_DIR/.restore-staging/$PGDATABASE);
+                          removed after a successful restore
+  GCLOUD, PSQL, PG_RESTORE, VACUUMDB  command overrides (tests)
+
+Exit codes:
+  0  restored (or fetched/verified with --fetch-only/--verify-only)
+  1  failure (connection, pg_restore, ANALYZE, rename, download); the target
+     database is untouched, the temporary database is dropped
+  2  usage or configuration error (bad variable, unknown argument, missing tool)
+  3  refused: the target database exists and RESTORE_REPLACE is not "yes"
+  4  backup not found, incomplete, or failed verification (missing file, size
+     or SHA-256 mismatch); no database was touched
+EOF
+}
+
+die() {
+  local code=$1
+  shift
+  printf '%s: %s\n' "$PROG" "$*" >&2
+  exit "$code"
+}
+info() { printf '%s: %s\n' "$PROG" "$*"; }
+
+pg_reason() {
+  local f=$1 line
+  line=$(grep -m1 -E 'error:|FATAL:|ERROR:' "$f" || true)
+  [[ -n $line ]] || line=$(grep -m1 -v '^[[:space:]]*$' "$f" || true)
+  line=${line#*error: }
+  [[ $line == *'FATAL:  '* ]] && line=${line##*FATAL:  }
+  [[ $line == *'ERROR:  '* ]] && line=${line##*ERROR:  }
+  printf '%s' "${line:-unknown error}"
+}
+
+TS_RE='^[0-9]{8}T[0-9]{6}Z$'
+FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256": "([0-9a-f]{64})"\},?[[:space:]]*$'
+COUNT_RE='"file_count": ([0-9]+)'
+
+# verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
+# with the listed size and SHA-256. On failure prints a one-line reason.
+verify_backup() {
+  local dir=$1 jobs=$2 m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
+  local -A want=()
+  [[ -f $m ]] || {
+    echo "no MANIFEST.json (incomplete backup)"
+    return 1
+  }
+  while IFS= read -r line; do
+    if [[ $line =~ $FILE_RE ]]; then
+      name=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]} sha=${BASH_REMATCH[3]}
+      if [[ ! -f $dir/$name ]]; then
+        echo "$name: missing"
+        return 1
+      fi
+      if [[ $(stat -c %s -- "$dir/$name") != "$size" ]]; then
+        echo "$name: size differs from MANIFEST.json"
+        return 1
+      fi
+      want[$name]=$sha
+      n=$((n + 1))
+      [[ $name != toc.dat ]] || have_toc=1
+    elif [[ $line =~ $COUNT_RE ]]; then
+      count=${BASH_REMATCH[1]}
+    fi
+  done <"$m"
+  if [[ -z $count || $n -ne $count || $n -eq 0 ]]; then
+    echo "MANIFEST.json is unreadable (lists $n files, file_count ${count:-missing})"
+    return 1
+  fi
+  if [[ $have_toc != 1 ]]; then
+    echo "MANIFEST.json does not list toc.dat"
+    return 1
+  fi
+  if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
+    echo "cannot read the backup files"
+    return 1
+  fi
+  while read -r gsha gname; do
+    gname=${gname#\*}
+    if [[ ${want[$gname]:-} != "$gsha" ]]; then
+      echo "$gname: SHA-256 differs from MANIFEST.json"
+      return 1
+    fi
+    checked=$((checked + 1))
+  done <<<"$got"
+  if [[ $checked -ne $n ]]; then
+    echo "checked $checked of $n files"
+    return 1
+  fi
+  return 0
+}
+
+MODE=restore
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  --fetch-only) MODE=fetch ;;
+  --verify-only) MODE=verify ;;
+  '') ;;
+  *) die 2 "unknown argument: $1 (try --help)" ;;
+esac
+[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+
+BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
+RESTORE_BACKUP=${RESTORE_BACKUP:-latest}
+RESTORE_SOURCE=${RESTORE_SOURCE:-volume}
+RESTORE_JOBS=${RESTORE_JOBS:-2}
+RESTORE_REPLACE=${RESTORE_REPLACE:-}
+RESTORE_OWNER=${RESTORE_OWNER:-}
+RESTORE_NO_OWNER=${RESTORE_NO_OWNER:-}
+RESTORE_PGOPTIONS=${RESTORE_PGOPTIONS--c maintenance_work_mem=512MB -c synchronous_commit=off}
+RESTORE_MAINTENANCE_DB=${RESTORE_MAINTENANCE_DB:-postgres}
+GCLOUD=${GCLOUD:-gcloud}
+PSQL=${PSQL:-psql}
+PG_RESTORE=${PG_RESTORE:-pg_restore}
+VACUUMDB=${VACUUMDB:-vacuumdb}
+
+[[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
+[[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"
+RESTORE_DATABASE=${RESTORE_DATABASE:-$PGDATABASE}
+RESTORE_STAGING_DIR=${RESTORE_STAGING_DIR:-$BACKUP_DIR/.restore-staging/$PGDATABASE}
+[[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
+[[ $RESTORE_BACKUP == latest || $RESTORE_BACKUP =~ $TS_RE ]] || die 2 "RESTORE_BACKUP must be \"latest\" or a backup name like 20261126T210000Z: $RESTORE_BACKUP"
+[[ $RESTORE_SOURCE == volume || $RESTORE_SOURCE == gcs ]] || die 2 "RESTORE_SOURCE must be volume or gcs: $RESTORE_SOURCE"
+[[ $RESTORE_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "RESTORE_JOBS must be a positive integer: $RESTORE_JOBS"
+[[ ${#RESTORE_DATABASE} -le 50 ]] || die 2 "RESTORE_DATABASE is too long (max 50 characters): $RESTORE_DATABASE"
+[[ $MODE != fetch || $RESTORE_SOURCE == gcs ]] || die 2 "--fetch-only needs RESTORE_SOURCE=gcs"
+if [[ $RESTORE_SOURCE == gcs ]]; then
+  [[ -n ${GCS_BUCKET:-} ]] || die 2 "GCS_BUCKET is required for RESTORE_SOURCE=gcs"
+  [[ -n ${BACKUP_NAMESPACE:-} ]] || die 2 "BACKUP_NAMESPACE is required for RESTORE_SOURCE=gcs"
+  [[ $RESTORE_STAGING_DIR == /* ]] || die 2 "RESTORE_STAGING_DIR must be an absolute path: $RESTORE_STAGING_DIR"
+fi
+for tool in sha256sum stat xargs; do
+  command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
+done
+if [[ $MODE == restore ]]; then
+  for tool in "$PSQL" "$PG_RESTORE" "$VACUUMDB"; do
+    command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
+  done
+fi
+HAVE_GCLOUD=0
+if command -v "$GCLOUD" >/dev/null 2>&1; then HAVE_GCLOUD=1; fi
+[[ $MODE != fetch || $HAVE_GCLOUD == 1 ]] || die 2 "required command not found: $GCLOUD"
+export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/restore.XXXXXX")
+TMPDB="${RESTORE_DATABASE}_restore_tmp"
+TMPDB_CREATED=0
+SWAPPED=0
+CHILD_PID=''
+FETCH_PARTIAL=''
+
+# SQL against the maintenance database; variables target, tmpdb, owner.
+maint_sql() {
+  "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$RESTORE_MAINTENANCE_DB" \
+    -v target="$RESTORE_DATABASE" -v tmpdb="$TMPDB" -v owner="${OWNER:-}" 2>"$TMP/psql.err"
+}
+
+cleanup() {
+  local rc=$?
+  trap - TERM INT
+  if [[ -n $CHILD_PID ]]; then
+    kill -TERM "$CHILD_PID" 2>/dev/null || true
+    wait "$CHILD_PID" 2>/dev/null || true
+  fi
+  if [[ $TMPDB_CREATED == 1 && $SWAPPED != 1 ]]; then
+    maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null 2>&1 || true
+  fi
+  if [[ -n $FETCH_PARTIAL && -e $FETCH_PARTIAL ]]; then rm -rf -- "$FETCH_PARTIAL" || true; fi
+  rm -rf -- "$TMP" || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'die 1 "interrupted by SIGTERM; target database untouched"' TERM
+trap 'die 1 "interrupted by SIGINT; target database untouched"' INT
+
+# run_bg CMD...: run in the background and wait, so signals are handled.
+run_bg() {
+  "$@" &
+  CHILD_PID=$!
+  local rc=0
+  wait "$CHILD_PID" || rc=$?
+  CHILD_PID=''
+  return "$rc"
+}
+
+# newest complete backup name in DIR (directories named like a timestamp with
+# MANIFEST.json), or nothing
+newest_complete() {
+  local dir=$1 d name best=''
+  for d in "$dir"/*; do
+    name=${d##*/}
+    [[ -d $d && $name =~ $TS_RE && -f $d/MANIFEST.json ]] || continue
+    [[ $name > $best ]] && best=$name
+  done
+  printf '%s' "$best"
+}
+
+# 1. Database side checks first (cheap, before reading or downloading GBs).
+TARGET_EXISTS=0
+OWNER=$RESTORE_OWNER
+if [[ $MODE == restore ]]; then
+  if ! out=$(maint_sql <<<"SELECT 1"); then
+    die 1 "cannot connect to database \"$RESTORE_MAINTENANCE_DB\": $(pg_reason "$TMP/psql.err")"
+  fi
+  out=$(maint_sql <<<"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'target'") ||
+    die 1 "cannot query pg_database: $(pg_reason "$TMP/psql.err")"
+  if [[ -n $out ]]; then
+    TARGET_EXISTS=1
+    if [[ $RESTORE_REPLACE != yes ]]; then
+      die 3 "database \"$RESTORE_DATABASE\" exists; refusing to replace it (set RESTORE_REPLACE=yes to drop and replace it)"
+    fi
+    [[ -n $OWNER ]] || OWNER=$out
+  fi
+fi
+
+# 2. Locate the backup.
+if [[ $RESTORE_SOURCE == volume ]]; then
+  DB_DIR=$BACKUP_DIR/$PGDATABASE
+  NAME=$RESTORE_BACKUP
+  if [[ $NAME == latest ]]; then
+    NAME=$(newest_complete "$DB_DIR")
+    [[ -n $NAME ]] || die 4 "no complete backup in $DB_DIR"
+  fi
+  SRC=$DB_DIR/$NAME
+  [[ -d $SRC ]] || die 4 "backup not found: $SRC"
+  [[ -f $SRC/MANIFEST.json ]] || die 4 "backup $NAME is incomplete (no MANIFEST.json) in $DB_DIR"
+else
+  PREFIX="gs://$GCS_BUCKET/$BACKUP_NAMESPACE"
+  NAME=$RESTORE_BACKUP
+  if [[ $HAVE_GCLOUD == 1 ]]; then
+    if [[ $NAME == latest ]]; then
+      if ! "$GCLOUD" storage ls "$PREFIX/*/MANIFEST.json" >"$TMP/ls.out" 2>"$TMP/ls.err"; then
+        if grep -qi 'matched no objects\|not found' "$TMP/ls.err"; then
+          die 4 "no complete backup under $PREFIX/"
+        fi
+        die 1 "gcloud storage ls $PREFIX failed: $(grep -m1 -v '^[[:space:]]*$' "$TMP/ls.err" || echo unknown error)"
+      fi
+      NAME=$(sed -n 's#^.*/\([0-9]\{8\}T[0-9]\{6\}Z\)/MANIFEST\.json$#\1#p' "$TMP/ls.out" | sort | tail -n1)
+      [[ -n $NAME ]] || die 4 "no complete backup under $PREFIX/"
+    fi
+    SRC=$RESTORE_STAGING_DIR/$NAME
+    if [[ -f $SRC/MANIFEST.json ]] && verify_backup "$SRC" "$RESTORE_JOBS" >/dev/null; then
+      info "using staged copy $SRC"
+    else
+      rm -rf -- "$SRC"
+      FETCH_PARTIAL=$SRC.partial
+      rm -rf -- "$FETCH_PARTIAL"
+      mkdir -p -- "$FETCH_PARTIAL" || die 1 "cannot create $FETCH_PARTIAL"
+      info "downloading $PREFIX/$NAME/ to $SRC"
+      if ! run_bg "$GCLOUD" storage cp "$PREFIX/$NAME/*" "$FETCH_PARTIAL/" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
+        if grep -qi 'matched no objects\|not found' "$TMP/cp.err"; then
+          die 4 "backup not found: $PREFIX/$NAME/"
+        fi
+        die 1 "download of $PREFIX/$NAME/ failed: $(grep -m1 -iE 'error' "$TMP/cp.err" || grep -m1 -v '^[[:space:]]*$' "$TMP/cp.err" || echo unknown error)"
+      fi
+      [[ -f $FETCH_PARTIAL/MANIFEST.json ]] || die 4 "backup $PREFIX/$NAME/ is incomplete (no MANIFEST.json)"
+      if ! reason=$(verify_backup "$FETCH_PARTIAL" "$RESTORE_JOBS"); then
+        die 4 "backup $PREFIX/$NAME/ failed verification after download: $reason; database untouched"
+      fi
+      mv -T -- "$FETCH_PARTIAL" "$SRC" || die 1 "cannot rename $FETCH_PARTIAL"
+      FETCH_PARTIAL=''
+      info "fetched and verified $SRC"
+    fi
+  else
+    # No gcloud here (postgres image): use what --fetch-only staged.
+    [[ $NAME != latest ]] || NAME=$(newest_complete "$RESTORE_STAGING_DIR")
+    [[ -n $NAME && -f $RESTORE_STAGING_DIR/$NAME/MANIFEST.json ]] ||
+      die 2 "RESTORE_SOURCE=gcs: gcloud is not installed and no staged copy of $RESTORE_BACKUP is in $RESTORE_STAGING_DIR (run restore.sh --fetch-only in a google/cloud-sdk container first)"
+    SRC=$RESTORE_STAGING_DIR/$NAME
+    info "using staged copy $SRC"
+  fi
+fi
+
+# 3. Verify every file before any database is touched.
+if ! reason=$(verify_backup "$SRC" "$RESTORE_JOBS"); then
+  die 4 "backup $NAME failed verification: $reason; database untouched"
+fi
+info "verified $SRC"
+[[ $MODE == restore ]] || exit 0
+
+# 4. Restore into a temporary database, then rename.
+START_S=$(date +%s)
+maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null ||
+  die 1 "cannot drop leftover database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
+TMPDB_CREATED=1
+maint_sql <<<"CREATE DATABASE :\"tmpdb\" WITH ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null ||
+  die 1 "cannot create database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
+
+restore_opts=(--format=directory --jobs="$RESTORE_JOBS" --exit-on-error --dbname="$TMPDB")
+[[ $RESTORE_NO_OWNER != yes ]] || restore_opts+=(--no-owner --no-privileges)
+if ! PGOPTIONS="${PGOPTIONS:-} $RESTORE_PGOPTIONS" run_bg "$PG_RESTORE" "${restore_opts[@]}" "$SRC" 2>"$TMP/pg_restore.err"; then
+  die 1 "pg_restore failed: $(pg_reason "$TMP/pg_restore.err"); database \"$RESTORE_DATABASE\" untouched"
+fi
+if ! PGOPTIONS="${PGOPTIONS:-} $RESTORE_PGOPTIONS" run_bg "$VACUUMDB" --analyze-only --quiet --jobs="$RESTORE_JOBS" --dbname="$TMPDB" >/dev/null 2>"$TMP/vacuumdb.err"; then
+  die 1 "ANALYZE failed: $(pg_reason "$TMP/vacuumdb.err"); database \"$RESTORE_DATABASE\" untouched"
+fi
+if [[ -n $OWNER ]]; then
+  maint_sql <<<'ALTER DATABASE :"tmpdb" OWNER TO :"owner"' >/dev/null ||
+    die 1 "cannot set owner \"$OWNER\": $(pg_reason "$TMP/psql.err"); database \"$RESTORE_DATABASE\" untouched"
+fi
+
+# 5. Swap. DROP DATABASE cannot run in a transaction: between the two
+# statements the target briefly does not exist; it never exists half-restored.
+if [[ $TARGET_EXISTS == 1 ]]; then
+  maint_sql <<<'DROP DATABASE IF EXISTS :"target" WITH (FORCE)' >/dev/null ||
+    die 1 "cannot drop database \"$RESTORE_DATABASE\": $(pg_reason "$TMP/psql.err")"
+fi
+maint_sql <<<'ALTER DATABASE :"tmpdb" RENAME TO :"target"' >/dev/null ||
+  die 1 "cannot rename \"$TMPDB\" to \"$RESTORE_DATABASE\": $(pg_reason "$TMP/psql.err")"
+SWAPPED=1
+check=$(maint_sql <<<"SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype FROM pg_database WHERE datname = :'target'") || check='?'
+[[ $check == 'WIN1252 C C' ]] || die 1 "restored database \"$RESTORE_DATABASE\" has encoding/collation \"$check\", expected \"WIN1252 C C\""
+
+if [[ $RESTORE_SOURCE == gcs && $SRC == "$RESTORE_STAGING_DIR"/* ]]; then
+  rm -rf -- "$SRC" || true
+fi
+info "restored backup $NAME into database \"$RESTORE_DATABASE\" in $(($(date +%s) - START_S))s"
+exit 0

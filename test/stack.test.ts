@@ -1,0 +1,178 @@
+import { strict as assert } from "assert";
+import { PlannedResource, renderStack, resourceKey } from "../lib/render";
+import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
+import { byK8sName, configObject, find, render, stackWith, Stage } from "./support/stacks";
+
+const NS = "kubernetes:core/v1:Namespace";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CRONJOB = "kubernetes:batch/v1:CronJob";
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+
+function updaterContainer(resources: PlannedResource[]): any {
+    return (byK8sName(resources, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec.template.spec.containers[0];
+}
+
+/** Leaf paths whose values differ between two JSON values. */
+function changedPaths(a: unknown, b: unknown, at = ""): string[] {
+    if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+        const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+        return [...keys].flatMap((k) => changedPaths((a as any)[k], (b as any)[k], at ? `${at}.${k}` : k));
+    }
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [at];
+}
+
+describe("the committed stacks", () => {
+    for (const [stage, version] of [["prod", "12.1.2410"], ["hml", "12.1.2510"]] as const) {
+        describe(`stack ${stage}`, () => {
+            let resources: PlannedResource[];
+            before(async () => {
+                resources = (await renderStack(stage)).resources;
+            });
+
+            it("carries updateDesiredVersion to the namespace annotation, the release and the updater image", () => {
+                const ns = find(resources, NS).inputs as any;
+                assert.equal(ns.metadata.annotations.UpdateDesiredVersion, version);
+                assert.equal((find(resources, RELEASE).inputs as any).version, version);
+                assert.match(updaterContainer(resources).image, new RegExp(`/protheus-updater:${version.replace(/\./g, "\\.")}$`));
+            });
+
+            it("labels the namespace with its stage and part-of", () => {
+                const labels = (find(resources, NS).inputs as any).metadata.labels;
+                assert.equal(labels["app.kubernetes.io/part-of"], "protheus");
+                assert.equal(labels["protheus.totvs.com/stage"], stage);
+            });
+
+            it("parents every resource under a protheus component, and every component under the environment namespace", () => {
+                const keys = new Set(resources.map((r) => resourceKey(r.type, r.name)));
+                for (const r of resources) {
+                    if (r.parent === null) {
+                        assert.equal(r.type, "protheus:index:EnvironmentNamespace", `${r.type} ${r.name} has no parent`);
+                        continue;
+                    }
+                    assert.ok(keys.has(r.parent), `${r.type} ${r.name}: parent ${r.parent} is not declared`);
+                    if (!r.type.startsWith("protheus:index:")) assert.match(r.parent, /^protheus:index:/, `${r.type} ${r.name} is not inside a component`);
+                }
+            });
+
+            it("renders only Kubernetes objects that the Kubernetes OpenAPI schemas accept", async () => {
+                const objects = resources.filter(isKubernetesObject);
+                assert.ok(objects.length >= 3);
+                const violations = (await Promise.all(objects.map(schemaViolations))).flat();
+                assert.deepEqual(violations, []);
+            });
+        });
+    }
+});
+
+describe("EnvironmentNamespace and EnvironmentVolume", () => {
+    it("are protected and retained: deleting either would take the environment's data with it", async () => {
+        const { options } = await renderStack("hml");
+        for (const key of [resourceKey(NS, "namespace"), resourceKey(PVC, "volume")]) {
+            assert.equal(options[key].protect, true, `${key} is not protected`);
+            assert.equal(options[key].retainOnDelete, true, `${key} is not retained on delete`);
+        }
+        assert.equal(options[resourceKey(CRONJOB, "updater")].protect, false);
+    });
+});
+
+describe("ProtheusRelease", () => {
+    it("is named protheus, in the namespace, atomic, with a bounded history and a long timeout", async () => {
+        const rel = find((await renderStack("prod")).resources, RELEASE).inputs as any;
+        assert.equal(rel.name, "protheus");
+        assert.equal(rel.namespace, "c2a7dv");
+        assert.equal(rel.atomic, true);
+        assert.equal(rel.cleanupOnFail, true);
+        assert.equal(rel.timeout, 3600);
+        assert.equal(rel.maxHistory, 10);
+        assert.equal(rel.createNamespace, false);
+    });
+
+    it("addresses an OCI chart by URL and a classic repository by name plus repo", async () => {
+        const oci = find((await renderStack("hml")).resources, RELEASE).inputs as any;
+        assert.equal(oci.chart, "oci://southamerica-east1-docker.pkg.dev/totvs-protheus/charts/protheus");
+        assert.equal(oci.repositoryOpts, undefined);
+        const chart = configObject("hml", "chart");
+        const https = find((await render(stackWith("hml", { chart: { ...chart, repo: "https://charts.example.com/protheus" } }))).resources, RELEASE).inputs as any;
+        assert.equal(https.chart, "protheus");
+        assert.equal(https.repositoryOpts.repo, "https://charts.example.com/protheus");
+    });
+
+    it("passes the chart values through and tells the chart the volume's claim", async () => {
+        const chart = configObject("hml", "chart");
+        const values = { appserver: { replicas: 2, ini: { general: { maxStringSize: 10 } } }, volume: { size: "keep-me" } };
+        const rel = find((await render(stackWith("hml", { chart: { ...chart, values }, volume: { claimName: "env-vol" } }))).resources, RELEASE).inputs as any;
+        assert.deepEqual(rel.values, { ...values, volume: { size: "keep-me", existingClaim: "env-vol" } });
+    });
+});
+
+describe("UpdaterCronJob", () => {
+    it("runs init-upddistr as protheus-updater, never overlapping, in Sao Paulo time, keeping failed pods", async () => {
+        const { resources } = await renderStack("hml");
+        const cj = byK8sName(resources, "CronJob", "protheus-updater").inputs as any;
+        assert.equal(cj.metadata.namespace, "c2a7dv-hml");
+        assert.equal(cj.spec.concurrencyPolicy, "Forbid");
+        assert.equal(cj.spec.timeZone, "America/Sao_Paulo");
+        assert.equal(cj.spec.schedule, "*/15 * * * *");
+        assert.equal(cj.spec.suspend, false);
+        assert.ok(cj.spec.failedJobsHistoryLimit >= 1);
+        const c = updaterContainer(resources);
+        assert.deepEqual(c.command, ["init-upddistr"]);
+        assert.deepEqual(c.volumeMounts, [{ name: "volume", mountPath: "/volume" }]);
+        const vol = cj.spec.jobTemplate.spec.template.spec.volumes[0];
+        assert.equal(vol.persistentVolumeClaim.claimName, "protheus-volume");
+    });
+
+    it("sleeper on changes only the updater's command; sleeper off restores init-upddistr", async () => {
+        const updater = configObject("hml", "updater");
+        const off = (await render(stackWith("hml", { updater: { ...updater, sleeper: false } }))).resources;
+        const on = (await render(stackWith("hml", { updater: { ...updater, sleeper: true } }))).resources;
+        assert.deepEqual(updaterContainer(on).command, ["sleep", "2147483647"]);
+        assert.deepEqual(updaterContainer(off).command, ["init-upddistr"]);
+        assert.deepEqual(on.map((r) => resourceKey(r.type, r.name)), off.map((r) => resourceKey(r.type, r.name)));
+        const diffs = on.flatMap((r, i) => changedPaths(off[i].inputs, r.inputs).map((p) => `${r.type}::${r.name}:${p}`));
+        assert.deepEqual(diffs, [
+            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.0",
+            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.1",
+        ]);
+    });
+
+    it("suspend stops new runs", async () => {
+        const updater = configObject("hml", "updater");
+        const cj = byK8sName((await render(stackWith("hml", { updater: { ...updater, suspend: true } }))).resources, "CronJob", "protheus-updater").inputs as any;
+        assert.equal(cj.spec.suspend, true);
+    });
+
+    it("follows a new updateDesiredVersion unless the tag is pinned", async () => {
+        const updater = configObject("hml", "updater");
+        const moved = (await render(stackWith("hml", { updateDesiredVersion: "12.1.2510-3" }))).resources;
+        assert.match(updaterContainer(moved).image, /:12\.1\.2510-3$/);
+        const pinned = (await render(stackWith("hml", { updateDesiredVersion: "12.1.2510-3", updater: { ...updater, tag: "hotfix-7" } }))).resources;
+        assert.match(updaterContainer(pinned).image, /:hotfix-7$/);
+        assert.equal((find(pinned, RELEASE).inputs as any).version, "12.1.2510-3");
+    });
+});
+
+describe("EnvironmentVolume", () => {
+    it("creates the claim when managed, and only mounts an existing one otherwise", async () => {
+        const managed = (await renderStack("prod")).resources;
+        const pvc = find(managed, PVC).inputs as any;
+        assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+        assert.equal(pvc.spec.resources.requests.storage, "500Gi");
+        const existing = (await render(stackWith("prod", { volume: { manage: false, claimName: "chart-volume" } }))).resources;
+        assert.equal(existing.filter((r) => r.type === PVC).length, 0);
+        const cj = byK8sName(existing, "CronJob", "protheus-updater").inputs as any;
+        assert.equal(cj.spec.jobTemplate.spec.template.spec.volumes[0].persistentVolumeClaim.claimName, "chart-volume");
+    });
+});
+
+describe("stage-specific objects", () => {
+    for (const stage of ["prod", "hml"] as Stage[]) {
+        it(`${stage}: every object is labelled with its stage`, async () => {
+            const { resources } = await renderStack(stage);
+            for (const r of resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
+                assert.equal((r.inputs as any).metadata.labels["protheus.totvs.com/stage"], stage, `${r.type} ${r.name}`);
+            }
+            assert.ok(resources.some((r) => r.type === CRONJOB));
+        });
+    }
+});
