@@ -1,7 +1,13 @@
 // The program: read the validated stack config once, then wire the components.
 // A config error throws before the first resource is declared.
+import * as pulumi from "@pulumi/pulumi";
+import { BACKUP_SERVICE_ACCOUNT } from "./components/backup/names";
+import { readBackupScripts } from "./components/backup/scripts";
+import { BackupSchedule } from "./components/BackupSchedule";
+import { BackupStorage } from "./components/BackupStorage";
 import { EnvironmentNamespace } from "./components/EnvironmentNamespace";
 import { EnvironmentVolume } from "./components/EnvironmentVolume";
+import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { loadStackConfig } from "./config/load";
@@ -20,6 +26,63 @@ const volume = new EnvironmentVolume(
     { parent: namespace },
 );
 
+const backup = config.backup;
+const storage =
+    backup?.gcs && backup.targets.includes("gcs")
+        ? new BackupStorage(
+              "backup-storage",
+              {
+                  project: backup.gcs.project,
+                  location: backup.gcs.location,
+                  bucketName: backup.gcs.bucketName ?? `protheus-backups-${config.namespace}`,
+                  namespace: config.namespace,
+                  stage: config.stage,
+                  retentionDays: backup.gcs.retentionDays,
+                  lockRetention: backup.gcs.lockRetention,
+                  kubernetesServiceAccount: { namespace: config.namespace, name: BACKUP_SERVICE_ACCOUNT },
+              },
+              { parent: namespace },
+          )
+        : undefined;
+
+const schedule = backup
+    ? new BackupSchedule(
+          "backup",
+          {
+              namespace: namespace.name,
+              stage: config.stage,
+              timeZone: config.timeZone,
+              volumeClaimName: volume.claimName,
+              schedule: backup.schedule,
+              copySchedule: backup.copySchedule,
+              database: backup.database,
+              password: backup.database.passwordSecret
+                  ? { secretRef: backup.database.passwordSecret }
+                  : { value: pulumi.secret(config.databasePassword!) },
+              dumpJobs: backup.dumpJobs,
+              retentionDays: backup.retention.days,
+              keepMin: backup.retention.keepMin,
+              targets: backup.targets,
+              gcs: storage && { bucket: storage.bucketName, serviceAccountEmail: storage.serviceAccountEmail },
+              rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
+              images: backup.images,
+              scripts: readBackupScripts(),
+          },
+          { parent: namespace },
+      )
+    : undefined;
+
+// The release and the updater move to a new version only after a backup of the data they will change.
+const preUpgrade =
+    schedule && backup?.preUpgrade
+        ? new PreUpgradeBackup(
+              "pre-upgrade-backup",
+              { namespace: namespace.name, stage: config.stage, updateDesiredVersion: config.updateDesiredVersion, jobSpec: schedule.backupJobSpec },
+              { parent: namespace },
+          )
+        : undefined;
+const afterBackup = preUpgrade ? [preUpgrade] : [];
+
 const release = new ProtheusRelease(
     "release",
     {
@@ -33,7 +96,7 @@ const release = new ProtheusRelease(
         timeoutSeconds: config.chart.timeoutSeconds,
         maxHistory: config.chart.maxHistory,
     },
-    { parent: namespace },
+    { parent: namespace, dependsOn: afterBackup },
 );
 
 new UpdaterCronJob(
@@ -46,7 +109,7 @@ new UpdaterCronJob(
         timeZone: config.timeZone,
         volumeClaimName: volume.claimName,
     },
-    { parent: namespace },
+    { parent: namespace, dependsOn: afterBackup },
 );
 
 export const stage = config.stage;
@@ -54,5 +117,9 @@ export const environmentNamespace = namespace.name;
 /** What this stack runs; prod's promotion check reads hml's value. */
 export const updateDesiredVersion = config.updateDesiredVersion;
 export const releaseStatus = release.status.status;
+export const backupBucket = storage?.bucketName;
+export const backupServiceAccount = storage?.serviceAccountEmail;
 
 // access: team Roles and RoleBindings from the responsibility table (components/TeamAccess.ts).
+import { TeamAccess } from "./components/TeamAccess";
+new TeamAccess("access", { namespace: namespace.name, stage: config.stage, ...config.access, backupBucket: storage?.bucketName }, { parent: namespace });

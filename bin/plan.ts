@@ -8,7 +8,8 @@
 // prints what changes resource by resource and field by field (lib/planDiff.ts).
 // Exit 0: no changes; 1: changes; 2: error (bad ref, config error on either
 // side, usage). A stack file that does not exist at <git-ref> is a new stack:
-// every resource shows as added. A ref without bin/plan.ts is an error.
+// every resource shows as added. A ref without bin/plan.ts is an error (even
+// when the stack file is missing there too).
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -177,9 +178,10 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
     try {
         const commit = resolveRef(ref, repo);
         const short = commit.slice(0, 7);
-        const baseLabel = `${ref} (${short})`;
+        const baseLabel = commit.startsWith(ref.toLowerCase()) ? short : `${ref} (${short})`;
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
         const dir = materialise(commit, repo, tmp);
+        if (!fs.existsSync(path.join(dir, "bin", "plan.ts"))) throw new PlanDiffError(`${baseLabel} has no bin/plan.ts (older than the offline plan): cannot render it`);
         const stackFile = `Pulumi.${stack}.yaml`;
         const targetFile = path.join(repo, stackFile);
         if (!fs.existsSync(targetFile)) throw new PlanDiffError(`working tree: no stack file ${stackFile} for stack "${stack}"`);

@@ -1,14 +1,53 @@
-// Stack config for access control: each team's Google Group (GKE Google Groups for RBAC).
-// OWNED BY the access-control work (issue 4); this is the agreed shape.
+// Stack config for access control: each team's Google Group (GKE Google Groups
+// for RBAC), the teams a stack deliberately leaves out, and the ConfigMap names
+// the ini rule is restricted to. Teams and duties are defined once in
+// components/access/responsibilities.ts.
 import { z } from "zod";
+import { DUTIES, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../components/access/responsibilities";
 
-export const TEAM_IDS = ["gcad", "tecnologia", "framework", "smartsre", "devops-protheus", "devops-cloud", "dbas", "cliente"] as const;
-export type TeamId = (typeof TEAM_IDS)[number];
+export { TEAM_IDS };
+export type { TeamId };
 
-export const accessSchema = z.strictObject({
-    groups: z.partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" })).default({}),
-    /** Teams deliberately without access in this stack, each with a written reason. */
-    optOut: z.partialRecord(z.enum(TEAM_IDS), z.string().min(10, { error: "expected a written reason (at least 10 characters)" })).default({}),
-});
+/** The ConfigMaps holding appserver.ini and dbaccess.ini, unless the stack names others. */
+export const DEFAULT_INI_CONFIGMAPS = ["protheus-appserver-ini", "protheus-dbaccess-ini"] as const;
+
+// A ConfigMap name is a DNS-1123 subdomain.
+const configMapName = z
+    .string({ error: "expected a ConfigMap name" })
+    .max(253, { error: "expected a ConfigMap name of at most 253 characters" })
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: "expected a ConfigMap name: lower-case letters, digits, '-' and '.'" });
+
+export const accessSchema = z
+    .strictObject({
+        groups: z.partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" })).default({}),
+        /** Teams deliberately without access in this stack, each with a written reason. */
+        optOut: z.partialRecord(z.enum(TEAM_IDS), z.string().trim().min(10, { error: "expected a written reason (at least 10 characters)" })).default({}),
+        /** The only ConfigMaps the ini duty may edit. */
+        iniConfigMaps: z
+            .array(configMapName, { error: "expected a list of ConfigMap names" })
+            .min(1, { error: "expected at least one ConfigMap name" })
+            .refine((names) => new Set(names).size === names.length, { error: "expected each ConfigMap name at most once" })
+            .default([...DEFAULT_INI_CONFIGMAPS]),
+    })
+    .superRefine((access, ctx) => {
+        for (const team of TEAM_IDS) {
+            const hasGroup = access.groups[team] !== undefined;
+            const optedOut = access.optOut[team] !== undefined;
+            if (!hasGroup && !optedOut) {
+                const duties = dutiesOf(team).map((d) => DUTIES[d].title).join("; ");
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["groups", team],
+                    message: `required: expected the Google Group e-mail of ${TEAM_NAMES[team]} (duties: ${duties}), or opt the team out with protheus:access.optOut.${team}: "<reason>"`,
+                });
+            } else if (hasGroup && optedOut) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["optOut", team],
+                    message: `${TEAM_NAMES[team]} has both a group (protheus:access.groups.${team}) and an opt-out: keep one`,
+                });
+            }
+        }
+    });
 
 export type AccessConfig = z.infer<typeof accessSchema>;

@@ -55,6 +55,8 @@ export const backupSchema = z.strictObject({
     schedule: cronSchedule.default("0 21 * * *"),
     copySchedule: cronSchedule.default("0 6 * * *"),
     database: databaseSchema,
+    // A backup Job named after the new version runs before the release is upgraded.
+    preUpgrade: z.boolean({ error: "expected true or false" }).default(true),
     dumpJobs: z.int({ error: "expected a whole number" }).min(1).max(16).default(2),
     retention: z
         .strictObject({

@@ -1,0 +1,241 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    BACKUP_CRONJOB,
+    BACKUP_SERVICE_ACCOUNT,
+    COPY_CRONJOB,
+    DATABASE_SECRET,
+    RESTORE_CRONJOB,
+    RESTORE_REQUEST_CONFIGMAP,
+    SCRIPTS_CONFIGMAP,
+} from "./backup/names";
+import { databaseEnv, DatabaseConnection, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
+import { commonLabels, Stage } from "./labels";
+
+export type OffsiteTarget = "gcs" | "rubrik";
+
+/** Where the Rubrik Managed Volume (NFS) is mounted in the copy job. */
+export const RUBRIK_MOUNT = "/rubrik";
+
+export interface BackupScheduleArgs {
+    namespace: pulumi.Input<string>;
+    stage: Stage;
+    timeZone: string;
+    volumeClaimName: pulumi.Input<string>;
+    /** Dump into the volume (the runbook: every day from 21:00). */
+    schedule: string;
+    /** Ship to GCS/Rubrik (the runbook: at 06:00). */
+    copySchedule: string;
+    database: Omit<DatabaseConnection, "passwordSecret">;
+    /** An existing Secret holding the password, or the password (a Pulumi secret) to put in one. */
+    password: { secretRef: { name: string; key: string } } | { value: pulumi.Output<string> };
+    dumpJobs: number;
+    retentionDays: number;
+    keepMin: number;
+    targets: OffsiteTarget[];
+    /** Required when targets include gcs. */
+    gcs?: { bucket: pulumi.Input<string>; serviceAccountEmail: pulumi.Input<string> };
+    /** Required when targets include rubrik. */
+    rubrik?: { nfsServer: string; exportPath: string };
+    images: { postgres: string; cloudSdk: string };
+    /** backup.sh, copy.sh, restore.sh: shipped in a ConfigMap and run by stock images. */
+    scripts: Record<string, string>;
+}
+
+/**
+ * The environment's backup cycle: `protheus-backup` dumps the database into
+ * the volume at 21:00, `protheus-backup-copy` ships complete backups offsite
+ * at 06:00, and the suspended `protheus-restore` is the on-demand restore
+ * template (`kubectl create job --from=cronjob/protheus-restore`).
+ */
+export class BackupSchedule extends pulumi.ComponentResource {
+    /** The pod template of a backup run, reused by the pre-upgrade backup Job. */
+    public readonly backupJobSpec: k8s.types.input.batch.v1.JobSpec;
+    public readonly serviceAccountName?: pulumi.Output<string>;
+
+    constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("protheus:index:BackupSchedule", name, {}, opts);
+        const labels = commonLabels(args.stage, "backup");
+        const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+        if (args.targets.includes("gcs") && !args.gcs) throw new Error("BackupSchedule: targets include gcs but no gcs settings were given");
+        if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("BackupSchedule: targets include rubrik but no rubrik settings were given");
+
+        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, { metadata: meta(SCRIPTS_CONFIGMAP), data: args.scripts }, { parent: this });
+
+        let passwordSecret: { name: pulumi.Input<string>; key: string };
+        if ("secretRef" in args.password) {
+            passwordSecret = args.password.secretRef;
+        } else {
+            const secret = new k8s.core.v1.Secret(
+                `${name}-database`,
+                { metadata: meta(DATABASE_SECRET), type: "Opaque", stringData: { password: pulumi.secret(args.password.value) } },
+                { parent: this },
+            );
+            passwordSecret = { name: secret.metadata.name, key: "password" };
+        }
+        const db: DatabaseConnection = { ...args.database, passwordSecret };
+
+        let serviceAccountName: pulumi.Output<string> | undefined;
+        if (args.gcs) {
+            // GKE Workload Identity: pods of this KSA act as the backup Google service account.
+            const ksa = new k8s.core.v1.ServiceAccount(
+                `${name}-sa`,
+                {
+                    metadata: { ...meta(BACKUP_SERVICE_ACCOUNT), annotations: { "iam.gke.io/gcp-service-account": args.gcs.serviceAccountEmail } },
+                    automountServiceAccountToken: false,
+                },
+                { parent: this },
+            );
+            serviceAccountName = ksa.metadata.name;
+        }
+        this.serviceAccountName = serviceAccountName;
+
+        const cronJob = (resourceName: string, objectName: string, spec: Omit<k8s.types.input.batch.v1.CronJobSpec, "concurrencyPolicy" | "timeZone">) =>
+            new k8s.batch.v1.CronJob(
+                resourceName,
+                {
+                    metadata: meta(objectName),
+                    spec: {
+                        timeZone: args.timeZone,
+                        // Two dumps or two uploads of one database at once only slow each other down.
+                        concurrencyPolicy: "Forbid",
+                        // Failed runs stay so their pods' logs can be collected.
+                        failedJobsHistoryLimit: 3,
+                        successfulJobsHistoryLimit: 3,
+                        ...spec,
+                    },
+                },
+                { parent: this, dependsOn: [scripts] },
+            );
+
+        this.backupJobSpec = {
+            // A retry is safe: a failed run removes its own .partial directory.
+            backoffLimit: 1,
+            // The dump must be done long before the 06:00 copy.
+            activeDeadlineSeconds: 8 * 3600,
+            template: {
+                metadata: { labels },
+                spec: scriptPod({
+                    volumeClaimName: args.volumeClaimName,
+                    containers: [
+                        scriptContainer({
+                            name: "backup",
+                            image: args.images.postgres,
+                            script: "backup.sh",
+                            volumeReadOnly: false,
+                            env: [
+                                ...databaseEnv(db),
+                                { name: "BACKUP_JOBS", value: String(args.dumpJobs) },
+                                { name: "BACKUP_RETENTION_DAYS", value: String(args.retentionDays) },
+                                { name: "BACKUP_KEEP_MIN", value: String(args.keepMin) },
+                            ],
+                        }),
+                    ],
+                }),
+            },
+        };
+        cronJob(`${name}-backup`, BACKUP_CRONJOB, {
+            schedule: args.schedule,
+            // A controller outage of up to an hour still gets the night's backup.
+            startingDeadlineSeconds: 3600,
+            jobTemplate: { metadata: { labels }, spec: this.backupJobSpec },
+        });
+
+        if (args.targets.length > 0) {
+            const offsiteEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
+                { name: "PGDATABASE", value: args.database.name },
+                { name: "BACKUP_TARGETS", value: args.targets.join(",") },
+                { name: "BACKUP_NAMESPACE", value: args.namespace },
+            ];
+            if (args.gcs) offsiteEnv.push({ name: "GCS_BUCKET", value: args.gcs.bucket });
+            if (args.rubrik) offsiteEnv.push({ name: "RUBRIK_DIR", value: RUBRIK_MOUNT });
+            cronJob(`${name}-copy`, COPY_CRONJOB, {
+                schedule: args.copySchedule,
+                startingDeadlineSeconds: 3600,
+                jobTemplate: {
+                    metadata: { labels },
+                    spec: {
+                        // Idempotent: a retry ships only what is still missing.
+                        backoffLimit: 2,
+                        activeDeadlineSeconds: 6 * 3600,
+                        template: {
+                            metadata: { labels },
+                            spec: scriptPod({
+                                volumeClaimName: args.volumeClaimName,
+                                serviceAccountName,
+                                extraVolumes: args.rubrik ? [{ name: "rubrik", nfs: { server: args.rubrik.nfsServer, path: args.rubrik.exportPath } }] : [],
+                                containers: [
+                                    scriptContainer({
+                                        name: "copy",
+                                        image: args.images.cloudSdk,
+                                        script: "copy.sh",
+                                        // The copy only reads the volume; it can never damage a local backup.
+                                        volumeReadOnly: true,
+                                        env: offsiteEnv,
+                                        extraMounts: args.rubrik ? [{ name: "rubrik", mountPath: RUBRIK_MOUNT }] : [],
+                                    }),
+                                ],
+                            }),
+                        },
+                    },
+                },
+            });
+        }
+
+        // The restore template: suspended, run only as `kubectl create job --from=cronjob/protheus-restore`.
+        // What to restore comes from the optional ConfigMap protheus-restore-request.
+        const restoreEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
+            ...databaseEnv(db),
+            { name: "BACKUP_NAMESPACE", value: args.namespace },
+            ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : []),
+        ];
+        const requestFrom = [{ configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true } }];
+        const fetchFromGcs = args.gcs
+            ? [
+                  // Only when RESTORE_SOURCE=gcs: download and verify into the volume's staging dir (postgres has no gcloud).
+                  scriptContainer({
+                      name: "fetch",
+                      image: args.images.cloudSdk,
+                      script: "restore.sh",
+                      command: ["bash", "-c", `if [ "\${RESTORE_SOURCE:-volume}" = gcs ]; then exec bash ${SCRIPTS_MOUNT}/restore.sh --fetch-only; fi`],
+                      volumeReadOnly: false,
+                      env: restoreEnv.filter((e) => (e as { name: string }).name !== "PGPASSWORD"),
+                      envFrom: requestFrom,
+                  }),
+              ]
+            : undefined;
+        cronJob(`${name}-restore`, RESTORE_CRONJOB, {
+            // February 31st: even if someone unsuspends the template, it never fires on its own.
+            schedule: "0 0 31 2 *",
+            suspend: true,
+            jobTemplate: {
+                metadata: { labels },
+                spec: {
+                    // Never retry a restore on its own: an operator reads why it failed.
+                    backoffLimit: 0,
+                    activeDeadlineSeconds: 12 * 3600,
+                    template: {
+                        metadata: { labels },
+                        spec: scriptPod({
+                            volumeClaimName: args.volumeClaimName,
+                            serviceAccountName: args.gcs ? serviceAccountName : undefined,
+                            initContainers: fetchFromGcs,
+                            containers: [
+                                scriptContainer({
+                                    name: "restore",
+                                    image: args.images.postgres,
+                                    script: "restore.sh",
+                                    volumeReadOnly: false,
+                                    env: restoreEnv,
+                                    envFrom: requestFrom,
+                                }),
+                            ],
+                        }),
+                    },
+                },
+            },
+        });
+
+        this.registerOutputs({ serviceAccountName });
+    }
+}

@@ -1,0 +1,12 @@
+// Names operators type (`kubectl create job --from=cronjob/protheus-restore`);
+// the access rules and the policy pack refer to the same objects.
+export const BACKUP_CRONJOB = "protheus-backup";
+export const COPY_CRONJOB = "protheus-backup-copy";
+export const RESTORE_CRONJOB = "protheus-restore";
+export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
+/** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
+export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
+export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
+export const DATABASE_SECRET = "protheus-backup-database";
+/** Where backups land inside the environment volume. */
+export const BACKUP_SUBDIR = "backups";

@@ -1,0 +1,106 @@
+// The hardened pod shape shared by every backup, copy and restore job: stock
+// images running the scripts from a ConfigMap, non-root, read-only root
+// filesystem, no capabilities.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { VOLUME_MOUNT_PATH } from "../EnvironmentVolume";
+import { BACKUP_SUBDIR, SCRIPTS_CONFIGMAP } from "./names";
+
+type Container = k8s.types.input.core.v1.Container;
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+
+/** uid/gid of the `postgres` user in the official postgres image; also used for the Cloud SDK image. */
+export const BACKUP_UID = 999;
+export const SCRIPTS_MOUNT = "/scripts";
+
+export interface DatabaseConnection {
+    host: string;
+    port: number;
+    name: string;
+    user: string;
+    /** The Kubernetes Secret key holding the password. */
+    passwordSecret: { name: pulumi.Input<string>; key: string };
+}
+
+export function databaseEnv(db: DatabaseConnection): EnvVar[] {
+    return [
+        { name: "PGHOST", value: db.host },
+        { name: "PGPORT", value: String(db.port) },
+        { name: "PGDATABASE", value: db.name },
+        { name: "PGUSER", value: db.user },
+        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: db.passwordSecret.name, key: db.passwordSecret.key } } },
+    ];
+}
+
+export interface ScriptContainerOptions {
+    name: string;
+    image: string;
+    /** The script file in the ConfigMap. */
+    script: string;
+    /** Replaces `bash /scripts/<script>` when the script runs only on a condition. */
+    command?: string[];
+    env: pulumi.Input<EnvVar>[];
+    envFrom?: k8s.types.input.core.v1.EnvFromSource[];
+    volumeReadOnly: boolean;
+    extraMounts?: k8s.types.input.core.v1.VolumeMount[];
+    resources?: k8s.types.input.core.v1.ResourceRequirements;
+}
+
+export function scriptContainer(o: ScriptContainerOptions): Container {
+    return {
+        name: o.name,
+        image: o.image,
+        command: o.command ?? ["bash", `${SCRIPTS_MOUNT}/${o.script}`],
+        env: [
+            { name: "BACKUP_DIR", value: `${VOLUME_MOUNT_PATH}/${BACKUP_SUBDIR}` },
+            // Read-only root filesystem: every tool writes under the /tmp emptyDir.
+            { name: "HOME", value: "/tmp" },
+            { name: "TMPDIR", value: "/tmp" },
+            { name: "CLOUDSDK_CONFIG", value: "/tmp/gcloud" },
+            ...o.env,
+        ],
+        envFrom: o.envFrom,
+        volumeMounts: [
+            { name: "volume", mountPath: VOLUME_MOUNT_PATH, readOnly: o.volumeReadOnly },
+            { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+            { name: "tmp", mountPath: "/tmp" },
+            ...(o.extraMounts ?? []),
+        ],
+        resources: o.resources,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: BACKUP_UID,
+            runAsGroup: BACKUP_UID,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+        },
+    };
+}
+
+export interface ScriptPodOptions {
+    containers: Container[];
+    initContainers?: Container[];
+    volumeClaimName: pulumi.Input<string>;
+    serviceAccountName?: pulumi.Input<string>;
+    extraVolumes?: k8s.types.input.core.v1.Volume[];
+}
+
+export function scriptPod(o: ScriptPodOptions): PodSpec {
+    return {
+        restartPolicy: "Never",
+        serviceAccountName: o.serviceAccountName,
+        // Only the copy job talks to a cloud API; the others get no token at all.
+        automountServiceAccountToken: o.serviceAccountName !== undefined,
+        securityContext: { runAsNonRoot: true, fsGroup: BACKUP_UID, seccompProfile: { type: "RuntimeDefault" } },
+        initContainers: o.initContainers,
+        containers: o.containers,
+        volumes: [
+            { name: "volume", persistentVolumeClaim: { claimName: o.volumeClaimName } },
+            { name: "scripts", configMap: { name: SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
+            { name: "tmp", emptyDir: {} },
+            ...(o.extraVolumes ?? []),
+        ],
+    };
+}

@@ -1,0 +1,281 @@
+// Team access (issue 4): the responsibility table, its permissions, the
+// rendered Roles/RoleBindings of both stacks, the bucket IAM and the config rules.
+import * as assert from "node:assert/strict";
+import { ConfigError } from "../config/load";
+import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
+import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
+import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../components/access/permissions";
+import { RESTORE_NAME, ROBOT_CRONJOBS } from "../components/access/names";
+import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../components/access/responsibilities";
+import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram, renderStack } from "../lib/render";
+
+const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
+const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
+const BUCKET_MEMBER = "gcp:storage/bucketIAMMember:BucketIAMMember";
+const STACKS = ["hml", "prod"] as const;
+
+// The resources a Role in the environment namespace may name: all namespaced,
+// none of them RBAC, service accounts, secrets or anything that grants more.
+const NAMESPACED_RESOURCES = new Set([
+    "pods", "pods/log", "pods/exec", "events", "services", "configmaps",
+    "deployments", "statefulsets", "replicasets", "deployments/scale", "statefulsets/scale",
+    "jobs", "cronjobs",
+]);
+const DANGEROUS_VERBS = new Set(["escalate", "bind", "impersonate", "deletecollection", "*"]);
+
+// The dangerous-power sets, written out on purpose: changing who can exec or
+// read Secrets must be a visible change to this test.
+const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "dbas"];
+const SECRET_TEAMS: TeamId[] = [];
+const DB_TEAMS: TeamId[] = ["smartsre", "dbas"];
+
+const ruleKey = (r: PolicyRule) =>
+    JSON.stringify({ apiGroups: [...r.apiGroups].sort(), resources: [...r.resources].sort(), verbs: [...r.verbs].sort(), resourceNames: r.resourceNames ? [...r.resourceNames].sort() : undefined });
+const canExec = (rules: PolicyRule[]) => rules.some((r) => r.apiGroups.includes("") && r.resources.includes("pods/exec") && r.verbs.some((v) => v === "create" || v === "get"));
+const canReadSecrets = (rules: PolicyRule[]) => rules.some((r) => r.resources.includes("secrets"));
+const byType = (res: RenderResult, type: string) => res.resources.filter((r) => r.type === type);
+const meta = (r: PlannedResource) => r.inputs.metadata as { name: string; namespace: string; labels: Record<string, string> };
+const teamOf = (r: PlannedResource) => meta(r).labels["protheus.totvs.com/team"] as TeamId;
+
+function accessOf(input: StackConfigInput): Record<string, any> {
+    return JSON.parse(input.config["protheus:access"]!);
+}
+function withAccess(stack: string, edit: (access: Record<string, any>) => void, extra: Record<string, string> = {}): StackConfigInput {
+    const input = readStackFile(stack);
+    const access = accessOf(input);
+    edit(access);
+    return { ...input, config: { ...input.config, "protheus:access": JSON.stringify(access), ...extra } };
+}
+
+/** Renders a config that must fail; returns the error and the resources registered before it. */
+async function renderFailure(input: StackConfigInput): Promise<{ error: unknown; registered: PlannedResource[] }> {
+    try {
+        await renderProgram(input);
+    } catch (err) {
+        return err instanceof RenderError ? { error: err.cause, registered: err.resources } : { error: err, registered: [] };
+    }
+    assert.fail("expected the render to fail");
+}
+
+/** Asserts the render fails with a ConfigError and returns its problems. */
+async function configProblems(input: StackConfigInput): Promise<string[]> {
+    const { error, registered } = await renderFailure(input);
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
+    assert.deepEqual(registered.map((r) => `${r.type} ${r.name}`), [], "no resource may be registered");
+    return error.problems;
+}
+
+describe("access: the responsibility table and its permissions", () => {
+    it("gives every team at least one duty and every duty at least one team", () => {
+        for (const t of TEAM_IDS) assert.ok(dutiesOf(t).length > 0, `${t} has no duty`);
+        for (const d of DUTY_IDS) assert.ok(DUTIES[d].teams.length > 0, `${d} has no team`);
+    });
+
+    it("has no wildcard, no cluster-scoped or RBAC resource, no escalating verb, no Secrets in any grant", () => {
+        for (const g of Object.values(grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS }))) {
+            const r = g.rule;
+            for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []]) assert.ok(!field.some((v) => v.includes("*")), `${g.id}: wildcard`);
+            for (const res of r.resources) assert.ok(NAMESPACED_RESOURCES.has(res), `${g.id}: ${res} is not an allowed namespaced resource`);
+            for (const v of r.verbs) assert.ok(!DANGEROUS_VERBS.has(v), `${g.id}: verb ${v}`);
+            assert.ok(g.reason.trim().length > 20 && !g.reason.includes("\n"), `${g.id}: a one-line reason`);
+        }
+    });
+
+    it("restricts by resourceNames only verbs Kubernetes can restrict (never create, list, watch)", () => {
+        for (const g of Object.values(grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS }))) {
+            if (!g.rule.resourceNames) continue;
+            for (const v of ["create", "list", "watch", "deletecollection"]) assert.ok(!g.rule.verbs.includes(v), `${g.id}: ${v} with resourceNames is not enforced as intended`);
+        }
+    });
+
+    it("limits writes on CronJobs and ConfigMaps to named objects", () => {
+        const all = grants({ iniConfigMaps: ["appserver-ini"] });
+        for (const g of Object.values(all)) {
+            const writes = g.rule.verbs.some((v) => ["update", "patch", "delete"].includes(v));
+            if (writes && (g.rule.resources.includes("cronjobs") || g.rule.resources.includes("configmaps"))) assert.ok(g.rule.resourceNames?.length, `${g.id}: unrestricted write`);
+        }
+        assert.deepEqual(all["robot-cronjobs-edit"].rule.resourceNames, [...ROBOT_CRONJOBS]);
+        assert.deepEqual(all["restore-cronjob-read"].rule.resourceNames, [RESTORE_NAME]);
+        assert.deepEqual(all["ini-configmaps-edit"].rule.resourceNames, ["appserver-ini"]);
+    });
+
+    it("gives the Configurador duty nothing in the cluster and uses every grant somewhere", () => {
+        assert.deepEqual(DUTY_ACCESS.configurador.grants, []);
+        for (const id of GRANT_IDS) assert.ok(DUTY_IDS.some((d) => DUTY_ACCESS[d].grants.includes(id)), `${id} unused`);
+    });
+});
+
+for (const stack of STACKS) {
+    describe(`access: rendered plan of stack ${stack}`, () => {
+        let res: RenderResult;
+        let access: Record<string, any>;
+        let namespace: string;
+        before(async () => {
+            res = await renderStack(stack);
+            access = accessOf(readStackFile(stack));
+            namespace = readStackFile(stack).config["protheus:namespace"]!;
+        });
+
+        it("declares no ClusterRole or ClusterRoleBinding anywhere", () => {
+            const cluster = res.resources.filter((r) => /:ClusterRole(Binding)?$/.test(r.type));
+            assert.deepEqual(cluster.map((r) => `${r.type} ${r.name}`), []);
+        });
+
+        it("declares one Role and one RoleBinding per team, in the environment namespace, named protheus-<team>", () => {
+            const roles = byType(res, ROLE).filter((r) => r.parent === "protheus:index:TeamAccess::access");
+            const bindings = byType(res, BINDING).filter((r) => r.parent === "protheus:index:TeamAccess::access");
+            assert.deepEqual(roles.map(teamOf).sort(), [...TEAM_IDS].sort());
+            assert.deepEqual(bindings.map(teamOf).sort(), [...TEAM_IDS].sort());
+            for (const r of [...roles, ...bindings]) {
+                assert.equal(meta(r).name, teamObjectName(teamOf(r)));
+                assert.equal(meta(r).namespace, namespace);
+                assert.equal(meta(r).labels["app.kubernetes.io/part-of"], "protheus");
+                assert.equal(meta(r).labels["protheus.totvs.com/stage"], stack);
+            }
+        });
+
+        it("binds each team's Role to a Group with the configured e-mail, and nothing else", () => {
+            for (const b of byType(res, BINDING)) {
+                const team = teamOf(b);
+                assert.deepEqual(b.inputs.subjects, [{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: access.groups[team] }]);
+                assert.deepEqual(b.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: teamObjectName(team) });
+            }
+        });
+
+        it("gives each team exactly the union of its duties' permissions", () => {
+            const all = grants({ iniConfigMaps: access.iniConfigMaps ?? DEFAULT_INI_CONFIGMAPS });
+            for (const role of byType(res, ROLE)) {
+                const team = teamOf(role);
+                const expected = new Set(dutiesOf(team).flatMap((d) => DUTY_ACCESS[d].grants.map((id) => ruleKey(all[id].rule))));
+                const rendered = (role.inputs.rules as PolicyRule[]).map(ruleKey);
+                assert.equal(new Set(rendered).size, rendered.length, `${team}: duplicate rules`);
+                assert.deepEqual(new Set(rendered), expected, `${team}: rules differ from its duties' union`);
+                assert.deepEqual(role.inputs.rules, teamRules(team, { iniConfigMaps: access.iniConfigMaps ?? DEFAULT_INI_CONFIGMAPS }));
+            }
+        });
+
+        it("grants only namespaced, non-wildcard, non-escalating rules", () => {
+            for (const role of byType(res, ROLE)) {
+                for (const r of role.inputs.rules as (PolicyRule & { nonResourceURLs?: string[] })[]) {
+                    assert.equal(r.nonResourceURLs, undefined, `${role.name}: nonResourceURLs`);
+                    for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []]) assert.ok(!field.some((v) => v.includes("*")), `${role.name}: wildcard in ${JSON.stringify(r)}`);
+                    for (const x of r.resources) assert.ok(NAMESPACED_RESOURCES.has(x), `${role.name}: ${x}`);
+                    for (const v of r.verbs) assert.ok(!DANGEROUS_VERBS.has(v), `${role.name}: ${v}`);
+                }
+            }
+        });
+
+        it("lets exactly the robots and database teams exec, nobody read Secrets, and Cliente neither", () => {
+            const roles = byType(res, ROLE);
+            const rulesOf = (t: TeamId) => roles.find((r) => teamOf(r) === t)!.inputs.rules as PolicyRule[];
+            assert.deepEqual(TEAM_IDS.filter((t) => canExec(rulesOf(t))), EXEC_TEAMS);
+            assert.deepEqual(TEAM_IDS.filter((t) => canReadSecrets(rulesOf(t))), SECRET_TEAMS);
+            assert.ok(!canExec(rulesOf("cliente")) && !canReadSecrets(rulesOf("cliente")), "Cliente must have no exec and no Secrets");
+            assert.ok(!rulesOf("cliente").some((r) => r.resources.some((x) => x.startsWith("pods/") && x !== "pods/log")), "Cliente: no pod subresource but logs");
+        });
+
+        it("validates every Role and RoleBinding against the Kubernetes OpenAPI schema", async () => {
+            const { Role } = await import("kubernetes-models/rbac.authorization.k8s.io/v1/Role");
+            const { RoleBinding } = await import("kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding");
+            const roles = byType(res, ROLE);
+            const bindings = byType(res, BINDING);
+            assert.ok(roles.length > 0 && bindings.length > 0);
+            for (const r of roles) new Role(r.inputs as any).validate();
+            for (const b of bindings) new RoleBinding(b.inputs as any).validate();
+        });
+
+        it("lets exactly the database-maintenance teams read the backup bucket, and groups nothing more", () => {
+            const members = byType(res, BUCKET_MEMBER);
+            for (const m of members.filter((m) => String(m.inputs.member).startsWith("group:"))) {
+                assert.equal(m.inputs.role, BACKUP_READER_ROLE, `${m.name}: groups may only read`);
+            }
+            const fromAccess = members.filter((m) => m.parent === "protheus:index:TeamAccess::access");
+            assert.deepEqual(
+                fromAccess.map((m) => [m.inputs.role, m.inputs.member]).sort(),
+                DB_TEAMS.map((t) => [BACKUP_READER_ROLE, `group:${access.groups[t]}`]).sort(),
+            );
+            const buckets = byType(res, "gcp:storage/bucket:Bucket");
+            assert.equal(buckets.length, 1);
+            for (const m of fromAccess) assert.equal(m.inputs.bucket, buckets[0]!.inputs.name);
+        });
+    });
+}
+
+describe("access: backup bucket IAM", () => {
+    it("follows the database-maintenance duty", () => {
+        assert.deepEqual(DB_TEAMS, TEAM_IDS.filter((t) => dutiesOf(t).some((d) => DUTY_ACCESS[d].readsBackupBucket)));
+        assert.deepEqual(DUTY_IDS.filter((d) => DUTY_ACCESS[d].readsBackupBucket), ["maintain-database"]);
+    });
+
+    it("adds no bucket IAM when the stack has no GCS target", async () => {
+        const input = readStackFile("hml");
+        const backup = JSON.parse(input.config["protheus:backup"]!);
+        backup.targets = [];
+        const res = await renderProgram({ ...input, config: { ...input.config, "protheus:backup": JSON.stringify(backup) } });
+        assert.deepEqual(byType(res, BUCKET_MEMBER).filter((r) => r.parent === "protheus:index:TeamAccess::access"), []);
+        assert.equal(byType(res, BINDING).length, TEAM_IDS.length);
+    });
+});
+
+describe("access: stack config", () => {
+    it("reports a missing group as a config error naming the key, and registers no resource", async () => {
+        const problems = await configProblems(withAccess("hml", (a) => delete a.groups.dbas));
+        assert.equal(problems.length, 1, problems.join("\n"));
+        assert.match(problems[0]!, /^protheus:access\.groups\.dbas is missing: required: expected the Google Group e-mail of DBAs/);
+        assert.match(problems[0]!, /protheus:access\.optOut\.dbas/);
+    });
+
+    it("lists a missing group together with the other config errors", async () => {
+        const problems = await configProblems(withAccess("hml", (a) => delete a.groups.cliente, { "protheus:stage": "qa" }));
+        assert.ok(problems.some((p) => p.startsWith("protheus:stage ")), problems.join("\n"));
+        assert.ok(problems.some((p) => p.startsWith("protheus:access.groups.cliente is missing")), problems.join("\n"));
+    });
+
+    it("lets a stack opt a team out with a reason: no Role, no binding, no bucket access for it", async () => {
+        const input = withAccess("prod", (a) => {
+            delete a.groups.dbas;
+            a.optOut = { dbas: "restores are done by SmartSRE in this environment" };
+        });
+        const res = await renderProgram(input);
+        const others = TEAM_IDS.filter((t) => t !== "dbas").sort();
+        assert.deepEqual(byType(res, ROLE).map(teamOf).sort(), others);
+        assert.deepEqual(byType(res, BINDING).map(teamOf).sort(), others);
+        const readers = byType(res, BUCKET_MEMBER).filter((m) => m.parent === "protheus:index:TeamAccess::access");
+        assert.deepEqual(readers.map((m) => m.inputs.member), [`group:${accessOf(input).groups.smartsre}`]);
+    });
+
+    it("rejects a team that has both a group and an opt-out, and an opt-out without a reason", async () => {
+        const both = await configProblems(withAccess("hml", (a) => (a.optOut = { gcad: "not needed in homologation" })));
+        assert.equal(both.length, 1, both.join("\n"));
+        assert.match(both[0]!, /^protheus:access\.optOut\.gcad = "not needed in homologation": GCAD has both a group \(protheus:access\.groups\.gcad\) and an opt-out/);
+        const noReason = await configProblems(
+            withAccess("hml", (a) => {
+                delete a.groups.gcad;
+                a.optOut = { gcad: "no" };
+            }),
+        );
+        assert.ok(noReason.some((p) => /^protheus:access\.optOut\.gcad = "no": .*written reason/.test(p)), noReason.join("\n"));
+    });
+
+    it("rejects an unknown team and a bad e-mail", async () => {
+        const problems = await configProblems(
+            withAccess("hml", (a) => {
+                a.groups.marketing = "mkt@totvs.com.br";
+                a.groups.gcad = "not-an-email";
+            }),
+        );
+        assert.ok(problems.some((p) => p.startsWith('protheus:access.groups.gcad = "not-an-email"')), problems.join("\n"));
+        assert.ok(problems.some((p) => p.includes("marketing")), problems.join("\n"));
+    });
+
+    it("restricts the ini rule to the ConfigMaps the stack names", async () => {
+        const res = await renderProgram(withAccess("hml", (a) => (a.iniConfigMaps = ["appserver-ini", "dbaccess-ini"])));
+        for (const team of ["cliente", "devops-cloud"] as const) {
+            const role = byType(res, ROLE).find((r) => teamOf(r) === team)!;
+            const ini = (role.inputs.rules as PolicyRule[]).filter((r) => r.resources.includes("configmaps"));
+            assert.deepEqual(ini, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["appserver-ini", "dbaccess-ini"], verbs: ["get", "patch", "update"] }]);
+        }
+        const bad = await configProblems(withAccess("hml", (a) => (a.iniConfigMaps = [])));
+        assert.ok(bad.some((p) => p.startsWith("protheus:access.iniConfigMaps = []")), bad.join("\n"));
+    });
+});
