@@ -101,8 +101,26 @@ export const stackConfigSchema = z
         backup: backupSchema.optional(),
         access: accessSchema,
         databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
+        // prod only: the hml stack a version must have run on first.
+        promotion: z
+            .strictObject({
+                hmlStack: z.string({ error: "expected a stack name such as totvs/protheus/hml" }).regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/hml" }),
+                override: z
+                    .strictObject({
+                        version: protheusVersion,
+                        reason: z.string({ error: "expected a written reason" }).min(20, { error: "expected a written reason of at least 20 characters" }),
+                    })
+                    .optional(),
+            })
+            .optional(),
     })
     .superRefine((cfg, ctx) => {
+        if (cfg.stage === "prod" && !cfg.promotion) {
+            ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected promotion.hmlStack: prod only runs versions that ran on hml" });
+        }
+        if (cfg.stage === "hml" && cfg.promotion) {
+            ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
+        }
         const b = cfg.backup;
         if (!b) {
             if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });

@@ -30,6 +30,8 @@ export interface StackConfigInput {
     config: Record<string, string>;
     /** Full keys set with --secret. */
     secretKeys: string[];
+    /** Where the other stacks' files are, to resolve StackReferences offline (default: the repository). */
+    stackFileDir?: string;
 }
 
 /** Resource options that change what `pulumi up`/`destroy` may do, by resource key. */
@@ -70,7 +72,7 @@ export function stackFilePath(stack: string, dir = REPO_ROOT): string {
 export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput {
     const file = stackFilePath(stack, dir);
     if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} for stack "${stack}"`);
-    return stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"));
+    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8")), stackFileDir: dir };
 }
 
 /** Replaces secret values by the mask and resource references by their URN. */
@@ -85,9 +87,22 @@ export function maskSecrets(value: unknown): unknown {
     return value;
 }
 
+/**
+ * Offline, a StackReference resolves to what the referenced stack's file
+ * declares (org/project/hml -> Pulumi.hml.yaml), as if that stack were up to date.
+ */
+function referencedStackOutputs(stackName: string, dir: string): Record<string, unknown> {
+    const stack = stackName.split("/").pop()!;
+    const file = stackFilePath(stack, dir);
+    if (!fs.existsSync(file)) return {};
+    const { config } = stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"));
+    return { stage: config["protheus:stage"], updateDesiredVersion: config["protheus:updateDesiredVersion"] };
+}
+
 /** Output state a real provider would fill in, where the program reads it back. */
-function mockState(type: string, name: string, inputs: any): Record<string, unknown> {
+function mockState(type: string, name: string, inputs: any, stackFileDir: string): Record<string, unknown> {
     const state: Record<string, unknown> = { ...inputs };
+    if (type === "pulumi:pulumi:StackReference") state.outputs = referencedStackOutputs(inputs.name ?? name, stackFileDir);
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
         state.metadata = { ...inputs.metadata, name };
     }
@@ -152,7 +167,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 if (args.type !== "pulumi:pulumi:Stack") registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) };
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, input.stackFileDir ?? REPO_ROOT) };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
                 return args.inputs;
@@ -191,7 +206,9 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             resources.push(args.resource);
             return undefined;
         });
-            return { ...require(resolved) };
+            // A program either exports its outputs or exports a function that returns them.
+            const program = require(resolved);
+            return typeof program === "function" ? await program() : { ...program };
         });
         // Registration is asynchronous: wait until every declared resource has its URN.
         let seen = -1;
