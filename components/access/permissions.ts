@@ -145,9 +145,9 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "the chart is built and published outside the cluster, and installed by this program: no write; see what it deployed.",
     },
     "update-environment": {
-        grants: ["pods-read", "events-read", "workloads-read", "services-read", "cronjobs-read", "jobs-read", "pods-delete", "workloads-restart", "workloads-scale", "jobs-create", "jobs-delete"],
+        grants: ["pods-read", "events-read", "workloads-read", "services-read", "cronjobs-read", "jobs-read", "pods-delete", "workloads-restart", "workloads-scale", "jobs-create", "jobs-delete", "robot-cronjobs-edit"],
         readsBackupBucket: false,
-        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: start or stop the update Job, restart, scale and diagnose the release's workloads.",
+        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: start or stop the update Job, suspend the update CronJobs during an incident, restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
         grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],

@@ -153,7 +153,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
   };
 
   const parseMultipart = (body: Buffer, contentType: string): { metadata: Record<string, unknown>; media: Buffer; mediaType: string } => {
-    const m = /boundary="?([^";]+)"?/.exec(contentType);
+    const m = /boundary=["']?([^"';]+)["']?/.exec(contentType);
     if (!m) throw new Error('no boundary');
     const delim = Buffer.from(`--${m[1]}`);
     const parts: Buffer[] = [];
@@ -167,8 +167,11 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
     const parsed = parts.map((p) => {
       // strip leading CRLF, split headers / body, strip trailing CRLF
       const s = p.subarray(p.indexOf('\n') + 1);
-      const sep = s.indexOf('\r\n\r\n') >= 0 ? s.indexOf('\r\n\r\n') : s.indexOf('\n\n');
-      const sepLen = s.indexOf('\r\n\r\n') >= 0 ? 4 : 2;
+      const crlf = s.indexOf('\r\n\r\n');
+      const lf = s.indexOf('\n\n');
+      const useCrlf = crlf >= 0 && (lf < 0 || crlf < lf);
+      const sep = useCrlf ? crlf : lf;
+      const sepLen = useCrlf ? 4 : 2;
       const headers = s.subarray(0, sep).toString('utf8');
       let content = s.subarray(sep + sepLen);
       if (content.subarray(-2).toString() === '\r\n') content = content.subarray(0, -2);
@@ -206,7 +209,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
       return res.end();
     }
 
-    if ((m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(p)) && req.method === 'POST') {
+    if ((m = /^(?:\/resumable)?\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(p)) && req.method === 'POST') {
       const bucket = decodeURIComponent(m[1]);
       if (!buckets.has(bucket)) return error(res, 404, 'The specified bucket does not exist.');
       const type = url.searchParams.get('uploadType');
