@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# copy.sh - ship complete backups from the environment volume to Google Cloud
+# Storage and/or the Rubrik Managed Volume (NFS).
+#
+# Runs in the stock google/cloud-sdk:slim image (bash, gcloud, coreutils; no
+# PostgreSQL tools needed). Configured only by environment variables; see
+# --help and docs/backups.md.
+set -euo pipefail
+
+PROG=copy
+
+usage() {
+  cat <<'EOF'
+Usage: copy.sh [--help]
+
+Ships every complete backup in $BACKUP_DIR/$PGDATABASE/ (a <timestamp>/ dir
+with MANIFEST.json, never a .partial) that a target does not have yet. A
+backup is verified locally (SHA-256 and size of every file in MANIFEST.json)
+before it is shipped; a backup that fails verification is reported and not
+shipped. MANIFEST.json is always shipped LAST: a target "has" a backup when
+its MANIFEST.json is there, so an interrupted copy is resumed next run.
+
+  gcs     gs://$GCS_BUCKET/$BACKUP_NAMESPACE/<timestamp>/
+          Objects already present with the same size and CRC32C are skipped
+          (the bucket's retention policy forbids overwrites); what arrived is
+          checked against local CRC32C (gcloud storage hash) before and after
+          MANIFEST.json is uploaded.
+  rubrik  $RUBRIK_DIR/$BACKUP_NAMESPACE/<timestamp>/
+          Copied into <timestamp>.partial/, SHA-256 verified there, then
+          renamed atomically.
+
+Environment:
+  BACKUP_TARGETS    comma list of gcs, rubrik (required, non-empty)
+  PGDATABASE        database whose backups are shipped (required)
+  BACKUP_DIR        root of backups (default /volume/backups)
+  BACKUP_NAMESPACE  Kubernetes namespace; prefix at every target (required)
+  GCS_BUCKET        bucket name, without gs:// (required for gcs)
+  RUBRIK_DIR        mounted Rubrik Managed Volume path (required for rubrik;
+                    must be an existing directory)
+  COPY_JOBS         parallel checksum processes (default 2)
+  GCLOUD            gcloud command (default gcloud)
+
+Exit codes:
+  0  every complete backup is at every target (or nothing to ship)
+  1  shipping to a target failed (other backups/targets were still tried)
+  2  usage or configuration error (bad variable, unknown argument, missing
+     tool, RUBRIK_DIR not a directory)
+  3  no target failed, but at least one local backup failed verification
+     (corrupt or missing file) and was not shipped
+EOF
+}
+
+die() {
+  local code=$1
+  shift
+  printf '%s: %s\n' "$PROG" "$*" >&2
+  exit "$code"
+}
+info() { printf '%s: %s\n' "$PROG" "$*"; }
+err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+
+TS_RE='^[0-9]{8}T[0-9]{6}Z$'
+FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256": "([0-9a-f]{64})"\},?[[:space:]]*$'
+COUNT_RE='"file_count": ([0-9]+)'
+
+# verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
+# with the listed size and SHA-256. On failure prints a one-line reason.
+verify_backup() {
+  local dir=$1 jobs=$2 m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
+  local -A want=()
+  [[ -f $m ]] || {
+    echo "no MANIFEST.json (incomplete backup)"
+    return 1
+  }
+  while IFS= read -r line; do
+    if [[ $line =~ $FILE_RE ]]; then
+      name=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]} sha=${BASH_REMATCH[3]}
+      if [[ ! -f $dir/$name ]]; then
+        echo "$name: missing"
+        return 1
+      fi
+      if [[ $(stat -c %s -- "$dir/$name") != "$size" ]]; then
+        echo "$name: size differs from MANIFEST.json"
+        return 1
+      fi
+      want[$name]=$sha
+      n=$((n + 1))
+      [[ $name != toc.dat ]] || have_toc=1
+    elif [[ $line =~ $COUNT_RE ]]; then
+      count=${BASH_REMATCH[1]}
+    fi
+  done <"$m"
+  if [[ -z $count || $n -ne $count || $n -eq 0 ]]; then
+    echo "MANIFEST.json is unreadable (lists $n files, file_count ${count:-missing})"
+    return 1
+  fi
+  if [[ $have_toc != 1 ]]; then
+    echo "MANIFEST.json does not list toc.dat"
+    return 1
+  fi
+  if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
+    echo "cannot read the backup files"
+    return 1
+  fi
+  while read -r gsha gname; do
+    gname=${gname#\*}
+    if [[ ${want[$gname]:-} != "$gsha" ]]; then
+      echo "$gname: SHA-256 differs from MANIFEST.json"
+      return 1
+    fi
+    checked=$((checked + 1))
+  done <<<"$got"
+  if [[ $checked -ne $n ]]; then
+    echo "checked $checked of $n files"
+    return 1
+  fi
+  return 0
+}
+
+# manifest_files DIR: names listed in DIR/MANIFEST.json
+manifest_files() {
+  local line
+  while IFS= read -r line; do
+    [[ $line =~ $FILE_RE ]] && printf '%s\n' "${BASH_REMATCH[1]}"
+  done <"$1/MANIFEST.json"
+  return 0
+}
+
+# first meaningful error line of a gcloud stderr file
+gcloud_reason() {
+  local line
+  line=$(grep -m1 -E '^ERROR' "$1" || grep -m1 -v -E '^[[:space:].]*$|^Copying |^Average throughput' "$1" || true)
+  line=${line#ERROR: }
+  printf '%s' "${line:-unknown error}"
+}
+
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  '') ;;
+  *) die 2 "unknown argument: $1 (try --help)" ;;
+esac
+[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+
+BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
+BACKUP_TARGETS=${BACKUP_TARGETS:-}
+COPY_JOBS=${COPY_JOBS:-2}
+GCLOUD=${GCLOUD:-gcloud}
+
+[[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
+[[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"
+[[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
+[[ -n ${BACKUP_NAMESPACE:-} ]] || die 2 "BACKUP_NAMESPACE is required"
+[[ $BACKUP_NAMESPACE =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?$ ]] || die 2 "BACKUP_NAMESPACE must be a Kubernetes namespace name: $BACKUP_NAMESPACE"
+[[ $COPY_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "COPY_JOBS must be a positive integer: $COPY_JOBS"
+[[ -n ${BACKUP_TARGETS//[[:space:],]/} ]] || die 2 "BACKUP_TARGETS is required (comma list of gcs, rubrik)"
+TO_GCS=0
+TO_RUBRIK=0
+IFS=',' read -r -a _targets <<<"$BACKUP_TARGETS"
+for t in "${_targets[@]}"; do
+  t=${t//[[:space:]]/}
+  case "$t" in
+    gcs) TO_GCS=1 ;;
+    rubrik) TO_RUBRIK=1 ;;
+    '') ;;
+    *) die 2 "BACKUP_TARGETS: unknown target \"$t\" (allowed: gcs, rubrik)" ;;
+  esac
+done
+if [[ $TO_GCS == 1 ]]; then
+  [[ -n ${GCS_BUCKET:-} ]] || die 2 "GCS_BUCKET is required for target gcs"
+  [[ $GCS_BUCKET =~ ^[a-z0-9][a-z0-9._-]*[a-z0-9]$ ]] || die 2 "GCS_BUCKET must be a bucket name without gs://: $GCS_BUCKET"
+  command -v "$GCLOUD" >/dev/null 2>&1 || die 2 "required command not found: $GCLOUD"
+fi
+if [[ $TO_RUBRIK == 1 ]]; then
+  [[ -n ${RUBRIK_DIR:-} ]] || die 2 "RUBRIK_DIR is required for target rubrik"
+  [[ -d $RUBRIK_DIR ]] || die 2 "RUBRIK_DIR is not a directory (Managed Volume not mounted?): $RUBRIK_DIR"
+fi
+for tool in sha256sum stat xargs cp mv; do
+  command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
+done
+
+# gcloud: no prompts; no parallel composite uploads (their temporary
+# component objects cannot be deleted under the bucket's retention policy).
+export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+export CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED=False
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/copy.XXXXXX")
+RUBRIK_PARTIAL=''
+cleanup() {
+  local rc=$?
+  if [[ -n $RUBRIK_PARTIAL && -e $RUBRIK_PARTIAL ]]; then rm -rf -- "$RUBRIK_PARTIAL" || true; fi
+  rm -rf -- "$TMP" || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'die 1 "interrupted by SIGTERM"' TERM
+trap 'die 1 "interrupted by SIGINT"' INT
+
+SRC_DIR=$BACKUP_DIR/$PGDATABASE
+GCS_PREFIX="gs://${GCS_BUCKET:-}/$BACKUP_NAMESPACE"
+
+# gcs_list NAME OUT: "<file> <size> <crc32c>" of every object under the
+# backup's prefix (possibly empty).
+gcs_list() {
+  local name=$1 out=$2 oname size crc
+  if ! "$GCLOUD" storage objects list "$GCS_PREFIX/$name/**" --raw --format='value(name,size,crc32c)' >"$TMP/list.raw" 2>"$TMP/list.err"; then
+    if grep -qi 'matched no objects' "$TMP/list.err"; then
+      : >"$out"
+      return 0
+    fi
+    err "gcs: cannot list $GCS_PREFIX/$name/: $(gcloud_reason "$TMP/list.err")"
+    return 1
+  fi
+  : >"$out"
+  while IFS=$'\t' read -r oname size crc; do
+    [[ -n $oname ]] || continue
+    printf '%s %s %s\n' "${oname##*/}" "$size" "$crc" >>"$out"
+  done <"$TMP/list.raw"
+  return 0
+}
+
+# gcs_check DIR LISTING FILES...: every FILE is in LISTING with the local
+# size and CRC32C (local CRC32C computed once into $TMP/local.crc).
+gcs_check() {
+  local dir=$1 listing=$2 f oname osize ocrc
+  shift 2
+  local -A rsize=() rcrc=()
+  while read -r oname osize ocrc; do
+    rsize[$oname]=$osize
+    rcrc[$oname]=$ocrc
+  done <"$listing"
+  for f in "$@"; do
+    if [[ -z ${rsize[$f]:-} ]]; then
+      echo "$f: missing at the target"
+      return 1
+    fi
+    if [[ ${rsize[$f]} != "${LSIZE[$f]}" || ${rcrc[$f]} != "${LCRC[$f]}" ]]; then
+      echo "$f: target object differs (size ${rsize[$f]}/${LSIZE[$f]}, crc32c ${rcrc[$f]}/${LCRC[$f]})"
+      return 1
+    fi
+  done
+  return 0
+}
+
+ship_gcs() {
+  local name=$1 dir=$SRC_DIR/$1 f url crc reason
+  local -a files=() missing=()
+  declare -gA LSIZE=() LCRC=()
+  mapfile -t files < <(manifest_files "$dir")
+  # Local CRC32C of every file (incl. the manifest), as GCS computes it.
+  if ! (cd "$dir" && "$GCLOUD" storage hash --skip-md5 --format='value(url,crc32c_hash)' "${files[@]}" MANIFEST.json) >"$TMP/hash.out" 2>"$TMP/hash.err"; then
+    err "gcs: $name: cannot hash local files: $(gcloud_reason "$TMP/hash.err")"
+    return 1
+  fi
+  while IFS=$'\t' read -r url crc; do
+    [[ -n $url ]] || continue
+    f=${url##*/}
+    LCRC[$f]=$crc
+    LSIZE[$f]=$(stat -c %s -- "$dir/$f")
+  done <"$TMP/hash.out"
+  gcs_list "$name" "$TMP/remote" || return 1
+  # Objects already there (an earlier interrupted run) must match: they cannot be overwritten.
+  for f in "${files[@]}"; do
+    if grep -q "^$f " "$TMP/remote"; then
+      if ! reason=$(gcs_check "$dir" "$TMP/remote" "$f"); then
+        err "gcs: $name: $reason; it cannot be overwritten (retention policy): resolve by hand"
+        return 1
+      fi
+    else
+      missing+=("$dir/$f")
+    fi
+  done
+  if ((${#missing[@]} > 0)); then
+    if ! printf '%s\n' "${missing[@]}" | "$GCLOUD" storage cp -I "$GCS_PREFIX/$name/" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
+      err "gcs: $name: upload failed: $(gcloud_reason "$TMP/cp.err")"
+      return 1
+    fi
+  fi
+  gcs_list "$name" "$TMP/remote" || return 1
+  if ! reason=$(gcs_check "$dir" "$TMP/remote" "${files[@]}"); then
+    err "gcs: $name: verification after upload failed: $reason"
+    return 1
+  fi
+  # Manifest last: from now on the target "has" this backup.
+  if ! "$GCLOUD" storage cp "$dir/MANIFEST.json" "$GCS_PREFIX/$name/MANIFEST.json" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
+    err "gcs: $name: upload of MANIFEST.json failed: $(gcloud_reason "$TMP/cp.err")"
+    return 1
+  fi
+  gcs_list "$name" "$TMP/remote" || return 1
+  if ! reason=$(gcs_check "$dir" "$TMP/remote" MANIFEST.json "${files[@]}"); then
+    err "gcs: $name: verification after upload failed: $reason"
+    return 1
+  fi
+  info "gcs: shipped $name to $GCS_PREFIX/$name/ (${#missing[@]} of ${#files[@]} data files uploaded, size+crc32c verified)"
+  return 0
+}
+
+gcs_has() { # gcs_has NAME: 0 = manifest present, 1 = absent, 2 = error
+  gcs_list "$1" "$TMP/has" || return 2
+  grep -q '^MANIFEST.json ' "$TMP/has" && return 0
+  return 1
+}
+
+ship_rubrik() {
+  local name=$1 dir=$SRC_DIR/$1 ns_dir=$RUBRIK_DIR/$BACKUP_NAMESPACE reason
+  local dest=$ns_dir/$name
+  mkdir -p -- "$ns_dir" || {
+    err "rubrik: cannot create $ns_dir"
+    return 1
+  }
+  RUBRIK_PARTIAL=$dest.partial
+  rm -rf -- "$RUBRIK_PARTIAL"
+  # A final-named dir without manifest is not a backup (by this protocol): replace it.
+  if [[ -e $dest && ! -f $dest/MANIFEST.json ]]; then rm -rf -- "$dest"; fi
+  if ! mkdir -- "$RUBRIK_PARTIAL" ||
+    ! (cd "$dir" && find . -maxdepth 1 -type f ! -name 'MANIFEST.json*' -printf '%f\0' | xargs -0 -r cp -p -t "$RUBRIK_PARTIAL" --) 2>"$TMP/rcp.err" ||
+    ! cp -p -- "$dir/MANIFEST.json" "$RUBRIK_PARTIAL/MANIFEST.json" 2>>"$TMP/rcp.err"; then
+    err "rubrik: $name: copy to $RUBRIK_PARTIAL failed: $(head -n1 "$TMP/rcp.err")"
+    rm -rf -- "$RUBRIK_PARTIAL"
+    RUBRIK_PARTIAL=''
+    return 1
+  fi
+  sync -- "$RUBRIK_PARTIAL"/* 2>/dev/null || true
+  if ! reason=$(verify_backup "$RUBRIK_PARTIAL" "$COPY_JOBS"); then
+    err "rubrik: $name: verification at the target failed: $reason"
+    rm -rf -- "$RUBRIK_PARTIAL"
+    RUBRIK_PARTIAL=''
+    return 1
+  fi
+  if ! mv -T -- "$RUBRIK_PARTIAL" "$dest"; then
+    err "rubrik: $name: cannot rename $RUBRIK_PARTIAL to $dest"
+    return 1
+  fi
+  RUBRIK_PARTIAL=''
+  sync -- "$ns_dir" 2>/dev/null || true
+  info "rubrik: shipped $name to $dest (sha256 verified at the target)"
+  return 0
+}
+
+if [[ ! -d $SRC_DIR ]]; then
+  info "nothing to ship: $SRC_DIR does not exist"
+  exit 0
+fi
+
+FAILED=0
+BAD=0
+SHIPPED=0
+PRESENT=0
+for d in "$SRC_DIR"/*; do
+  [[ -d $d ]] || continue
+  name=${d##*/}
+  if [[ $name == *.partial ]]; then
+    info "skip $name: backup in progress or abandoned (.partial)"
+    continue
+  fi
+  [[ $name =~ $TS_RE ]] || continue
+  if [[ ! -f $d/MANIFEST.json ]]; then
+    info "skip $name: no MANIFEST.json (incomplete)"
+    continue
+  fi
+  need=()
+  if [[ $TO_GCS == 1 ]]; then
+    rc=0
+    gcs_has "$name" || rc=$?
+    if [[ $rc == 1 ]]; then
+      need+=(gcs)
+    elif [[ $rc == 2 ]]; then FAILED=1; fi
+  fi
+  if [[ $TO_RUBRIK == 1 && ! -f $RUBRIK_DIR/$BACKUP_NAMESPACE/$name/MANIFEST.json ]]; then
+    need+=(rubrik)
+  fi
+  if ((${#need[@]} == 0)); then
+    PRESENT=$((PRESENT + 1))
+    continue
+  fi
+  if ! reason=$(verify_backup "$d" "$COPY_JOBS"); then
+    err "backup $name failed local verification, not shipped: $reason"
+    BAD=1
+    continue
+  fi
+  for t in "${need[@]}"; do
+    if "ship_$t" "$name"; then
+      SHIPPED=$((SHIPPED + 1))
+    else
+      FAILED=1
+    fi
+  done
+done
+
+info "done: $SHIPPED shipment(s), $PRESENT backup(s) already at every target"
+if [[ $FAILED == 1 ]]; then
+  die 1 "shipping failed for at least one backup (see above)"
+fi
+if [[ $BAD == 1 ]]; then
+  die 3 "at least one local backup failed verification and was not shipped (see above)"
+fi
+exit 0

@@ -352,5 +352,9 @@ export function gcloudEnv(fake: FakeGcs, configDir: string, tokenFile: string): 
     CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
     CLOUDSDK_CORE_DISABLE_USAGE_REPORTING: '1',
     CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: '1',
+    // fail fast on (simulated) errors instead of retrying for a minute
+    CLOUDSDK_STORAGE_MAX_RETRIES: '1',
+    CLOUDSDK_STORAGE_BASE_RETRY_DELAY: '0.1',
+    CLOUDSDK_STORAGE_EXPONENTIAL_SLEEP_MULTIPLIER: '1',
   };
 }
