@@ -96,7 +96,7 @@ CREATE INDEX SC50102 ON SC5010 (C5_FILIAL, C5_CLIENTE, C5_LOJACLI, R_E_C_N_O_, D
 `;
 
 /** Approximate on-disk bytes per row (heap + indexes), measured on PG 15. */
-const BYTES_PER_ROW = { sa1010: 1600, sb1010: 900, sc5010: 1250 } as const;
+const BYTES_PER_ROW = { sa1010: 490, sb1010: 275, sc5010: 380 } as const;
 /** Share of the requested size per table. */
 const SHARE = { sa1010: 0.3, sb1010: 0.15, sc5010: 0.55 } as const;
 

@@ -29,7 +29,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-scripts-'));
     pg = await startPostgres({ settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
-    createProtheusDatabase(pg, DB, 6);
+    createProtheusDatabase(pg, DB, 4);
     original = fingerprint(pg, DB);
     gcs = await startFakeGcs([BUCKET]);
     fs.mkdirSync(path.join(tmp, 'gcloud-config'));
@@ -220,7 +220,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     const good = await backup(backupDir);
     // pg_dump that finishes writing, then hangs: the .partial dir looks complete except for the manifest.
     const slow = path.join(base, 'slow-pg_dump');
-    fs.writeFileSync(slow, `#!/bin/bash\n"${pg.binDir}/pg_dump" "$@" || exit $?\nexec sleep 600\n`, { mode: 0o755 });
+    fs.writeFileSync(slow, `#!/bin/bash\n[ "$1" = --version ] && exec "${pg.binDir}/pg_dump" --version\n"${pg.binDir}/pg_dump" "$@" || exit $?\nexec sleep 600\n`, { mode: 0o755 });
     let pid = 0;
     const running = script('backup', { BACKUP_DIR: backupDir, PG_DUMP: slow }, [], { detached: true, onSpawn: (c) => (pid = c.pid ?? 0) });
     // wait for the dump to be written
@@ -335,7 +335,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
   it('pg_dump failing midway removes its own .partial', async function () {
     const { base, backupDir, dbDir } = freshDirs();
     const failing = path.join(base, 'failing-pg_dump');
-    fs.writeFileSync(failing, `#!/bin/bash\n"${pg.binDir}/pg_dump" "$@" || exit $?\necho 'pg_dump: error: could not write to file: No space left on device' >&2\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(failing, `#!/bin/bash\n[ "$1" = --version ] && exec "${pg.binDir}/pg_dump" --version\n"${pg.binDir}/pg_dump" "$@" || exit $?\necho 'pg_dump: error: could not write to file: No space left on device' >&2\nexit 1\n`, { mode: 0o755 });
     const r = await script('backup', { BACKUP_DIR: backupDir, PG_DUMP: failing });
     assert.equal(r.status, 1);
     assert.match(oneLine(r), /^backup: pg_dump failed: could not write to file: No space left on device$/);

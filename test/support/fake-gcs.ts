@@ -354,7 +354,7 @@ export function gcloudEnv(fake: FakeGcs, configDir: string, tokenFile: string): 
     CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK: '1',
     // fail fast on (simulated) errors instead of retrying for a minute
     CLOUDSDK_STORAGE_MAX_RETRIES: '1',
-    CLOUDSDK_STORAGE_BASE_RETRY_DELAY: '0.1',
+    CLOUDSDK_STORAGE_BASE_RETRY_DELAY: '1',
     CLOUDSDK_STORAGE_EXPONENTIAL_SLEEP_MULTIPLIER: '1',
   };
 }

@@ -1,0 +1,202 @@
+/**
+ * Benchmark of scripts/backup.sh and scripts/restore.sh against baselines and
+ * floors, side by side on one throwaway PostgreSQL 15 with a Protheus-shaped
+ * database. Not a test: run with `npm run bench:backup -- [--size-mb N]`.
+ *
+ *   backup:  COPY floor (every table COPY TO STDOUT > /dev/null, one stream)
+ *            vs `pg_dump | gzip` (plain format) vs backup.sh variants
+ *   restore: COPY-in floor (same data into tables without indexes, one
+ *            stream) vs `psql -f plain.sql` vs restore.sh variants
+ *
+ * Wall time, throughput (database size / time), output size and peak RSS of
+ * the client-side process tree (GNU time %M: the largest process) for each.
+ *
+ * Options (or env): --size-mb N (BENCH_SIZE_MB, default 1536),
+ * --variants "Z:J,..." backup.sh BACKUP_COMPRESS:BACKUP_JOBS to try
+ * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --keep (keep the temp dir).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startPostgres, PgServer } from '../test/support/postgres';
+import { run } from '../test/support/run';
+import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from './protheus-db';
+
+const args = process.argv.slice(2);
+const opt = (name: string, env: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : (process.env[env] ?? dflt);
+};
+const SIZE_MB = Number(opt('size-mb', 'BENCH_SIZE_MB', '1536'));
+const VARIANTS = opt('variants', 'BENCH_VARIANTS', '1:2,0:2,3:2')
+  .split(',')
+  .map((v) => v.split(':'));
+const RESTORE_VARIANTS = opt('restore-variants', 'BENCH_RESTORE_VARIANTS', 'default,plain,nosettings');
+const KEEP = args.includes('--keep');
+const SCRIPTS = path.resolve(__dirname, '../scripts');
+const DB = 'bench01';
+
+interface Measure {
+  label: string;
+  seconds: number;
+  maxRssKb: number;
+  bytes?: number;
+}
+
+const fmtMb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+async function timed(label: string, script: string, env: NodeJS.ProcessEnv): Promise<Measure> {
+  const tf = path.join(os.tmpdir(), `bench-time-${process.pid}`);
+  const t0 = process.hrtime.bigint();
+  const r = await run('/usr/bin/time', ['-f', '%e %M', '-o', tf, 'bash', '-c', `set -euo pipefail; ${script}`], { env });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  const [, rss] = fs.readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ');
+  fs.rmSync(tf, { force: true });
+  log(`${label}: ${seconds.toFixed(1)} s`);
+  return { label, seconds, maxRssKb: Number(rss) };
+}
+
+function duBytes(p: string): number {
+  return Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+async function buildDatabase(pg: PgServer): Promise<void> {
+  pg.psql(createProtheusDatabaseSql(DB));
+  pg.psql(PROTHEUS_SCHEMA_SQL, DB);
+  const data = dataSqlForSize(SIZE_MB, 250_000);
+  // Two loaders in parallel (2 cores), each statement one batch.
+  const queue = PROTHEUS_TABLES.flatMap((t) => data[t]);
+  const worker = async () => {
+    for (let sql = queue.shift(); sql; sql = queue.shift()) {
+      const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB], { env: pg.env({ PGOPTIONS: '-c synchronous_commit=off' }), input: `${sql};\n` });
+      if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  pg.psql('VACUUM (ANALYZE, FREEZE)', DB);
+  pg.psql('CHECKPOINT');
+}
+
+async function main() {
+  const nproc = os.cpus().length;
+  const memGb = (os.totalmem() / 1073741824).toFixed(1);
+  if (!fs.existsSync('/usr/bin/time')) throw new Error('bench: /usr/bin/time (GNU time) is required: apt-get install -y time');
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
+  fs.chmodSync(work, 0o755);
+  log(`work dir ${work}; size ${SIZE_MB} MB; ${nproc} cpus, ${memGb} GiB RAM`);
+  const pg = await startPostgres({
+    settings: { shared_buffers: '512MB', max_wal_size: '8GB', checkpoint_timeout: '30min', max_connections: '50' },
+  });
+  try {
+    const env = pg.env();
+    const version = pg.psql('SHOW server_version').trim();
+    log(`PostgreSQL ${version}; building database (${JSON.stringify(rowCountsForSize(SIZE_MB))} rows)`);
+    const tb = Date.now();
+    await buildDatabase(pg);
+    const dbBytes = Number(pg.psql(`SELECT pg_database_size('${DB}')`).trim());
+    const tableBytes = Number(pg.psql(`SELECT sum(pg_table_size(c.oid)) FROM pg_class c WHERE relname IN (${PROTHEUS_TABLES.map((t) => `'${t}'`).join(',')})`, DB).trim());
+    log(`database ${fmtMb(dbBytes)} (tables without indexes ${fmtMb(tableBytes)}) built in ${((Date.now() - tb) / 1000).toFixed(0)} s`);
+    const dbEnv = pg.env({ PGDATABASE: DB });
+
+    // ---- backup side -------------------------------------------------------
+    const copyOut = PROTHEUS_TABLES.map((t) => `psql -X -q -c "COPY ${t} TO STDOUT" > /dev/null`).join('; ');
+    await timed('warm-up (untimed)', copyOut, dbEnv);
+    const backups: Measure[] = [];
+    backups.push(await timed('COPY floor (COPY TO STDOUT > /dev/null, 1 stream)', copyOut, dbEnv));
+    const baseline = await timed('pg_dump \\| gzip (plain, gzip -6)', `pg_dump -d ${DB} | gzip > ${work}/plain.sql.gz`, dbEnv);
+    baseline.bytes = fs.statSync(`${work}/plain.sql.gz`).size;
+    fs.rmSync(`${work}/plain.sql.gz`);
+    backups.push(baseline);
+    let defaultBackup = '';
+    for (const [z, j] of VARIANTS) {
+      const dir = path.join(work, `vol-z${z}-j${j}`);
+      const m = await timed(`backup.sh BACKUP_COMPRESS=${z} BACKUP_JOBS=${j}`, `${SCRIPTS}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: dir, BACKUP_COMPRESS: z, BACKUP_JOBS: j }));
+      m.bytes = duBytes(dir);
+      backups.push(m);
+      if (!defaultBackup) defaultBackup = dir;
+      else fs.rmSync(dir, { recursive: true });
+    }
+
+    // ---- restore side ------------------------------------------------------
+    const restores: Measure[] = [];
+    // COPY-in floor: the same rows into index-less tables, one stream.
+    const dataDir = path.join(work, 'copydata');
+    fs.mkdirSync(dataDir);
+    for (const t of PROTHEUS_TABLES) await timed(`export ${t} (untimed)`, `psql -X -q -c "\\copy ${t} TO '${dataDir}/${t}.copy'"`, dbEnv);
+    pg.psql(createProtheusDatabaseSql('floor_in'));
+    const tablesOnly = PROTHEUS_SCHEMA_SQL.split(';')
+      .filter((s) => /CREATE TABLE/.test(s))
+      .map((s) => s.replace(/,\s*CONSTRAINT [^\n]+PRIMARY KEY \([^)]*\)\s*\n\)/, '\n)'))
+      .join(';\n');
+    pg.psql(`${tablesOnly};`, 'floor_in');
+    pg.psql('CHECKPOINT');
+    const floorIn = await timed('COPY-in floor (COPY FROM, no indexes, 1 stream)', PROTHEUS_TABLES.map((t) => `psql -X -q -d floor_in -c "\\copy ${t} FROM '${dataDir}/${t}.copy'"`).join('; '), env);
+    restores.push(floorIn);
+    pg.psql('DROP DATABASE floor_in');
+    fs.rmSync(dataDir, { recursive: true });
+    pg.psql('CHECKPOINT');
+
+    if (RESTORE_VARIANTS.includes('plain')) {
+      await timed('plain dump for psql replay (untimed)', `pg_dump -d ${DB} -f ${work}/plain.sql`, dbEnv);
+      pg.psql(createProtheusDatabaseSql('plain_in'));
+      pg.psql('CHECKPOINT');
+      const m = await timed('psql -f plain.sql (plain SQL replay)', `psql -X -q -v ON_ERROR_STOP=1 -d plain_in -f ${work}/plain.sql > /dev/null`, env);
+      m.bytes = fs.statSync(`${work}/plain.sql`).size;
+      restores.push(m);
+      pg.psql('DROP DATABASE plain_in');
+      fs.rmSync(`${work}/plain.sql`);
+      pg.psql('CHECKPOINT');
+    }
+
+    const restoreRuns: [string, Record<string, string>][] = [['restore.sh (defaults)', {}]];
+    if (RESTORE_VARIANTS.includes('nosettings')) restoreRuns.push(['restore.sh RESTORE_PGOPTIONS="" (server defaults)', { RESTORE_PGOPTIONS: '' }]);
+    if (RESTORE_VARIANTS.includes('j1')) restoreRuns.push(['restore.sh RESTORE_JOBS=1', { RESTORE_JOBS: '1' }]);
+    for (const [label, extra] of restoreRuns) {
+      const m = await timed(label, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored', ...extra }));
+      m.bytes = Number(pg.psql(`SELECT pg_database_size('restored')`).trim());
+      restores.push(m);
+      pg.psql('DROP DATABASE restored');
+      pg.psql('CHECKPOINT');
+    }
+
+    // ---- report ------------------------------------------------------------
+    const table = (title: string, rows: Measure[], floor: Measure, sizeLabel: string) => {
+      const lines = [
+        `### ${title}`,
+        '',
+        `| method | wall s | throughput (DB MB/s) | × floor | ${sizeLabel} | peak RSS |`,
+        '| --- | ---: | ---: | ---: | ---: | ---: |',
+        ...rows.map(
+          (m) =>
+            `| ${m.label} | ${m.seconds.toFixed(1)} | ${(dbBytes / 1048576 / m.seconds).toFixed(0)} | ${(m.seconds / floor.seconds).toFixed(2)} | ${m.bytes ? fmtMb(m.bytes) : '-'} | ${(m.maxRssKb / 1024).toFixed(0)} MB |`,
+        ),
+        '',
+      ];
+      return lines.join('\n');
+    };
+    const report = [
+      `## Run ${new Date().toISOString()}`,
+      '',
+      `Machine: ${nproc} CPUs (${os.cpus()[0]?.model ?? '?'}), ${memGb} GiB RAM; PostgreSQL ${version}; database ${fmtMb(dbBytes)} (${fmtMb(tableBytes)} heap, rest indexes), rows ${JSON.stringify(rowCountsForSize(SIZE_MB))}.`,
+      '',
+      table('Backup', backups, backups[0], 'output size'),
+      table('Restore', restores, floorIn, 'size (input / restored DB)'),
+    ].join('\n');
+    console.log(`\n${report}`);
+    const out = path.join(__dirname, `results-${SIZE_MB}mb.md`);
+    fs.writeFileSync(out, `${report}\n`);
+    log(`report written to ${out}`);
+  } finally {
+    pg.stop();
+    if (!KEEP) fs.rmSync(work, { recursive: true, force: true });
+    else log(`kept ${work}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
