@@ -135,6 +135,14 @@ async function main() {
     pg.psql('CHECKPOINT');
     const floorIn = await timed('COPY-in floor (COPY FROM, no indexes, 1 stream)', PROTHEUS_TABLES.map((t) => `psql -X -q -d floor_in -c "\\copy ${t} FROM '${dataDir}/${t}.copy'"`).join('; '), env);
     restores.push(floorIn);
+    // The same plus the index work a restore must do (PKs + Protheus indexes), one stream.
+    const indexSql = [
+      ...PROTHEUS_TABLES.map((t) => `ALTER TABLE ${t} ADD CONSTRAINT ${t}_pk PRIMARY KEY (r_e_c_n_o_)`),
+      ...PROTHEUS_SCHEMA_SQL.split(';').filter((s) => /CREATE (UNIQUE )?INDEX/.test(s)),
+    ].join(';\n');
+    fs.writeFileSync(path.join(work, 'indexes.sql'), `${indexSql};\n`);
+    const idx = await timed('  + CREATE INDEX (same DB, 1 stream)', `psql -X -q -v ON_ERROR_STOP=1 -d floor_in -f ${work}/indexes.sql`, env);
+    restores.push({ label: 'COPY-in + indexes floor (COPY FROM, then PKs + indexes, 1 stream)', seconds: floorIn.seconds + idx.seconds, maxRssKb: Math.max(floorIn.maxRssKb, idx.maxRssKb) });
     pg.psql('DROP DATABASE floor_in');
     fs.rmSync(dataDir, { recursive: true });
     pg.psql('CHECKPOINT');
@@ -184,6 +192,11 @@ async function main() {
       '',
       table('Backup', backups, backups[0], 'output size'),
       table('Restore', restores, floorIn, 'size (input / restored DB)'),
+      `Restore vs the COPY-in + indexes floor: ${restores
+        .filter((m) => m.label.startsWith('restore.sh'))
+        .map((m) => `${m.label} ${(m.seconds / restores[1].seconds).toFixed(2)}×`)
+        .join('; ')}.`,
+      '',
     ].join('\n');
     console.log(`\n${report}`);
     const out = path.join(__dirname, `results-${SIZE_MB}mb.md`);

@@ -45,7 +45,7 @@ Environment:
   RESTORE_NO_OWNER        "yes": pg_restore --no-owner --no-privileges (restore
                           into a cluster without the original roles)
   RESTORE_PGOPTIONS       server settings for the restore sessions (PGOPTIONS)
-                          (default "-c maintenance_work_mem=512MB
+                          (default "-c maintenance_work_mem=256MB
                           -c synchronous_commit=off")
   RESTORE_MAINTENANCE_DB  database to connect to for CREATE/DROP (default postgres)
   GCS_BUCKET              bucket (RESTORE_SOURCE=gcs)
@@ -162,7 +162,7 @@ RESTORE_JOBS=${RESTORE_JOBS:-2}
 RESTORE_REPLACE=${RESTORE_REPLACE:-}
 RESTORE_OWNER=${RESTORE_OWNER:-}
 RESTORE_NO_OWNER=${RESTORE_NO_OWNER:-}
-RESTORE_PGOPTIONS=${RESTORE_PGOPTIONS--c maintenance_work_mem=512MB -c synchronous_commit=off}
+RESTORE_PGOPTIONS=${RESTORE_PGOPTIONS--c maintenance_work_mem=256MB -c synchronous_commit=off}
 RESTORE_MAINTENANCE_DB=${RESTORE_MAINTENANCE_DB:-postgres}
 GCLOUD=${GCLOUD:-gcloud}
 PSQL=${PSQL:-psql}
