@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startPostgres, PgServer } from '../test/support/postgres';
-import { run } from '../test/support/run';
+import { run } from '../test/scripts/support/run';
 import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from './protheus-db';
 
 const args = process.argv.slice(2);

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startPostgres, PgServer } from '../support/postgres';
-import { startFakeGcs, gcloudEnv, FakeGcs } from '../support/fake-gcs';
-import { run, RunOptions, RunResult } from '../support/run';
-import { createProtheusDatabase, fingerprint, databaseSettings, databaseOid } from '../support/protheus-fixture';
+import { startFakeGcs, gcloudEnv, FakeGcs } from './support/fake-gcs';
+import { run, RunOptions, RunResult } from './support/run';
+import { createProtheusDatabase, fingerprint, databaseSettings, databaseOid } from './support/protheus-fixture';
 
 const SCRIPTS = path.resolve(__dirname, '../../scripts');
 const DB = 'p01';

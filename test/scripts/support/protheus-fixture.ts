@@ -1,6 +1,6 @@
 /** Builds the Protheus-shaped database in a PgServer and fingerprints it. */
-import { PgServer } from './postgres';
-import { createProtheusDatabaseSql, dataSqlForSize, fingerprintSql, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES } from '../../bench/protheus-db';
+import { PgServer } from '../../support/postgres';
+import { createProtheusDatabaseSql, dataSqlForSize, fingerprintSql, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES } from '../../../bench/protheus-db';
 
 export function createProtheusDatabase(pg: PgServer, name: string, sizeMb: number): void {
   pg.psql(createProtheusDatabaseSql(name));
