@@ -13,6 +13,8 @@
 set -euo pipefail
 
 PROG=backup
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || { echo "$PROG: cannot read lib.sh beside this script" >&2; exit 2; }
 
 usage() {
   cat <<'EOF'
@@ -47,26 +49,7 @@ Exit codes:
 EOF
 }
 
-die() { # die CODE MESSAGE: one-line reason on stderr, exit CODE
-  local code=$1
-  shift
-  printf '%s: %s\n' "$PROG" "$*" >&2
-  exit "$code"
-}
-info() { printf '%s: %s\n' "$PROG" "$*"; }
-warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 
-# The first line carrying an error from a libpq tool's stderr, without the
-# tool prefix and the connection preamble.
-pg_reason() {
-  local f=$1 line
-  line=$(grep -m1 -E 'error:|FATAL:|ERROR:' "$f" || true)
-  [[ -n $line ]] || line=$(grep -m1 -v '^[[:space:]]*$' "$f" || true)
-  line=${line#*error: }
-  [[ $line == *'FATAL:  '* ]] && line=${line##*FATAL:  }
-  [[ $line == *'ERROR:  '* ]] && line=${line##*ERROR:  }
-  printf '%s' "${line:-unknown error}"
-}
 
 json_str() { # JSON string literal
   local s=$1
@@ -226,7 +209,6 @@ info "complete: $FINAL ($FILE_COUNT files, $TOTAL_BYTES bytes, ${ELAPSED}s)"
 NOW=$(date -u +%s)
 RETENTION_S=$((BACKUP_RETENTION_DAYS * 86400))
 STALE_S=$((BACKUP_STALE_HOURS * 3600))
-TS_RE='^[0-9]{8}T[0-9]{6}Z$'
 complete=()
 for d in "$DB_DIR"/*; do
   [[ -d $d ]] || continue

@@ -8,6 +8,8 @@
 set -euo pipefail
 
 PROG=copy
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || { echo "$PROG: cannot read lib.sh beside this script" >&2; exit 2; }
 
 usage() {
   cat <<'EOF'
@@ -50,81 +52,6 @@ Exit codes:
 EOF
 }
 
-die() {
-  local code=$1
-  shift
-  printf '%s: %s\n' "$PROG" "$*" >&2
-  exit "$code"
-}
-info() { printf '%s: %s\n' "$PROG" "$*"; }
-err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-
-TS_RE='^[0-9]{8}T[0-9]{6}Z$'
-FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256": "([0-9a-f]{64})"\},?[[:space:]]*$'
-COUNT_RE='"file_count": ([0-9]+)'
-
-# verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
-# with the listed size and SHA-256. On failure prints a one-line reason.
-verify_backup() {
-  local dir=$1 jobs=$2 m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
-  local -A want=()
-  [[ -f $m ]] || {
-    echo "no MANIFEST.json (incomplete backup)"
-    return 1
-  }
-  while IFS= read -r line; do
-    if [[ $line =~ $FILE_RE ]]; then
-      name=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]} sha=${BASH_REMATCH[3]}
-      if [[ ! -f $dir/$name ]]; then
-        echo "$name: missing"
-        return 1
-      fi
-      if [[ $(stat -c %s -- "$dir/$name") != "$size" ]]; then
-        echo "$name: size differs from MANIFEST.json"
-        return 1
-      fi
-      want[$name]=$sha
-      n=$((n + 1))
-      [[ $name != toc.dat ]] || have_toc=1
-    elif [[ $line =~ $COUNT_RE ]]; then
-      count=${BASH_REMATCH[1]}
-    fi
-  done <"$m"
-  if [[ -z $count || $n -ne $count || $n -eq 0 ]]; then
-    echo "MANIFEST.json is unreadable (lists $n files, file_count ${count:-missing})"
-    return 1
-  fi
-  if [[ $have_toc != 1 ]]; then
-    echo "MANIFEST.json does not list toc.dat"
-    return 1
-  fi
-  if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
-    echo "cannot read the backup files"
-    return 1
-  fi
-  while read -r gsha gname; do
-    gname=${gname#\*}
-    if [[ ${want[$gname]:-} != "$gsha" ]]; then
-      echo "$gname: SHA-256 differs from MANIFEST.json"
-      return 1
-    fi
-    checked=$((checked + 1))
-  done <<<"$got"
-  if [[ $checked -ne $n ]]; then
-    echo "checked $checked of $n files"
-    return 1
-  fi
-  return 0
-}
-
-# manifest_files DIR: names listed in DIR/MANIFEST.json
-manifest_files() {
-  local line
-  while IFS= read -r line; do
-    [[ $line =~ $FILE_RE ]] && printf '%s\n' "${BASH_REMATCH[1]}"
-  done <"$1/MANIFEST.json"
-  return 0
-}
 
 # first meaningful error line of a gcloud stderr file
 gcloud_reason() {

@@ -10,6 +10,8 @@
 set -euo pipefail
 
 PROG=restore
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" || { echo "$PROG: cannot read lib.sh beside this script" >&2; exit 2; }
 
 usage() {
   cat <<'EOF'
@@ -66,81 +68,7 @@ Exit codes:
 EOF
 }
 
-die() {
-  local code=$1
-  shift
-  printf '%s: %s\n' "$PROG" "$*" >&2
-  exit "$code"
-}
-info() { printf '%s: %s\n' "$PROG" "$*"; }
 
-pg_reason() {
-  local f=$1 line
-  line=$(grep -m1 -E 'error:|FATAL:|ERROR:' "$f" || true)
-  [[ -n $line ]] || line=$(grep -m1 -v '^[[:space:]]*$' "$f" || true)
-  line=${line#*error: }
-  [[ $line == *'FATAL:  '* ]] && line=${line##*FATAL:  }
-  [[ $line == *'ERROR:  '* ]] && line=${line##*ERROR:  }
-  printf '%s' "${line:-unknown error}"
-}
-
-TS_RE='^[0-9]{8}T[0-9]{6}Z$'
-FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256": "([0-9a-f]{64})"\},?[[:space:]]*$'
-COUNT_RE='"file_count": ([0-9]+)'
-
-# verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
-# with the listed size and SHA-256. On failure prints a one-line reason.
-verify_backup() {
-  local dir=$1 jobs=$2 m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
-  local -A want=()
-  [[ -f $m ]] || {
-    echo "no MANIFEST.json (incomplete backup)"
-    return 1
-  }
-  while IFS= read -r line; do
-    if [[ $line =~ $FILE_RE ]]; then
-      name=${BASH_REMATCH[1]} size=${BASH_REMATCH[2]} sha=${BASH_REMATCH[3]}
-      if [[ ! -f $dir/$name ]]; then
-        echo "$name: missing"
-        return 1
-      fi
-      if [[ $(stat -c %s -- "$dir/$name") != "$size" ]]; then
-        echo "$name: size differs from MANIFEST.json"
-        return 1
-      fi
-      want[$name]=$sha
-      n=$((n + 1))
-      [[ $name != toc.dat ]] || have_toc=1
-    elif [[ $line =~ $COUNT_RE ]]; then
-      count=${BASH_REMATCH[1]}
-    fi
-  done <"$m"
-  if [[ -z $count || $n -ne $count || $n -eq 0 ]]; then
-    echo "MANIFEST.json is unreadable (lists $n files, file_count ${count:-missing})"
-    return 1
-  fi
-  if [[ $have_toc != 1 ]]; then
-    echo "MANIFEST.json does not list toc.dat"
-    return 1
-  fi
-  if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
-    echo "cannot read the backup files"
-    return 1
-  fi
-  while read -r gsha gname; do
-    gname=${gname#\*}
-    if [[ ${want[$gname]:-} != "$gsha" ]]; then
-      echo "$gname: SHA-256 differs from MANIFEST.json"
-      return 1
-    fi
-    checked=$((checked + 1))
-  done <<<"$got"
-  if [[ $checked -ne $n ]]; then
-    echo "checked $checked of $n files"
-    return 1
-  fi
-  return 0
-}
 
 MODE=restore
 case "${1:-}" in

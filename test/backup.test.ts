@@ -53,7 +53,7 @@ describe("backups (prod plan)", () => {
 
     it("ships the committed scripts, byte for byte", () => {
         const cm = byK8sName(resources, "ConfigMap", "protheus-backup-scripts").inputs as any;
-        for (const file of ["backup.sh", "copy.sh", "restore.sh"]) {
+        for (const file of ["backup.sh", "copy.sh", "restore.sh", "lib.sh"]) {
             assert.equal(cm.data[file], fs.readFileSync(path.join(__dirname, "..", "scripts", file), "utf8"), file);
         }
     });
