@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
+import { PromotionError } from "../lib/promotion";
 import { PlannedResource, RenderError, RenderResult, renderStack, resourceKey, REPO_ROOT } from "../lib/render";
 import { diffResources, diffToJson, formatDiffText, hasChanges, secretConfigNotes } from "../lib/planDiff";
 
@@ -224,7 +225,7 @@ async function main(): Promise<void> {
         result = await renderStack(opts.stack);
     } catch (err) {
         const cause = err instanceof RenderError ? err.cause : err;
-        const message = cause instanceof ConfigError ? cause.message : `plan: ${(cause as Error).message}`;
+        const message = cause instanceof ConfigError || cause instanceof PromotionError ? cause.message : `plan: ${(cause as Error).message}`;
         process.stderr.write(`Stack ${opts.stack}: ${message}\n`);
         process.exit(2);
     }
