@@ -69,15 +69,7 @@ ts_epoch() {
   date -u -d "${n:0:4}-${n:4:2}-${n:6:2}T${n:9:2}:${n:11:2}:${n:13:2}Z" +%s
 }
 
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  '') ;;
-  *) die 2 "unknown argument: $1 (try --help)" ;;
-esac
-[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+no_arguments "$@"
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 BACKUP_JOBS=${BACKUP_JOBS:-2}

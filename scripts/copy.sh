@@ -61,15 +61,7 @@ gcloud_reason() {
   printf '%s' "${line:-unknown error}"
 }
 
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  '') ;;
-  *) die 2 "unknown argument: $1 (try --help)" ;;
-esac
-[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+no_arguments "$@"
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 BACKUP_TARGETS=${BACKUP_TARGETS:-}

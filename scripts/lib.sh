@@ -12,6 +12,20 @@ info() { printf '%s: %s\n' "$PROG" "$*"; }
 err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 
+# no_arguments "$@": a script configured by environment variables takes only
+# --help (printed by the caller's usage function).
+no_arguments() {
+  case "${1:-}" in
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    '') ;;
+    *) die 2 "unknown argument: $1 (try --help)" ;;
+  esac
+  [[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+}
+
 # The first line carrying an error from a libpq tool's stderr, without the
 # tool prefix and the connection preamble.
 pg_reason() {
