@@ -477,12 +477,13 @@ export interface CheckFinding {
     level: "mandatory" | "advisory";
 }
 
-interface ProxyModule {
+export interface ProxyModule {
     unknownCheckingProxy<V>(v: V): V;
     UnknownValueError: new (...a: any[]) => Error;
+    unknownStringValue: string;
 }
 
-function proxyModule(): ProxyModule {
+export function proxyModule(): ProxyModule {
     // proxy.d.ts hides these (@internal), but they are exported at runtime; the engine uses
     // them to wrap props. proxy.js has no dependencies, so loading it has no side effects.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -497,7 +498,8 @@ const noOpts: PolicyResourceOptions = {
     additionalSecretOutputs: [],
 };
 
-class NotApplicable extends Error {}
+/** Thrown by `args.notApplicable()` outside the engine. */
+export class NotApplicable extends Error {}
 
 function notApplicable(reason?: string): never {
     throw new NotApplicable(reason ?? "not applicable");
@@ -509,6 +511,51 @@ function typeMatcher(type: string) {
 
 export function makeUrn(stack: string, project: string, type: string, name: string): string {
     return `urn:pulumi:${stack}::${project}::${type}::${name}`;
+}
+
+/** A resource as a policy sees it: props already wrapped in the engine's unknown-checking proxy. */
+export interface PreparedResource {
+    type: string;
+    name: string;
+    urn: string;
+    props: Record<string, any>;
+}
+
+/** The arguments the engine passes to validateResource (every required member filled in). */
+export function resourceValidationArgs(r: PreparedResource): ResourceValidationArgs {
+    return {
+        type: r.type,
+        props: r.props,
+        urn: r.urn,
+        name: r.name,
+        opts: noOpts,
+        stackTags: new Map<string, string>(),
+        isType: (cls) => typeMatcher(r.type)(cls),
+        asType: ((cls: unknown) => (typeMatcher(r.type)(cls) ? r.props : undefined)) as ResourceValidationArgs["asType"],
+        getConfig: <C extends object>() => ({}) as C,
+        notApplicable,
+    };
+}
+
+/** The arguments the engine passes to validateStack. */
+export function stackValidationArgs(resources: PreparedResource[]): StackValidationArgs {
+    const policyResources: PolicyResource[] = resources.map((r) => ({
+        type: r.type,
+        props: r.props,
+        urn: r.urn,
+        name: r.name,
+        opts: noOpts,
+        dependencies: [],
+        propertyDependencies: {},
+        isType: (cls) => typeMatcher(r.type)(cls),
+        asType: ((cls: unknown) => (typeMatcher(r.type)(cls) ? r.props : undefined)) as PolicyResource["asType"],
+    }));
+    return { resources: policyResources, stackTags: new Map<string, string>(), getConfig: <C extends object>() => ({}) as C, notApplicable };
+}
+
+/** A resource policy's validation functions, as a list. */
+export function validationsOf(p: ResourceValidationPolicy) {
+    return p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
 }
 
 function assertSync(result: unknown, policy: string): void {
@@ -525,9 +572,9 @@ function assertSync(result: unknown, policy: string): void {
 export function checkResources(resources: PlannedResource[], stackName: string, project = "protheus-infra"): CheckFinding[] {
     const { unknownCheckingProxy, UnknownValueError } = proxyModule();
     const findings: CheckFinding[] = [];
-    const stackTags: ReadonlyMap<string, string> = new Map();
-    const prepared = resources.map((r) => ({
-        ...r,
+    const prepared: PreparedResource[] = resources.map((r) => ({
+        type: r.type,
+        name: r.name,
         urn: makeUrn(stackName, project, r.type, r.name),
         props: unknownCheckingProxy((r.inputs ?? {}) as Record<string, any>),
     }));
@@ -549,48 +596,20 @@ export function checkResources(resources: PlannedResource[], stackName: string, 
     };
 
     for (const p of resourcePolicies) {
-        const validations = p.validateResource === undefined ? [] : Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
         for (const r of prepared) {
-            const args: ResourceValidationArgs = {
-                type: r.type,
-                props: r.props,
-                urn: r.urn,
-                name: r.name,
-                opts: noOpts,
-                stackTags,
-                isType: (cls) => typeMatcher(r.type)(cls),
-                asType: ((cls: unknown) => (typeMatcher(r.type)(cls) ? r.props : undefined)) as ResourceValidationArgs["asType"],
-                getConfig: <C extends object>() => ({}) as C,
-                notApplicable,
-            };
+            const args = resourceValidationArgs(r);
             const report: ReportViolation = (message) => findings.push({ policy: p.name, resource: r.name, level: "mandatory", message });
-            for (const v of validations) {
+            for (const v of validationsOf(p)) {
                 guard(p.name, r.name, () => assertSync(v(args, report), p.name));
             }
         }
     }
 
-    const policyResources: PolicyResource[] = prepared.map((r) => ({
-        type: r.type,
-        props: r.props,
-        urn: r.urn,
-        name: r.name,
-        opts: noOpts,
-        dependencies: [],
-        propertyDependencies: {},
-        isType: (cls) => typeMatcher(r.type)(cls),
-        asType: ((cls: unknown) => (typeMatcher(r.type)(cls) ? r.props : undefined)) as PolicyResource["asType"],
-    }));
+    const stackArgs = stackValidationArgs(prepared);
     for (const p of stackPolicies) {
-        const args: StackValidationArgs = {
-            resources: policyResources,
-            stackTags,
-            getConfig: <C extends object>() => ({}) as C,
-            notApplicable,
-        };
         const report: ReportViolation = (message, urn) =>
             findings.push({ policy: p.name, resource: urn === undefined ? undefined : (nameOfUrn.get(urn) ?? urn), level: "mandatory", message });
-        guard(p.name, undefined, () => assertSync(p.validateStack(args, report), p.name));
+        guard(p.name, undefined, () => assertSync(p.validateStack(stackArgs, report), p.name));
     }
     return findings;
 }

@@ -1,24 +1,10 @@
 // A small harness that calls policies the way the Pulumi engine does (see
 // node_modules/@pulumi/policy/server.js): props wrapped in the engine's unknown-checking proxy,
 // every required member of ResourceValidationArgs / StackValidationArgs filled in.
-import type {
-    PolicyResource,
-    PolicyResourceOptions,
-    ReportViolation,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
-} from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { makeUrn, NotApplicable, PreparedResource, proxyModule, resourceValidationArgs, stackValidationArgs, validationsOf } from "../policies";
 
-interface ProxyModule {
-    unknownCheckingProxy<V>(v: V): V;
-    UnknownValueError: new (...a: any[]) => Error;
-    unknownStringValue: string;
-}
-// Exported at runtime, hidden from the .d.ts (@internal).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const proxy = require("@pulumi/policy/proxy") as ProxyModule;
+const proxy = proxyModule();
 
 /** The engine's sentinel for a string not known during preview. */
 export const UNKNOWN_STRING: string = proxy.unknownStringValue;
@@ -45,28 +31,18 @@ export interface StackOutcome {
     notApplicable?: string;
 }
 
-class NotApplicableError extends Error {}
-
-const opts: PolicyResourceOptions = {
-    protect: false,
-    ignoreChanges: [],
-    aliases: [],
-    customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
-    additionalSecretOutputs: [],
-};
-
 export function urnOf(stack: string, type: string, name: string): string {
-    return `urn:pulumi:${stack}::${PROJECT}::${type}::${name}`;
+    return makeUrn(stack, PROJECT, type, name);
 }
 
-function isTypeFn(type: string) {
-    return (cls: unknown): boolean => (cls as { __pulumiType?: string } | undefined)?.__pulumiType === type;
+function prepare(r: TestResource, stack: string): PreparedResource {
+    return { type: r.type, name: r.name, urn: urnOf(stack, r.type, r.name), props: proxy.unknownCheckingProxy(r.props) };
 }
 
 function settle(e: unknown, out: { unknown?: string; notApplicable?: string }): void {
     if (e instanceof proxy.UnknownValueError) {
         out.unknown = e.message;
-    } else if (e instanceof NotApplicableError) {
+    } else if (e instanceof NotApplicable) {
         out.notApplicable = e.message;
     } else {
         throw e;
@@ -75,27 +51,12 @@ function settle(e: unknown, out: { unknown?: string; notApplicable?: string }): 
 
 /** Runs a resource policy's validateResource on one resource of stack `stack` (default "hml"). */
 export async function runResource(policy: ResourceValidationPolicy, r: TestResource, stack = "hml"): Promise<Outcome> {
-    const props = proxy.unknownCheckingProxy(r.props);
     const out: Outcome = { violations: [] };
-    const args: ResourceValidationArgs = {
-        type: r.type,
-        props,
-        urn: urnOf(stack, r.type, r.name),
-        name: r.name,
-        opts,
-        stackTags: new Map<string, string>(),
-        isType: (cls) => isTypeFn(r.type)(cls),
-        asType: ((cls: unknown) => (isTypeFn(r.type)(cls) ? props : undefined)) as ResourceValidationArgs["asType"],
-        getConfig: <C extends object>() => ({}) as C,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicableError(reason ?? "");
-        },
-    };
+    const args = resourceValidationArgs(prepare(r, stack));
     const report: ReportViolation = (message) => {
         out.violations.push(message);
     };
-    const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
-    for (const v of validations) {
+    for (const v of validationsOf(policy)) {
         try {
             await v(args, report);
         } catch (e) {
@@ -108,28 +69,7 @@ export async function runResource(policy: ResourceValidationPolicy, r: TestResou
 /** Runs a stack policy's validateStack over resources of stack `stack`. */
 export async function runStack(policy: StackValidationPolicy, resources: TestResource[], stack: string): Promise<StackOutcome> {
     const out: StackOutcome = { violations: [] };
-    const prs: PolicyResource[] = resources.map((r) => {
-        const props = proxy.unknownCheckingProxy(r.props);
-        return {
-            type: r.type,
-            props,
-            urn: urnOf(stack, r.type, r.name),
-            name: r.name,
-            opts,
-            dependencies: [],
-            propertyDependencies: {},
-            isType: (cls) => isTypeFn(r.type)(cls),
-            asType: ((cls: unknown) => (isTypeFn(r.type)(cls) ? props : undefined)) as PolicyResource["asType"],
-        };
-    });
-    const args: StackValidationArgs = {
-        resources: prs,
-        stackTags: new Map<string, string>(),
-        getConfig: <C extends object>() => ({}) as C,
-        notApplicable: (reason?: string): never => {
-            throw new NotApplicableError(reason ?? "");
-        },
-    };
+    const args = stackValidationArgs(resources.map((r) => prepare(r, stack)));
     const report: ReportViolation = (message, urn) => {
         out.violations.push(urn === undefined ? { message } : { message, urn });
     };
