@@ -1,0 +1,98 @@
+#!/bin/sh
+# upddistr.sh - runs UPDDISTR (init-upddistr) in the protheus-updater pod and,
+# when it ends, prints the end of UPDDISTR.LOG and result.json to stdout, so
+# `kubectl logs` of a finished (failed) updater pod shows why it failed: a
+# finished pod cannot be exec'd into, and the log lives on the volume.
+#
+# POSIX sh on purpose: the updater image is TOTVS's, not ours; only sh, tail
+# and cat are assumed. Exits with UPDDISTR's own exit code.
+set -u
+
+PROG=upddistr
+
+usage() {
+  cat <<'EOF'
+Usage: upddistr.sh [--help]
+
+Runs $UPDDISTR_COMMAND, waits for it, then prints the last $UPDDISTR_LOG_LINES
+lines of $UPDDISTR_LOG and the whole $UPDDISTR_RESULT (when present) to stdout.
+Exits with the command's exit code.
+
+Environment:
+  UPDDISTR_COMMAND    command to run (default init-upddistr)
+  UPDDISTR_LOG        UPDDISTR's log (default /volume/logs/UPDDISTR.LOG)
+  UPDDISTR_RESULT     UPDDISTR's result file (default /volume/logs/result.json)
+  UPDDISTR_LOG_LINES  how many lines of the log to print, 1-100000 (default 500)
+
+Exit codes:
+  the command's own; 2 on a usage error; 127 when the command is not found
+EOF
+}
+
+case "${1:-}" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  '') ;;
+  *)
+    echo "$PROG: unknown argument: $1 (try --help)" >&2
+    exit 2
+    ;;
+esac
+
+UPDDISTR_COMMAND=${UPDDISTR_COMMAND:-init-upddistr}
+UPDDISTR_LOG=${UPDDISTR_LOG:-/volume/logs/UPDDISTR.LOG}
+UPDDISTR_RESULT=${UPDDISTR_RESULT:-/volume/logs/result.json}
+UPDDISTR_LOG_LINES=${UPDDISTR_LOG_LINES:-500}
+
+case $UPDDISTR_LOG_LINES in
+  '' | *[!0-9]*)
+    echo "$PROG: UPDDISTR_LOG_LINES must be a whole number from 1 to 100000: $UPDDISTR_LOG_LINES" >&2
+    exit 2
+    ;;
+esac
+if [ "$UPDDISTR_LOG_LINES" -lt 1 ] || [ "$UPDDISTR_LOG_LINES" -gt 100000 ]; then
+  echo "$PROG: UPDDISTR_LOG_LINES must be a whole number from 1 to 100000: $UPDDISTR_LOG_LINES" >&2
+  exit 2
+fi
+
+CHILD=''
+# Kubernetes stops a pod with SIGTERM: pass it on, so UPDDISTR can stop cleanly.
+forward() {
+  [ -n "$CHILD" ] && kill -TERM "$CHILD" 2>/dev/null
+}
+trap forward TERM INT
+
+echo "$PROG: running $UPDDISTR_COMMAND"
+# Unquoted on purpose: the command may carry arguments (e.g. "init-upddistr --x").
+# shellcheck disable=SC2086
+$UPDDISTR_COMMAND &
+CHILD=$!
+# wait returns early (>128) when a trapped signal arrives: wait again for the real exit code.
+while :; do
+  wait "$CHILD"
+  RC=$?
+  kill -0 "$CHILD" 2>/dev/null || break
+done
+CHILD=''
+
+if [ -f "$UPDDISTR_LOG" ]; then
+  echo "----- $PROG: last $UPDDISTR_LOG_LINES lines of $UPDDISTR_LOG -----"
+  tail -n "$UPDDISTR_LOG_LINES" -- "$UPDDISTR_LOG"
+  echo "----- $PROG: end of $UPDDISTR_LOG -----"
+else
+  echo "$PROG: $UPDDISTR_LOG does not exist (UPDDISTR wrote no log)"
+fi
+if [ -f "$UPDDISTR_RESULT" ]; then
+  echo "----- $PROG: $UPDDISTR_RESULT -----"
+  cat -- "$UPDDISTR_RESULT"
+  echo
+  echo "----- $PROG: end of $UPDDISTR_RESULT -----"
+fi
+if [ "$RC" -eq 0 ]; then
+  echo "$PROG: $UPDDISTR_COMMAND finished successfully"
+else
+  echo "$PROG: $UPDDISTR_COMMAND failed with exit code $RC" >&2
+fi
+exit "$RC"
