@@ -37,3 +37,17 @@ describe("kubectlRequests: what a guide's kubectl command asks the API server", 
         assert.deepStrictEqual(kubectlInvocations("echo kubectl is not run here"), []);
     });
 });
+
+describe("kubectlRequests: the forms the operations guide uses", () => {
+    it("reads TYPE.GROUP/NAME as printed by -o name, and auth can-i needs nothing", () => {
+        assert.deepStrictEqual(req("-n c2a7dv describe job.batch/upd-1"), [
+            { verb: "get", apiGroup: "batch", resource: "jobs", name: "upd-1" },
+            { verb: "list", apiGroup: "", resource: "events" },
+        ]);
+        assert.deepStrictEqual(req("-n c2a7dv auth can-i --list"), []);
+        assert.deepStrictEqual(req("-n c2a7dv wait --for=condition=Ready pod -l job-name=x --timeout=5m"), [
+            { verb: "list", apiGroup: "", resource: "pods" },
+            { verb: "watch", apiGroup: "", resource: "pods" },
+        ]);
+    });
+});

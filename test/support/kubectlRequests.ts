@@ -41,7 +41,8 @@ kind("apps", "statefulsets", "statefulset", "sts");
 kind("apps", "replicasets", "replicaset", "rs");
 
 function resolveKind(word: string): { apiGroup: string; resource: string } {
-    const k = KINDS[word.toLowerCase()];
+    // `-o name` prints TYPE.GROUP/NAME (job.batch/x): the group suffix names the same kind.
+    const k = KINDS[word.toLowerCase().split(".")[0]];
     if (!k) throw new Error(`unknown resource type "${word}" (add it to test/support/kubectlRequests.ts)`);
     return k;
 }
@@ -74,9 +75,9 @@ export function shellWords(line: string): string[] {
 }
 
 /** Flags that take a value as the next word (when not written --flag=value). */
-const VALUED = new Set(["-n", "--namespace", "-l", "--selector", "-o", "--output", "-c", "--container", "--from", "--from-literal", "--from-file", "-p", "--patch", "--type", "--replicas", "--for", "--timeout", "--tail", "--since", "-f", "--filename", "--field-selector", "--image"]);
+const VALUED = new Set(["-n", "--namespace", "-l", "--selector", "-o", "--output", "-c", "--container", "--from", "--from-literal", "--from-file", "-p", "--patch", "--type", "--replicas", "--for", "--timeout", "--tail", "--since", "-f", "--filename", "--field-selector", "--image", "--sort-by"]);
 /** Flags that take no value. */
-const BOOLEAN = new Set(["-i", "-t", "-it", "-ti", "-w", "--watch", "--all", "--follow", "--ignore-not-found", "--wait", "--no-headers", "--prefix", "-q", "--quiet", "--timestamps", "--previous"]);
+const BOOLEAN = new Set(["-i", "-t", "-it", "-ti", "-w", "--watch", "--all", "--follow", "--ignore-not-found", "--wait", "--no-headers", "--prefix", "-q", "--quiet", "--timestamps", "--previous", "--list"]);
 
 interface Parsed {
     sub: string[];
@@ -218,19 +219,57 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
             const t = target(p.args);
             return [t.name ? { verb: "get", ...t.kind, name: t.name } : { verb: "list", ...t.kind }, { verb: "watch", ...t.kind }];
         }
+        case "auth":
+            // `auth can-i` asks the API server about the caller itself: every authenticated user may.
+            if (p.args[0] !== "can-i") throw new Error(`unsupported: kubectl auth ${p.args[0]}`);
+            return [];
         default:
             throw new Error(`unsupported kubectl subcommand "${sub}" (add it to test/support/kubectlRequests.ts)`);
     }
 }
 
+/** Splits a shell line into simple commands at |, ||, &&, ;, $( and ), outside single quotes. */
+function simpleCommands(line: string): string[] {
+    const parts: string[] = [];
+    let cur = "";
+    let quote: string | null = null;
+    for (let i = 0; i < line.length; i++) {
+        const ch = line[i];
+        if (quote === "'") {
+            if (ch === "'") quote = null;
+            cur += ch;
+            continue;
+        }
+        if (ch === "'" && quote === null) quote = "'";
+        else if (ch === '"') quote = quote === '"' ? null : '"';
+        const two = line.slice(i, i + 2);
+        if (two === "$(" || (quote === null && (two === "&&" || two === "||"))) {
+            parts.push(cur);
+            cur = "";
+            i++;
+            continue;
+        }
+        if (ch === ")" || (quote === null && (ch === "|" || ch === ";"))) {
+            parts.push(cur);
+            cur = "";
+            continue;
+        }
+        cur += ch;
+    }
+    parts.push(cur);
+    return parts;
+}
+
 /** Every `kubectl ...` invocation in a shell line, including inside $( ... ). */
 export function kubectlInvocations(line: string): string[][] {
     const out: string[][] = [];
-    // Split at command boundaries: pipes, ;, &&, ||, $( and ).
-    for (const part of line.split(/\$\(|\)|\|\||&&|[|;]/)) {
-        const words = shellWords(part.trim());
+    for (const part of simpleCommands(line)) {
+        // A substitution inside double quotes leaves a dangling quote on each side: drop it.
+        let text = part.trim();
+        if ((text.match(/"/g) ?? []).length % 2 === 1) text = text.replace(/^"|"$/, "");
+        const words = shellWords(text);
         const at = words.indexOf("kubectl");
-        if (at === 0 || (at > 0 && /^[A-Z_]+=/.test(words[0]))) out.push(words.slice(at + 1));
+        if (at === 0 || (at > 0 && words.slice(0, at).every((w) => /^[A-Z_]+=$/.test(w)))) out.push(words.slice(at + 1));
     }
     return out;
 }
