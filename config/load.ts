@@ -2,6 +2,7 @@
 // StackConfig, or a ConfigError listing every problem at once.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { isConfigSecret } from "../lib/pulumiInternals";
 import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
@@ -91,7 +92,5 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
 
 /** Reads the running stack's config through the Pulumi runtime. */
 export function loadStackConfig(): StackConfig {
-    // isConfigSecret is internal to the SDK's runtime; it reads the engine's list of secret keys.
-    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (k: string) => boolean };
     return parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
 }
