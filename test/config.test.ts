@@ -57,11 +57,6 @@ describe("stack config validation", () => {
         });
     }
 
-    it("has at least 12 distinct bad configs, each naming a different problem", () => {
-        assert.ok(badCases.length >= 12);
-        assert.equal(new Set(badCases.map((c) => c.what)).size, badCases.length);
-    });
-
     it("reports every problem at once", async () => {
         const err = await renderFailure(
             stackWith("hml", { namespace: "Bad_NS", updateDesiredVersion: "latest", updater: { ...updater, schedule: "every day" } }),
