@@ -13,6 +13,7 @@ import { ProtheusRelease } from "./components/ProtheusRelease";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { loadStackConfig } from "./config/load";
+import { defaultBucketName } from "./config/validators";
 import { PromotionError, promotionProblem } from "./lib/promotion";
 
 export = async () => {
@@ -45,7 +46,7 @@ export = async () => {
                   {
                       project: backup.gcs.project,
                       location: backup.gcs.location,
-                      bucketName: backup.gcs.bucketName ?? `protheus-backups-${config.namespace}`,
+                      bucketName: backup.gcs.bucketName ?? defaultBucketName(config.namespace),
                       namespace: config.namespace,
                       stage: config.stage,
                       retentionDays: backup.gcs.retentionDays,
