@@ -12,6 +12,10 @@ import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
+import { BackupAlerts } from "./components/BackupAlerts";
+import { RestoreDrill } from "./components/RestoreDrill";
+import { DATABASE_SECRET } from "./components/backup/names";
+import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { loadStackConfig } from "./config/load";
 import { defaultBucketName } from "./config/validators";
 import { PromotionError, promotionProblem } from "./lib/promotion";
@@ -123,6 +127,45 @@ export = async () => {
         },
         { parent: namespace, dependsOn: afterBackup },
     );
+
+    // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
+    const drill = config.drill ?? drillSchema.parse({});
+    const drilling = schedule && backup && drillEnabled(config.stage, config.drill);
+    if (drilling) {
+        new RestoreDrill(
+            "restore-drill",
+            {
+                namespace: namespace.name,
+                stage: config.stage,
+                timeZone: config.timeZone,
+                volumeClaimName: volume.claimName,
+                schedule: drill.schedule,
+                deadlineMinutes: drill.deadlineMinutes,
+                killMarginMinutes: DRILL_KILL_MARGIN_MINUTES,
+                database: { ...backup.database, passwordSecret: backup.database.passwordSecret ?? { name: DATABASE_SECRET, key: "password" } },
+                server: drill.server,
+                checks: drill.checks,
+                gcs: storage && schedule.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: schedule.serviceAccountName },
+                images: backup.images,
+            },
+            { parent: namespace, dependsOn: [schedule] },
+        );
+    }
+    if (config.alerts) {
+        new BackupAlerts(
+            "alerts",
+            {
+                project: config.alerts.project ?? backup!.gcs!.project,
+                namespace: config.namespace,
+                stage: config.stage,
+                emails: config.alerts.emails,
+                channelIds: config.alerts.channelIds,
+                copies: (backup?.targets.length ?? 0) > 0,
+                drill: drilling ? { rtoMinutes: drill.rtoMinutes } : undefined,
+            },
+            { parent: namespace },
+        );
+    }
 
     // Team Roles and RoleBindings from the responsibility table, and read access to the backup bucket.
     new TeamAccess("access", { namespace: namespace.name, stage: config.stage, ...config.access, backupBucket: storage?.bucketName }, { parent: namespace });

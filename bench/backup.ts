@@ -7,13 +7,16 @@
  *            vs `pg_dump | gzip` (plain format) vs backup.sh variants
  *   restore: COPY-in floor (same data into tables without indexes, one
  *            stream) vs `psql -f plain.sql` vs restore.sh variants
+ *   drill:   restore.sh alone vs drill.sh (restore.sh + checks + drop),
+ *            alternated; and counting rows with index-only vs heap scans
  *
  * Wall time, throughput (database size / time), output size and peak RSS of
  * the client-side process tree (GNU time %M: the largest process) for each.
  *
  * Options (or env): --size-mb N (BENCH_SIZE_MB, default 1536),
  * --variants "Z:J,..." backup.sh BACKUP_COMPRESS:BACKUP_JOBS to try
- * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --keep (keep the temp dir).
+ * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --drill-rounds N restore.sh-alone /
+ * drill.sh pairs (BENCH_DRILL_ROUNDS, default 2), --keep (keep the temp dir).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -34,6 +37,7 @@ const VARIANTS = opt('variants', 'BENCH_VARIANTS', '1:2,0:2,3:2')
   .map((v) => v.split(':'));
 const RESTORE_VARIANTS = opt('restore-variants', 'BENCH_RESTORE_VARIANTS', 'default,plain,nosettings');
 const KEEP = args.includes('--keep');
+const DRILL_ROUNDS = Number(opt('drill-rounds', 'BENCH_DRILL_ROUNDS', '2'));
 const SCRIPTS = path.resolve(__dirname, '../scripts');
 const DB = 'bench01';
 
@@ -42,6 +46,7 @@ interface Measure {
   seconds: number;
   maxRssKb: number;
   bytes?: number;
+  stdout?: string;
 }
 
 const fmtMb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
@@ -56,7 +61,7 @@ async function timed(label: string, script: string, env: NodeJS.ProcessEnv): Pro
   const [, rss] = fs.readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ');
   fs.rmSync(tf, { force: true });
   log(`${label}: ${seconds.toFixed(1)} s`);
-  return { label, seconds, maxRssKb: Number(rss) };
+  return { label, seconds, maxRssKb: Number(rss), stdout: r.stdout };
 }
 
 function duBytes(p: string): number {
@@ -170,6 +175,32 @@ async function main() {
       pg.psql('CHECKPOINT');
     }
 
+    // ---- drill side: drill.sh (restore.sh + checks) against restore.sh alone -
+    // Alternated rounds on the same backup, so both see the same noise.
+    const backupOut = backups.find((m) => m.label.startsWith('backup.sh'))?.stdout ?? '';
+    const countLine = /counted the rows of (\d+) tables in the dump's snapshot in ([0-9.]+)s/.exec(backupOut);
+    const drillRows: Measure[] = [];
+    const phases: { restore: number; checks: number }[] = [];
+    for (let round = 1; round <= DRILL_ROUNDS; round++) {
+      const alone = await timed(`restore.sh alone (round ${round})`, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored' }));
+      pg.psql('DROP DATABASE restored');
+      pg.psql('CHECKPOINT');
+      drillRows.push(alone);
+      const drill = await timed(`drill.sh: restore.sh + checks + drop (round ${round})`, `${SCRIPTS}/drill.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, BACKUP_NAMESPACE: 'bench' }));
+      const outcome = JSON.parse(drill.stdout!.trim().split('\n').pop()!);
+      if (outcome.status !== 'ok') throw new Error(`drill failed: ${outcome.error}`);
+      phases.push({ restore: outcome.restore_seconds, checks: outcome.check_seconds });
+      drillRows.push(drill);
+      pg.psql('CHECKPOINT');
+    }
+    // Row counting on the live database: what backup.sh runs (planner: index-only scans of the
+    // R_E_C_N_O_ primary key on an all-visible table) against forced full heap scans.
+    const countSql = PROTHEUS_TABLES.map((t) => `SELECT count(*) FROM ${t};`).join(' ');
+    const counting = [
+      await timed('count(*) of every table, planner choice (index-only scans)', `psql -X -q -At -c "${countSql}" > /dev/null`, dbEnv),
+      await timed('count(*) of every table, heap scans forced', `PGOPTIONS="-c enable_indexonlyscan=off -c enable_indexscan=off -c enable_bitmapscan=off" psql -X -q -At -c "${countSql}" > /dev/null`, dbEnv),
+    ];
+
     // ---- report ------------------------------------------------------------
     const table = (title: string, rows: Measure[], floor: Measure, sizeLabel: string) => {
       const lines = [
@@ -196,6 +227,26 @@ async function main() {
         .filter((m) => m.label.startsWith('restore.sh'))
         .map((m) => `${m.label} ${(m.seconds / restores[1].seconds).toFixed(2)}×`)
         .join('; ')}.`,
+      '',
+      '### Restore drill',
+      '',
+      '| method | wall s | × restore.sh alone (same round) |',
+      '| --- | ---: | ---: |',
+      ...drillRows.map((m, i) => `| ${m.label} | ${m.seconds.toFixed(1)} | ${(m.seconds / drillRows[i - (i % 2)].seconds).toFixed(2)} |`),
+      '',
+      '| round | drill restore_seconds | drill check_seconds | checks / restore |',
+      '| --- | ---: | ---: | ---: |',
+      ...phases.map((p, i) => `| ${i + 1} | ${p.restore.toFixed(1)} | ${p.checks.toFixed(1)} | ${((100 * p.checks) / p.restore).toFixed(1)}% |`),
+      '',
+      `Checks add ${((100 * phases.reduce((a, p) => a + p.checks, 0)) / phases.reduce((a, p) => a + p.restore, 0)).toFixed(1)}% to the restore time (target ≤ 10%).`,
+      '',
+      '### Row counts in the backup',
+      '',
+      `backup.sh (default variant): ${countLine ? `counted ${countLine[1]} tables in the dump's snapshot in ${countLine[2]} s, concurrently with pg_dump` : 'no counting line found'}.`,
+      '',
+      '| count(*) on the live database | wall s |',
+      '| --- | ---: |',
+      ...counting.map((m) => `| ${m.label} | ${m.seconds.toFixed(2)} |`),
       '',
     ].join('\n');
     console.log(`\n${report}`);

@@ -2,6 +2,7 @@
 // config with it once; components receive the typed result and never read config.
 import { z } from "zod";
 import { accessSchema } from "./access";
+import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import {
     bucketNameProblem,
     copyServiceAccountId,
@@ -116,6 +117,9 @@ export const stackConfigSchema = z
         backup: backupSchema.optional(),
         access: accessSchema,
         databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
+        // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
+        drill: drillSchema.optional(),
+        alerts: alertsSchema.optional(),
         // prod only: the hml stack a version must have run on first.
         promotion: z
             .strictObject({
@@ -178,7 +182,8 @@ export const stackConfigSchema = z
                 message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
             });
         }
-    });
+    })
+    .superRefine(drillAndAlertIssues);
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ChartConfig = StackConfig["chart"];

@@ -83,6 +83,7 @@ ts_epoch() {
 }
 
 no_arguments "$@"
+outcome_begin backup
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 BACKUP_JOBS=${BACKUP_JOBS:-2}
@@ -133,7 +134,9 @@ cleanup() {
   if [[ $DONE != 1 && -n $PARTIAL && -e $PARTIAL ]]; then
     rm -rf -- "$PARTIAL" || true
   fi
+  if [[ -n ${SNAP_PID:-} ]]; then kill -TERM "$SNAP_PID" 2>/dev/null || true; fi
   rm -rf -- "$TMP" || true
+  outcome_end "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -162,16 +165,45 @@ PARTIAL=$DB_DIR/$TS.partial
 FINAL=$DB_DIR/$TS
 STARTED_AT=$(iso_now)
 START_S=$(date +%s)
+outcome_field backup "$TS"
 
-# 3. Dump. In the background + wait so SIGTERM is handled while it runs.
-"$PG_DUMP" --format=directory --jobs="$BACKUP_JOBS" --compress="$BACKUP_COMPRESS" \
+# 3. Dump, and count every table's rows in the dump's own snapshot (the
+# restore drill compares the restored tables with these counts): a psql
+# session exports a REPEATABLE READ snapshot, pg_dump --snapshot dumps exactly
+# that, and the same session counts while the dump runs. What is counted and
+# how: TABLE_ROWS_SQL in lib.sh.
+coproc SNAP { exec "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$PGDATABASE" 2>"$TMP/snap.err"; }
+SNAP_IN=${SNAP[1]} SNAP_OUT=${SNAP[0]} SNAP_PID_SAVED=$SNAP_PID
+printf 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\nSELECT pg_export_snapshot();\n' >&"$SNAP_IN"
+SNAPSHOT=''
+read -r -t 300 SNAPSHOT <&"$SNAP_OUT" || true
+[[ $SNAPSHOT =~ ^[0-9A-F-]+$ ]] || die 1 "cannot export a snapshot for the dump: $(pg_reason "$TMP/snap.err")"
+# In the background + wait so SIGTERM is handled while it runs.
+"$PG_DUMP" --format=directory --jobs="$BACKUP_JOBS" --compress="$BACKUP_COMPRESS" --snapshot="$SNAPSHOT" \
   --file="$PARTIAL" --dbname="$PGDATABASE" 2>"$TMP/pg_dump.err" &
 DUMP_PID=$!
+COUNT_START=${EPOCHREALTIME//[!0-9]/}
+printf '%s\n' "$TABLE_ROWS_SQL" "SELECT 'end-of-counts';" >&"$SNAP_IN"
+: >"$TMP/tables.json"
+TABLE_COUNT=0
+while :; do
+  read -r line <&"$SNAP_OUT" || die 1 "counting rows in the dump's snapshot failed: $(pg_reason "$TMP/snap.err")"
+  [[ $line != end-of-counts ]] || break
+  [[ $line =~ ^(\".*\")\|([0-9]+)$ ]] || die 1 "unexpected row count line: $line"
+  [[ $TABLE_COUNT -eq 0 ]] || printf ',\n' >>"$TMP/tables.json"
+  printf '    {"table": %s, "rows": %s}' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" >>"$TMP/tables.json"
+  TABLE_COUNT=$((TABLE_COUNT + 1))
+done
+printf '\n' >>"$TMP/tables.json"
+info "counted the rows of $TABLE_COUNT tables in the dump's snapshot in $(seconds_since "$COUNT_START")s"
 set +e
 wait "$DUMP_PID"
 DUMP_RC=$?
 set -e
 DUMP_PID=''
+# End the snapshot's transaction (pg_dump has finished with it).
+printf 'COMMIT;\n\\q\n' >&"$SNAP_IN" || true
+wait "$SNAP_PID_SAVED" 2>/dev/null || true
 if [[ $DUMP_RC -ne 0 ]]; then
   die 1 "pg_dump failed: $(pg_reason "$TMP/pg_dump.err")"
 fi
@@ -215,6 +247,10 @@ FINISHED_AT=$(iso_now)
   printf '  "finished_at": "%s",\n' "$FINISHED_AT"
   printf '  "file_count": %s,\n' "$FILE_COUNT"
   printf '  "total_bytes": %s,\n' "$TOTAL_BYTES"
+  printf '  "table_count": %s,\n' "$TABLE_COUNT"
+  printf '  "tables": [\n'
+  cat "$TMP/tables.json"
+  printf '  ],\n'
   printf '  "files": [\n'
   cat "$TMP/files.json"
   printf '  ]\n'
@@ -230,6 +266,7 @@ DONE=1
 sync -- "$DB_DIR" 2>/dev/null || true
 ELAPSED=$(($(date +%s) - START_S))
 info "complete: $FINAL ($FILE_COUNT files, $TOTAL_BYTES bytes, ${ELAPSED}s)"
+outcome_field bytes "$TOTAL_BYTES"
 
 # 6. Prune. Ages come from the timestamp in the name, not from mtimes.
 NOW=$(date -u +%s)

@@ -62,6 +62,7 @@ gcloud_reason() {
 }
 
 no_arguments "$@"
+outcome_begin copy
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 BACKUP_TARGETS=${BACKUP_TARGETS:-}
@@ -111,6 +112,7 @@ cleanup() {
   local rc=$?
   if [[ -n $RUBRIK_PARTIAL && -e $RUBRIK_PARTIAL ]]; then rm -rf -- "$RUBRIK_PARTIAL" || true; fi
   rm -rf -- "$TMP" || true
+  outcome_end "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -309,6 +311,7 @@ for d in "$SRC_DIR"/*; do
 done
 
 info "done: $SHIPPED shipment(s), $PRESENT backup(s) already at every target"
+outcome_field shipped "$SHIPPED"
 if [[ $FAILED == 1 ]]; then
   die 1 "shipping failed for at least one backup (see above)"
 fi

@@ -5,6 +5,7 @@
 die() { # die CODE MESSAGE: one-line reason on stderr, exit CODE
   local code=$1
   shift
+  OUTCOME_ERROR=$*
   printf '%s: %s\n' "$PROG" "$*" >&2
   exit "$code"
 }
@@ -127,3 +128,82 @@ manifest_files() {
   done <"$1/MANIFEST.json"
   return 0
 }
+
+# ---- Outcome line (read by the log-based metrics of components/BackupAlerts.ts)
+# Every robot ends its run with ONE JSON line on stdout, e.g.
+#   {"event":"protheus.backup","status":"ok","environment":"c2a7dv","database":"protheus","seconds":742.1,"bytes":155189248,"backup":"20261127T000003Z"}
+#   {"event":"protheus.copy","status":"failed",...,"exit_code":1,"error":"shipping failed ..."}
+# GKE ships container stdout to Cloud Logging, which parses a JSON line into
+# jsonPayload. The format is documented in docs/backups.md ("Outcome lines").
+
+# json_string S: S as a JSON string literal (backslash, quote and control
+# characters escaped; a message is one line, so control characters become spaces).
+json_string() {
+  local s=$1 LC_ALL=C
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/ }
+  s=${s//$'\n'/ }
+  s=${s//$'\r'/ }
+  s=${s//[$'\x01'-$'\x1f']/ }
+  printf '"%s"' "$s"
+}
+
+OUTCOME_EVENT=''
+OUTCOME_FIELDS=()
+OUTCOME_DONE=0
+# outcome_begin EVENT: from now on, the exit of this script prints the outcome
+# line (a script's own EXIT trap calls outcome_end instead). Called after
+# argument parsing, so --help prints none.
+outcome_begin() {
+  OUTCOME_EVENT=$1
+  OUTCOME_START=${EPOCHREALTIME//[!0-9]/}
+  trap 'outcome_end $?' EXIT
+}
+
+# outcome_field KEY VALUE: an extra field; a VALUE that is a number is printed as one.
+outcome_field() { OUTCOME_FIELDS+=("$1" "$2"); }
+
+# seconds_since USEC: seconds elapsed since an ${EPOCHREALTIME//[!0-9]/} value, one decimal.
+seconds_since() {
+  local d=$((${EPOCHREALTIME//[!0-9]/} - $1))
+  printf '%d.%d' $((d / 1000000)) $((d % 1000000 / 100000))
+}
+
+# outcome_end RC: print the outcome line once (status from RC; error from the
+# last die, else the exit code).
+outcome_end() {
+  local rc=$1 status=ok line i k v
+  [[ -n $OUTCOME_EVENT && $OUTCOME_DONE == 0 ]] || return 0
+  OUTCOME_DONE=1
+  [[ $rc == 0 ]] || status=failed
+  line="{\"event\":\"protheus.$OUTCOME_EVENT\",\"status\":\"$status\",\"environment\":$(json_string "${BACKUP_NAMESPACE:-}"),\"database\":$(json_string "${PGDATABASE:-}"),\"seconds\":$(seconds_since "$OUTCOME_START")"
+  for ((i = 0; i + 1 < ${#OUTCOME_FIELDS[@]}; i += 2)); do
+    k=${OUTCOME_FIELDS[i]} v=${OUTCOME_FIELDS[i + 1]}
+    if [[ $v =~ ^(0|[1-9][0-9]*)(\.[0-9]+)?$ ]]; then line+=",$(json_string "$k"):$v"; else line+=",$(json_string "$k"):$(json_string "$v")"; fi
+  done
+  if [[ $rc != 0 ]]; then
+    line+=",\"exit_code\":$rc,\"error\":$(json_string "${OUTCOME_ERROR:-exited with code $rc}")"
+  fi
+  printf '%s}\n' "$line"
+}
+
+# ---- Per-table row counts (backup.sh records them, drill.sh checks them)
+# TABLE_ROWS_SQL prints "<JSON table name>|<rows>" for every ordinary table
+# pg_dump dumps (not system schemas, not extension members), ordered by name.
+# A table whose relation has no block at all holds no row visible to any
+# snapshot (only TRUNCATE empties a file under a live snapshot, and pg_dump
+# sees that the same way), so it is not read; the others are counted exactly
+# with count(*), where the planner uses an index-only scan of the unique
+# R_E_C_N_O_ index on all-visible pages instead of reading the wide heap.
+# reltuples is never used: it is an estimate.
+TABLE_ROWS_SQL="SELECT CASE WHEN pg_relation_size(c.oid) = 0 THEN format('SELECT %L, 0', to_json(n.nspname || '.' || c.relname)::text)
+  ELSE format('SELECT %L, count(*) FROM ONLY %I.%I', to_json(n.nspname || '.' || c.relname)::text, n.nspname, c.relname) END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+ORDER BY n.nspname, c.relname
+\\gexec"
+# One manifest line per table: {"table": "public.sa1010", "rows": 1234}
+TABLE_RE='^[[:space:]]*\{"table": ("([^"\\]|\\.)*"), "rows": ([0-9]+)\},?[[:space:]]*$'
+TABLE_COUNT_RE='"table_count": ([0-9]+)'

@@ -95,6 +95,8 @@ case "${1:-}" in
   *) die 2 "unknown argument: $1 (try --help)" ;;
 esac
 [[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+outcome_begin restore
+outcome_field mode "$MODE"
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 RESTORE_BACKUP=${RESTORE_BACKUP:-latest}
@@ -167,6 +169,7 @@ cleanup() {
   fi
   if [[ -n $FETCH_PARTIAL && -e $FETCH_PARTIAL ]]; then rm -rf -- "$FETCH_PARTIAL" || true; fi
   rm -rf -- "$TMP" || true
+  outcome_end "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -316,6 +319,8 @@ else
   fi
 fi
 
+outcome_field backup "$NAME"
+outcome_field target "$RESTORE_DATABASE"
 # 3. Verify every file before any database is touched.
 if ! reason=$(verify_backup "$SRC" "$RESTORE_JOBS"); then
   die 4 "backup $NAME failed verification: $reason; database untouched"

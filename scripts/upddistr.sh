@@ -63,6 +63,7 @@ ends_without_newline() {
   [ -s "$1" ] && [ -n "$(tail -c 1 -- "$1")" ]
 }
 
+STARTED=$(date +%s)
 CHILD=''
 # Kubernetes stops a pod with SIGTERM: pass it on, so UPDDISTR can stop cleanly.
 forward() {
@@ -102,4 +103,14 @@ if [ "$RC" -eq 0 ]; then
 else
   echo "$PROG: $UPDDISTR_COMMAND failed with exit code $RC" >&2
 fi
+# The outcome line every robot ends with (format: docs/backups.md, "Outcome
+# lines"; read by components/BackupAlerts.ts): one JSON line on stdout.
+json() { printf '"%s"' "$(printf '%s' "$1" | tr '\000-\037' ' ' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+STATUS=ok
+[ "$RC" -eq 0 ] || STATUS=failed
+LINE="{\"event\":\"protheus.updater\",\"status\":\"$STATUS\",\"environment\":$(json "${BACKUP_NAMESPACE:-}"),\"database\":$(json "${PGDATABASE:-}"),\"seconds\":$(($(date +%s) - STARTED))"
+if [ "$RC" -ne 0 ]; then
+  LINE="$LINE,\"exit_code\":$RC,\"error\":$(json "$UPDDISTR_COMMAND failed with exit code $RC")"
+fi
+printf '%s}\n' "$LINE"
 exit "$RC"

@@ -1,0 +1,151 @@
+// Config of the weekly restore drill (protheus:drill) and of the alerts
+// (protheus:alerts), and the rule that a drill never overlaps a backup or a
+// copy run. Part of the one stack-config schema (config/schema.ts).
+import { CronExpressionParser } from "cron-parser";
+import { z } from "zod";
+import { cronSchedule } from "./validators";
+
+/**
+ * How long a backup or copy run may hold the database/volume: the
+ * activeDeadlineSeconds of their Jobs (components/BackupSchedule.ts; a plan
+ * test pins that they agree).
+ */
+export const BACKUP_WINDOW_HOURS = 8;
+export const COPY_WINDOW_HOURS = 6;
+/** Kubernetes ends the drill Job this long after the script's own deadline, so the script cleans up first. */
+export const DRILL_KILL_MARGIN_MINUTES = 10;
+
+// Sunday 13:00: after the 06:00 copy's window (until 12:00), done before the 21:00 backup.
+export const DRILL_DEFAULTS = { schedule: "0 13 * * 0", deadlineMinutes: 360, rtoMinutes: 240 } as const;
+
+const checkName = z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expected a check name of lower-case letters, digits, '_' and '-' (at most 50)" });
+
+export const drillSchema = z.strictObject({
+    // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
+    enabled: z.boolean({ error: "expected true or false" }).optional(),
+    schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
+    // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
+    deadlineMinutes: z.int({ error: "expected a whole number of minutes" }).min(10).max(23 * 60).default(DRILL_DEFAULTS.deadlineMinutes),
+    // A drill server instead of the live one (same user and password Secret as the backups).
+    server: z
+        .strictObject({
+            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
+            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+        })
+        .optional(),
+    // Extra checks: each SQL prints one value that must equal `expected`.
+    checks: z
+        .record(
+            checkName,
+            z.strictObject({
+                sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
+                expected: z.string({ error: "expected the value the query prints, as a string" }),
+            }),
+            { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
+        )
+        .default({}),
+    // The recovery-time objective: a drill restore slower than this alerts.
+    rtoMinutes: z.int({ error: "expected a whole number of minutes" }).min(1).max(23 * 60).default(DRILL_DEFAULTS.rtoMinutes),
+});
+
+export const alertsSchema = z.strictObject({
+    // The GKE cluster's project (where the containers' logs land); default backup.gcs.project.
+    project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }).optional(),
+    emails: z.array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" }).default([]),
+    // Existing Cloud Monitoring notification channels (e.g. a team's chat or pager).
+    channelIds: z
+        .array(z.string().regex(/^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/notificationChannels\/[0-9]+$/, { error: "expected projects/<project>/notificationChannels/<id>" }), {
+            error: "expected a list of notification channel ids",
+        })
+        .default([]),
+});
+
+export type DrillConfig = z.infer<typeof drillSchema>;
+export type AlertsConfig = z.infer<typeof alertsSchema>;
+
+export function drillEnabled(stage: "prod" | "hml", drill: DrillConfig | undefined): boolean {
+    return drill?.enabled ?? stage === "prod";
+}
+
+interface Window {
+    key: string;
+    schedule: string;
+    hours: number;
+}
+
+/**
+ * The first time a drill run (start + deadline) overlaps a run of another
+ * job (start + its window), over a year of drill runs from a fixed date, in
+ * the stack's time zone; undefined when none does. A fixed start keeps the
+ * verdict the same on every machine and day.
+ */
+export function scheduleOverlap(drill: { schedule: string; minutes: number }, others: Window[], timeZone: string, from = new Date("2026-01-01T00:00:00Z")): string | undefined {
+    const end = from.getTime() + 366 * 86400_000;
+    const runs = CronExpressionParser.parse(drill.schedule, { currentDate: from, tz: timeZone });
+    for (let i = 0; i < 2000; i++) {
+        const start = runs.next().getTime();
+        if (start > end) return undefined;
+        const stop = start + drill.minutes * 60_000;
+        for (const o of others) {
+            // The latest run of `o` that could still be busy at `start` begins after start - window.
+            const other = CronExpressionParser.parse(o.schedule, { currentDate: new Date(start - o.hours * 3600_000), tz: timeZone }).next().getTime();
+            if (other < stop) {
+                const at = (t: number) => new Date(t).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
+                return `the drill run at ${at(start)} (until ${at(stop)}) overlaps the ${o.key} run at ${at(other)} (${o.hours} h window) in ${timeZone}`;
+            }
+        }
+    }
+    return undefined;
+}
+
+/** Cross-key rules of drill and alerts, added to the stack schema's issues (config/schema.ts). */
+export function drillAndAlertIssues(
+    cfg: {
+        stage: "prod" | "hml";
+        timeZone: string;
+        backup?: { schedule: string; copySchedule: string; targets: string[]; gcs?: { project: string } };
+        drill?: DrillConfig;
+        alerts?: AlertsConfig;
+    },
+    ctx: z.RefinementCtx,
+): void {
+    const drill = cfg.drill;
+    if (drillEnabled(cfg.stage, drill)) {
+        if (!cfg.backup) {
+            if (drill) ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
+        } else {
+            const d = drill ?? drillSchema.parse({});
+            if (d.deadlineMinutes < d.rtoMinutes) {
+                ctx.addIssue({ code: "custom", path: ["drill", "deadlineMinutes"], message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore` });
+            }
+            const others: Window[] = [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }];
+            if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
+            let overlap: string | undefined;
+            try {
+                overlap = scheduleOverlap({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
+            } catch {
+                overlap = undefined; // an invalid schedule is already reported by its own key
+            }
+            if (overlap) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["drill", "schedule"],
+                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}`,
+                });
+            }
+        }
+    }
+    const alerts = cfg.alerts;
+    if (!alerts) {
+        if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["alerts"], message: "expected an alerts section (emails and/or channelIds): a failed prod backup must reach someone" });
+        return;
+    }
+    if (alerts.emails.length === 0 && alerts.channelIds.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["alerts", "emails"], message: "expected at least one e-mail or channel id (or no alerts section at all, in hml)" });
+    }
+    if (!alerts.project && !cfg.backup?.gcs) {
+        ctx.addIssue({ code: "custom", path: ["alerts", "project"], message: "expected the GKE cluster's GCP project (there is no backup.gcs.project to default to)" });
+    }
+}
