@@ -102,7 +102,7 @@ describe("stack config validation", () => {
         // An explicit bucket name replaces the default one.
         assert.equal(parse({ namespace: long, backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "protheus-backups-prod" } } }).namespace, long);
         // No GCS target: no bucket and no service account.
-        assert.equal(parse({ namespace: "a", backup: { ...prodBackup, targets: ["rubrik"], gcs: undefined } }).namespace, "a");
+        assert.equal(parse({ namespace: "a", backup: { ...prodBackup, targets: ["rubrik"], gcs: undefined }, alerts: { emails: ["sre@totvs.com.br"], project: "totvs-protheus-prod" } }).namespace, "a");
         // The longest namespace the default bucket name allows.
         assert.equal(parse({ namespace: "n".repeat(46) }).namespace, "n".repeat(46));
     });
