@@ -3,17 +3,20 @@
 // first resource of the environment is declared.
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_SERVICE_ACCOUNT } from "./components/backup/names";
-import { readBackupScripts } from "./components/backup/scripts";
+import { readBackupScripts, readUpdaterScripts } from "./components/backup/scripts";
 import { BackupSchedule } from "./components/BackupSchedule";
 import { BackupStorage } from "./components/BackupStorage";
 import { EnvironmentNamespace } from "./components/EnvironmentNamespace";
 import { EnvironmentVolume } from "./components/EnvironmentVolume";
 import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
+import { RestoreRequest } from "./components/RestoreRequest";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
+import { VolumeToolbox } from "./components/VolumeToolbox";
 import { loadStackConfig } from "./config/load";
 import { PromotionError, promotionProblem } from "./lib/promotion";
+import { backupReason, deriveTransition, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 
 export = async () => {
     const config = loadStackConfig();
@@ -24,6 +27,13 @@ export = async () => {
         const problem = promotionProblem(config.updateDesiredVersion, await hml.getOutputValue("updateDesiredVersion"), hmlStack, config.promotion.override);
         if (problem) throw new PromotionError(problem);
     }
+
+    // The stack's own last outputs: which version runs now, and the change it last made (lib/versionChange.ts).
+    const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    const transition = deriveTransition(config.updateDesiredVersion, {
+        [VERSION_OUTPUT]: await self.getOutputValue(VERSION_OUTPUT),
+        [TRANSITION_OUTPUT]: await self.getOutputValue(TRANSITION_OUTPUT),
+    });
 
     const namespace = new EnvironmentNamespace("namespace", {
         name: config.namespace,
@@ -83,16 +93,39 @@ export = async () => {
           )
         : undefined;
 
-    // The release and the updater move to a new version only after a backup of the data they will change.
-    const preUpgrade =
-        schedule && backup?.preUpgrade
-            ? new PreUpgradeBackup(
-                  "pre-upgrade-backup",
-                  { namespace: namespace.name, stage: config.stage, updateDesiredVersion: config.updateDesiredVersion, jobSpec: schedule.backupJobSpec },
-                  { parent: namespace },
-              )
-            : undefined;
-    const afterBackup = preUpgrade ? [preUpgrade] : [];
+    // One `pulumi up`, in this order: namespace annotation → backup before a version change →
+    // requested restore → Helm release → updater. Each step waits for the one before; a failed
+    // step stops the update, so a failed (rolled-back) release leaves the updater as it was.
+    let previousStep: pulumi.Resource = namespace.namespace;
+    const reason = backupReason(transition);
+    if (schedule && backup?.preUpgrade && reason) {
+        previousStep = new PreUpgradeBackup(
+            "pre-upgrade-backup",
+            {
+                namespace: namespace.name,
+                stage: config.stage,
+                reason,
+                fromVersion: transition.from!,
+                toVersion: transition.to,
+                jobSpec: (env, deadline, labels) => schedule.backupJobSpec(env, deadline, labels),
+                timeoutMinutes: backup.preUpgradeTimeoutMinutes,
+            },
+            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+        ).job;
+    }
+    if (schedule && backup && config.restore) {
+        previousStep = new RestoreRequest(
+            "restore",
+            {
+                namespace: namespace.name,
+                stage: config.stage,
+                ...config.restore,
+                jobSpec: (o) => schedule.restoreJobSpec(o),
+                timeoutMinutes: backup.restoreTimeoutMinutes,
+            },
+            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+        ).job;
+    }
 
     const release = new ProtheusRelease(
         "release",
@@ -102,25 +135,35 @@ export = async () => {
             chart: config.chart.name,
             version: config.updateDesiredVersion,
             values: config.chart.values,
+            maintenanceValues: config.maintenance.enabled ? config.maintenance.values : undefined,
             volumeClaimName: volume.claimName,
             volumeClaimValue: config.chart.volumeClaimValue,
             timeoutSeconds: config.chart.timeoutSeconds,
             maxHistory: config.chart.maxHistory,
         },
-        { parent: namespace, dependsOn: afterBackup },
+        { parent: namespace, dependsOn: [previousStep] },
     );
 
+    const { completionFlags, ...updater } = config.updater;
     new UpdaterCronJob(
         "updater",
         {
             namespace: namespace.name,
             stage: config.stage,
-            ...config.updater,
+            ...updater,
             updateDesiredVersion: config.updateDesiredVersion,
             timeZone: config.timeZone,
             volumeClaimName: volume.claimName,
+            scripts: readUpdaterScripts(),
         },
-        { parent: namespace, dependsOn: afterBackup },
+        { parent: namespace, dependsOn: [release.release] },
+    );
+
+    // A shell on the volume for the abort procedure (read /volume/logs, write /volume/flags).
+    new VolumeToolbox(
+        "toolbox",
+        { namespace: namespace.name, stage: config.stage, volumeClaimName: volume.claimName, timeZone: config.timeZone, ...config.toolbox, completionFlags },
+        { parent: namespace },
     );
 
     // Team Roles and RoleBindings from the responsibility table, and read access to the backup bucket.
@@ -129,8 +172,10 @@ export = async () => {
     return {
         stage: config.stage,
         environmentNamespace: namespace.name,
-        /** What this stack runs; prod's promotion gate reads hml's value. */
-        updateDesiredVersion: config.updateDesiredVersion,
+        /** What this stack runs; prod's promotion gate reads hml's value, and this stack its own. */
+        [VERSION_OUTPUT]: config.updateDesiredVersion,
+        /** The version change this stack last made: the next `pulumi up` with the same target re-derives the same backup Job. */
+        [TRANSITION_OUTPUT]: transition,
         releaseStatus: release.status.status,
         backupBucket: storage?.bucketName,
         backupServiceAccount: storage?.serviceAccountEmail,

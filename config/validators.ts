@@ -87,3 +87,16 @@ export const imageTag = z
 export const quantity = z
     .string({ error: "expected a Kubernetes quantity string such as 100Gi" })
     .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, { error: "expected a Kubernetes quantity such as 100Gi" });
+
+/** A plain file name (no directory, no space: the toolbox loops over the list with the shell). */
+export const fileName = z
+    .string({ error: "expected a file name" })
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/, { error: "expected a plain file name (letters, digits, '.', '_', '-'; no '/', no spaces, not starting with '.' or '-')" });
+
+/** Which backup a restore uses: the forms restore.sh accepts for RESTORE_BACKUP. */
+export const backupSelector = z.string({ error: "expected latest, a backup name such as 20261127T000012Z, or before:<version>" }).superRefine((v, ctx) => {
+    if (v === "latest" || /^[0-9]{8}T[0-9]{6}Z$/.test(v)) return;
+    const m = /^before:(.+)$/.exec(v);
+    if (m && semver.valid(m[1]) !== null && semver.clean(m[1]) === m[1]) return;
+    ctx.addIssue({ code: "custom", message: "expected latest, a backup name such as 20261127T000012Z, or before:<version> such as before:12.1.2510" });
+});
