@@ -20,6 +20,7 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as semver from "semver";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "../lib/promotion";
@@ -58,6 +59,7 @@ function parseArgs(argv: string[]): PlanOptions {
     }
     if (!opts.stack) usage("--stack is required");
     if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
+    if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null) usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
     if (opts.previousVersion !== undefined && opts.diff !== undefined) usage("--previous-version and --diff exclude each other (--diff takes the version at the ref)");
     return opts as PlanOptions;
 }
