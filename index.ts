@@ -14,9 +14,9 @@ import { RestoreRequest } from "./components/RestoreRequest";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { VolumeToolbox } from "./components/VolumeToolbox";
-import { loadStackConfig } from "./config/load";
+import { ConfigError, loadStackConfig } from "./config/load";
 import { PromotionError, promotionProblem } from "./lib/promotion";
-import { backupReason, deriveTransition, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
+import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 
 export = async () => {
     const config = loadStackConfig();
@@ -30,10 +30,11 @@ export = async () => {
 
     // The stack's own last outputs: which version runs now, and the change it last made (lib/versionChange.ts).
     const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-    const transition = deriveTransition(config.updateDesiredVersion, {
-        [VERSION_OUTPUT]: await self.getOutputValue(VERSION_OUTPUT),
-        [TRANSITION_OUTPUT]: await self.getOutputValue(TRANSITION_OUTPUT),
-    });
+    const previous: Record<string, unknown> = {};
+    for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT]) previous[key] = await self.getOutputValue(key);
+    const transition = deriveTransition(config.updateDesiredVersion, previous);
+    const restoreProblem = restoreOrderProblem(config.stage, config.restore !== undefined, previous);
+    if (restoreProblem) throw new ConfigError([restoreProblem]);
 
     const namespace = new EnvironmentNamespace("namespace", {
         name: config.namespace,
@@ -176,6 +177,8 @@ export = async () => {
         [VERSION_OUTPUT]: config.updateDesiredVersion,
         /** The version change this stack last made: the next `pulumi up` with the same target re-derives the same backup Job. */
         [TRANSITION_OUTPUT]: transition,
+        /** A prod restore waits until this was true after an update (exclusive mode already applied). */
+        [MAINTENANCE_OUTPUT]: config.maintenance.enabled,
         releaseStatus: release.status.status,
         backupBucket: storage?.bucketName,
         backupServiceAccount: storage?.serviceAccountEmail,

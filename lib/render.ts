@@ -38,8 +38,8 @@ export interface StackConfigInput {
     stackFileDir?: string;
     /**
      * The stack's own outputs from its last update, which the program reads through a
-     * StackReference to itself (index.ts). Default: the stack runs the version its
-     * config names and made no version change the renderer knows of.
+     * StackReference to itself (index.ts). Default: the stack runs the version and
+     * the maintenance state its config names and made no version change the renderer knows of.
      */
     previousOutputs?: Record<string, unknown>;
 }
@@ -132,6 +132,18 @@ export function selfStackName(stack: string): string {
     return `${OFFLINE_ORGANIZATION}/${PROJECT}/${stack}`;
 }
 
+/** What a stack exported when it is up to date with its config: its version and maintenance state, no known version change. */
+function upToDateOutputs(config: Record<string, string>): Record<string, unknown> {
+    let maintenance: unknown;
+    try {
+        maintenance = JSON.parse(config["protheus:maintenance"] ?? "{}");
+    } catch {
+        maintenance = {};
+    }
+    const enabled = maintenance !== null && typeof maintenance === "object" && (maintenance as { enabled?: unknown }).enabled === true;
+    return { updateDesiredVersion: config["protheus:updateDesiredVersion"], maintenanceEnabled: enabled };
+}
+
 /** Output state a real provider would fill in, where the program reads it back. */
 function mockState(type: string, name: string, inputs: any, input: StackConfigInput): Record<string, unknown> {
     const state: Record<string, unknown> = { ...inputs };
@@ -140,7 +152,7 @@ function mockState(type: string, name: string, inputs: any, input: StackConfigIn
         // The stack's reference to itself: what the caller says it exported last, by default "up to date, no known change".
         state.outputs =
             (inputs.name ?? name) === selfStackName(input.stack)
-                ? (input.previousOutputs ?? { updateDesiredVersion: input.config["protheus:updateDesiredVersion"] })
+                ? (input.previousOutputs ?? upToDateOutputs(input.config))
                 : referencedStackOutputs(inputs.name ?? name, stackFileDir);
     }
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {

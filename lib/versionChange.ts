@@ -8,6 +8,8 @@ import * as semver from "semver";
 /** The stack outputs this module reads and writes (index.ts exports them). */
 export const VERSION_OUTPUT = "updateDesiredVersion";
 export const TRANSITION_OUTPUT = "versionTransition";
+/** Whether the release ran with protheus:maintenance values (exclusive mode) after the last update. */
+export const MAINTENANCE_OUTPUT = "maintenanceEnabled";
 
 export interface VersionTransition {
     /** The version that ran before this stack last changed it; null: never changed by this program (first deploy). */
@@ -49,4 +51,15 @@ export function deriveTransition(target: string, previous: Record<string, unknow
 export function backupReason(t: VersionTransition): BackupReason | undefined {
     if (t.from === null || t.from === t.to) return undefined;
     return semver.lt(t.to, t.from) ? "pre-rollback" : "pre-upgrade";
+}
+
+/**
+ * A prod restore must find the environment already in exclusive mode: maintenance
+ * enabled in the same change would reach the release only after the restore ran.
+ * Returns why the restore must wait, or undefined.
+ */
+export function restoreOrderProblem(stage: string, restoreRequested: boolean, previous: Record<string, unknown>): string | undefined {
+    if (stage !== "prod" || !restoreRequested) return undefined;
+    if (previous[MAINTENANCE_OUTPUT] === true) return undefined;
+    return "protheus:restore is refused until protheus:maintenance.enabled has been applied: the last `pulumi up` ran without maintenance, so the appservers would still be up while the restore runs; run `pulumi up` with maintenance enabled first, then add the restore request";
 }

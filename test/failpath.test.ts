@@ -139,7 +139,8 @@ describe("one pulumi up that changes the version", () => {
 describe("rollback as one commit: the version set back plus a restore request", () => {
     let rollback: RenderResult;
     before(async () => {
-        rollback = await after("prod", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" } }, {
+        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the README's rollback asks.
+        rollback = await after("prod", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true }, {
             updateDesiredVersion: "12.1.2410",
             restore: ROLLBACK_REQUEST,
             maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
@@ -201,7 +202,7 @@ describe("rollback as one commit: the version set back plus a restore request", 
     });
 
     it("fetches from GCS first when the request says so, as the copy's service account", async () => {
-        const r = await after("prod", { updateDesiredVersion: "12.1.2410" }, { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } });
+        const r = await after("prod", { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true }, { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } });
         const pod = (jobNamed(r.resources, "protheus-restore-2026-11-27-upd2510").inputs as any).spec.template.spec;
         assert.deepEqual(pod.initContainers[0].command, ["bash", "/scripts/restore.sh", "--fetch-only"]);
         assert.match(pod.initContainers[0].image, /cloud/);
@@ -238,6 +239,17 @@ describe("restore requests that are refused before anything runs", () => {
             assert.deepEqual(err.resources, []);
         });
     }
+
+    it("refuses a prod restore in the same change that enables maintenance: the appservers would still be up while it runs", async () => {
+        const request = { restore: ROLLBACK_REQUEST, maintenance: { enabled: true, values: { appserver: { replicas: 0 } } } };
+        const err = await renderFailure({ ...stackWith("prod", request), previousOutputs: { updateDesiredVersion: "12.1.2410", maintenanceEnabled: false } });
+        assert.ok(err.cause instanceof ConfigError, err.message);
+        assert.match(err.message, /protheus:restore is refused until protheus:maintenance\.enabled has been applied/);
+        assert.deepEqual(err.resources.map((r) => r.type), ["pulumi:pulumi:StackReference", "pulumi:pulumi:StackReference"], "only the reads ran");
+        const applied = await render({ ...stackWith("prod", request), previousOutputs: { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true } });
+        jobNamed(applied.resources, "protheus-restore-2026-11-27-upd2510");
+        assert.equal(applied.outputs.maintenanceEnabled, true);
+    });
 
     it("accepts a restore in hml without maintenance (users there can be sent away by hand)", async () => {
         const { resources } = await render(stackWith("hml", { restore: { ...ROLLBACK_REQUEST, backup: "latest", replace: false } }));
