@@ -11,6 +11,7 @@ import { VERSION_BACKUP_DEADLINE_SECONDS } from "../components/PreUpgradeBackup"
 import { RESTORE_DEADLINE_SECONDS } from "../components/RestoreRequest";
 import { PlannedResource, RenderResult, resourceKey, StackConfigInput } from "../lib/render";
 import { backupReason, deriveTransition } from "../lib/versionChange";
+import { checkResources } from "../policy/policies";
 import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
 import { byK8sName, configObject, find, render, renderFailure, stackWith, Stage } from "./support/stacks";
 
@@ -211,9 +212,10 @@ describe("rollback as one commit: the version set back plus a restore request", 
         assert.equal(pod.serviceAccountName, "protheus-backup");
     });
 
-    it("renders only manifests the Kubernetes schemas accept", async () => {
+    it("renders only manifests the Kubernetes schemas accept, and passes the policy pack", async () => {
         const violations = (await Promise.all(rollback.resources.filter(isKubernetesObject).map(schemaViolations))).flat();
         assert.deepEqual(violations, []);
+        assert.deepEqual(checkResources(rollback.resources, "prod").filter((f) => f.level === "mandatory"), []);
     });
 });
 
