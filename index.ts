@@ -28,7 +28,8 @@ export = async () => {
         if (problem) throw new PromotionError(problem);
     }
 
-    // The stack's own last outputs: which version runs now, and the change it last made (lib/versionChange.ts).
+    // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
+    // was applied (lib/versionChange.ts).
     const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
     const previous: Record<string, unknown> = {};
     for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT]) previous[key] = await self.getOutputValue(key);

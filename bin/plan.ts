@@ -209,7 +209,8 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const baseVersion = baseExists ? stackConfigFromYaml(stack, fs.readFileSync(baseFile, "utf8")).config[`protheus:${VERSION_OUTPUT}`] : undefined;
         const [before, after] = await Promise.all([
             baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
-            renderTree(repo, stack, "working tree", baseVersion ? ["--previous-version", baseVersion] : []),
+            // A version the ref's own render refuses is reported by that side, not as the working tree's usage error.
+            renderTree(repo, stack, "working tree", baseVersion && semver.valid(baseVersion) !== null ? ["--previous-version", baseVersion] : []),
         ]);
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         const diff = diffResources(before, after);
