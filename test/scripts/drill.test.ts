@@ -197,6 +197,15 @@ describe('restore drill and outcome lines (real PostgreSQL 15)', function () {
     assert.equal(scratchDatabases(), '');
     assertLiveUntouched();
 
+    // the deadline counts from the download: the fetch leaves it for the drill container
+    assert.equal((await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, DRILL_DEADLINE_SECONDS: '600' }, ['--fetch-only'])).status, 0);
+    const deadlineFile = path.join(staging, '.drill-deadline');
+    const at = Number(fs.readFileSync(deadlineFile, 'utf8'));
+    assert.ok(at > Date.now() / 1000 && at <= Date.now() / 1000 + 600);
+    fs.writeFileSync(deadlineFile, `${Math.floor(Date.now() / 1000) - 1}\n`);
+    const late = await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, GCLOUD: '/nonexistent/gcloud' });
+    assertFailed(late, 6, /deadline of 21600s passed before the restore/, staging);
+
     // a failed fetch prints the drill's failed outcome (no drill container will)
     const bad = await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, BACKUP_NAMESPACE: 'nobody-here' }, ['--fetch-only']);
     assert.equal(bad.status, 4, bad.stderr);
