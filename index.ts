@@ -17,6 +17,7 @@ import { RestoreDrill } from "./components/RestoreDrill";
 import { DATABASE_SECRET } from "./components/backup/names";
 import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { loadStackConfig } from "./config/load";
+import { defaultBucketName } from "./config/validators";
 import { PromotionError, promotionProblem } from "./lib/promotion";
 
 export = async () => {
@@ -49,7 +50,7 @@ export = async () => {
                   {
                       project: backup.gcs.project,
                       location: backup.gcs.location,
-                      bucketName: backup.gcs.bucketName ?? `protheus-backups-${config.namespace}`,
+                      bucketName: backup.gcs.bucketName ?? defaultBucketName(config.namespace),
                       namespace: config.namespace,
                       stage: config.stage,
                       retentionDays: backup.gcs.retentionDays,

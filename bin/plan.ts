@@ -210,7 +210,16 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
     }
 }
 
+/** `npm run plan ... | head`: a reader that stops early is not an error of the plan; end quietly. */
+export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EPIPE") throw err;
+        process.exit();
+    });
+}
+
 async function main(): Promise<void> {
+    endQuietlyOnClosedPipe();
     const opts = parseArgs(process.argv.slice(2));
     if (opts.diff !== undefined) {
         const res = await runDiff(opts.stack, opts.diff, opts.json);

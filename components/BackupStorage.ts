@@ -1,5 +1,6 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
+import { copyServiceAccountId } from "../config/validators";
 import { Stage } from "./labels";
 
 const DAY_SECONDS = 86400;
@@ -68,8 +69,8 @@ export class BackupStorage extends pulumi.ComponentResource {
             `${name}-copy`,
             {
                 project: args.project,
-                // Service account IDs are 6-30 characters.
-                accountId: `bkp-${args.namespace}`.slice(0, 30),
+                // Checked when the config is parsed: service account IDs are 6-30 characters.
+                accountId: copyServiceAccountId(args.namespace),
                 displayName: `Protheus backup copy (${args.namespace}, ${args.stage})`,
                 description: "Ships backups from the environment volume to the backup bucket; cannot delete or overwrite.",
             },

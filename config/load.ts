@@ -2,9 +2,11 @@
 // StackConfig, or a ConfigError listing every problem at once.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { isConfigSecret } from "../lib/pulumiInternals";
 import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
+const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.shape));
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
@@ -55,7 +57,13 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
         if (issue.code === "unrecognized_keys") {
             for (const k of issue.keys) {
                 const path = [...issue.path, k];
-                problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: unknown key (see the config reference in README.md; a typo?)`);
+                const head = k.split(/[.[]/)[0]!;
+                // `pulumi config set protheus:updater.sleeper true` (no --path) stores one flat key named "updater.sleeper".
+                const why =
+                    issue.path.length === 0 && head !== k && TOP_LEVEL_KEYS.has(head)
+                        ? `a flat key: a nested key is set with --path, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${k}' <value>\` (and \`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\` removes this one)`
+                        : "unknown key (see the config reference in README.md; a typo?)";
+                problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: ${why}`);
             }
             continue;
         }
@@ -91,7 +99,5 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
 
 /** Reads the running stack's config through the Pulumi runtime. */
 export function loadStackConfig(): StackConfig {
-    // isConfigSecret is internal to the SDK's runtime; it reads the engine's list of secret keys.
-    const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (k: string) => boolean };
     return parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
 }

@@ -3,7 +3,22 @@
 import { z } from "zod";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
-import { cronSchedule, dnsLabel, ianaTimeZone, imageRepository, imageTag, pinnedImage, protheusVersion, quantity } from "./validators";
+import {
+    bucketNameProblem,
+    copyServiceAccountId,
+    cronSchedule,
+    defaultBucketName,
+    dnsLabel,
+    gcsBucketName,
+    ianaTimeZone,
+    imageRepository,
+    imageTag,
+    pinnedImage,
+    protheusVersion,
+    quantity,
+    serviceAccountIdProblem,
+    wholeNumber,
+} from "./validators";
 
 const httpsOrOci = z
     .string({ error: "expected a chart repository URL" })
@@ -14,8 +29,8 @@ export const chartSchema = z.strictObject({
     name: z.string({ error: "expected a chart name such as protheus" }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
     values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
     // A Protheus upgrade (images pulled, pods restarted, UPDDISTR waited on) routinely takes tens of minutes.
-    timeoutSeconds: z.int({ error: "expected a whole number of seconds" }).min(300).max(4 * 3600).default(3600),
-    maxHistory: z.int({ error: "expected a whole number" }).min(2).max(50).default(10),
+    timeoutSeconds: wholeNumber(300, 4 * 3600, "a whole number of seconds").default(3600),
+    maxHistory: wholeNumber(2, 50).default(10),
     // Where in the chart's values the environment volume's claim name goes (dot path).
     volumeClaimValue: z.string({ error: "expected a string" }).regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" }).default("volume.existingClaim"),
 });
@@ -27,8 +42,8 @@ export const updaterSchema = z.strictObject({
     sleeper: z.boolean({ error: "expected true or false" }).default(false),
     suspend: z.boolean({ error: "expected true or false" }).default(false),
     // Failed pods are kept so UPDDISTR's output can be collected after the fact.
-    failedJobsHistoryLimit: z.int({ error: "expected a whole number" }).min(1).max(10).default(3),
-    successfulJobsHistoryLimit: z.int({ error: "expected a whole number" }).min(0).max(10).default(1),
+    failedJobsHistoryLimit: wholeNumber(1, 10).default(3),
+    successfulJobsHistoryLimit: wholeNumber(0, 10).default(1),
 });
 
 export const volumeSchema = z.strictObject({
@@ -42,7 +57,7 @@ export const volumeSchema = z.strictObject({
 
 const databaseSchema = z.strictObject({
     host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1),
-    port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+    port: wholeNumber(1, 65535, "a TCP port number").default(5432),
     name: z.string({ error: "expected the database name" }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "expected a PostgreSQL database name" }),
     user: z.string({ error: "expected the database user" }).min(1),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
@@ -58,20 +73,20 @@ export const backupSchema = z.strictObject({
     database: databaseSchema,
     // A backup Job named after the new version runs before the release is upgraded.
     preUpgrade: z.boolean({ error: "expected true or false" }).default(true),
-    dumpJobs: z.int({ error: "expected a whole number" }).min(1).max(16).default(2),
+    dumpJobs: wholeNumber(1, 16).default(2),
     retention: z
         .strictObject({
-            days: z.int({ error: "expected a whole number of days" }).min(1).max(365).default(7),
-            keepMin: z.int({ error: "expected a whole number of backups" }).min(1).max(100).default(3),
+            days: wholeNumber(1, 365, "a whole number of days").default(7),
+            keepMin: wholeNumber(1, 100, "a whole number of backups").default(3),
         })
-        .default({ days: 7, keepMin: 3 }),
+        .prefault({}),
     targets: z.array(offsiteTarget, { error: "expected a list of offsite targets" }).refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" }),
     gcs: z
         .strictObject({
             project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
             location: z.string({ error: "expected a string" }).min(2).default("SOUTHAMERICA-EAST1"),
-            bucketName: z.string({ error: "expected a string" }).regex(/^[a-z0-9][-a-z0-9_.]{1,61}[a-z0-9]$/, { error: "expected a GCS bucket name" }).optional(),
-            retentionDays: z.int({ error: "expected a whole number" }).min(1).max(3650).default(30),
+            bucketName: gcsBucketName.optional(),
+            retentionDays: wholeNumber(1, 3650, "a whole number of days").default(30),
             lockRetention: z.boolean({ error: "expected true or false" }).default(false),
         })
         .optional(),
@@ -86,7 +101,7 @@ export const backupSchema = z.strictObject({
             postgres: pinnedImage.default("postgres:15.8"),
             cloudSdk: pinnedImage.default("gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim"),
         })
-        .default({ postgres: "postgres:15.8", cloudSdk: "gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim" }),
+        .prefault({}),
 });
 
 export const stackConfigSchema = z
@@ -98,7 +113,7 @@ export const stackConfigSchema = z
         timeZone: ianaTimeZone.default("America/Sao_Paulo"),
         chart: chartSchema,
         updater: updaterSchema,
-        volume: volumeSchema.default({ claimName: "protheus-volume", manage: true, storageClassName: "standard-rwx", size: "100Gi" }),
+        volume: volumeSchema.prefault({}),
         backup: backupSchema.optional(),
         access: accessSchema,
         databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
@@ -138,6 +153,27 @@ export const stackConfigSchema = z
         }
         if (b.targets.includes("rubrik") && !b.rubrik) {
             ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: "expected a rubrik section because targets include \"rubrik\"" });
+        }
+        if (b.targets.includes("gcs") && b.gcs && dnsLabel.safeParse(cfg.namespace).success) {
+            // Names built from the namespace are checked here, not first by GCP at `pulumi up`.
+            const bucket = defaultBucketName(cfg.namespace);
+            const bucketProblem = b.gcs.bucketName === undefined ? bucketNameProblem(bucket) : undefined;
+            if (bucketProblem) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["namespace"],
+                    message: `the default bucket name "${bucket}" (protheus-backups-<namespace>) is not a valid GCS bucket name: ${bucketProblem}; shorten the namespace or set protheus:backup.gcs.bucketName`,
+                });
+            }
+            const account = copyServiceAccountId(cfg.namespace);
+            const accountProblem = serviceAccountIdProblem(account);
+            if (accountProblem) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["namespace"],
+                    message: `the backup copy's Google service account id "${account}" (bkp-<namespace>, cut to 30 characters) is not valid: ${accountProblem}`,
+                });
+            }
         }
         if (!b.database.passwordSecret && cfg.databasePassword === undefined) {
             ctx.addIssue({

@@ -87,3 +87,49 @@ export const imageTag = z
 export const quantity = z
     .string({ error: "expected a Kubernetes quantity string such as 100Gi" })
     .regex(/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/, { error: "expected a Kubernetes quantity such as 100Gi" });
+
+/**
+ * A whole number in [min, max]; every failure (not a number, a fraction, out of range)
+ * says the range, e.g. "expected a whole number of seconds from 300 to 14400".
+ */
+export function wholeNumber(min: number, max: number, what = "a whole number") {
+    const error = `expected ${what} from ${min} to ${max}`;
+    return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** Why `name` is not a valid Cloud Storage bucket name (https://cloud.google.com/storage/docs/buckets#naming), or undefined. */
+export function bucketNameProblem(name: string): string | undefined {
+    if (!/^[a-z0-9][-a-z0-9_.]*[a-z0-9]$/.test(name)) {
+        return "expected lower-case letters, digits, '-', '_' and '.', starting and ending with a letter or digit";
+    }
+    if (name.includes(".")) {
+        if (name.length > 222 || name.split(".").some((part) => part.length > 63)) return "expected at most 222 characters, at most 63 between dots";
+    } else if (name.length < 3 || name.length > 63) {
+        return `expected 3 to 63 characters (it has ${name.length})`;
+    }
+    if (name.startsWith("goog") || name.includes("google")) return "expected no \"goog\" prefix and no \"google\" in the name (reserved by Google)";
+    return undefined;
+}
+
+/** A bucket name set in the config. */
+export const gcsBucketName = z.string({ error: "expected a GCS bucket name" }).superRefine((name, ctx) => {
+    const problem = bucketNameProblem(name);
+    if (problem) ctx.addIssue({ code: "custom", message: `${problem} (a GCS bucket name)` });
+});
+
+/** The bucket an environment's backups go to when protheus:backup.gcs.bucketName is not set. */
+export function defaultBucketName(namespace: string): string {
+    return `protheus-backups-${namespace}`;
+}
+
+/** The Google service account id of the backup copy job: `bkp-<namespace>`, cut to the 30 characters an id may have. */
+export function copyServiceAccountId(namespace: string): string {
+    return `bkp-${namespace}`.slice(0, 30);
+}
+
+/** Why `id` is not a valid Google service account id (6-30 characters, a letter first, no '-' last), or undefined. */
+export function serviceAccountIdProblem(id: string): string | undefined {
+    if (id.length < 6 || id.length > 30) return `expected 6 to 30 characters (it has ${id.length})`;
+    if (!/^[a-z][-a-z0-9]*[a-z0-9]$/.test(id)) return "expected lower-case letters, digits and '-', not ending in '-'";
+    return undefined;
+}

@@ -1,13 +1,17 @@
 // The plan diff's comparison: two lists of planned resources (as lib/render.ts
 // produces them, secrets already masked) in, what changes out. Pure: no git,
 // no processes, no Pulumi runtime; bin/plan.ts --diff does the rendering.
+import { diffArrays, structuredPatch } from "diff";
 import { parse as parseYaml } from "yaml";
 import type { PlannedResource } from "./render";
 
 export type ChangeKind = "add" | "remove" | "change";
 
 export interface FieldChange {
-    /** Dot path into the inputs, e.g. `spec.template.spec.containers[0].image`; "" for the whole value. */
+    /**
+     * Path into the inputs, e.g. `spec.template.spec.containers[updater].env[BACKUP_JOBS].value`
+     * (elements of named lists by name, other elements by index); "" for the whole value.
+     */
     path: string;
     kind: ChangeKind;
     /** Absent for "add". */
@@ -16,6 +20,8 @@ export interface FieldChange {
     after?: unknown;
     /** "order": the elements (matched by name) are the same but in another order; before/after are the names. */
     note?: "order";
+    /** For a multi-line string: its change as unified-diff lines (`@@` hunk headers, then ` `, `-`, `+` lines). */
+    lines?: string[];
 }
 
 export interface ResourceDiff {
@@ -67,6 +73,11 @@ function joinIndex(path: string, index: number): string {
     return `${path}[${index}]`;
 }
 
+/** Appends a list element's identity: `env[BACKUP_JOBS]`, or `env["odd name"]` when it could be misread (spaces, brackets, all digits). */
+export function joinName(path: string, name: string): string {
+    return /^(?!\d+$)[A-Za-z0-9_./-]+$/.test(name) ? `${path}[${name}]` : `${path}[${JSON.stringify(name)}]`;
+}
+
 /** Deep equality of JSON-like values (key order ignored). */
 export function deepEqual(a: unknown, b: unknown): boolean {
     if (a === b) return true;
@@ -84,24 +95,34 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Arrays whose elements are all objects with a string `name`, unique on each
- * side (containers, env, volumes, volumeMounts, ports...): compared by name,
- * so inserting one element does not show every later one as changed.
+ * Keys that identify an element of a list of objects, tried in order: `name`
+ * (containers, env, volumes, ports...), then `mountPath` (volumeMounts that
+ * mount one volume twice). A key identifies when every element on both sides
+ * has it as a string, unique on each side.
  */
-function isNameKeyed(a: unknown[], b: unknown[]): boolean {
+const IDENTITY_KEYS = ["name", "mountPath"] as const;
+
+function identityKey(a: unknown[], b: unknown[]): string | undefined {
     const all = [...a, ...b];
-    if (all.length === 0) return false;
-    if (!all.every((e) => isPlainObject(e) && typeof e.name === "string")) return false;
-    const unique = (xs: unknown[]) => new Set(xs.map((e) => (e as { name: string }).name)).size === xs.length;
-    return unique(a) && unique(b);
+    if (all.length === 0 || !all.every(isPlainObject)) return undefined;
+    return IDENTITY_KEYS.find((key) => {
+        if (!all.every((e) => typeof (e as Record<string, unknown>)[key] === "string")) return false;
+        const unique = (xs: unknown[]) => new Set(xs.map((e) => (e as Record<string, string>)[key])).size === xs.length;
+        return unique(a) && unique(b);
+    });
 }
 
 /**
  * Field-by-field differences between two JSON-like values. Objects are
- * compared key by key, arrays by index, or by `name` for arrays of named
- * objects (the path then shows the element's index on the side it exists on:
- * the target side for changed and added elements, the base side for removed
- * ones). A value only on one side is reported whole, at the highest path.
+ * compared key by key. Lists of identified objects (see IDENTITY_KEYS) are
+ * compared element by element by identity, and the path names the element
+ * (`env[BACKUP_JOBS].value`). Other lists (RBAC rules, commands) are matched
+ * by content: equal elements pair up wherever they are, so inserting one
+ * element shows one addition; a run of removed elements followed by a run of
+ * added ones is compared pairwise, as changes in place (the path shows the
+ * index on the target side, or on the base side for a removal). A value only
+ * on one side is reported whole, at the highest path; a changed multi-line
+ * string also carries its unified diff.
  */
 export function diffValues(before: unknown, after: unknown, path = ""): FieldChange[] {
     const out: FieldChange[] = [];
@@ -112,11 +133,11 @@ export function diffValues(before: unknown, after: unknown, path = ""): FieldCha
 function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
     if (a === undefined && b === undefined) return;
     if (a === undefined) {
-        out.push({ path, kind: "add", after: b });
+        out.push(withLines({ path, kind: "add", after: b }));
         return;
     }
     if (b === undefined) {
-        out.push({ path, kind: "remove", before: a });
+        out.push(withLines({ path, kind: "remove", before: a }));
         return;
     }
     if (isPlainObject(a) && isPlainObject(b)) {
@@ -125,28 +146,73 @@ function walk(a: unknown, b: unknown, path: string, out: FieldChange[]): void {
         return;
     }
     if (Array.isArray(a) && Array.isArray(b)) {
-        if (isNameKeyed(a, b)) walkNamed(a as Record<string, unknown>[], b as Record<string, unknown>[], path, out);
-        else for (let i = 0; i < Math.max(a.length, b.length); i++) walk(a[i], b[i], joinIndex(path, i), out);
+        const key = identityKey(a, b);
+        if (key !== undefined) walkIdentified(a as Record<string, unknown>[], b as Record<string, unknown>[], key, path, out);
+        else walkByContent(a, b, path, out);
         return;
     }
-    if (!deepEqual(a, b)) out.push({ path, kind: "change", before: a, after: b });
+    if (!deepEqual(a, b)) out.push(withLines({ path, kind: "change", before: a, after: b }));
 }
 
-function walkNamed(a: Record<string, unknown>[], b: Record<string, unknown>[], path: string, out: FieldChange[]): void {
-    const indexA = new Map(a.map((e, i) => [e.name as string, i]));
-    const namesB = new Set(b.map((e) => e.name as string));
-    b.forEach((e, j) => {
-        const i = indexA.get(e.name as string);
-        if (i === undefined) out.push({ path: joinIndex(path, j), kind: "add", after: e });
-        else walk(a[i], e, joinIndex(path, j), out);
-    });
-    a.forEach((e, i) => {
-        if (!namesB.has(e.name as string)) out.push({ path: joinIndex(path, i), kind: "remove", before: e });
-    });
+function walkIdentified(a: Record<string, unknown>[], b: Record<string, unknown>[], key: string, path: string, out: FieldChange[]): void {
+    const id = (e: Record<string, unknown>) => e[key] as string;
+    const byIdA = new Map(a.map((e) => [id(e), e]));
+    const idsB = new Set(b.map(id));
+    for (const e of b) {
+        const old = byIdA.get(id(e));
+        if (old === undefined) out.push({ path: joinName(path, id(e)), kind: "add", after: e });
+        else walk(old, e, joinName(path, id(e)), out);
+    }
+    for (const e of a) {
+        if (!idsB.has(id(e))) out.push({ path: joinName(path, id(e)), kind: "remove", before: e });
+    }
     // Same elements, another order: Kubernetes sees that as a change (env order matters for $(VAR) references).
-    const commonA = a.map((e) => e.name as string).filter((n) => namesB.has(n));
-    const commonB = b.map((e) => e.name as string).filter((n) => indexA.has(n));
+    const commonA = a.map(id).filter((n) => idsB.has(n));
+    const commonB = b.map(id).filter((n) => byIdA.has(n));
     if (commonA.some((n, k) => n !== commonB[k])) out.push({ path, kind: "change", before: commonA, after: commonB, note: "order" });
+}
+
+function walkByContent(a: unknown[], b: unknown[], path: string, out: FieldChange[]): void {
+    let i = 0; // index in a
+    let j = 0; // index in b
+    let removed: unknown[] = [];
+    const flushRemoved = () => {
+        removed.forEach((e, k) => out.push({ path: joinIndex(path, i - removed.length + k), kind: "remove", before: e }));
+        removed = [];
+    };
+    for (const part of diffArrays(a, b, { comparator: deepEqual })) {
+        if (part.removed) {
+            flushRemoved();
+            removed = part.value;
+            i += part.count;
+        } else if (part.added) {
+            // Removed then added: the first ones pair up as changes in place, the rest are added (or removed).
+            const paired = Math.min(removed.length, part.count);
+            for (let k = 0; k < paired; k++) walk(removed[k], part.value[k], joinIndex(path, j + k), out);
+            removed.slice(paired).forEach((e, k) => out.push({ path: joinIndex(path, i - removed.length + paired + k), kind: "remove", before: e }));
+            removed = [];
+            part.value.slice(paired).forEach((e, k) => out.push({ path: joinIndex(path, j + paired + k), kind: "add", after: e }));
+            j += part.count;
+        } else {
+            flushRemoved();
+            i += part.count;
+            j += part.count;
+        }
+    }
+    flushRemoved();
+}
+
+function isMultiLine(v: unknown): v is string {
+    return typeof v === "string" && v.includes("\n");
+}
+
+/** Adds the unified diff of a multi-line string (a script in a ConfigMap) to its change. */
+function withLines(c: FieldChange): FieldChange {
+    if (!isMultiLine(c.before) && !isMultiLine(c.after)) return c;
+    if ((c.before !== undefined && typeof c.before !== "string") || (c.after !== undefined && typeof c.after !== "string")) return c;
+    const patch = structuredPatch("", "", c.before ?? "", c.after ?? "", undefined, undefined, { context: 3 });
+    const lines = patch.hunks.flatMap((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines]);
+    return { ...c, lines };
 }
 
 /** Compares two rendered stacks resource by resource (key: type::name). */
@@ -188,8 +254,10 @@ export function formatValue(v: unknown): string {
 
 const MARK: Record<ChangeKind, string> = { add: "+", remove: "-", change: "~" };
 
+/** One field change as text; a multi-line string's change continues on the following lines, indented. */
 export function formatFieldChange(c: FieldChange): string {
     const label = c.path === "" ? "(value)" : c.path;
+    if (c.lines !== undefined) return [`${MARK[c.kind]} ${label}:`, ...c.lines.map((l) => `    ${l}`)].join("\n");
     if (c.kind === "add") return `+ ${label}: ${formatValue(c.after)}`;
     if (c.kind === "remove") return `- ${label}: ${formatValue(c.before)}`;
     return `~ ${label}${c.note === "order" ? " (order by name)" : ""}: ${formatValue(c.before)} → ${formatValue(c.after)}`;
@@ -216,7 +284,7 @@ export function formatDiffText(stack: string, diff: PlanDiff, labels: DiffLabels
         const parent = d.action === "remove" ? d.parentBefore : d.parentAfter;
         lines.push("", `${MARK[d.action]} ${d.type}  ${d.name}${parent ? `  (parent ${parent})` : ""}`);
         if (d.parentChanged) lines.push(`    ~ (parent): ${formatValue(d.parentBefore)} → ${formatValue(d.parentAfter)}`);
-        for (const c of d.changes) lines.push(`    ${formatFieldChange(c)}`);
+        for (const c of d.changes) lines.push(...formatFieldChange(c).split("\n").map((l) => `    ${l}`));
     }
     lines.push("", formatSummary(stack, diff));
     return lines.join("\n") + "\n";

@@ -5,16 +5,12 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
 
 export const PROJECT = "protheus";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
 export const SECRET_MASK = "[secret]";
-
-// Signatures the Pulumi RPC layer uses for secret values and resource references.
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
 export interface PlannedResource {
     type: string;
@@ -75,13 +71,12 @@ export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput 
     return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8")), stackFileDir: dir };
 }
 
-/** Replaces secret values by the mask and resource references by their URN. */
+/** Replaces secret values by the mask (a resource passed as an input already arrives as its id or URN). */
 export function maskSecrets(value: unknown): unknown {
     if (Array.isArray(value)) return value.map(maskSecrets);
     if (value !== null && typeof value === "object") {
         const obj = value as Record<string, unknown>;
-        if (obj[SIG_KEY] === SECRET_SIG) return SECRET_MASK;
-        if (obj[SIG_KEY] === RESOURCE_SIG) return obj.urn;
+        if (obj[RPC_SIGNATURES.key] === RPC_SIGNATURES.secret) return SECRET_MASK;
         return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, maskSecrets(v)]));
     }
     return value;
@@ -191,24 +186,26 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         }));
     let outputs: unknown;
     try {
-        outputs = await (pulumi.runtime as any).runInPulumiStack(async () => {
+        await runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
-            const parent = args.opts.parent as (pulumi.Resource & { __name?: string; __pulumiType?: string }) | undefined;
-            const underStack = parent === undefined || parent.__pulumiType === "pulumi:pulumi:Stack";
+            const parent = args.opts.parent;
+            const underStack = parent === undefined || resourceType(parent) === "pulumi:pulumi:Stack";
             const key = resourceKey(args.type, args.name);
-            parents.set(key, underStack ? null : resourceKey(parent.__pulumiType!, parent.__name!));
-            const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as (pulumi.Resource & { __name?: string; __pulumiType?: string })[];
+            parents.set(key, underStack ? null : resourceKey(resourceType(parent), resourceName(parent)));
+            const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as pulumi.Resource[];
             options[key] = {
                 protect: args.opts.protect === true,
                 retainOnDelete: args.opts.retainOnDelete === true,
-                dependsOn: deps.map((d) => resourceKey(d.__pulumiType!, d.__name!)),
+                dependsOn: deps.map((d) => resourceKey(resourceType(d), resourceName(d))),
             };
             resources.push(args.resource);
             return undefined;
         });
             // A program either exports its outputs or exports a function that returns them.
             const program = require(resolved);
-            return typeof program === "function" ? await program() : { ...program };
+            // Kept as Outputs: the stack's own resolved outputs have lost which values are secret.
+            outputs = typeof program === "function" ? await program() : { ...program };
+            return outputs;
         });
         // Registration is asynchronous: wait until every declared resource has its URN.
         let seen = -1;
@@ -221,7 +218,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         throw new RenderError(err, planned());
     } finally {
         // Let this run's last RPCs (the stack's outputs) reach its own mock monitor, not the next one's.
-        await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+        await waitForRPCs();
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
     return { resources: planned(), options, outputs: plain };
@@ -229,7 +226,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
 
 async function resolveOutputs(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
-        const isSecret = await (value as any).isSecret;
+        const isSecret = await pulumi.isSecret(value);
         const v = await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve));
         return isSecret ? SECRET_MASK : resolveOutputs(v);
     }

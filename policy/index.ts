@@ -1,6 +1,6 @@
 // Entry point of the "protheus" policy pack: `pulumi preview --policy-pack policy`.
 // Constructing a PolicyPack starts the gRPC analyzer server the Pulumi CLI talks to, so this
-// file must only be loaded by the CLI. Tests and the offline plan import ./policies instead.
+// file must only be loaded by the CLI. Tests import ./policies (the list) or a policy's own file.
 import { PolicyPack } from "@pulumi/policy";
 import { ENFORCEMENT, policies } from "./policies";
 

@@ -22,8 +22,12 @@ Usage: backup.sh [--help]
 
 Dumps $PGDATABASE with pg_dump (directory format, parallel, compressed) into
 $BACKUP_DIR/$PGDATABASE/<UTC timestamp, e.g. 20261126T210000Z>/, writes
-MANIFEST.json (SHA-256 and size of every file, versions, times), renames the
-directory from <timestamp>.partial atomically, then prunes old backups.
+MANIFEST.json (SHA-256 and size of every file, why the backup was taken,
+versions, database owner, times), renames the directory from
+<timestamp>.partial atomically, then prunes old backups.
+
+The connecting role needs only read access: a non-superuser member of
+pg_read_all_data (PostgreSQL 14+) is enough (docs/backups.md has the SQL).
 
 Environment:
   PGDATABASE              database to back up (required)
@@ -39,6 +43,13 @@ Environment:
                           whatever their age (default 3)
   BACKUP_STALE_HOURS      abandoned <timestamp>.partial dirs (and dirs without
                           MANIFEST.json) older than this are deleted (default 24)
+  BACKUP_REASON           why: nightly | pre-upgrade | pre-rollback | manual
+                          (default manual); recorded in MANIFEST.json "reason"
+  BACKUP_FROM_VERSION     version running when the backup was taken, and the
+  BACKUP_TO_VERSION       version about to be applied (like 12.1.2510);
+                          required for pre-upgrade and pre-rollback, optional
+                          otherwise; MANIFEST.json "from_version" /
+                          "to_version" (null when not given)
   PG_DUMP, PSQL           override the pg_dump / psql commands (tests)
 
 Exit codes:
@@ -49,8 +60,6 @@ Exit codes:
 EOF
 }
 
-
-
 json_str() { # JSON string literal
   local s=$1
   s=${s//\\/\\\\}
@@ -59,6 +68,10 @@ json_str() { # JSON string literal
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/}
   printf '"%s"' "$s"
+}
+
+json_or_null() { # JSON string literal, or null for an empty value
+  if [[ -n $1 ]]; then json_str "$1"; else printf 'null'; fi
 }
 
 iso_now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
@@ -78,6 +91,9 @@ BACKUP_COMPRESS=${BACKUP_COMPRESS:-1}
 BACKUP_RETENTION_DAYS=${BACKUP_RETENTION_DAYS:-7}
 BACKUP_KEEP_MIN=${BACKUP_KEEP_MIN:-3}
 BACKUP_STALE_HOURS=${BACKUP_STALE_HOURS:-24}
+BACKUP_REASON=${BACKUP_REASON:-manual}
+BACKUP_FROM_VERSION=${BACKUP_FROM_VERSION:-}
+BACKUP_TO_VERSION=${BACKUP_TO_VERSION:-}
 PG_DUMP=${PG_DUMP:-pg_dump}
 PSQL=${PSQL:-psql}
 
@@ -89,6 +105,15 @@ PSQL=${PSQL:-psql}
 [[ $BACKUP_RETENTION_DAYS =~ ^[0-9]+$ ]] || die 2 "BACKUP_RETENTION_DAYS must be a non-negative integer: $BACKUP_RETENTION_DAYS"
 [[ $BACKUP_KEEP_MIN =~ ^[0-9]+$ ]] || die 2 "BACKUP_KEEP_MIN must be a non-negative integer: $BACKUP_KEEP_MIN"
 [[ $BACKUP_STALE_HOURS =~ ^[0-9]+$ ]] || die 2 "BACKUP_STALE_HOURS must be a non-negative integer: $BACKUP_STALE_HOURS"
+[[ $BACKUP_REASON =~ $REASON_RE ]] || die 2 "BACKUP_REASON must be nightly, pre-upgrade, pre-rollback or manual: $BACKUP_REASON"
+for v in BACKUP_FROM_VERSION BACKUP_TO_VERSION; do
+  if [[ -z ${!v} ]]; then
+    # restore.sh picks "before:<version>" by these: an upgrade backup without them could never be found.
+    [[ $BACKUP_REASON != pre-upgrade && $BACKUP_REASON != pre-rollback ]] || die 2 "$v is required when BACKUP_REASON is $BACKUP_REASON"
+  else
+    [[ ${!v} =~ $VERSION_RE ]] || die 2 "$v must be a version like 12.1.2510 or 12.1.2510-3: ${!v}"
+  fi
+done
 for tool in "$PG_DUMP" "$PSQL" sha256sum stat date xargs; do
   command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
 done
@@ -119,10 +144,13 @@ trap 'die 1 "interrupted by SIGTERM; partial backup removed"' TERM
 trap 'die 1 "interrupted by SIGINT; partial backup removed"' INT
 
 # 1. Connect first: a bad password or host fails before anything is written.
-if ! SERVER_VERSION=$("$PSQL" -X -A -t -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c 'SHOW server_version' 2>"$TMP/psql.err"); then
+# The owner is recorded so that a restore into a cluster where the database
+# no longer exists can give it back to the same role.
+if ! db_info=$("$PSQL" -X -A -t -q -v ON_ERROR_STOP=1 -d "$PGDATABASE" -c 'SHOW server_version' \
+  -c 'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()' 2>"$TMP/psql.err"); then
   die 1 "cannot connect to database \"$PGDATABASE\": $(pg_reason "$TMP/psql.err")"
 fi
-SERVER_VERSION=${SERVER_VERSION//$'\n'/}
+{ IFS= read -r SERVER_VERSION && IFS= read -r DB_OWNER; } <<<"$db_info" || die 1 "cannot read the server version and owner of \"$PGDATABASE\""
 PG_DUMP_VERSION=$("$PG_DUMP" --version 2>/dev/null | head -n1) || die 2 "cannot run $PG_DUMP --version"
 
 mkdir -p -- "$DB_DIR" || die 1 "cannot create $DB_DIR"
@@ -204,6 +232,12 @@ FINISHED_AT=$(iso_now)
   printf '  "format": "protheus-pg-backup/1",\n'
   printf '  "database": %s,\n' "$(json_str "$PGDATABASE")"
   printf '  "backup": "%s",\n' "$TS"
+  # reason .. database_owner near the top: restore.sh reads only the first 4 KB
+  # of each candidate's manifest to choose a backup.
+  printf '  "reason": "%s",\n' "$BACKUP_REASON"
+  printf '  "from_version": %s,\n' "$(json_or_null "$BACKUP_FROM_VERSION")"
+  printf '  "to_version": %s,\n' "$(json_or_null "$BACKUP_TO_VERSION")"
+  printf '  "database_owner": %s,\n' "$(json_str "$DB_OWNER")"
   printf '  "server_version": %s,\n' "$(json_str "$SERVER_VERSION")"
   printf '  "pg_dump_version": %s,\n' "$(json_str "$PG_DUMP_VERSION")"
   printf '  "dump_format": "directory",\n'

@@ -45,6 +45,26 @@ pg_reason() {
 TS_RE='^[0-9]{8}T[0-9]{6}Z$'
 FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256": "([0-9a-f]{64})"\},?[[:space:]]*$'
 COUNT_RE='"file_count": ([0-9]+)'
+# Protheus versions are semver-shaped (12.1.2410, 12.1.2510-3), as the config
+# schema checks updateDesiredVersion (no build metadata).
+VERSION_RE='^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$'
+# Why a backup was taken (MANIFEST.json "reason").
+REASON_RE='^(nightly|pre-upgrade|pre-rollback|manual)$'
+
+# manifest_meta: reads a MANIFEST.json (its first lines are enough) on stdin
+# and prints "reason<TAB>from_version<TAB>to_version<TAB>database_owner", "-"
+# for a null or missing field (backups made before these fields existed).
+META_RE='^[[:space:]]*"(reason|from_version|to_version|database_owner)": "([^"\\]*)",?[[:space:]]*$'
+manifest_meta() {
+  local line key val
+  local -A m=([reason]=- [from_version]=- [to_version]=- [database_owner]=-)
+  while IFS= read -r line; do
+    [[ $line =~ $META_RE ]] || continue
+    key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+    [[ -n $val ]] && m[$key]=$val
+  done
+  printf '%s\t%s\t%s\t%s\n' "${m[reason]}" "${m[from_version]}" "${m[to_version]}" "${m[database_owner]}"
+}
 
 # verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
 # with the listed size and SHA-256. On failure prints a one-line reason.

@@ -25,6 +25,11 @@ only then renames it to the target name (dropping the old target when
 RESTORE_REPLACE=yes). A failed restore never leaves a database under the
 target name; the temporary database is dropped.
 
+The connecting role needs no superuser: CREATEDB and membership in the
+owner's role (GRANT protheus TO protheus_restore; docs/backups.md has the
+SQL). The temporary database is created owned by the owner, and pg_restore
+runs with --role=<owner>, so every object belongs to the owner, as before.
+
   --fetch-only   RESTORE_SOURCE=gcs: download and verify into the staging dir,
                  then exit (no database access; for a google/cloud-sdk container)
   --verify-only  locate (fetch) and verify the backup, then exit
@@ -32,20 +37,29 @@ target name; the temporary database is dropped.
 Environment:
   PGDATABASE              database whose backups are restored (required);
                           backups are read from $BACKUP_DIR/$PGDATABASE/
-  PGHOST PGPORT PGUSER    connection (libpq defaults); the role must be able to
-  PGPASSWORD / PGPASSFILE create and drop databases
+  PGHOST PGPORT PGUSER    connection (libpq defaults); the role needs CREATEDB
+  PGPASSWORD / PGPASSFILE and membership in the owner's role
   BACKUP_DIR              root of backups (default /volume/backups)
-  RESTORE_BACKUP          backup name (UTC timestamp, e.g. 20261126T210000Z),
-                          or "latest" = newest complete backup (default latest)
+  RESTORE_BACKUP          which backup (default latest):
+                            latest            newest complete backup that is
+                                              not a pre-rollback one
+                            20261126T210000Z  that backup (any reason)
+                            before:<version>  newest complete pre-upgrade
+                                              backup whose to_version is
+                                              <version>: the data right before
+                                              that version was applied
   RESTORE_SOURCE          volume | gcs (default volume)
   RESTORE_JOBS            pg_restore --jobs and ANALYZE jobs (default 2)
   RESTORE_REPLACE         exactly "yes" to drop and replace an existing target
                           database; anything else refuses if it exists
   RESTORE_DATABASE        target database name (default $PGDATABASE)
-  RESTORE_OWNER           owner of the restored database (default: the owner of
-                          the database being replaced, else the connecting role)
+  RESTORE_OWNER           owner of the restored database and its objects
+                          (default: the owner of the database being replaced,
+                          else the backup's database_owner, else the
+                          connecting role)
   RESTORE_NO_OWNER        "yes": pg_restore --no-owner --no-privileges (restore
-                          into a cluster without the original roles)
+                          into a cluster without the original roles; the
+                          backup's database_owner is then not used)
   RESTORE_PGOPTIONS       server settings for the restore sessions (PGOPTIONS)
                           (default "-c maintenance_work_mem=256MB
                           -c synchronous_commit=off")
@@ -63,12 +77,11 @@ Exit codes:
      database is untouched, the temporary database is dropped
   2  usage or configuration error (bad variable, unknown argument, missing tool)
   3  refused: the target database exists and RESTORE_REPLACE is not "yes"
-  4  backup not found, incomplete, or failed verification (missing file, size
-     or SHA-256 mismatch); no database was touched
+  4  backup not found (also: latest or before:<version> matches no complete
+     backup), incomplete, or failed verification (missing file, size or
+     SHA-256 mismatch); no database was touched
 EOF
 }
-
-
 
 MODE=restore
 case "${1:-}" in
@@ -104,7 +117,11 @@ VACUUMDB=${VACUUMDB:-vacuumdb}
 RESTORE_DATABASE=${RESTORE_DATABASE:-$PGDATABASE}
 RESTORE_STAGING_DIR=${RESTORE_STAGING_DIR:-$BACKUP_DIR/.restore-staging/$PGDATABASE}
 [[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
-[[ $RESTORE_BACKUP == latest || $RESTORE_BACKUP =~ $TS_RE ]] || die 2 "RESTORE_BACKUP must be \"latest\" or a backup name like 20261126T210000Z: $RESTORE_BACKUP"
+if [[ $RESTORE_BACKUP == before:* ]]; then
+  [[ ${RESTORE_BACKUP#before:} =~ $VERSION_RE ]] || die 2 "RESTORE_BACKUP before:<version> needs a version like 12.1.2510: $RESTORE_BACKUP"
+else
+  [[ $RESTORE_BACKUP == latest || $RESTORE_BACKUP =~ $TS_RE ]] || die 2 "RESTORE_BACKUP must be \"latest\", a backup name like 20261126T210000Z, or before:<version>: $RESTORE_BACKUP"
+fi
 [[ $RESTORE_SOURCE == volume || $RESTORE_SOURCE == gcs ]] || die 2 "RESTORE_SOURCE must be volume or gcs: $RESTORE_SOURCE"
 [[ $RESTORE_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "RESTORE_JOBS must be a positive integer: $RESTORE_JOBS"
 [[ ${#RESTORE_DATABASE} -le 50 ]] || die 2 "RESTORE_DATABASE is too long (max 50 characters): $RESTORE_DATABASE"
@@ -169,25 +186,73 @@ run_bg() {
   return "$rc"
 }
 
-# newest complete backup name in DIR (directories named like a timestamp with
-# MANIFEST.json), or nothing
-newest_complete() {
-  local dir=$1 d name best=''
-  for d in "$dir"/*; do
-    name=${d##*/}
-    [[ -d $d && $name =~ $TS_RE && -f $d/MANIFEST.json ]] || continue
-    [[ $name > $best ]] && best=$name
-  done
-  printf '%s' "$best"
+# selected SELECTOR: is a backup whose manifest_meta line is on stdin the
+# one RESTORE_BACKUP=SELECTOR (latest or before:<version>) asks for?
+# latest skips pre-rollback backups: they hold the broken state a rollback
+# replaces, kept for the data-management team, restored only by name.
+selected() {
+  local reason from to owner
+  IFS=$'\t' read -r reason from to owner || return 1
+  case $1 in
+    latest) [[ $reason != pre-rollback ]] ;;
+    before:*) [[ $reason == pre-upgrade && $to == "${1#before:}" ]] ;;
+    *) return 1 ;;
+  esac
+}
+
+# what SELECTOR: the words for "nothing matches" messages
+what() {
+  case $1 in
+    latest) echo "complete backup (other than pre-rollback ones, which are restored only by name)" ;;
+    *) echo "complete pre-upgrade backup to version ${1#before:}" ;;
+  esac
+}
+
+# select_local DIR SELECTOR: name of the newest complete backup in DIR
+# (a timestamp-named directory with MANIFEST.json) that SELECTOR asks for.
+select_local() {
+  local dir=$1 sel=$2 name
+  while IFS= read -r name; do
+    [[ -n $name && -d $dir/$name && -f $dir/$name/MANIFEST.json ]] || continue
+    if head -c 4096 -- "$dir/$name/MANIFEST.json" | manifest_meta | selected "$sel"; then
+      printf '%s' "$name"
+      return 0
+    fi
+  done < <(ls -1 -- "$dir" 2>/dev/null | grep -E "$TS_RE" | sort -r)
+  return 0
+}
+
+# select_gcs SELECTOR: the same in the bucket, reading each candidate's
+# MANIFEST.json, newest first. Exit 4 when there is none.
+select_gcs() {
+  local sel=$1 name
+  if ! "$GCLOUD" storage ls "$PREFIX/*/MANIFEST.json" >"$TMP/ls.out" 2>"$TMP/ls.err"; then
+    if grep -qi 'matched no objects\|not found' "$TMP/ls.err"; then
+      die 4 "no complete backup under $PREFIX/"
+    fi
+    die 1 "gcloud storage ls $PREFIX failed: $(grep -m1 -v '^[[:space:]]*$' "$TMP/ls.err" || echo unknown error)"
+  fi
+  while IFS= read -r name; do
+    if ! "$GCLOUD" storage cat "$PREFIX/$name/MANIFEST.json" >"$TMP/meta" 2>"$TMP/cat.err"; then
+      die 1 "cannot read $PREFIX/$name/MANIFEST.json: $(grep -m1 -v '^[[:space:]]*$' "$TMP/cat.err" || echo unknown error)"
+    fi
+    if head -c 4096 -- "$TMP/meta" | manifest_meta | selected "$sel"; then
+      printf '%s' "$name"
+      return 0
+    fi
+  done < <(sed -n 's#^.*/\([0-9]\{8\}T[0-9]\{6\}Z\)/MANIFEST\.json$#\1#p' "$TMP/ls.out" | sort -r)
+  die 4 "no $(what "$sel") under $PREFIX/"
 }
 
 # 1. Database side checks first (cheap, before reading or downloading GBs).
 TARGET_EXISTS=0
 OWNER=$RESTORE_OWNER
 if [[ $MODE == restore ]]; then
-  if ! out=$(maint_sql <<<"SELECT 1"); then
+  if ! out=$(maint_sql <<<"SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"); then
     die 1 "cannot connect to database \"$RESTORE_MAINTENANCE_DB\": $(pg_reason "$TMP/psql.err")"
   fi
+  CURRENT_ROLE=${out%|*}
+  IS_SUPERUSER=${out##*|}
   out=$(maint_sql <<<"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'target'") ||
     die 1 "cannot query pg_database: $(pg_reason "$TMP/psql.err")"
   if [[ -n $out ]]; then
@@ -203,9 +268,10 @@ fi
 if [[ $RESTORE_SOURCE == volume ]]; then
   DB_DIR=$BACKUP_DIR/$PGDATABASE
   NAME=$RESTORE_BACKUP
-  if [[ $NAME == latest ]]; then
-    NAME=$(newest_complete "$DB_DIR")
-    [[ -n $NAME ]] || die 4 "no complete backup in $DB_DIR"
+  if ! [[ $NAME =~ $TS_RE ]]; then
+    NAME=$(select_local "$DB_DIR" "$RESTORE_BACKUP")
+    [[ -n $NAME ]] || die 4 "no $(what "$RESTORE_BACKUP") in $DB_DIR"
+    info "$RESTORE_BACKUP is $NAME"
   fi
   SRC=$DB_DIR/$NAME
   [[ -d $SRC ]] || die 4 "backup not found: $SRC"
@@ -214,15 +280,9 @@ else
   PREFIX="gs://$GCS_BUCKET/$BACKUP_NAMESPACE"
   NAME=$RESTORE_BACKUP
   if [[ $HAVE_GCLOUD == 1 ]]; then
-    if [[ $NAME == latest ]]; then
-      if ! "$GCLOUD" storage ls "$PREFIX/*/MANIFEST.json" >"$TMP/ls.out" 2>"$TMP/ls.err"; then
-        if grep -qi 'matched no objects\|not found' "$TMP/ls.err"; then
-          die 4 "no complete backup under $PREFIX/"
-        fi
-        die 1 "gcloud storage ls $PREFIX failed: $(grep -m1 -v '^[[:space:]]*$' "$TMP/ls.err" || echo unknown error)"
-      fi
-      NAME=$(sed -n 's#^.*/\([0-9]\{8\}T[0-9]\{6\}Z\)/MANIFEST\.json$#\1#p' "$TMP/ls.out" | sort | tail -n1)
-      [[ -n $NAME ]] || die 4 "no complete backup under $PREFIX/"
+    if ! [[ $NAME =~ $TS_RE ]]; then
+      NAME=$(select_gcs "$RESTORE_BACKUP") || exit $?
+      info "$RESTORE_BACKUP is $NAME"
     fi
     SRC=$RESTORE_STAGING_DIR/$NAME
     if [[ -f $SRC/MANIFEST.json ]] && verify_backup "$SRC" "$RESTORE_JOBS" >/dev/null; then
@@ -248,10 +308,12 @@ else
       info "fetched and verified $SRC"
     fi
   else
-    # No gcloud here (postgres image): use what --fetch-only staged.
-    [[ $NAME != latest ]] || NAME=$(newest_complete "$RESTORE_STAGING_DIR")
+    # No gcloud here (postgres image): use what --fetch-only staged, chosen
+    # by the same rule from the staged manifests.
+    [[ $NAME =~ $TS_RE ]] || NAME=$(select_local "$RESTORE_STAGING_DIR" "$RESTORE_BACKUP")
     [[ -n $NAME && -f $RESTORE_STAGING_DIR/$NAME/MANIFEST.json ]] ||
       die 2 "RESTORE_SOURCE=gcs: gcloud is not installed and no staged copy of $RESTORE_BACKUP is in $RESTORE_STAGING_DIR (run restore.sh --fetch-only in a google/cloud-sdk container first)"
+    [[ $NAME == "$RESTORE_BACKUP" ]] || info "$RESTORE_BACKUP is $NAME"
     SRC=$RESTORE_STAGING_DIR/$NAME
     info "using staged copy $SRC"
   fi
@@ -266,15 +328,34 @@ fi
 info "verified $SRC"
 [[ $MODE == restore ]] || exit 0
 
-# 4. Restore into a temporary database, then rename.
+# 4. The owner: the replaced database's, else the one recorded in the backup
+# (a dropped database comes back to the same role), else the connecting role.
+# A non-superuser acts as the owner through membership in its role.
+if [[ -z $OWNER && $RESTORE_NO_OWNER != yes ]]; then
+  IFS=$'\t' read -r _ _ _ OWNER < <(head -c 4096 -- "$SRC/MANIFEST.json" | manifest_meta)
+  [[ $OWNER != - ]] || OWNER=''
+fi
+OWNER=${OWNER:-$CURRENT_ROLE}
+out=$(maint_sql <<<"SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = :'owner'") ||
+  die 1 "cannot query pg_roles: $(pg_reason "$TMP/psql.err")"
+[[ -n $out ]] || die 1 "owner role \"$OWNER\" does not exist in this cluster (create it, set RESTORE_OWNER, or RESTORE_NO_OWNER=yes); database untouched"
+[[ $out == t ]] || die 1 "role \"$CURRENT_ROLE\" cannot act as owner \"$OWNER\" (a DBA runs: GRANT \"$OWNER\" TO \"$CURRENT_ROLE\"; see docs/backups.md); database untouched"
+
+# 5. Restore into a temporary database, then rename.
 START_S=$(date +%s)
 maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null ||
   die 1 "cannot drop leftover database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
 TMPDB_CREATED=1
-maint_sql <<<"CREATE DATABASE :\"tmpdb\" WITH ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null ||
-  die 1 "cannot create database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
+# Owned by the owner from the start: in PostgreSQL 15 only the database owner
+# may create in schema public (pg_database_owner), and the owner's objects go there.
+maint_sql <<<"CREATE DATABASE :\"tmpdb\" WITH OWNER :\"owner\" ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0" >/dev/null ||
+  die 1 "cannot create database \"$TMPDB\": $(pg_reason "$TMP/psql.err"); database \"$RESTORE_DATABASE\" untouched"
 
 restore_opts=(--format=directory --jobs="$RESTORE_JOBS" --exit-on-error --dbname="$TMPDB")
+# SET ROLE <owner>: objects are created by the owner and the dump's
+# ALTER ... OWNER TO <owner> is allowed. A superuser keeps its own rights
+# (objects owned by other roles in the dump).
+[[ $IS_SUPERUSER == t ]] || restore_opts+=(--role="$OWNER")
 [[ $RESTORE_NO_OWNER != yes ]] || restore_opts+=(--no-owner --no-privileges)
 if ! PGOPTIONS="${PGOPTIONS:-} $RESTORE_PGOPTIONS" run_bg "$PG_RESTORE" "${restore_opts[@]}" "$SRC" 2>"$TMP/pg_restore.err"; then
   die 1 "pg_restore failed: $(pg_reason "$TMP/pg_restore.err"); database \"$RESTORE_DATABASE\" untouched"
@@ -282,12 +363,8 @@ fi
 if ! PGOPTIONS="${PGOPTIONS:-} $RESTORE_PGOPTIONS" run_bg "$VACUUMDB" --analyze-only --quiet --jobs="$RESTORE_JOBS" --dbname="$TMPDB" >/dev/null 2>"$TMP/vacuumdb.err"; then
   die 1 "ANALYZE failed: $(pg_reason "$TMP/vacuumdb.err"); database \"$RESTORE_DATABASE\" untouched"
 fi
-if [[ -n $OWNER ]]; then
-  maint_sql <<<'ALTER DATABASE :"tmpdb" OWNER TO :"owner"' >/dev/null ||
-    die 1 "cannot set owner \"$OWNER\": $(pg_reason "$TMP/psql.err"); database \"$RESTORE_DATABASE\" untouched"
-fi
 
-# 5. Swap. DROP DATABASE cannot run in a transaction: between the two
+# 6. Swap. DROP DATABASE cannot run in a transaction: between the two
 # statements the target briefly does not exist; it never exists half-restored.
 if [[ $TARGET_EXISTS == 1 ]]; then
   maint_sql <<<'DROP DATABASE IF EXISTS :"target" WITH (FORCE)' >/dev/null ||

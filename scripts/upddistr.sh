@@ -57,6 +57,12 @@ if [ "$UPDDISTR_LOG_LINES" -lt 1 ] || [ "$UPDDISTR_LOG_LINES" -gt 100000 ]; then
   exit 2
 fi
 
+# ends_without_newline FILE: true when FILE's last byte is not a newline (a
+# log cut off mid-line), so the end marker still starts its own line.
+ends_without_newline() {
+  [ -s "$1" ] && [ -n "$(tail -c 1 -- "$1")" ]
+}
+
 STARTED=$(date +%s)
 CHILD=''
 # Kubernetes stops a pod with SIGTERM: pass it on, so UPDDISTR can stop cleanly.
@@ -81,6 +87,7 @@ CHILD=''
 if [ -f "$UPDDISTR_LOG" ]; then
   echo "----- $PROG: last $UPDDISTR_LOG_LINES lines of $UPDDISTR_LOG -----"
   tail -n "$UPDDISTR_LOG_LINES" -- "$UPDDISTR_LOG"
+  if ends_without_newline "$UPDDISTR_LOG"; then echo; fi
   echo "----- $PROG: end of $UPDDISTR_LOG -----"
 else
   echo "$PROG: $UPDDISTR_LOG does not exist (UPDDISTR wrote no log)"
@@ -88,7 +95,7 @@ fi
 if [ -f "$UPDDISTR_RESULT" ]; then
   echo "----- $PROG: $UPDDISTR_RESULT -----"
   cat -- "$UPDDISTR_RESULT"
-  echo
+  if ends_without_newline "$UPDDISTR_RESULT"; then echo; fi
   echo "----- $PROG: end of $UPDDISTR_RESULT -----"
 fi
 if [ "$RC" -eq 0 ]; then

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { PlannedResource, renderStack, resourceKey } from "../lib/render";
-import { checkResources } from "../policy/policies";
+import { checkResources } from "../policy/test/engine";
 import { byK8sName, configObject, find, render, stackWith } from "./support/stacks";
 
 const BUCKET = "gcp:storage/bucket:Bucket";

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { diffResources, diffToJson, diffValues, FieldChange, formatDiffText, formatSummary, hasChanges, secretConfigNotes } from "../lib/planDiff";
+import { diffResources, diffToJson, diffValues, FieldChange, formatDiffText, formatSummary, hasChanges, joinName, secretConfigNotes } from "../lib/planDiff";
 import type { PlannedResource } from "../lib/render";
 
 const REPO = path.resolve(__dirname, "..");
@@ -47,7 +47,7 @@ function cronJob(opts: { image?: string; env?: { name: string; value: string }[]
 }
 
 const NS = res("kubernetes:core/v1:Namespace", "namespace", { metadata: { name: "c2a7dv" } });
-const PATH_CONTAINER = "spec.jobTemplate.spec.template.spec.containers[0]";
+const PATH_CONTAINER = "spec.jobTemplate.spec.template.spec.containers[upddistr]";
 
 describe("plan diff: comparison (lib/planDiff.ts)", () => {
     it("finds nothing when both sides are the same", () => {
@@ -101,7 +101,7 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
         assert.strictEqual(c.path, 'labels["app.kubernetes.io/part-of"]');
     });
 
-    it("matches named array elements by name: an inserted env var is one addition", () => {
+    it("matches named list elements by name, and names them in the path: an inserted env var is one addition", () => {
         const before = cronJob();
         const after = cronJob({
             env: [
@@ -112,23 +112,121 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
         });
         const changes = diffResources([before], [after]).resources[0].changes;
         assert.deepStrictEqual(changes, [
-            { path: `${PATH_CONTAINER}.env[0]`, kind: "add", after: { name: "NEW", value: "x" } },
-            { path: `${PATH_CONTAINER}.env[2].value`, kind: "change", before: "2", after: "3" },
+            { path: `${PATH_CONTAINER}.env[NEW]`, kind: "add", after: { name: "NEW", value: "x" } },
+            { path: `${PATH_CONTAINER}.env[B].value`, kind: "change", before: "2", after: "3" },
+        ]);
+    });
+
+    it("writes a list element's name as is, or quoted when it could be misread", () => {
+        for (const [name, path] of [
+            ["BACKUP_JOBS", "env[BACKUP_JOBS]"],
+            ["protheus-volume", "env[protheus-volume]"],
+            ["/volume/backups", "env[/volume/backups]"],
+            ["8080", 'env["8080"]'],
+            ["a b", 'env["a b"]'],
+            ["x]y", 'env["x]y"]'],
+            ["", 'env[""]'],
+        ] as const) {
+            assert.strictEqual(joinName("env", name), path, name);
+        }
+    });
+
+    it("matches volume mounts of one volume by mountPath when names repeat", () => {
+        const before = [
+            { name: "volume", mountPath: "/volume", readOnly: true },
+            { name: "volume", mountPath: "/scripts", subPath: "scripts" },
+        ];
+        const after = [
+            { name: "volume", mountPath: "/scripts", subPath: "bin" },
+            { name: "volume", mountPath: "/volume", readOnly: true },
+        ];
+        assert.deepStrictEqual(diffValues(before, after, "volumeMounts"), [
+            { path: "volumeMounts[/scripts].subPath", kind: "change", before: "scripts", after: "bin" },
+            { path: "volumeMounts", kind: "change", before: ["/volume", "/scripts"], after: ["/scripts", "/volume"], note: "order" },
         ]);
     });
 
     it("reports a removed named element and a reorder", () => {
         const removed = diffValues([{ name: "A" }, { name: "B" }, { name: "C" }], [{ name: "A" }, { name: "C" }], "env");
-        assert.deepStrictEqual(removed, [{ path: "env[1]", kind: "remove", before: { name: "B" } }]);
+        assert.deepStrictEqual(removed, [{ path: "env[B]", kind: "remove", before: { name: "B" } }]);
         const reordered = diffValues([{ name: "A" }, { name: "B" }], [{ name: "B" }, { name: "A" }], "env");
         assert.deepStrictEqual(reordered, [{ path: "env", kind: "change", before: ["A", "B"], after: ["B", "A"], note: "order" }]);
     });
 
-    it("compares other arrays by index", () => {
+    it("compares other lists by content: a replaced element is a change in place, the rest added or removed", () => {
         assert.deepStrictEqual(diffValues({ cmd: ["a", "b"] }, { cmd: ["a", "c", "d"] }), [
             { path: "cmd[1]", kind: "change", before: "b", after: "c" },
             { path: "cmd[2]", kind: "add", after: "d" },
         ]);
+        assert.deepStrictEqual(diffValues(["a", "b", "c", "d"], ["a", "x", "d"], "cmd"), [
+            { path: "cmd[1]", kind: "change", before: "b", after: "x" },
+            { path: "cmd[2]", kind: "remove", before: "c" },
+        ]);
+        assert.deepStrictEqual(diffValues(["a", "b", "c"], ["b", "c"], "cmd"), [{ path: "cmd[0]", kind: "remove", before: "a" }]);
+    });
+
+    describe("RBAC rules are matched by content", () => {
+        const rule = (resources: string[], verbs: string[], apiGroups = [""]) => ({ apiGroups, resources, verbs });
+        const rules = [rule(["pods"], ["get", "list"]), rule(["pods/log"], ["get"]), rule(["jobs"], ["get", "create"], ["batch"]), rule(["configmaps"], ["get"])];
+
+        it("a rule added at the front is one added rule", () => {
+            const added = rule(["secrets"], ["get"]);
+            assert.deepStrictEqual(diffValues({ rules }, { rules: [added, ...rules] }), [{ path: "rules[0]", kind: "add", after: added }]);
+        });
+
+        it("a rule removed from the middle is one removed rule, at its old index", () => {
+            assert.deepStrictEqual(diffValues({ rules }, { rules: [rules[0], rules[2], rules[3]] }), [{ path: "rules[1]", kind: "remove", before: rules[1] }]);
+        });
+
+        it("a verb added to one rule is one added verb", () => {
+            const after = [rules[0], rules[1], rule(["jobs"], ["get", "create", "delete"], ["batch"]), rules[3]];
+            assert.deepStrictEqual(diffValues({ rules }, { rules: after }), [{ path: "rules[2].verbs[2]", kind: "add", after: "delete" }]);
+        });
+
+        it("the same rules in another order are two moves, nothing is shown as changed in place", () => {
+            const changes = diffValues({ rules }, { rules: [rules[3], rules[0], rules[1], rules[2]] });
+            assert.deepStrictEqual(changes.map((c) => `${c.kind} ${c.path}`), ["add rules[0]", "remove rules[3]"]);
+        });
+    });
+
+    describe("a changed multi-line string (a script in a ConfigMap)", () => {
+        const script = Array.from({ length: 30 }, (_, i) => `echo step ${i + 1}`).join("\n") + "\n";
+
+        it("carries the unified diff of its lines, three lines of context", () => {
+            const edited = script.replace("echo step 15\n", "echo step 15\necho new step\n");
+            const [c] = diffValues({ data: { "backup.sh": script } }, { data: { "backup.sh": edited } });
+            assert.strictEqual(c.path, 'data["backup.sh"]');
+            assert.strictEqual(c.kind, "change");
+            assert.deepStrictEqual(c.lines, ["@@ -13,6 +13,7 @@", " echo step 13", " echo step 14", " echo step 15", "+echo new step", " echo step 16", " echo step 17", " echo step 18"]);
+        });
+
+        it("prints the hunks under the field, one line each, instead of both strings on one line", () => {
+            const edited = script.replace("echo step 2\n", "").replace("echo step 29\n", "echo step twenty-nine\n");
+            const diff = diffResources([res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": script } })], [res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": edited } })]);
+            const text = formatDiffText("prod", diff, { base: "HEAD", target: "working tree" });
+            const block = text.slice(text.indexOf('    ~ data["backup.sh"]:'), text.indexOf("\nprod: "));
+            assert.deepStrictEqual(block.trimEnd().split("\n"), [
+                '    ~ data["backup.sh"]:',
+                "        @@ -1,5 +1,4 @@",
+                "         echo step 1",
+                "        -echo step 2",
+                "         echo step 3",
+                "         echo step 4",
+                "         echo step 5",
+                "        @@ -26,5 +25,5 @@",
+                "         echo step 26",
+                "         echo step 27",
+                "         echo step 28",
+                "        -echo step 29",
+                "        +echo step twenty-nine",
+                "         echo step 30",
+            ]);
+            assert.ok(!text.includes("\\n"), "no escaped newlines: " + text);
+        });
+
+        it("one-line strings keep the compact before → after form", () => {
+            assert.strictEqual(diffValues({ a: "x" }, { a: "y" })[0].lines, undefined);
+        });
     });
 
     it("reports a parent change", () => {
@@ -241,7 +339,8 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         assert.ok(out.includes(`~ metadata.annotations.UpdateDesiredVersion: "${old}" → "${next}"`), out);
         assert.match(out, /^~ kubernetes:helm\.sh\/v3:Release {2}release/m);
         assert.ok(out.includes(`~ version: "${old}" → "${next}"`), out);
-        assert.match(out, new RegExp(`~ spec\\.jobTemplate\\.spec\\.template\\.spec\\.containers\\[0\\]\\.image: "[^"]*protheus-updater:${old.replace(/\./g, "\\.")}" → "[^"]*protheus-updater:${next.replace(/\./g, "\\.")}"`));
+        assert.match(out, new RegExp(`~ spec\\.jobTemplate\\.spec\\.template\\.spec\\.containers\\[upddistr\\]\\.image: "[^"]*protheus-updater:${old.replace(/\./g, "\\.")}" → "[^"]*protheus-updater:${next.replace(/\./g, "\\.")}"`));
+        assert.ok(out.includes(`~ spec.jobTemplate.spec.template.spec.containers[upddistr].env[UPDATE_DESIRED_VERSION].value: "${old}" → "${next}"`), out);
         assert.match(out, /^hml: \d+ to change, 0 to add, 0 to remove$/m);
 
         const j = plan("--stack", "hml", "--diff", "HEAD", "--json");
@@ -254,6 +353,23 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
             release.changes.find((c: { path: string }) => c.path === "version"),
             { path: "version", kind: "change", before: old, after: next },
         );
+    });
+
+    it("shows an edited backup script as a unified diff of its lines", () => {
+        const script = path.join(dir, "scripts", "backup.sh");
+        const original = fs.readFileSync(script, "utf8");
+        fs.writeFileSync(script, original + "# reviewed in the plan diff\n");
+        try {
+            const r = plan("--stack", "hml", "--diff", "HEAD");
+            assert.strictEqual(r.code, 1, r.stderr + r.stdout);
+            const lines = r.stdout.split("\n");
+            const at = lines.indexOf('    ~ data["backup.sh"]:');
+            assert.ok(at >= 0, r.stdout);
+            assert.match(lines[at + 1], /^ {8}@@ -\d+,\d+ \+\d+,\d+ @@$/);
+            assert.ok(lines.slice(at + 1).includes("        +# reviewed in the plan diff"), r.stdout);
+        } finally {
+            fs.writeFileSync(script, original);
+        }
     });
 
     it("exits 2 on a bad ref", () => {
@@ -297,5 +413,23 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         } finally {
             fs.rmSync(qa, { force: true });
         }
+    });
+});
+
+describe("plan output piped into a reader that stops early (`npm run plan ... | head`)", function () {
+    this.timeout(120000);
+
+    it("ends quietly: exit 0, nothing on stderr", () => {
+        const stack = fs.readdirSync(REPO).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).find((s) => s !== undefined);
+        assert.ok(stack, "a Pulumi.<stack>.yaml in the repository");
+        const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO] });
+        // `head -n 0` closes the pipe before the plan writes anything, so the write always fails
+        // with EPIPE, however short the plan is.
+        const r = spawnSync("bash", ["-c", 'set -o pipefail; "$0" "$1" --transpile-only bin/plan.ts --stack "$2" | head -n 0', process.execPath, tsNode, stack], {
+            cwd: REPO,
+            encoding: "utf8",
+        });
+        assert.strictEqual(r.stderr, "");
+        assert.strictEqual(r.status, 0);
     });
 });

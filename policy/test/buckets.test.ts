@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { bucketNoPublicAccess, prodBucketRetention } from "../policies";
+import { bucketNoPublicAccess } from "../bucket-no-public-access";
+import { prodBucketRetention } from "../prod-bucket-retention";
 import { bucket, runResource } from "./harness";
 
 const privateBucket = { uniformBucketLevelAccess: true, publicAccessPrevention: "enforced" };

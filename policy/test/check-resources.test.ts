@@ -1,7 +1,10 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkResources, ENFORCEMENT, policies, type PlannedResource } from "../policies";
+import { ENFORCEMENT, policies } from "../policies";
+import { checkResources, makeUrn, type PlannedResource } from "./engine";
+import { parse as parseYaml } from "yaml";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -77,6 +80,17 @@ describe("checkResources (offline plan)", () => {
 });
 
 describe("the policy pack", () => {
+    it("runs on URNs with the project name of Pulumi.yaml, as the engine builds them", () => {
+        const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")).name;
+        assert.equal(makeUrn("prod", "kubernetes:batch/v1:CronJob", "x"), `urn:pulumi:prod::${project}::kubernetes:batch/v1:CronJob::x`);
+    });
+
+    it("has one file per policy, named after the policy, each listed in the pack once", () => {
+        const files = fs.readdirSync(path.join(ROOT, "policy")).filter((f) => f.endsWith(".ts") && !["index.ts", "policies.ts", "common.ts"].includes(f));
+        assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), policies.map((p) => p.name).sort());
+    });
+
+
     it("has the seven policies, unique names, all mandatory, each described", () => {
         assert.deepEqual(
             policies.map((p) => p.name),
@@ -89,10 +103,12 @@ describe("the policy pack", () => {
         assert.equal(ENFORCEMENT, "mandatory");
     });
 
-    it("importing policies.ts has no side effects (no policy server, process exits)", () => {
+    it("importing the policies has no side effects (no policy server, process exits)", () => {
+        const files = fs.readdirSync(path.join(ROOT, "policy")).filter((f) => f.endsWith(".ts") && f !== "index.ts");
+        assert.ok(files.includes("policies.ts") && files.includes("common.ts"), files.join(", "));
         const script = [
             'require("ts-node").register({ transpileOnly: true });',
-            'require("./policy/policies");',
+            ...files.map((f) => `require("./policy/${f}");`),
             'const loaded = Object.keys(require.cache).filter((k) => /@pulumi[\\\\/]policy[\\\\/](server|index)\\.js$/.test(k));',
             "process.stdout.write(JSON.stringify(loaded));",
         ].join("\n");

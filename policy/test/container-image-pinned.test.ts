@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { containerImagePinned, imageReferenceProblem } from "../policies";
+import { containerImagePinned, imageReferenceProblem } from "../container-image-pinned";
 import { cronJob, podSpec, runResource, workload } from "./harness";
 
 const DIGEST = "sha256:" + "ab12".repeat(16);

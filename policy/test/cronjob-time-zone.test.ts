@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { cronJobTimeZone } from "../policies";
+import { cronJobTimeZone } from "../cronjob-time-zone";
 import { cronJob, runResource, UNKNOWN_STRING, workload } from "./harness";
 
 describe("policy cronjob-time-zone", () => {

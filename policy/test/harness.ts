@@ -1,15 +1,9 @@
-// A small harness that calls policies the way the Pulumi engine does (see
-// node_modules/@pulumi/policy/server.js): props wrapped in the engine's unknown-checking proxy,
-// every required member of ResourceValidationArgs / StackValidationArgs filled in.
+// Runs one policy on hand-made resources through the engine stand-in (./engine.ts), and builds
+// those resources.
 import type { ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { makeUrn, NotApplicable, PreparedResource, proxyModule, resourceValidationArgs, stackValidationArgs, validationsOf } from "../policies";
+import { makeUrn, prepare, runResourcePolicy, runStackPolicy } from "./engine";
 
-const proxy = proxyModule();
-
-/** The engine's sentinel for a string not known during preview. */
-export const UNKNOWN_STRING: string = proxy.unknownStringValue;
-
-export const PROJECT = "protheus-infra";
+export { UNKNOWN_STRING } from "./engine";
 
 export interface TestResource {
     type: string;
@@ -32,53 +26,25 @@ export interface StackOutcome {
 }
 
 export function urnOf(stack: string, type: string, name: string): string {
-    return makeUrn(stack, PROJECT, type, name);
-}
-
-function prepare(r: TestResource, stack: string): PreparedResource {
-    return { type: r.type, name: r.name, urn: urnOf(stack, r.type, r.name), props: proxy.unknownCheckingProxy(r.props) };
-}
-
-function settle(e: unknown, out: { unknown?: string; notApplicable?: string }): void {
-    if (e instanceof proxy.UnknownValueError) {
-        out.unknown = e.message;
-    } else if (e instanceof NotApplicable) {
-        out.notApplicable = e.message;
-    } else {
-        throw e;
-    }
+    return makeUrn(stack, type, name);
 }
 
 /** Runs a resource policy's validateResource on one resource of stack `stack` (default "hml"). */
 export async function runResource(policy: ResourceValidationPolicy, r: TestResource, stack = "hml"): Promise<Outcome> {
-    const out: Outcome = { violations: [] };
-    const args = resourceValidationArgs(prepare(r, stack));
+    const violations: string[] = [];
     const report: ReportViolation = (message) => {
-        out.violations.push(message);
+        violations.push(message);
     };
-    for (const v of validationsOf(policy)) {
-        try {
-            await v(args, report);
-        } catch (e) {
-            settle(e, out);
-        }
-    }
-    return out;
+    return { violations, ...runResourcePolicy(policy, prepare(r, stack), report) };
 }
 
 /** Runs a stack policy's validateStack over resources of stack `stack`. */
 export async function runStack(policy: StackValidationPolicy, resources: TestResource[], stack: string): Promise<StackOutcome> {
-    const out: StackOutcome = { violations: [] };
-    const args = stackValidationArgs(resources.map((r) => prepare(r, stack)));
+    const violations: StackOutcome["violations"] = [];
     const report: ReportViolation = (message, urn) => {
-        out.violations.push(urn === undefined ? { message } : { message, urn });
+        violations.push(urn === undefined ? { message } : { message, urn });
     };
-    try {
-        await policy.validateStack(args, report);
-    } catch (e) {
-        settle(e, out);
-    }
-    return out;
+    return { violations, ...runStackPolicy(policy, resources.map((r) => prepare(r, stack)), report) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { exactVersionProblem, helmReleaseExactVersion } from "../policies";
+import { exactVersionProblem, helmReleaseExactVersion } from "../helm-release-exact-version";
 import { release, runResource } from "./harness";
 
 describe("policy helm-release-exact-version", () => {

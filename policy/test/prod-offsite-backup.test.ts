@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { prodOffsiteBackup } from "../policies";
+import { prodOffsiteBackup } from "../prod-offsite-backup";
 import { backupCopy, cronJob, namespace, runStack, urnOf } from "./harness";
 
 const NS = "kubernetes:core/v1:Namespace";

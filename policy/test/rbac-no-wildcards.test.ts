@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { rbacNoWildcards } from "../policies";
+import { rbacNoWildcards } from "../rbac-no-wildcards";
 import { runResource, type TestResource } from "./harness";
 
 function role(kind: "Role" | "ClusterRole", rules: Record<string, string[]>[]): TestResource {

@@ -2,6 +2,12 @@
  * scripts/backup.sh, copy.sh, restore.sh against a real throwaway PostgreSQL
  * 15, the real gcloud CLI pointed at an in-process fake GCS JSON API, and a
  * temp dir standing in for the Rubrik Managed Volume.
+ *
+ * As in production, the Protheus database belongs to an application role
+ * (`protheus`), and the scripts connect as the least-privilege roles that
+ * docs/backups.md tells DBAs to create (created here by running that SQL):
+ * backup.sh as protheus_backup, restore.sh as protheus_restore. The server's
+ * superuser only builds the fixture and inspects the results.
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -10,13 +16,19 @@ import * as path from 'node:path';
 import { startPostgres, PgServer } from '../support/postgres';
 import { startFakeGcs, gcloudEnv, FakeGcs } from './support/fake-gcs';
 import { run, RunOptions, RunResult } from './support/run';
-import { createProtheusDatabase, fingerprint, databaseSettings, databaseOid } from './support/protheus-fixture';
+import { createProtheusDatabase, fingerprint, databaseSettings, databaseOid, owners } from './support/protheus-fixture';
+import { roleSqlFromDocs, runRoleSql } from './support/roles';
 
 const SCRIPTS = path.resolve(__dirname, '../../scripts');
 const DB = 'p01';
 const NS = 'c2a7dv';
 const BUCKET = 'protheus-backups-test';
 const TS_RE = /^\d{8}T\d{6}Z$/;
+const APP_ROLE = 'protheus';
+const BACKUP_ROLE = 'protheus_backup';
+const RESTORE_ROLE = 'protheus_restore';
+/** who each script connects as (copy.sh needs no database) */
+const ROLE_OF = { backup: BACKUP_ROLE, restore: RESTORE_ROLE, copy: BACKUP_ROLE } as const;
 
 describe('backup scripts (real PostgreSQL 15)', function () {
   this.timeout(240_000);
@@ -25,11 +37,20 @@ describe('backup scripts (real PostgreSQL 15)', function () {
   let tmp: string;
   let gcloud: Record<string, string>;
   let original: Record<string, string>;
+  const passwords: Record<string, string> = {};
 
   before(async function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'backup-scripts-'));
     pg = await startPostgres({ settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
-    createProtheusDatabase(pg, DB, 4);
+    passwords[APP_ROLE] = `app-${Math.random().toString(36).slice(2)}`;
+    pg.psql(`CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${passwords[APP_ROLE]}'`);
+    createProtheusDatabase(pg, DB, 4, APP_ROLE);
+    const roleSql = roleSqlFromDocs();
+    for (const role of [BACKUP_ROLE, RESTORE_ROLE]) {
+      assert.ok(roleSql[role], `docs/backups.md has no role-sql block for ${role}`);
+      passwords[role] = `pw '"$\\ ${role}`; // quotes, dollar, backslash: survive \password as typed
+      await runRoleSql(pg, roleSql[role], passwords[role]);
+    }
     original = fingerprint(pg, DB);
     gcs = await startFakeGcs([BUCKET]);
     fs.mkdirSync(path.join(tmp, 'gcloud-config'));
@@ -54,8 +75,11 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     return { base, backupDir, rubrikDir, dbDir: path.join(backupDir, DB) };
   }
 
+  /** connection of a role (never the superuser) */
+  const as = (role: string) => ({ PGUSER: role, PGPASSWORD: passwords[role] });
+
   function script(name: 'backup' | 'copy' | 'restore', env: Record<string, string | undefined>, args: string[] = [], opts: RunOptions = {}): Promise<RunResult> {
-    return run('bash', [path.join(SCRIPTS, `${name}.sh`), ...args], { env: pg.env({ PGDATABASE: DB, ...gcloud, ...env }), ...opts });
+    return run('bash', [path.join(SCRIPTS, `${name}.sh`), ...args], { env: pg.env({ PGDATABASE: DB, ...as(ROLE_OF[name]), ...gcloud, ...env }), ...opts });
   }
 
   const completeBackups = (dbDir: string) =>
@@ -67,6 +91,12 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     const m = /complete: (\S+)/.exec(r.stdout);
     assert.ok(m, r.stdout);
     return path.basename(m[1]);
+  }
+
+  /** polls a condition (not a timing assertion: it only waits for a state) */
+  async function waitFor(cond: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) if (cond()) return;
+    assert.fail(`gave up waiting for ${what}`);
   }
 
   const oneLine = (r: RunResult) => {
@@ -112,6 +142,10 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     assert.deepEqual(fs.readdirSync(dbDir), [name]);
     const manifest = JSON.parse(fs.readFileSync(path.join(dbDir, name, 'MANIFEST.json'), 'utf8'));
     assert.equal(manifest.database, DB);
+    assert.equal(manifest.reason, 'manual', 'BACKUP_REASON defaults to manual');
+    assert.equal(manifest.from_version, null);
+    assert.equal(manifest.to_version, null);
+    assert.equal(manifest.database_owner, APP_ROLE);
     assert.match(manifest.server_version, /^15\./);
     assert.match(manifest.pg_dump_version, /pg_dump \(PostgreSQL\) 15/);
     assert.ok(manifest.started_at && manifest.finished_at);
@@ -138,6 +172,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     assert.match(restore.stdout, new RegExp(`restored backup ${name} into database "${DB}"`));
     assert.deepEqual(fingerprint(pg, DB), original);
     assert.equal(databaseSettings(pg, DB), 'WIN1252 C C');
+    assert.deepEqual(owners(pg, DB), { database: APP_ROLE, objects: [APP_ROLE] }, 'the dropped database comes back to the owner recorded in the backup');
     assert.equal(pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%restore_tmp%'`).trim(), '0');
     // indexes and statistics came back
     assert.equal(pg.psql(`SELECT count(*) FROM pg_indexes WHERE indexname IN ('sa1010_unq', 'sa1010_pk', 'sc5010_unq')`, DB).trim(), '3');
@@ -153,6 +188,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     assert.notEqual(databaseOid(pg, DB), oidBefore, 'database was replaced');
     assert.deepEqual(fingerprint(pg, DB), original);
     assert.equal(databaseSettings(pg, DB), 'WIN1252 C C');
+    assert.deepEqual(owners(pg, DB), { database: APP_ROLE, objects: [APP_ROLE] });
     assert.deepEqual(fs.readdirSync(staging), [], 'staged copy removed after restore');
   });
 
@@ -328,7 +364,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     const { backupDir, dbDir } = freshDirs();
     const r = await script('backup', { BACKUP_DIR: backupDir, PGPASSWORD: 'wrong-password' });
     assert.equal(r.status, 1);
-    assert.match(oneLine(r), /^backup: cannot connect to database "p01": password authentication failed for user "protheus_admin"$/);
+    assert.match(oneLine(r), /^backup: cannot connect to database "p01": password authentication failed for user "protheus_backup"$/);
     assert.equal(fs.existsSync(dbDir), false, 'nothing written, not even a .partial');
   });
 
@@ -380,5 +416,226 @@ describe('backup scripts (real PostgreSQL 15)', function () {
     await backup(backupDir, { BACKUP_KEEP_MIN: '2', BACKUP_RETENTION_DAYS: '0' });
     assert.equal(completeBackups(dbDir).length, 2);
     assert.equal(completeBackups(dbDir)[0], now2);
+  });
+
+  describe('why a backup was taken (BACKUP_REASON) and which one a restore picks', function () {
+    const FROM = '12.1.2410';
+    const TO = '12.1.2510';
+    const upgrade = { BACKUP_REASON: 'pre-upgrade', BACKUP_FROM_VERSION: FROM, BACKUP_TO_VERSION: TO };
+    const rollback = { BACKUP_REASON: 'pre-rollback', BACKUP_FROM_VERSION: TO, BACKUP_TO_VERSION: FROM };
+    const readManifest = (dbDir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dbDir, name, 'MANIFEST.json'), 'utf8'));
+
+    it('backup.sh refuses a bad reason, a missing or malformed version (exit 2, nothing written)', async function () {
+      const { backupDir, dbDir } = freshDirs();
+      const cases: [Record<string, string>, RegExp][] = [
+        [{ BACKUP_REASON: 'weekly' }, /^backup: BACKUP_REASON must be nightly, pre-upgrade, pre-rollback or manual: weekly$/],
+        [{ BACKUP_REASON: 'Nightly' }, /BACKUP_REASON must be/],
+        [{ BACKUP_REASON: 'pre-upgrade', BACKUP_TO_VERSION: TO }, /^backup: BACKUP_FROM_VERSION is required when BACKUP_REASON is pre-upgrade$/],
+        [{ BACKUP_REASON: 'pre-upgrade', BACKUP_FROM_VERSION: FROM }, /^backup: BACKUP_TO_VERSION is required when BACKUP_REASON is pre-upgrade$/],
+        [{ BACKUP_REASON: 'pre-rollback', BACKUP_FROM_VERSION: TO, BACKUP_TO_VERSION: '' }, /BACKUP_TO_VERSION is required when BACKUP_REASON is pre-rollback/],
+        [{ ...upgrade, BACKUP_TO_VERSION: '12.1' }, /^backup: BACKUP_TO_VERSION must be a version like 12.1.2510 or 12.1.2510-3: 12.1$/],
+        [{ ...upgrade, BACKUP_FROM_VERSION: 'v12.1.2410' }, /BACKUP_FROM_VERSION must be a version/],
+        [{ BACKUP_REASON: 'nightly', BACKUP_TO_VERSION: '12.1.2510 ' }, /BACKUP_TO_VERSION must be a version/],
+      ];
+      for (const [env, reason] of cases) {
+        const r = await script('backup', { BACKUP_DIR: backupDir, ...env });
+        assert.equal(r.status, 2, `${JSON.stringify(env)}: ${r.stderr}`);
+        assert.match(oneLine(r), reason);
+      }
+      assert.equal(fs.existsSync(dbDir), false, 'nothing written');
+    });
+
+    it('MANIFEST.json records reason, from_version and to_version (JSON and the bash readers)', async function () {
+      const { backupDir, dbDir } = freshDirs();
+      const up = await backup(backupDir, upgrade);
+      const nightly = await backup(backupDir, { BACKUP_REASON: 'nightly' });
+      assert.deepEqual(
+        [readManifest(dbDir, up), readManifest(dbDir, nightly)].map((m) => [m.reason, m.from_version, m.to_version]),
+        [
+          ['pre-upgrade', FROM, TO],
+          ['nightly', null, null],
+        ],
+      );
+      // the new fields do not disturb verification and shipping
+      const v = await script('restore', { BACKUP_DIR: backupDir, RESTORE_BACKUP: up }, ['--verify-only']);
+      assert.equal(v.status, 0, v.stderr);
+    });
+
+    describe('a history of backups around an upgrade and its rollback', function () {
+      // oldest to newest: nightly, pre-upgrade to 2510, a second pre-upgrade to 2510
+      // (the upgrade retried), nightly, pre-rollback from 2510 (the broken state)
+      let backupDir: string;
+      let dbDir: string;
+      let rubrikDir: string;
+      let names: { nightly1: string; up1: string; up2: string; nightly2: string; rollback: string };
+      let marker: string;
+      before(async function () {
+        ({ backupDir, dbDir, rubrikDir } = freshDirs());
+        const nightly1 = await backup(backupDir, { BACKUP_REASON: 'nightly' });
+        const up1 = await backup(backupDir, upgrade);
+        // the data changes between the two pre-upgrade backups: tells them apart after a restore
+        marker = `m${Date.now()}`;
+        pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_marker (v text); INSERT INTO zz_marker VALUES ('${marker}')`, DB);
+        const up2 = await backup(backupDir, upgrade);
+        pg.psql('DROP TABLE zz_marker', DB);
+        const nightly2 = await backup(backupDir, { BACKUP_REASON: 'nightly' });
+        const rollback2 = await backup(backupDir, rollback);
+        names = { nightly1, up1, up2, nightly2, rollback: rollback2 };
+        assert.deepEqual(completeBackups(dbDir), [nightly1, up1, up2, nightly2, rollback2]);
+        const copy = await script('copy', { BACKUP_DIR: backupDir, BACKUP_TARGETS: 'gcs', BACKUP_NAMESPACE: `${NS}-history`, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir });
+        assert.equal(copy.status, 0, copy.stderr);
+      });
+
+      const verified = (r: RunResult) => {
+        assert.equal(r.status, 0, r.stderr);
+        const m = /^restore: verified .*\/(\d{8}T\d{6}Z)$/m.exec(r.stdout);
+        assert.ok(m, r.stdout);
+        return m[1];
+      };
+      const fromVolume = (sel: string) => script('restore', { BACKUP_DIR: backupDir, RESTORE_BACKUP: sel }, ['--verify-only']);
+      const gcsEnv = () => ({ BACKUP_DIR: backupDir, RESTORE_SOURCE: 'gcs', GCS_BUCKET: BUCKET, BACKUP_NAMESPACE: `${NS}-history`, RESTORE_STAGING_DIR: path.join(backupDir, '.staging-history') });
+
+      it('volume: latest skips the pre-rollback backup; before:<version> is the newest pre-upgrade to it; a name is taken as named', async function () {
+        assert.equal(verified(await fromVolume('latest')), names.nightly2);
+        assert.equal(verified(await fromVolume(`before:${TO}`)), names.up2);
+        assert.equal(verified(await fromVolume(names.rollback)), names.rollback);
+        assert.equal(verified(await fromVolume(names.up1)), names.up1);
+      });
+
+      it('volume: a before:/latest that matches nothing is exit 4 with a one-line reason; a bad version is exit 2', async function () {
+        const none = await fromVolume(`before:${FROM}`); // the rollback went TO 2410, but that is not a pre-upgrade backup
+        assert.equal(none.status, 4);
+        assert.equal(oneLine(none), `restore: no complete pre-upgrade backup to version ${FROM} in ${dbDir}`);
+        const onlyRollback = freshDirs();
+        await backup(onlyRollback.backupDir, rollback);
+        const latest = await script('restore', { BACKUP_DIR: onlyRollback.backupDir }, ['--verify-only']);
+        assert.equal(latest.status, 4);
+        assert.match(oneLine(latest), /^restore: no complete backup \(other than pre-rollback ones, which are restored only by name\) in /);
+        for (const bad of ['before:', 'before:12.1', 'before:latest', 'before: 12.1.2510', 'after:12.1.2510', 'Latest']) {
+          const r = await fromVolume(bad);
+          assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+          assert.match(oneLine(r), /^restore: RESTORE_BACKUP /);
+        }
+      });
+
+      it('gcs: the same choices, read from the manifests in the bucket', async function () {
+        const r = await script('restore', { ...gcsEnv(), RESTORE_BACKUP: 'latest' }, ['--verify-only']);
+        assert.equal(verified(r), names.nightly2);
+        assert.match(r.stdout, new RegExp(`^restore: latest is ${names.nightly2}$`, 'm'));
+        assert.equal(verified(await script('restore', { ...gcsEnv(), RESTORE_BACKUP: `before:${TO}` }, ['--verify-only'])), names.up2);
+        const none = await script('restore', { ...gcsEnv(), RESTORE_BACKUP: 'before:12.1.2610' }, ['--verify-only']);
+        assert.equal(none.status, 4);
+        assert.equal(oneLine(none), `restore: no complete pre-upgrade backup to version 12.1.2610 under gs://${BUCKET}/${NS}-history/`);
+      });
+
+      it('gcs without gcloud (postgres container): before:/latest are chosen from the staged manifests', async function () {
+        const env = { ...gcsEnv(), RESTORE_STAGING_DIR: path.join(backupDir, '.staging-nogcloud') };
+        // the cloud-sdk init container fetched the pre-rollback backup (by name) and before:<TO>
+        for (const sel of [names.rollback, `before:${TO}`]) {
+          const f = await script('restore', { ...env, RESTORE_BACKUP: sel }, ['--fetch-only']);
+          assert.equal(f.status, 0, f.stderr);
+        }
+        const noGcloud = { ...env, GCLOUD: '/nonexistent/gcloud' };
+        assert.equal(verified(await script('restore', { ...noGcloud, RESTORE_BACKUP: 'latest' }, ['--verify-only'])), names.up2, 'latest is not the staged pre-rollback backup');
+        assert.equal(verified(await script('restore', { ...noGcloud, RESTORE_BACKUP: `before:${TO}` }, ['--verify-only'])), names.up2);
+        const none = await script('restore', { ...noGcloud, RESTORE_BACKUP: 'before:12.1.2610' }, ['--verify-only']);
+        assert.equal(none.status, 2);
+        assert.match(oneLine(none), /no staged copy of before:12\.1\.2610 .*--fetch-only/);
+      });
+
+      it('restore before:<version> (as protheus_restore) brings back the data of the newest pre-upgrade backup', async function () {
+        const target = 'p01_before';
+        const r = await script('restore', { BACKUP_DIR: backupDir, RESTORE_BACKUP: `before:${TO}`, RESTORE_DATABASE: target });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`restored backup ${names.up2} into database "${target}"`));
+        assert.equal(pg.psql('SELECT v FROM zz_marker', target).trim(), marker, 'the second pre-upgrade backup, not the first');
+        assert.deepEqual(fingerprint(pg, target), original);
+        assert.deepEqual(owners(pg, target), { database: APP_ROLE, objects: [APP_ROLE] });
+        pg.psql(`DROP DATABASE ${target}`);
+      });
+    });
+  });
+
+  describe('least-privilege roles from docs/backups.md', function () {
+    it('the roles the docs create are neither superusers nor more than the docs say', function () {
+      const rows = pg.psql(
+        `SELECT rolname, rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolbypassrls,
+                coalesce((SELECT string_agg(b.rolname, ',' ORDER BY b.rolname) FROM pg_auth_members m JOIN pg_roles b ON b.oid = m.roleid WHERE m.member = r.oid), '')
+         FROM pg_roles r WHERE rolname IN ('${BACKUP_ROLE}', '${RESTORE_ROLE}') ORDER BY 1`,
+      );
+      assert.deepEqual(rows.trim().split('\n'), [`${BACKUP_ROLE}|f|f|f|t|f|pg_read_all_data`, `${RESTORE_ROLE}|f|t|f|t|f|${APP_ROLE}`]);
+      // passwords were set by \password (SCRAM), not left empty
+      assert.equal(pg.psql(`SELECT count(*) FROM pg_authid WHERE rolname IN ('${BACKUP_ROLE}', '${RESTORE_ROLE}') AND rolpassword LIKE 'SCRAM-SHA-256$%'`).trim(), '2');
+    });
+
+    it('backup.sh as protheus_backup cannot write: the role is refused a CREATE TABLE', async function () {
+      const r = await run('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-d', DB, '-c', 'CREATE TABLE zz_nope (id int)'], { env: pg.env(as(BACKUP_ROLE)) });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /permission denied for schema public/);
+    });
+
+    it('restore replaces the database while the application (role protheus) is connected: its sessions are ended', async function () {
+      const { backupDir } = freshDirs();
+      await backup(backupDir, { BACKUP_REASON: 'nightly' });
+      pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_after (id int)`, DB); // made after the backup: must be gone
+      const oid = databaseOid(pg, DB);
+      const app = run('psql', ['-X', '-d', DB, '-c', 'SELECT pg_sleep(600)'], { env: pg.env({ ...as(APP_ROLE), PGAPPNAME: 'dbaccess-standin' }) });
+      await waitFor(() => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dbaccess-standin' AND datname = '${DB}'`).trim() === '1', 'the application session');
+      const r = await script('restore', { BACKUP_DIR: backupDir, RESTORE_REPLACE: 'yes' });
+      assert.equal(r.status, 0, r.stderr);
+      const ended = await app;
+      assert.notEqual(ended.status, 0, 'the application session was ended');
+      assert.match(ended.stderr, /terminat/i);
+      assert.notEqual(databaseOid(pg, DB), oid);
+      assert.equal(pg.psql(`SELECT count(*) FROM pg_class WHERE relname = 'zz_after'`, DB).trim(), '0');
+      assert.deepEqual(fingerprint(pg, DB), original);
+      assert.deepEqual(owners(pg, DB), { database: APP_ROLE, objects: [APP_ROLE] });
+      // the application role can still create tables in the restored database (schema public is its)
+      pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_app (id int); DROP TABLE zz_app`, DB);
+    });
+
+    it('a session of another role blocks the replacement (no pg_signal_backend): exit 1, old database untouched', async function () {
+      const { backupDir } = freshDirs();
+      await backup(backupDir);
+      const oid = databaseOid(pg, DB);
+      let pid = 0;
+      const other = run('psql', ['-X', '-d', DB, '-c', 'SELECT pg_sleep(600)'], { env: pg.env({ ...as(BACKUP_ROLE), PGAPPNAME: 'other-role' }), onSpawn: (c) => (pid = c.pid ?? 0) });
+      try {
+        await waitFor(() => pg.psql(`SELECT count(*) FROM pg_stat_activity WHERE application_name = 'other-role'`).trim() === '1', 'the other session');
+        const r = await script('restore', { BACKUP_DIR: backupDir, RESTORE_REPLACE: 'yes' });
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(oneLine(r), /^restore: cannot drop database "p01": must be a member of the role whose process is being terminated or member of pg_signal_backend$/);
+        assert.equal(databaseOid(pg, DB), oid);
+        assert.equal(pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%restore_tmp%'`).trim(), '0', 'temporary database dropped');
+      } finally {
+        pg.psql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'other-role'`);
+        if (pid) await other;
+      }
+    });
+
+    it('RESTORE_NO_OWNER=yes: everything belongs to RESTORE_OWNER, else to the connecting role', async function () {
+      const { backupDir } = freshDirs();
+      await backup(backupDir);
+      const r1 = await script('restore', { BACKUP_DIR: backupDir, RESTORE_DATABASE: 'p01_noowner', RESTORE_NO_OWNER: 'yes' });
+      assert.equal(r1.status, 0, r1.stderr);
+      assert.deepEqual(owners(pg, 'p01_noowner'), { database: RESTORE_ROLE, objects: [RESTORE_ROLE] });
+      assert.deepEqual(fingerprint(pg, 'p01_noowner'), original);
+      const r2 = await script('restore', { BACKUP_DIR: backupDir, RESTORE_DATABASE: 'p01_noowner', RESTORE_NO_OWNER: 'yes', RESTORE_OWNER: APP_ROLE, RESTORE_REPLACE: 'yes' });
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.deepEqual(owners(pg, 'p01_noowner'), { database: APP_ROLE, objects: [APP_ROLE] });
+      pg.psql('DROP DATABASE p01_noowner');
+    });
+
+    it('an owner the restore role cannot act as, or that does not exist: exit 1 before any database is created', async function () {
+      const { backupDir } = freshDirs();
+      await backup(backupDir);
+      const notMember = await script('restore', { BACKUP_DIR: backupDir, RESTORE_DATABASE: 'p01_owner', RESTORE_OWNER: BACKUP_ROLE });
+      assert.equal(notMember.status, 1);
+      assert.equal(oneLine(notMember), `restore: role "${RESTORE_ROLE}" cannot act as owner "${BACKUP_ROLE}" (a DBA runs: GRANT "${BACKUP_ROLE}" TO "${RESTORE_ROLE}"; see docs/backups.md); database untouched`);
+      const missing = await script('restore', { BACKUP_DIR: backupDir, RESTORE_DATABASE: 'p01_owner', RESTORE_OWNER: 'nosuchrole' });
+      assert.equal(missing.status, 1);
+      assert.match(oneLine(missing), /^restore: owner role "nosuchrole" does not exist in this cluster/);
+      assert.equal(pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'p01_owner%'`).trim(), '0');
+    });
   });
 });
