@@ -140,6 +140,12 @@ RESTORE_TMP_DB=${DRILL_DB}_restore_tmp
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/drill.XXXXXX")
 CHILD_PID=''
 DEADLINE_AT=$(($(date +%s) + DRILL_DEADLINE_SECONDS))
+# The deadline counts from the download: --fetch-only leaves it for the drill container.
+DEADLINE_FILE=$DRILL_STAGING_DIR/.drill-deadline
+if [[ $MODE == drill && -f $DEADLINE_FILE ]]; then
+  at=$(<"$DEADLINE_FILE")
+  if [[ $at =~ ^[0-9]+$ ]] && ((at < DEADLINE_AT)); then DEADLINE_AT=$at; fi
+fi
 
 maint_sql() {
   "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$RESTORE_MAINTENANCE_DB" -v drill="$DRILL_DB" -v tmpdb="$RESTORE_TMP_DB" 2>"$TMP/psql.err"
@@ -223,6 +229,7 @@ if [[ $DRILL_SOURCE == gcs && $HAVE_GCLOUD == 1 ]]; then
   outcome_field backup "$NAME"
   outcome_field fetch_seconds "$FETCH_SECONDS"
   if [[ $MODE == fetch ]]; then
+    echo "$DEADLINE_AT" >"$DEADLINE_FILE" || die 1 "cannot write $DEADLINE_FILE"
     info "fetched $NAME into $DRILL_STAGING_DIR in ${FETCH_SECONDS}s"
     # The drill's outcome is printed by the drill container; this one only on failure.
     OUTCOME_DONE=1

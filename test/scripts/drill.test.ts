@@ -197,6 +197,15 @@ describe('restore drill and outcome lines (real PostgreSQL 15)', function () {
     assert.equal(scratchDatabases(), '');
     assertLiveUntouched();
 
+    // the deadline counts from the download: the fetch leaves it for the drill container
+    assert.equal((await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, DRILL_DEADLINE_SECONDS: '600' }, ['--fetch-only'])).status, 0);
+    const deadlineFile = path.join(staging, '.drill-deadline');
+    const at = Number(fs.readFileSync(deadlineFile, 'utf8'));
+    assert.ok(at > Date.now() / 1000 && at <= Date.now() / 1000 + 600);
+    fs.writeFileSync(deadlineFile, `${Math.floor(Date.now() / 1000) - 1}\n`);
+    const late = await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, GCLOUD: '/nonexistent/gcloud' });
+    assertFailed(late, 6, /deadline of 21600s passed before the restore/, staging);
+
     // a failed fetch prints the drill's failed outcome (no drill container will)
     const bad = await script('drill', { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, BACKUP_NAMESPACE: 'nobody-here' }, ['--fetch-only']);
     assert.equal(bad.status, 4, bad.stderr);
@@ -217,6 +226,25 @@ describe('restore drill and outcome lines (real PostgreSQL 15)', function () {
     } finally {
       other.stop();
     }
+  });
+
+  it('as least-privilege roles (backup: pg_read_all_data; drill: CREATEDB + member of the owner role), never superuser', async function () {
+    const db = 'd02';
+    pg.psql(
+      `CREATE ROLE d02_app NOLOGIN; CREATE ROLE d02_backup LOGIN PASSWORD 'pw-backup'; GRANT pg_read_all_data TO d02_backup;
+       CREATE ROLE d02_restore LOGIN CREATEDB PASSWORD 'pw-restore'; GRANT d02_app TO d02_restore;`,
+    );
+    createProtheusDatabase(pg, db, 1);
+    pg.psql(`ALTER DATABASE ${db} OWNER TO d02_app`);
+    pg.psql(`ALTER SCHEMA public OWNER TO d02_app; ${PROTHEUS_TABLES.map((t) => `ALTER TABLE ${t} OWNER TO d02_app;`).join(' ')}`, db);
+    const backupDir = freshDir();
+    const b = await script('backup', { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: 'd02_backup', PGPASSWORD: 'pw-backup' });
+    assert.equal(b.status, 0, b.stderr);
+    const r = await script('drill', { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: 'd02_restore', PGPASSWORD: 'pw-restore' });
+    assert.equal(r.status, 0, r.stderr);
+    const o = outcome(r);
+    assert.deepEqual([o.status, o.database, o.tables], ['ok', db, 3]);
+    assert.equal(pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '${db}_drill%'`).trim(), '0');
   });
 
   it('a recorded row count that differs from the restored table fails with a clear line', async function () {
