@@ -12,18 +12,34 @@ import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
-import { loadStackConfig } from "./config/load";
-import { PromotionError, promotionProblem } from "./lib/promotion";
+import { ConfigError, loadStackConfig } from "./config/load";
+import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
+import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
 
 export = async () => {
     const config = loadStackConfig();
 
-    if (config.promotion) {
-        const hmlStack = config.promotion.hmlStack;
+    // The stack is <environment>-<stage>; its name and protheus:stage must agree.
+    const nameProblem = stackNameProblem(pulumi.getStack(), config.stage);
+    if (nameProblem) throw new ConfigError([nameProblem]);
+    const environment = parseStackName(pulumi.getStack())!.environment;
+    const qualified = (stack: string) => `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
+
+    // prod runs only a version its own environment's hml ran successfully (or the override's).
+    if (config.stage === "prod") {
+        const hmlStack = config.promotion?.hmlStack ?? qualified(stackName(environment, "hml"));
+        const named = hmlStackNameProblem(hmlStack, environment);
+        if (named) throw new PromotionError(named);
         const hml = new pulumi.StackReference("hml", { name: hmlStack });
-        const problem = promotionProblem(config.updateDesiredVersion, await hml.getOutputValue("updateDesiredVersion"), hmlStack, config.promotion.override);
+        const [hmlEnvironment, ranVersions] = await Promise.all([hml.getOutputValue("environment"), hml.getOutputValue("ranVersions")]);
+        const problem = promotionProblem(
+            { prodVersion: config.updateDesiredVersion, environment, hmlStack, override: config.promotion?.override },
+            { environment: hmlEnvironment, ranVersions },
+        );
         if (problem) throw new PromotionError(problem);
     }
+    // hml keeps the versions it ran in its own outputs: the last update's list, read back through a reference to itself.
+    const history = config.stage === "hml" ? new pulumi.StackReference("history", { name: qualified(pulumi.getStack()) }) : undefined;
 
     const namespace = new EnvironmentNamespace("namespace", {
         name: config.namespace,
@@ -128,6 +144,12 @@ export = async () => {
 
     return {
         stage: config.stage,
+        /** The environment code (the stack name's prefix); prod checks its hml's. */
+        environment,
+        /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */
+        ranVersions: history
+            ? pulumi.all([history.getOutput("ranVersions"), release.status]).apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status))
+            : undefined,
         environmentNamespace: namespace.name,
         /** What this stack runs; prod's promotion gate reads hml's value. */
         updateDesiredVersion: config.updateDesiredVersion,

@@ -5,11 +5,14 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { parseStackName } from "./fleet";
 
 export const PROJECT = "protheus";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
 export const SECRET_MASK = "[secret]";
+/** The organization offline renders run in (what a self-managed backend calls every stack's organization). */
+export const OFFLINE_ORGANIZATION = "organization";
 
 // Signatures the Pulumi RPC layer uses for secret values and resource references.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -48,18 +51,67 @@ export interface RenderResult {
     outputs: Record<string, unknown>;
 }
 
-/** Converts a Pulumi.<stack>.yaml text into the engine's flat config form. */
-export function stackConfigFromYaml(stack: string, text: string): StackConfigInput {
+/** A value of Pulumi.yaml's project-level `config:`, by full key ("protheus:chart"). */
+export type ProjectConfig = Record<string, unknown>;
+
+const PROJECT_CONFIG_ATTRIBUTES = new Set(["type", "description", "secret", "default", "value", "items"]);
+
+/**
+ * Reads Pulumi.yaml's `config:` the way the Pulumi CLI does: a key without a
+ * namespace is the project's; a scalar or a list is the value itself; a mapping
+ * is a declaration whose `value:` (or `default:`) is the value, so an object
+ * value must be written under `value:`. Throws naming the key when it is not.
+ */
+export function projectConfigFromYaml(text: string, project = PROJECT): ProjectConfig {
+    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
+    const out: ProjectConfig = {};
+    for (const [rawKey, entry] of Object.entries(doc.config ?? {})) {
+        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            out[key] = entry;
+            continue;
+        }
+        const attrs = Object.keys(entry);
+        const unknown = attrs.filter((a) => !PROJECT_CONFIG_ATTRIBUTES.has(a));
+        if (unknown.length > 0) {
+            throw new Error(`Pulumi.yaml config ${rawKey}: ${unknown.join(", ")} is not a config attribute; write an object value under \`value:\``);
+        }
+        const declared = entry as { value?: unknown; default?: unknown };
+        if (declared.value !== undefined && declared.default !== undefined) throw new Error(`Pulumi.yaml config ${rawKey}: cannot have both 'default' and 'value'`);
+        const value = declared.value ?? declared.default;
+        if (value !== undefined) out[key] = value;
+    }
+    return out;
+}
+
+/** Reads the project-level config of the Pulumi.yaml in `dir` ({} without one). */
+export function readProjectConfig(dir = REPO_ROOT): ProjectConfig {
+    const file = path.join(dir, "Pulumi.yaml");
+    return fs.existsSync(file) ? projectConfigFromYaml(fs.readFileSync(file, "utf8")) : {};
+}
+
+function engineValue(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * Converts a Pulumi.<stack>.yaml text into the engine's flat config form, on
+ * top of the project's config: a key the stack sets replaces the project's
+ * value as a whole (Pulumi does not merge objects), a key it does not set
+ * takes the project's value.
+ */
+export function stackConfigFromYaml(stack: string, text: string, project: ProjectConfig = {}): StackConfigInput {
     const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(project)) config[key] = engineValue(value);
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
             // Ciphertext cannot be decrypted offline: the program sees a placeholder marked secret.
             config[key] = SECRET_MASK;
             secretKeys.push(key);
         } else {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+            config[key] = engineValue(value);
         }
     }
     return { stack, config, secretKeys };
@@ -69,10 +121,11 @@ export function stackFilePath(stack: string, dir = REPO_ROOT): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
+/** The stack's config as the engine would hand it over: Pulumi.yaml's config overridden by Pulumi.<stack>.yaml's. */
 export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput {
     const file = stackFilePath(stack, dir);
     if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} for stack "${stack}"`);
-    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8")), stackFileDir: dir };
+    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"), readProjectConfig(dir)), stackFileDir: dir };
 }
 
 /** Replaces secret values by the mask and resource references by their URN. */
@@ -89,14 +142,24 @@ export function maskSecrets(value: unknown): unknown {
 
 /**
  * Offline, a StackReference resolves to what the referenced stack's file
- * declares (org/project/hml -> Pulumi.hml.yaml), as if that stack were up to date.
+ * declares (org/project/c2a7dv-hml -> Pulumi.c2a7dv-hml.yaml), as if that stack
+ * were up to date: its environment code, its version, and, for an hml stack,
+ * a history of exactly the version its file says now (the state that holds
+ * the real history is not read offline).
  */
 function referencedStackOutputs(stackName: string, dir: string): Record<string, unknown> {
     const stack = stackName.split("/").pop()!;
     const file = stackFilePath(stack, dir);
     if (!fs.existsSync(file)) return {};
-    const { config } = stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"));
-    return { stage: config["protheus:stage"], updateDesiredVersion: config["protheus:updateDesiredVersion"] };
+    const { config } = readStackFile(stack, dir);
+    const stage = config["protheus:stage"];
+    const version = config["protheus:updateDesiredVersion"];
+    return {
+        stage,
+        environment: parseStackName(stack)?.environment,
+        updateDesiredVersion: version,
+        ...(stage === "hml" && version !== undefined ? { ranVersions: [version] } : {}),
+    };
 }
 
 /** Output state a real provider would fill in, where the program reads it back. */
@@ -176,6 +239,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         PROJECT,
         input.stack,
         false,
+        OFFLINE_ORGANIZATION,
     );
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
 
