@@ -147,9 +147,9 @@ export = async () => {
         /** The environment code (the stack name's prefix); prod checks its hml's. */
         environment,
         /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */
-        ranVersions: history
-            ? pulumi.all([history.getOutput("ranVersions"), release.status]).apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status))
-            : undefined,
+        ...(history && {
+            ranVersions: pulumi.all([history.getOutput("ranVersions"), release.status]).apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status)),
+        }),
         environmentNamespace: namespace.name,
         /** What this stack runs; prod's promotion gate reads hml's value. */
         updateDesiredVersion: config.updateDesiredVersion,
