@@ -23,7 +23,7 @@ export function fleetRepo(files = ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pul
     for (const f of files) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
     git("init", "-q", "-b", "main");
     git("add", "-A");
-    git("commit", "-qm", "base");
+    git("commit", "-qm", "base", "--allow-empty");
     const repo: FleetRepo = {
         dir,
         git,
@@ -42,5 +42,21 @@ export function fleetRepo(files = ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pul
         },
         remove: () => fs.rmSync(dir, { recursive: true, force: true }),
     };
+    return repo;
+}
+
+/** A throwaway git repository holding the whole program as it is in the working tree now (node_modules linked), committed. */
+export function programRepo(): FleetRepo {
+    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
+        .split("\0")
+        .filter((f) => f !== "" && fs.existsSync(path.join(REPO_ROOT, f)) && fs.statSync(path.join(REPO_ROOT, f)).isFile() && !f.startsWith("node_modules"));
+    const repo = fleetRepo([]);
+    for (const f of new Set(files)) {
+        fs.mkdirSync(path.dirname(path.join(repo.dir, f)), { recursive: true });
+        fs.copyFileSync(path.join(REPO_ROOT, f), path.join(repo.dir, f));
+    }
+    fs.writeFileSync(path.join(repo.dir, ".gitignore"), "node_modules\n");
+    fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(repo.dir, "node_modules"), "dir");
+    repo.commit("program");
     return repo;
 }
