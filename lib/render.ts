@@ -207,6 +207,15 @@ function installRejectionFilter(): void {
     });
 }
 
+/**
+ * V8's own stack format without source maps; no frames at all for the bare
+ * `new Error()` Pulumi takes source positions from (offline, no resource has one).
+ */
+function plainStackTrace(err: Error, frames: NodeJS.CallSite[]): string {
+    if (err.name === "Error" && err.message === "") return "Error";
+    return `${err.name}: ${err.message}` + frames.slice(0, 12).map((f) => `\n    at ${f}`).join("");
+}
+
 let renderQueue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -245,7 +254,17 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
 
     installRejectionFilter();
     const resolved = require.resolve(program);
-    delete require.cache[resolved];
+    // A program that exports a function declares its resources when called: its
+    // module (and its compilation by ts-node) is reused; any other is re-run.
+    if (typeof require.cache[resolved]?.exports !== "function") delete require.cache[resolved];
+    // Pulumi takes a stack trace for every promise it makes and every resource's
+    // source position; captured and formatted through ts-node's source maps that
+    // is most of a render's time, and offline nobody reads them. While the program
+    // runs, errors keep their messages but carry no frames.
+    const prepareStackTrace = Error.prepareStackTrace;
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.prepareStackTrace = plainStackTrace;
+    Error.stackTraceLimit = 0;
     const planned = (): PlannedResource[] =>
         registered.map((r) => ({
             type: r.type,
@@ -286,6 +305,8 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     } finally {
         // Let this run's last RPCs (the stack's outputs) reach its own mock monitor, not the next one's.
         await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> }).waitForRPCs();
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
     return { resources: planned(), options, outputs: plain };
