@@ -83,6 +83,15 @@ function measure(dir: string, n: number, label: string, cmdArgs: string[]): Meas
 function main(): void {
     const results: Measure[] = [];
     const dirs: string[] = [];
+    const cleanup = () => {
+        if (!KEEP) for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+    };
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+        process.once(signal, () => {
+            cleanup();
+            process.exit(signal === "SIGINT" ? 130 : 143);
+        });
+    }
     try {
         for (const n of SIZES) {
             const dir = fleetCopy(n);
@@ -99,7 +108,7 @@ function main(): void {
             }
         }
     } finally {
-        if (!KEEP) for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+        cleanup();
     }
     const lines = [
         `Fleet benchmark, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,

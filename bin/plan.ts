@@ -24,7 +24,8 @@ import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "../lib/promotion";
 import { listStackNames } from "../lib/fleet";
-import { PlannedResource, readStackFile, RenderError, RenderResult, renderProgram, renderStack, resourceKey, REPO_ROOT } from "../lib/render";
+import { renderAll, renderFailureMessage, StackPlan } from "../lib/renderAll";
+import { PlannedResource, RenderResult, renderStack, resourceKey, REPO_ROOT } from "../lib/render";
 import { diffResources, diffToJson, formatDiffText, formatSummary, hasChanges, PlanDiff, secretConfigNotes } from "../lib/planDiff";
 
 interface PlanOptions {
@@ -228,27 +229,6 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
 
 // ---------------------------------------------------------------- many stacks
 
-export type StackPlan = { stack: string; resources: PlannedResource[]; outputs: Record<string, unknown> } | { stack: string; error: string };
-
-function renderFailureMessage(err: unknown): string {
-    const cause = err instanceof RenderError ? err.cause : err;
-    return cause instanceof ConfigError || cause instanceof PromotionError ? cause.message : `plan: ${(cause as Error).message}`;
-}
-
-/** Renders `stacks` one after the other in this process (the runtime is process-global); an error is kept per stack. */
-export async function renderMany(stacks: string[], dir = REPO_ROOT): Promise<StackPlan[]> {
-    const out: StackPlan[] = [];
-    for (const stack of stacks) {
-        try {
-            const r = await renderProgram(readStackFile(stack, dir));
-            out.push({ stack, resources: r.resources, outputs: r.outputs });
-        } catch (err) {
-            out.push({ stack, error: renderFailureMessage(err) });
-        }
-    }
-    return out;
-}
-
 /** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts: one child process, or one per stack for a plan that renders one stack only. */
 async function renderTreeMany(dir: string, stacks: string[], side: string): Promise<Map<string, PlannedResource[] | Error>> {
     const result = new Map<string, PlannedResource[] | Error>();
@@ -345,7 +325,7 @@ export function formatMarkdown(results: StackDiffResult[], label: string): strin
 async function runMany(opts: PlanOptions): Promise<number> {
     const stacks = opts.stacks!;
     if (opts.diff === undefined) {
-        const plans = await renderMany(stacks);
+        const plans = await renderAll(stacks);
         const failed = plans.filter((p): p is { stack: string; error: string } => "error" in p);
         if (opts.json) process.stdout.write(JSON.stringify(plans) + "\n");
         else for (const p of plans) if (!("error" in p)) process.stdout.write(formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));

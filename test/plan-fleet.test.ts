@@ -2,7 +2,7 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { renderMany } from "../bin/plan";
+import { renderAll, threadsFor } from "../lib/renderAll";
 import { REPO_ROOT } from "../lib/render";
 import { programRepo, FleetRepo } from "./support/fleetRepo";
 
@@ -16,11 +16,21 @@ describe("plan --all and the plan diff of many stacks", function () {
     afterEach(() => repo.git("checkout", "-q", "--", "."));
 
     it("renders every stack of the repository in one process, keeping an error per stack", async () => {
-        const plans = await renderMany(["c2a7dv-hml", "c2a7dv-prod"]);
+        const plans = await renderAll(["c2a7dv-hml", "c2a7dv-prod"]);
         assert.deepEqual(plans.map((p) => p.stack), ["c2a7dv-hml", "c2a7dv-prod"]);
         for (const p of plans) assert.ok("resources" in p && p.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"));
-        const [bad] = await renderMany(["c2a7dv-hml"], path.join(REPO_ROOT, "no-such-dir"));
+        const [bad] = await renderAll(["c2a7dv-hml"], path.join(REPO_ROOT, "no-such-dir"));
         assert.ok("error" in bad && /no stack file/.test(bad.error));
+    });
+
+    it("splits a fleet over worker threads of the same process, with the same result in the same order", async () => {
+        assert.equal(threadsFor(4, 2), 1);
+        assert.equal(threadsFor(200, 2), 2);
+        const stacks = ["c2a7dv-hml", "c2a7dv-prod", "c2a7dv-hml"];
+        const threaded = await renderAll(stacks, REPO_ROOT, 2);
+        const sequential = await renderAll(stacks, REPO_ROOT, 1);
+        assert.deepEqual(threaded.map((p) => p.stack), stacks);
+        assert.deepEqual(threaded, sequential);
     });
 
     it("--all --json prints one array with every stack's resources", () => {
