@@ -6,10 +6,12 @@
  * (node_modules linked), writes N environments (c2a7dv plus N-1 generated
  * with the new-environment template: 2N stacks; every other prod trails its hml
  * under an override), commits, and times, each in its own process:
- *   plan --all --json            every stack rendered in one process
+ *   plan --all --json            every stack rendered in one process (a thread per core)
+ *   plan --all --json --threads 1  the same on one thread
  *   fleet --json                 the fleet view (config only)
  *   plan --all --diff HEAD --json  every stack against the unchanged commit (two child processes)
- * Wall time and peak RSS (GNU time %M: the largest process of the tree) of each.
+ * Wall time, user+system CPU time and peak RSS (GNU time %M: the largest
+ * process of the tree) of each. CPU time is reported because the machine is shared.
  * It prints a markdown table (and writes bench/results-fleet.md) and removes the
  * temporary repositories unless --keep.
  */
@@ -34,6 +36,8 @@ interface Measure {
     stacks: number;
     command: string;
     seconds: number;
+    /** User + system CPU seconds of the process tree (less sensitive to other load than wall time). */
+    cpuSeconds: number;
     peakMb: number;
     exit: number;
 }
@@ -73,11 +77,11 @@ function fleetCopy(n: number): string {
 }
 
 function measure(dir: string, n: number, label: string, cmdArgs: string[]): Measure {
-    const res = spawnSync("/usr/bin/time", ["-f", "%e %M", process.execPath, TS_NODE, "--transpile-only", ...cmdArgs], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
+    const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", process.execPath, TS_NODE, "--transpile-only", ...cmdArgs], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
     const last = res.stderr.trim().split("\n").pop() ?? "";
-    const [seconds, kb] = last.split(" ").map(Number);
+    const [seconds, kb, user, sys] = last.split(" ").map(Number);
     if (res.status !== 0 && res.status !== 1) process.stderr.write(`${label} (${n} environments) exited ${res.status}:\n${res.stderr.slice(0, 2000)}\n`);
-    return { environments: n, stacks: 2 * n, command: label, seconds, peakMb: Math.round(kb / 1024), exit: res.status ?? -1 };
+    return { environments: n, stacks: 2 * n, command: label, seconds, cpuSeconds: user + sys, peakMb: Math.round(kb / 1024), exit: res.status ?? -1 };
 }
 
 function main(): void {
@@ -99,11 +103,12 @@ function main(): void {
             process.stderr.write(`fleet of ${n} environments (${2 * n} stacks) in ${dir}\n`);
             for (const [label, a] of [
                 ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
+                ["plan --all --json --threads 1", ["bin/plan.ts", "--all", "--json", "--threads", "1"]],
                 ["fleet --json", ["bin/fleet.ts", "--json"]],
                 ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
             ] as const) {
                 const m = measure(dir, n, label, [...a]);
-                process.stderr.write(`  ${label}: ${m.seconds} s, ${m.peakMb} MB, exit ${m.exit}\n`);
+                process.stderr.write(`  ${label}: ${m.seconds} s, ${m.cpuSeconds.toFixed(1)} s CPU, ${m.peakMb} MB, exit ${m.exit}\n`);
                 results.push(m);
             }
         }
@@ -113,11 +118,14 @@ function main(): void {
     const lines = [
         `Fleet benchmark, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
         "",
-        "| command | environments | stacks | wall s | s per stack | peak RSS MB | exit |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-        ...results.map((m) => `| \`${m.command}\` | ${m.environments} | ${m.stacks} | ${m.seconds.toFixed(1)} | ${(m.seconds / m.stacks).toFixed(3)} | ${m.peakMb} | ${m.exit} |`),
+        "| command | environments | stacks | wall s | wall s per stack | CPU s | CPU s per stack | peak RSS MB | exit |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ...results.map(
+            (m) =>
+                `| \`${m.command}\` | ${m.environments} | ${m.stacks} | ${m.seconds.toFixed(1)} | ${(m.seconds / m.stacks).toFixed(3)} | ${m.cpuSeconds.toFixed(1)} | ${(m.cpuSeconds / m.stacks).toFixed(3)} | ${m.peakMb} | ${m.exit} |`,
+        ),
         "",
-        "Growth from the smallest to the largest fleet (time ratio / stack ratio; 1.0 is linear):",
+        "Growth from the smallest to the largest fleet (linear growth: the ratio approaches the stack ratio; a constant start-up keeps it below):",
         "",
     ];
     const small = Math.min(...SIZES);
@@ -125,7 +133,10 @@ function main(): void {
     for (const command of [...new Set(results.map((m) => m.command))]) {
         const a = results.find((m) => m.command === command && m.environments === small)!;
         const b = results.find((m) => m.command === command && m.environments === large)!;
-        lines.push(`- \`${command}\`: time ×${(b.seconds / a.seconds).toFixed(2)} for stacks ×${(large / small).toFixed(0)} (${((b.seconds / a.seconds) / (large / small)).toFixed(2)}), peak memory ×${(b.peakMb / a.peakMb).toFixed(2)}`);
+        lines.push(
+            `- \`${command}\`: wall ×${(b.seconds / a.seconds).toFixed(2)}, CPU ×${(b.cpuSeconds / a.cpuSeconds).toFixed(2)} for stacks ×${(large / small).toFixed(0)}; ` +
+                `marginal CPU per added stack ${((b.cpuSeconds - a.cpuSeconds) / (2 * (large - small))).toFixed(3)} s; peak memory ×${(b.peakMb / a.peakMb).toFixed(2)}`,
+        );
     }
     const table = lines.join("\n") + "\n";
     fs.writeFileSync(path.join(ROOT, "bench", "results-fleet.md"), table);

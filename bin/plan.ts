@@ -35,11 +35,13 @@ interface PlanOptions {
     stacks?: string[];
     json: boolean;
     markdown: boolean;
+    /** Threads to render many stacks with (default: one per core, see lib/renderAll.ts). */
+    threads?: number;
     /** Git ref to diff the working tree against. */
     diff?: string;
 }
 
-const USAGE = "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>]";
+const USAGE = "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>]";
 
 function usage(message: string): never {
     process.stderr.write(`plan: ${message}\n${USAGE}\n`);
@@ -53,6 +55,7 @@ function parseArgs(argv: string[]): PlanOptions {
         if (a === "--json") opts.json = true;
         else if (a === "--markdown") opts.markdown = true;
         else if (a === "--all") opts.stacks = listStackNames(REPO_ROOT);
+        else if (a === "--threads") opts.threads = Number(argv[++i] ?? usage("--threads needs a number"));
         else if (a === "--stacks") opts.stacks = (argv[++i] ?? usage("--stacks needs a comma-separated list")).split(",").filter((x) => x !== "");
         else if (a === "--stack" || a === "-s") opts.stack = argv[++i] ?? usage("--stack needs a value");
         else if (a.startsWith("--stack=")) opts.stack = a.slice("--stack=".length);
@@ -63,6 +66,7 @@ function parseArgs(argv: string[]): PlanOptions {
     if (!opts.stack === !opts.stacks) usage("give --stack, or --all / --stacks");
     if (opts.json && opts.markdown) usage("--json and --markdown exclude each other");
     if (opts.markdown && opts.diff === undefined) usage("--markdown is for --diff");
+    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) usage("--threads needs a whole number of at least 1");
     if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
     return opts as PlanOptions;
 }
@@ -325,7 +329,7 @@ export function formatMarkdown(results: StackDiffResult[], label: string): strin
 async function runMany(opts: PlanOptions): Promise<number> {
     const stacks = opts.stacks!;
     if (opts.diff === undefined) {
-        const plans = await renderAll(stacks);
+        const plans = await renderAll(stacks, REPO_ROOT, opts.threads);
         const failed = plans.filter((p): p is { stack: string; error: string } => "error" in p);
         if (opts.json) process.stdout.write(JSON.stringify(plans) + "\n");
         else for (const p of plans) if (!("error" in p)) process.stdout.write(formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
