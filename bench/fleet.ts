@@ -6,8 +6,8 @@
  * (node_modules linked), writes N environments (c2a7dv plus N-1 generated
  * with the new-environment template: 2N stacks; every other prod trails its hml
  * under an override), commits, and times, each in its own process:
- *   plan --all --json            every stack rendered in one process (a thread per core)
- *   plan --all --json --threads 1  the same on one thread
+ *   plan --all --json            every stack rendered in one process, one thread
+ *   plan --all --json --threads 2  the same over two worker threads
  *   fleet --json                 the fleet view (config only)
  *   plan --all --diff HEAD --json  every stack against the unchanged commit (two child processes)
  * Wall time, user+system CPU time and peak RSS (GNU time %M: the largest
@@ -103,7 +103,7 @@ function main(): void {
             process.stderr.write(`fleet of ${n} environments (${2 * n} stacks) in ${dir}\n`);
             for (const [label, a] of [
                 ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
-                ["plan --all --json --threads 1", ["bin/plan.ts", "--all", "--json", "--threads", "1"]],
+                ["plan --all --json --threads 2", ["bin/plan.ts", "--all", "--json", "--threads", "2"]],
                 ["fleet --json", ["bin/fleet.ts", "--json"]],
                 ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
             ] as const) {

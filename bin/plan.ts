@@ -35,7 +35,7 @@ interface PlanOptions {
     stacks?: string[];
     json: boolean;
     markdown: boolean;
-    /** Threads to render many stacks with (default: one per core, see lib/renderAll.ts). */
+    /** Worker threads to render many stacks with (default 1, see lib/renderAll.ts). */
     threads?: number;
     /** Git ref to diff the working tree against. */
     diff?: string;

@@ -1,8 +1,9 @@
 // Renders many stacks in one process. The Pulumi runtime is process-global per
-// JavaScript realm, so one thread renders one stack at a time; a fleet is split
-// over worker threads (one per core, each its own realm) in this same process:
-// no process start-up per stack, and both cores of a 2-core runner busy.
-import * as os from "os";
+// JavaScript realm, so one thread renders one stack at a time. On request
+// (plan --threads N) a fleet is split over worker threads of the same process,
+// each its own realm. One thread is the default: on the 2-core machine the
+// fleet benchmark ran on, each extra thread's start-up (the Pulumi SDKs loaded
+// again) cost more CPU than the threads saved (BENCHMARKS.md).
 import { isMainThread, parentPort, Worker, workerData } from "worker_threads";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "./promotion";
@@ -30,14 +31,6 @@ export async function renderSequentially(stacks: string[], dir = REPO_ROOT): Pro
     return out;
 }
 
-/** Below this many stacks a thread's start-up (loading the Pulumi SDKs again) costs more than it saves. */
-const MIN_STACKS_PER_THREAD = 8;
-
-/** How many threads to render `count` stacks with: one per core, each with enough stacks to pay for itself. */
-export function threadsFor(count: number, cores = os.availableParallelism()): number {
-    return Math.max(1, Math.min(cores, Math.floor(count / MIN_STACKS_PER_THREAD)));
-}
-
 function renderInThread(stacks: string[], dir: string): Promise<StackPlan[]> {
     // ts-node registers itself in the thread too: the program is TypeScript.
     const code = `require("ts-node").register({ transpileOnly: true }); require(${JSON.stringify(__filename)});`;
@@ -51,7 +44,7 @@ function renderInThread(stacks: string[], dir: string): Promise<StackPlan[]> {
 }
 
 /** Renders every stack in `stacks`, in order, over `threads` threads of this process. */
-export async function renderAll(stacks: string[], dir = REPO_ROOT, threads = threadsFor(stacks.length)): Promise<StackPlan[]> {
+export async function renderAll(stacks: string[], dir = REPO_ROOT, threads = 1): Promise<StackPlan[]> {
     if (threads <= 1) return renderSequentially(stacks, dir);
     // Interleaved, so each thread gets a like share of hml and prod stacks.
     const shares = Array.from({ length: threads }, (_, t) => stacks.filter((_, i) => i % threads === t));
