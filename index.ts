@@ -19,23 +19,36 @@ import { DATABASE_SECRET } from "./components/backup/names";
 import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
-import { ConfigError, loadStackConfig } from "./config/load";
-import { PromotionError, promotionProblem } from "./lib/promotion";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
+import { ConfigError, loadStackConfig } from "./config/load";
+import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
+import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
 
 export = async () => {
     const config = loadStackConfig();
 
-    if (config.promotion) {
-        const hmlStack = config.promotion.hmlStack;
+    // The stack is <environment>-<stage>; its name and protheus:stage must agree.
+    const nameProblem = stackNameProblem(pulumi.getStack(), config.stage);
+    if (nameProblem) throw new ConfigError([nameProblem]);
+    const environment = parseStackName(pulumi.getStack())!.environment;
+    const qualified = (stack: string) => `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
+
+    // prod runs only a version its own environment's hml ran successfully (or the override's).
+    if (config.stage === "prod") {
+        const hmlStack = config.promotion?.hmlStack ?? qualified(stackName(environment, "hml"));
+        const named = hmlStackNameProblem(hmlStack, environment);
+        if (named) throw new PromotionError(named);
         const hml = new pulumi.StackReference("hml", { name: hmlStack });
-        const problem = promotionProblem(config.updateDesiredVersion, await hml.getOutputValue("updateDesiredVersion"), hmlStack, config.promotion.override);
+        const [hmlEnvironment, ranVersions] = await Promise.all([hml.getOutputValue("environment"), hml.getOutputValue("ranVersions")]);
+        const problem = promotionProblem(
+            { prodVersion: config.updateDesiredVersion, environment, hmlStack, override: config.promotion?.override },
+            { environment: hmlEnvironment, ranVersions },
+        );
         if (problem) throw new PromotionError(problem);
     }
-
     // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
-    // was applied (lib/versionChange.ts).
-    const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    // was applied (lib/versionChange.ts), and in hml the versions it ran (the promotion gate's history).
+    const self = new pulumi.StackReference("self", { name: qualified(pulumi.getStack()) });
     const previous: Record<string, unknown> = {};
     for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT]) previous[key] = await self.getOutputValue(key);
     const transition = deriveTransition(config.updateDesiredVersion, previous);
@@ -217,6 +230,12 @@ export = async () => {
 
     return {
         stage: config.stage,
+        /** The environment code (the stack name's prefix); prod checks its hml's. */
+        environment,
+        /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */
+        ...(config.stage === "hml" && {
+            ranVersions: pulumi.all([self.getOutput("ranVersions"), release.status]).apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status)),
+        }),
         environmentNamespace: namespace.name,
         /** What this stack runs; prod's promotion gate reads hml's value, and this stack its own. */
         [VERSION_OUTPUT]: config.updateDesiredVersion,

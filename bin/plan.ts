@@ -1,43 +1,59 @@
-// Offline plan: `npm run plan -- --stack hml [--json]`.
+// Offline plan: `npm run plan -- --stack c2a7dv-hml [--json]`; every stack of the
+// repository in one process: `npm run plan -- --all [--json]` (or `--stacks a,b`).
 // Runs the real program under Pulumi's mock runtime with the stack file's
 // config and prints what it declares. Exit 0: rendered; 2: bad config or usage.
 //
-// Plan diff: `npm run plan -- --stack prod --diff <git-ref> [--json]`.
+// Plan diff: `npm run plan -- --stack c2a7dv-prod --diff <git-ref> [--json]`.
 // Renders the stack at <git-ref> (with that commit's own program, plan and
 // stack file) and in the working tree, each in its own child process, and
 // prints what changes resource by resource and field by field (lib/planDiff.ts).
 // Exit 0: no changes; 1: changes; 2: error (bad ref, config error on either
-// side, usage). The working tree is rendered as the next `pulumi up` after
-// <git-ref> was deployed: the program's reference to its own stack sees the
-// version at <git-ref> as the running one (--previous-version), so a version
-// change shows its pre-upgrade or pre-rollback backup Job.
-//
-// `--previous-version <v>`: render as if the stack ran <v> (default: the
-// version its config names, i.e. no version change). A stack file that does not exist at <git-ref> is a new stack:
+// side, usage). A stack file that does not exist at <git-ref> is a new stack:
 // every resource shows as added. A ref without bin/plan.ts is an error (even
 // when the stack file is missing there too).
+//
+// Plan diff of many stacks: `npm run plan -- --all --diff <git-ref> [--json | --markdown]`
+// (or `--stacks a,b`): one child process per side for all stacks (per stack only
+// for a ref whose plan cannot render several), a summary table, then each
+// stack's diff (`--markdown`: folded per stack, for a PR comment). Exit as above.
+//
+// The working tree is rendered as the next `pulumi up` after <git-ref> was
+// deployed: the program's reference to its own stack sees the version at
+// <git-ref> as the running one, so a version change shows its pre-upgrade or
+// pre-rollback backup Job. `--previous-version <v>` (one stack) renders as if
+// the stack ran <v>; default: the version its config names (no version change).
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as semver from "semver";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "../lib/promotion";
-import { PlannedResource, readStackFile, RenderError, RenderResult, renderProgram, resourceKey, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
+import * as semver from "semver";
+import { listStackNames } from "../lib/fleet";
+import { renderAll, renderFailureMessage, StackPlan } from "../lib/renderAll";
+import { PlannedResource, readStackFile, RenderResult, renderProgram, resourceKey, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
 import { VERSION_OUTPUT } from "../lib/versionChange";
-import { diffResources, diffToJson, formatDiffText, hasChanges, secretConfigNotes } from "../lib/planDiff";
+import { diffResources, diffToJson, formatDiffText, formatSummary, hasChanges, PlanDiff, secretConfigNotes } from "../lib/planDiff";
 
 interface PlanOptions {
-    stack: string;
+    /** One stack (--stack), or undefined with `stacks`. */
+    stack?: string;
+    /** Several stacks (--all, --stacks a,b). */
+    stacks?: string[];
     json: boolean;
-    /** Git ref to diff the working tree against. */
-    diff?: string;
+    markdown: boolean;
+    /** Worker threads to render many stacks with (default 1, see lib/renderAll.ts). */
+    threads?: number;
     /** The version the stack runs before this update (its own StackReference's updateDesiredVersion). */
     previousVersion?: string;
+    /** Per stack, with --stacks (what --diff passes to the working tree's render). */
+    previousVersions?: Record<string, string>;
+    /** Git ref to diff the working tree against. */
+    diff?: string;
 }
 
-const USAGE = "usage: npm run plan -- --stack <prod|hml> [--json] [--diff <git-ref>] [--previous-version <version>]";
+const USAGE = "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>]";
 
 function usage(message: string): never {
     process.stderr.write(`plan: ${message}\n${USAGE}\n`);
@@ -45,22 +61,30 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: string[]): PlanOptions {
-    const opts: Partial<PlanOptions> = { json: false };
+    const opts: Partial<PlanOptions> = { json: false, markdown: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--json") opts.json = true;
+        else if (a === "--markdown") opts.markdown = true;
+        else if (a === "--previous-version") opts.previousVersion = argv[++i] ?? usage("--previous-version needs a version");
+        else if (a.startsWith("--previous-version=")) opts.previousVersion = a.slice("--previous-version=".length);
+        else if (a === "--previous-versions") opts.previousVersions = parseVersions(argv[++i] ?? usage("--previous-versions needs a JSON object"));
+        else if (a === "--all") opts.stacks = listStackNames(REPO_ROOT);
+        else if (a === "--threads") opts.threads = Number(argv[++i] ?? usage("--threads needs a number"));
+        else if (a === "--stacks") opts.stacks = (argv[++i] ?? usage("--stacks needs a comma-separated list")).split(",").filter((x) => x !== "");
         else if (a === "--stack" || a === "-s") opts.stack = argv[++i] ?? usage("--stack needs a value");
         else if (a.startsWith("--stack=")) opts.stack = a.slice("--stack=".length);
         else if (a === "--diff") opts.diff = argv[++i] ?? usage("--diff needs a git ref");
         else if (a.startsWith("--diff=")) opts.diff = a.slice("--diff=".length);
-        else if (a === "--previous-version") opts.previousVersion = argv[++i] ?? usage("--previous-version needs a version");
-        else if (a.startsWith("--previous-version=")) opts.previousVersion = a.slice("--previous-version=".length);
         else usage(`unknown argument ${a}`);
     }
-    if (!opts.stack) usage("--stack is required");
-    if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
+    if (!opts.stack === !opts.stacks) usage("give --stack, or --all / --stacks");
+    if (opts.json && opts.markdown) usage("--json and --markdown exclude each other");
+    if (opts.markdown && opts.diff === undefined) usage("--markdown is for --diff");
     if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null) usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
-    if (opts.previousVersion !== undefined && opts.diff !== undefined) usage("--previous-version and --diff exclude each other (--diff takes the version at the ref)");
+    if (opts.previousVersion !== undefined && (opts.diff !== undefined || opts.stacks)) usage("--previous-version is for one --stack without --diff (--diff takes the version at the ref)");
+    if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) usage("--threads needs a whole number of at least 1");
+    if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
     return opts as PlanOptions;
 }
 
@@ -77,8 +101,9 @@ export function formatText(stack: string, result: RenderResult): string {
     walk(null, 0);
     for (const r of result.resources) {
         if (r.type.startsWith("protheus:")) continue;
-        lines.push("", `--- # ${r.type} ${r.name}${r.parent ? ` (parent ${r.parent})` : ""}`, stringify(r.inputs, { sortMapEntries: true }).trimEnd());
+        lines.push("", `--- # ${r.type} ${r.name}${r.parent ? ` (parent ${r.parent})` : ""}`);
         if (r.options) lines.push(`# options: ${JSON.stringify(r.options)}`);
+        lines.push(stringify(r.inputs, { sortMapEntries: true }).trimEnd());
     }
     lines.push("", "--- # stack outputs", stringify(result.outputs, { sortMapEntries: true }).trimEnd());
     return lines.join("\n") + "\n";
@@ -206,11 +231,10 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const notes: string[] = [];
         if (!baseExists) notes.push(`${stackFile} does not exist at ${baseLabel}: a new stack, every resource is added`);
         // The working tree is the update that follows the ref: it sees the ref's version as the running one.
-        const baseVersion = baseExists ? stackConfigFromYaml(stack, fs.readFileSync(baseFile, "utf8")).config[`protheus:${VERSION_OUTPUT}`] : undefined;
+        const baseVersion = baseExists ? versionIn(baseFile) : undefined;
         const [before, after] = await Promise.all([
             baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
-            // A version the ref's own render refuses is reported by that side, not as the working tree's usage error.
-            renderTree(repo, stack, "working tree", baseVersion && semver.valid(baseVersion) !== null ? ["--previous-version", baseVersion] : []),
+            renderTree(repo, stack, "working tree", baseVersion ? ["--previous-version", baseVersion] : []),
         ]);
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         const diff = diffResources(before, after);
@@ -228,6 +252,157 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
     }
 }
 
+// ---------------------------------------------------------------- many stacks
+
+/** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts: one child process, or one per stack for a plan that renders one stack only. */
+async function renderTreeMany(dir: string, stacks: string[], side: string, previousVersions: Record<string, string> = {}): Promise<Map<string, PlannedResource[] | Error>> {
+    const result = new Map<string, PlannedResource[] | Error>();
+    if (stacks.length === 0) return result;
+    const planFile = path.join(dir, "bin", "plan.ts");
+    if (!fs.existsSync(planFile)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
+    if (!fs.readFileSync(planFile, "utf8").includes('"--stacks"')) {
+        for (const stack of stacks) {
+            const v = previousVersions[stack];
+            result.set(stack, await renderTree(dir, stack, side, v ? ["--previous-version", v] : []).catch((e: Error) => e));
+        }
+        return result;
+    }
+    const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
+    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stacks", stacks.join(","), "--json", ...(Object.keys(previousVersions).length > 0 ? ["--previous-versions", JSON.stringify(previousVersions)] : [])], dir);
+    let parsed: StackPlan[];
+    try {
+        parsed = JSON.parse(res.stdout) as StackPlan[];
+    } catch {
+        throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${(res.stderr || res.stdout).trim().slice(0, 4000)}`);
+    }
+    for (const p of parsed) result.set(p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : p.resources);
+    return result;
+}
+
+export interface StackDiffResult {
+    stack: string;
+    /** 0 no changes, 1 changes, 2 error. */
+    code: number;
+    diff?: PlanDiff;
+    notes: string[];
+    error?: string;
+}
+
+/** The diff of every stack in `stacks` against `ref`: two child processes in all, temp dir removed whatever happens. */
+export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT): Promise<{ commit: string; label: string; results: StackDiffResult[] }> {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
+    const onSignal = (signal: NodeJS.Signals) => {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+        const commit = resolveRef(ref, repo);
+        const label = commit.startsWith(ref.toLowerCase()) ? commit.slice(0, 7) : `${ref} (${commit.slice(0, 7)})`;
+        const dir = materialise(commit, repo, tmp);
+        const missing = stacks.filter((s) => !fs.existsSync(path.join(repo, `Pulumi.${s}.yaml`)));
+        if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file for ${missing.join(", ")}`);
+        const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, `Pulumi.${s}.yaml`)));
+        // As for one stack: the working tree is the update after the ref (each stack sees the ref's version as running).
+        const previous = Object.fromEntries(atBase.flatMap((s) => {
+            const v = versionIn(path.join(dir, `Pulumi.${s}.yaml`));
+            return v ? [[s, v]] : [];
+        }));
+        const [before, after] = await Promise.all([renderTreeMany(dir, atBase, `at ${label}`), renderTreeMany(repo, stacks, "working tree", previous)]);
+        const results = stacks.map((stack): StackDiffResult => {
+            const file = `Pulumi.${stack}.yaml`;
+            const baseFile = path.join(dir, file);
+            const notes = atBase.includes(stack) ? [] : [`${file} does not exist at ${label}: a new stack, every resource is added`];
+            const b = atBase.includes(stack) ? before.get(stack)! : [];
+            const a = after.get(stack)!;
+            const failed = [b, a].find((x): x is Error => x instanceof Error);
+            if (failed) return { stack, code: 2, notes, error: failed.message };
+            notes.push(...secretConfigNotes(atBase.includes(stack) ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(path.join(repo, file), "utf8")));
+            const diff = diffResources(b as PlannedResource[], a as PlannedResource[]);
+            return { stack, code: hasChanges(diff) ? 1 : 0, diff, notes };
+        });
+        return { commit, label, results };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+    }
+}
+
+export const COMMENT_MARKER = "<!-- protheus-offline-plan -->";
+/** Per stack in a PR comment; the job log has all of it. */
+const COMMENT_STACK_LIMIT = 30000;
+
+function statusOf(r: StackDiffResult): string {
+    if (r.code === 2) return "error";
+    return r.code === 0 ? "no changes" : formatSummary(r.stack, r.diff!).slice(r.stack.length + 2);
+}
+
+/** The summary table: one row per stack. */
+export function summaryTable(results: StackDiffResult[]): string {
+    return ["| stack | plan |", "| --- | --- |", ...results.map((r) => `| \`${r.stack}\` | ${statusOf(r)} |`)].join("\n") + "\n";
+}
+
+/** A PR comment: the marker, the summary table, then each stack's diff folded (open when it changes or fails). */
+export function formatMarkdown(results: StackDiffResult[], label: string): string {
+    const out = [COMMENT_MARKER, `### Offline plan against \`${label}\``, "", results.length === 0 ? "No stack is affected by this change.\n" : summaryTable(results)];
+    for (const r of results) {
+        const body = r.code === 2 ? r.error! : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes);
+        const cut = body.length > COMMENT_STACK_LIMIT ? `${body.slice(0, COMMENT_STACK_LIMIT)}\n... truncated (${body.length} characters); the full output is in the job log\n` : body;
+        out.push(`<details${r.code === 0 ? "" : " open"}><summary><b>${r.stack}</b>: ${statusOf(r)}</summary>`, "", "```diff", cut.trimEnd(), "```", "</details>", "");
+    }
+    return out.join("\n");
+}
+
+async function runMany(opts: PlanOptions): Promise<number> {
+    const stacks = opts.stacks!;
+    if (opts.diff === undefined) {
+        const plans = await renderAll(stacks, REPO_ROOT, opts.threads, opts.previousVersions);
+        const failed = plans.filter((p): p is { stack: string; error: string } => "error" in p);
+        if (opts.json) process.stdout.write(JSON.stringify(plans) + "\n");
+        else for (const p of plans) if (!("error" in p)) process.stdout.write(formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
+        for (const f of failed) process.stderr.write(`Stack ${f.stack}: ${f.error}\n`);
+        return failed.length > 0 ? 2 : 0;
+    }
+    let run: Awaited<ReturnType<typeof diffMany>>;
+    try {
+        run = await diffMany(stacks, opts.diff);
+    } catch (err) {
+        process.stderr.write(`plan diff: ${err instanceof PlanDiffError ? err.message : ((err as Error).stack ?? err)}\n`);
+        return 2;
+    }
+    const { results, label, commit } = run;
+    if (opts.json) {
+        process.stdout.write(
+            JSON.stringify(results.map((r) => (r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref: opts.diff!, commit }, r.notes)))) + "\n",
+        );
+    } else if (opts.markdown) {
+        process.stdout.write(formatMarkdown(results, label));
+    } else {
+        process.stdout.write(`Plan diff of ${results.length} stack(s): ${label} → working tree (offline, Pulumi mock runtime)\n\n${summaryTable(results)}\n`);
+        for (const r of results) process.stdout.write(r.code === 2 ? `Stack ${r.stack}: plan diff: ${r.error}\n\n` : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes) + "\n");
+    }
+    for (const r of results.filter((x) => x.code === 2)) process.stderr.write(`Stack ${r.stack}: plan diff: ${r.error}\n`);
+    return Math.max(0, ...results.map((r) => r.code));
+}
+
+/** The exact version a stack file names, or undefined (a version the file's own render refuses is reported by that side). */
+function versionIn(stackFile: string): string | undefined {
+    const v = stackConfigFromYaml(path.basename(stackFile).slice("Pulumi.".length, -".yaml".length), fs.readFileSync(stackFile, "utf8")).config[`protheus:${VERSION_OUTPUT}`];
+    return v !== undefined && semver.valid(v) !== null ? v : undefined;
+}
+
+function parseVersions(text: string): Record<string, string> {
+    try {
+        const v = JSON.parse(text) as unknown;
+        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" && semver.valid(x) !== null)) return v as Record<string, string>;
+    } catch {
+        // reported below
+    }
+    return usage(`--previous-versions needs a JSON object of stack → exact version, not ${text}`);
+}
+
 /** `npm run plan ... | head`: a reader that stops early is not an error of the plan; end quietly. */
 export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout): void {
     stream.on("error", (err: NodeJS.ErrnoException) => {
@@ -239,26 +414,29 @@ export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdo
 async function main(): Promise<void> {
     endQuietlyOnClosedPipe();
     const opts = parseArgs(process.argv.slice(2));
+    if (opts.stacks) {
+        // exitCode, not exit(): let a long output drain to a pipe first.
+        process.exitCode = await runMany(opts);
+        return;
+    }
+    const stack = opts.stack!;
     if (opts.diff !== undefined) {
-        const res = await runDiff(opts.stack, opts.diff, opts.json);
+        const res = await runDiff(stack, opts.diff, opts.json);
         process.stdout.write(res.stdout);
         process.stderr.write(res.stderr);
-        // exitCode, not exit(): let a long diff drain to a pipe first.
         process.exitCode = res.code;
         return;
     }
     let result: RenderResult;
     try {
-        const input = readStackFile(opts.stack);
+        const input = readStackFile(stack);
         result = await renderProgram(opts.previousVersion === undefined ? input : { ...input, previousOutputs: { [VERSION_OUTPUT]: opts.previousVersion } });
     } catch (err) {
-        const cause = err instanceof RenderError ? err.cause : err;
-        const message = cause instanceof ConfigError || cause instanceof PromotionError ? cause.message : `plan: ${(cause as Error).message}`;
-        process.stderr.write(`Stack ${opts.stack}: ${message}\n`);
+        process.stderr.write(`Stack ${stack}: ${renderFailureMessage(err)}\n`);
         process.exit(2);
     }
     if (opts.json) process.stdout.write(JSON.stringify(result.resources, null, 2) + "\n");
-    else process.stdout.write(formatText(opts.stack, result));
+    else process.stdout.write(formatText(stack, result));
 }
 
 if (require.main === module) void main();

@@ -6,7 +6,7 @@ import { isConfigSecret } from "../lib/pulumiInternals";
 import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
-const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.shape));
+const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.out.shape));
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {

@@ -156,7 +156,19 @@ export const maintenanceSchema = z.strictObject({
     values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
 });
 
-export const stackConfigSchema = z
+/** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
+function withCustomerGroup(input: unknown): unknown {
+    if (input === null || typeof input !== "object") return input;
+    const { customerGroup, access } = input as { customerGroup?: unknown; access?: unknown };
+    if (customerGroup === undefined || access === null || typeof access !== "object") return input;
+    const groups = (access as { groups?: unknown }).groups;
+    if (groups !== undefined && (groups === null || typeof groups !== "object" || (groups as Record<string, unknown>).cliente !== undefined)) return input;
+    return { ...input, access: { ...access, groups: { ...(groups as object | undefined), cliente: customerGroup } } };
+}
+
+export const stackConfigSchema = z.preprocess(
+    withCustomerGroup,
+    z
     .strictObject({
         stage: z.enum(["prod", "hml"], { error: "expected \"prod\" or \"hml\"" }),
         namespace: dnsLabel,
@@ -175,10 +187,13 @@ export const stackConfigSchema = z
         // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
         drill: drillSchema.optional(),
         alerts: alertsSchema.optional(),
-        // prod only: the hml stack a version must have run on first.
+        /** The customer's Google Group (access.groups.cliente), set once per environment. */
+        customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
+        // prod only: the hml stack a version must have run on first; by default
+        // <org>/<project>/<environment>-hml, derived from the stack name.
         promotion: z
             .strictObject({
-                hmlStack: z.string({ error: "expected a stack name such as totvs/protheus/hml" }).regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/hml" }),
+                hmlStack: z.string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" }).regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" }).optional(),
                 override: z
                     .strictObject({
                         version: protheusVersion,
@@ -189,8 +204,8 @@ export const stackConfigSchema = z
             .optional(),
     })
     .superRefine((cfg, ctx) => {
-        if (cfg.stage === "prod" && !cfg.promotion) {
-            ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected promotion.hmlStack: prod only runs versions that ran on hml" });
+        if (cfg.customerGroup !== undefined && cfg.access.groups.cliente !== cfg.customerGroup) {
+            ctx.addIssue({ code: "custom", path: ["customerGroup"], message: `expected the customer's group once: protheus:access.groups.cliente says ${cfg.access.groups.cliente ?? "nothing"}` });
         }
         if (cfg.stage === "hml" && cfg.promotion) {
             ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
@@ -251,7 +266,8 @@ export const stackConfigSchema = z
             });
         }
     })
-    .superRefine(drillAndAlertIssues);
+    .superRefine(drillAndAlertIssues),
+);
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ChartConfig = StackConfig["chart"];

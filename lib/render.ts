@@ -6,6 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
+import { parseStackName } from "./fleet";
 
 export const PROJECT = "protheus";
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -72,18 +73,67 @@ export interface RenderResult {
     outputs: Record<string, unknown>;
 }
 
-/** Converts a Pulumi.<stack>.yaml text into the engine's flat config form. */
-export function stackConfigFromYaml(stack: string, text: string): StackConfigInput {
+/** A value of Pulumi.yaml's project-level `config:`, by full key ("protheus:chart"). */
+export type ProjectConfig = Record<string, unknown>;
+
+const PROJECT_CONFIG_ATTRIBUTES = new Set(["type", "description", "secret", "default", "value", "items"]);
+
+/**
+ * Reads Pulumi.yaml's `config:` the way the Pulumi CLI does: a key without a
+ * namespace is the project's; a scalar or a list is the value itself; a mapping
+ * is a declaration whose `value:` (or `default:`) is the value, so an object
+ * value must be written under `value:`. Throws naming the key when it is not.
+ */
+export function projectConfigFromYaml(text: string, project = PROJECT): ProjectConfig {
+    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
+    const out: ProjectConfig = {};
+    for (const [rawKey, entry] of Object.entries(doc.config ?? {})) {
+        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
+            out[key] = entry;
+            continue;
+        }
+        const attrs = Object.keys(entry);
+        const unknown = attrs.filter((a) => !PROJECT_CONFIG_ATTRIBUTES.has(a));
+        if (unknown.length > 0) {
+            throw new Error(`Pulumi.yaml config ${rawKey}: ${unknown.join(", ")} is not a config attribute; write an object value under \`value:\``);
+        }
+        const declared = entry as { value?: unknown; default?: unknown };
+        if (declared.value !== undefined && declared.default !== undefined) throw new Error(`Pulumi.yaml config ${rawKey}: cannot have both 'default' and 'value'`);
+        const value = declared.value ?? declared.default;
+        if (value !== undefined) out[key] = value;
+    }
+    return out;
+}
+
+/** Reads the project-level config of the Pulumi.yaml in `dir` ({} without one). */
+export function readProjectConfig(dir = REPO_ROOT): ProjectConfig {
+    const file = path.join(dir, "Pulumi.yaml");
+    return fs.existsSync(file) ? projectConfigFromYaml(fs.readFileSync(file, "utf8")) : {};
+}
+
+function engineValue(value: unknown): string {
+    return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * Converts a Pulumi.<stack>.yaml text into the engine's flat config form, on
+ * top of the project's config: a key the stack sets replaces the project's
+ * value as a whole (Pulumi does not merge objects), a key it does not set
+ * takes the project's value.
+ */
+export function stackConfigFromYaml(stack: string, text: string, project: ProjectConfig = {}): StackConfigInput {
     const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(project)) config[key] = engineValue(value);
     for (const [key, value] of Object.entries(doc.config ?? {})) {
         if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
             // Ciphertext cannot be decrypted offline: the program sees a placeholder marked secret.
             config[key] = SECRET_MASK;
             secretKeys.push(key);
         } else {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+            config[key] = engineValue(value);
         }
     }
     return { stack, config, secretKeys };
@@ -93,10 +143,11 @@ export function stackFilePath(stack: string, dir = REPO_ROOT): string {
     return path.join(dir, `Pulumi.${stack}.yaml`);
 }
 
+/** The stack's config as the engine would hand it over: Pulumi.yaml's config overridden by Pulumi.<stack>.yaml's. */
 export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput {
     const file = stackFilePath(stack, dir);
     if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} for stack "${stack}"`);
-    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8")), stackFileDir: dir };
+    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"), readProjectConfig(dir)), stackFileDir: dir };
 }
 
 /** Replaces secret values by the mask (a resource passed as an input already arrives as its id or URN). */
@@ -112,14 +163,24 @@ export function maskSecrets(value: unknown): unknown {
 
 /**
  * Offline, a StackReference resolves to what the referenced stack's file
- * declares (org/project/hml -> Pulumi.hml.yaml), as if that stack were up to date.
+ * declares (org/project/c2a7dv-hml -> Pulumi.c2a7dv-hml.yaml), as if that stack
+ * were up to date: its environment code, its version, and, for an hml stack,
+ * a history of exactly the version its file says now (the state that holds
+ * the real history is not read offline).
  */
 function referencedStackOutputs(stackName: string, dir: string): Record<string, unknown> {
     const stack = stackName.split("/").pop()!;
     const file = stackFilePath(stack, dir);
     if (!fs.existsSync(file)) return {};
-    const { config } = stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"));
-    return { stage: config["protheus:stage"], updateDesiredVersion: config["protheus:updateDesiredVersion"] };
+    const { config } = readStackFile(stack, dir);
+    const stage = config["protheus:stage"];
+    const version = config["protheus:updateDesiredVersion"];
+    return {
+        stage,
+        environment: parseStackName(stack)?.environment,
+        updateDesiredVersion: version,
+        ...(stage === "hml" && version !== undefined ? { ranVersions: [version] } : {}),
+    };
 }
 
 /** The name index.ts gives the StackReference to the stack itself. */
@@ -191,6 +252,15 @@ function installRejectionFilter(): void {
     });
 }
 
+/**
+ * V8's own stack format without source maps; no frames at all for the bare
+ * `new Error()` Pulumi takes source positions from (offline, no resource has one).
+ */
+function plainStackTrace(err: Error, frames: NodeJS.CallSite[]): string {
+    if (err.name === "Error" && err.message === "") return "Error";
+    return `${err.name}: ${err.message}` + frames.slice(0, 12).map((f) => `\n    at ${f}`).join("");
+}
+
 let renderQueue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -229,7 +299,17 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
 
     installRejectionFilter();
     const resolved = require.resolve(program);
-    delete require.cache[resolved];
+    // A program that exports a function declares its resources when called: its
+    // module (and its compilation by ts-node) is reused; any other is re-run.
+    if (typeof require.cache[resolved]?.exports !== "function") delete require.cache[resolved];
+    // Pulumi takes a stack trace for every promise it makes and every resource's
+    // source position; captured and formatted through ts-node's source maps that
+    // is most of a render's time, and offline nobody reads them. While the program
+    // runs, errors keep their messages but carry no frames.
+    const prepareStackTrace = Error.prepareStackTrace;
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.prepareStackTrace = plainStackTrace;
+    Error.stackTraceLimit = 0;
     const planned = (): PlannedResource[] =>
         registered.map((r) => ({
             type: r.type,
@@ -278,6 +358,8 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     } finally {
         // Let this run's last RPCs (the stack's outputs) reach its own mock monitor, not the next one's.
         await waitForRPCs();
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
     return { resources: planned(), options, outputs: plain };

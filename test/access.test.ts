@@ -8,7 +8,8 @@ import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../compon
 import { RESTORE_NAME, ROBOT_CRONJOBS } from "../components/access/names";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../components/access/responsibilities";
 import { schemaViolations } from "./support/k8sSchema";
-import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram, renderStack } from "../lib/render";
+import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram } from "../lib/render";
+import { exampleStack, Stage } from "./support/stacks";
 
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
@@ -42,8 +43,8 @@ const teamOf = (r: PlannedResource) => meta(r).labels["protheus.totvs.com/team"]
 function accessOf(input: StackConfigInput): Record<string, any> {
     return JSON.parse(input.config["protheus:access"]!);
 }
-function withAccess(stack: string, edit: (access: Record<string, any>) => void, extra: Record<string, string> = {}): StackConfigInput {
-    const input = readStackFile(stack);
+function withAccess(stack: Stage, edit: (access: Record<string, any>) => void, extra: Record<string, string> = {}): StackConfigInput {
+    const input = readStackFile(exampleStack(stack));
     const access = accessOf(input);
     edit(access);
     return { ...input, config: { ...input.config, "protheus:access": JSON.stringify(access), ...extra } };
@@ -113,9 +114,11 @@ for (const stack of STACKS) {
         let access: Record<string, any>;
         let namespace: string;
         before(async () => {
-            res = await renderStack(stack);
-            access = accessOf(readStackFile(stack));
-            namespace = readStackFile(stack).config["protheus:namespace"]!;
+            res = await renderProgram(readStackFile(exampleStack(stack)));
+            access = accessOf(readStackFile(exampleStack(stack)));
+            // The customer's group is set per environment as protheus:customerGroup.
+            access.groups.cliente ??= readStackFile(exampleStack(stack)).config["protheus:customerGroup"];
+            namespace = readStackFile(exampleStack(stack)).config["protheus:namespace"]!;
         });
 
         it("declares no ClusterRole or ClusterRoleBinding anywhere", () => {
@@ -234,7 +237,7 @@ describe("access: backup bucket IAM", () => {
     });
 
     it("adds no bucket IAM when the stack has no GCS target", async () => {
-        const input = readStackFile("hml");
+        const input = readStackFile(exampleStack("hml"));
         const backup = JSON.parse(input.config["protheus:backup"]!);
         backup.targets = [];
         const res = await renderProgram({ ...input, config: { ...input.config, "protheus:backup": JSON.stringify(backup) } });
@@ -252,7 +255,9 @@ describe("access: stack config", () => {
     });
 
     it("lists a missing group together with the other config errors", async () => {
-        const problems = await configProblems(withAccess("hml", (a) => delete a.groups.cliente, { "protheus:stage": "qa" }));
+        const input = withAccess("hml", (a) => delete a.groups.cliente, { "protheus:stage": "qa" });
+        delete input.config["protheus:customerGroup"];
+        const problems = await configProblems(input);
         assert.ok(problems.some((p) => p.startsWith("protheus:stage ")), problems.join("\n"));
         assert.ok(problems.some((p) => p.startsWith("protheus:access.groups.cliente is missing")), problems.join("\n"));
     });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PlannedResource, renderStack, resourceKey } from "../lib/render";
 import { checkResources } from "../policy/test/engine";
-import { byK8sName, configObject, find, render, stackWith } from "./support/stacks";
+import { byK8sName, configObject, find, render, renderExample, stackWith } from "./support/stacks";
 
 const BUCKET = "gcp:storage/bucket:Bucket";
 const BUCKET_IAM = "gcp:storage/bucketIAMMember:BucketIAMMember";
@@ -19,7 +19,7 @@ describe("backups (prod plan)", () => {
     let resources: PlannedResource[];
     let options: Awaited<ReturnType<typeof renderStack>>["options"];
     before(async () => {
-        ({ resources, options } = await renderStack("prod"));
+        ({ resources, options } = await renderExample("prod"));
     });
 
     it("dumps at 21:00 and copies at 06:00, Sao Paulo time, never overlapping, with deadlines and failed history", () => {
@@ -140,7 +140,7 @@ describe("backups (prod plan)", () => {
 
 describe("backups (hml plan)", () => {
     it("copies to GCS only, with an unlocked retention, and passes the policy pack", async () => {
-        const { resources } = await renderStack("hml");
+        const { resources } = await renderExample("hml");
         assert.equal(envOf(podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0]).BACKUP_TARGETS, "gcs");
         assert.equal(podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).volumes.some((v: any) => v.nfs), false);
         assert.equal((find(resources, BUCKET).inputs as any).retentionPolicy.isLocked, false);
@@ -190,7 +190,7 @@ describe("PreUpgradeBackup", () => {
     });
 
     it("runs only when the version changes: the committed stacks as they stand, and a first deploy, have none", async () => {
-        assert.equal(jobs((await renderStack("hml")).resources).length, 0);
+        assert.equal(jobs((await renderExample("hml")).resources).length, 0);
         assert.equal(jobs((await fromPrevious({})).resources).length, 0);
         const moved = jobs((await fromPrevious({ updateDesiredVersion: "12.1.2510-2" }, { updateDesiredVersion: "12.1.2510-3" })).resources);
         assert.equal((moved[0].inputs as any).metadata.name, "protheus-backup-pre-12-1-2510-3");

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
 import { readStackFile } from "../lib/render";
-import { configObject, renderFailure, stackWith, Stage } from "./support/stacks";
+import { configObject, exampleStack, renderFailure, stackWith, Stage } from "./support/stacks";
 
 interface BadCase {
     what: string;
@@ -117,7 +117,7 @@ describe("stack config validation", () => {
 
     it("accepts both committed stack files and fills documented defaults", () => {
         for (const stage of ["prod", "hml"] as const) {
-            const { config, secretKeys } = readStackFile(stage);
+            const { config, secretKeys } = readStackFile(exampleStack(stage));
             const parsed = parseStackConfig(config, (k) => secretKeys.includes(k));
             assert.equal(parsed.stage, stage);
             assert.equal(parsed.timeZone, "America/Sao_Paulo");

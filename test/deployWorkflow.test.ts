@@ -7,6 +7,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { parseStackConfig } from "../config/load";
 import { StackConfig } from "../config/schema";
+import { listStackNames, parseStackName } from "../lib/fleet";
 import { readStackFile, REPO_ROOT } from "../lib/render";
 
 const WORKFLOW = path.join(REPO_ROOT, ".github", "workflows", "deploy.yml");
@@ -40,16 +41,18 @@ function timeoutProblem(job: { "timeout-minutes"?: number; "runs-on"?: string },
 describe("deploy workflow timeout", () => {
     const workflow = parseYaml(fs.readFileSync(WORKFLOW, "utf8")) as { jobs: Record<string, { "timeout-minutes"?: number; "runs-on"?: string }> };
 
-    for (const stack of ["hml", "prod"]) {
-        it(`job ${stack} outlasts backup wait + restore wait + Helm timeout of Pulumi.${stack}.yaml`, () => {
-            const job = workflow.jobs[stack];
-            assert.ok(job, `deploy.yml has no job ${stack}`);
+    // Every stack of the fleet runs in the deploy job of its stage.
+    for (const stack of listStackNames(REPO_ROOT)) {
+        const stage = parseStackName(stack)!.stage;
+        it(`job ${stage} outlasts backup wait + restore wait + Helm timeout of Pulumi.${stack}.yaml`, () => {
+            const job = workflow.jobs[stage];
+            assert.ok(job, `deploy.yml has no job ${stage}`);
             assert.equal(timeoutProblem(job, stackConfig(stack)), undefined);
         });
     }
 
     it("would fail a stack whose waits no longer fit, so raising a timeout in config shows up here", () => {
-        const cfg = stackConfig("prod", { chart: { ...JSON.parse(readStackFile("prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 } });
+        const cfg = stackConfig("c2a7dv-prod", { chart: { ...JSON.parse(readStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 } });
         assert.equal(longestUpMinutes(cfg), 125 + 155 + 240);
         assert.match(timeoutProblem(workflow.jobs.prod, cfg)!, /is not longer than the longest pulumi up \(530 minutes/);
         assert.match(timeoutProblem({ "timeout-minutes": 600, "runs-on": "ubuntu-24.04" }, cfg)!, /GitHub-hosted runner/);

@@ -283,7 +283,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         });
         return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
-    const hmlFile = () => path.join(dir, "Pulumi.hml.yaml");
+    const hmlFile = () => path.join(dir, "Pulumi.c2a7dv-hml.yaml");
     let committedHml: string;
     let tmpdir: string;
 
@@ -320,19 +320,19 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     afterEach(() => assert.deepStrictEqual(fs.readdirSync(tmpdir).filter((f) => f.startsWith("protheus-plan-diff-")), [], "temp dir left behind"));
 
     it("exits 0 and says no changes when the working tree matches the ref", () => {
-        const r = plan("--stack", "hml", "--diff", "HEAD");
+        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 0, r.stderr + r.stdout);
-        assert.match(r.stdout, /^hml: no changes$/m);
+        assert.match(r.stdout, /^c2a7dv-hml: no changes$/m);
     });
 
     it("exits 1 and names every field an updateDesiredVersion edit changes", () => {
         const m = /^(\s*protheus:updateDesiredVersion:\s*)(\S+)\s*$/m.exec(committedHml);
-        assert.ok(m, "Pulumi.hml.yaml has protheus:updateDesiredVersion");
+        assert.ok(m, "Pulumi.c2a7dv-hml.yaml has protheus:updateDesiredVersion");
         const old = m[2].replace(/^["']|["']$/g, "");
         const next = old === "12.1.2999" ? "12.1.2998" : "12.1.2999";
         fs.writeFileSync(hmlFile(), committedHml.replace(m[0], `${m[1]}${next}`));
 
-        const r = plan("--stack", "hml", "--diff", "HEAD");
+        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 1, r.stderr + r.stdout);
         const out = r.stdout;
         assert.match(out, /^~ kubernetes:core\/v1:Namespace {2}namespace/m);
@@ -343,9 +343,9 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         assert.ok(out.includes(`~ spec.jobTemplate.spec.template.spec.containers[upddistr].env[UPDATE_DESIRED_VERSION].value: "${old}" → "${next}"`), out);
         // The working tree is the update after the ref: the version change adds its backup Job.
         assert.match(out, /^\+ kubernetes:batch\/v1:Job {2}pre-upgrade-backup/m);
-        assert.match(out, /^hml: \d+ to change, \d+ to add, 0 to remove$/m);
+        assert.match(out, /^c2a7dv-hml: \d+ to change, \d+ to add, 0 to remove$/m);
 
-        const j = plan("--stack", "hml", "--diff", "HEAD", "--json");
+        const j = plan("--stack", "c2a7dv-hml", "--diff", "HEAD", "--json");
         assert.strictEqual(j.code, 1, j.stderr);
         const parsed = JSON.parse(j.stdout);
         assert.strictEqual(parsed.changed, true);
@@ -362,7 +362,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         const original = fs.readFileSync(script, "utf8");
         fs.writeFileSync(script, original + "# reviewed in the plan diff\n");
         try {
-            const r = plan("--stack", "hml", "--diff", "HEAD");
+            const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
             assert.strictEqual(r.code, 1, r.stderr + r.stdout);
             const lines = r.stdout.split("\n");
             const at = lines.indexOf('    ~ data["backup.sh"]:');
@@ -375,7 +375,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     });
 
     it("exits 2 on a bad ref", () => {
-        const r = plan("--stack", "hml", "--diff", "no-such-ref");
+        const r = plan("--stack", "c2a7dv-hml", "--diff", "no-such-ref");
         assert.strictEqual(r.code, 2);
         assert.match(r.stderr, /bad git ref "no-such-ref"/);
         assert.strictEqual(r.stdout, "");
@@ -383,7 +383,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
 
     it("exits 2 on a config error in the working tree, and says which side", () => {
         fs.writeFileSync(hmlFile(), committedHml.replace(/^(\s*protheus:updateDesiredVersion:\s*)\S+\s*$/m, "$1not-a-version"));
-        const r = plan("--stack", "hml", "--diff", "HEAD");
+        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 2, r.stdout);
         assert.match(r.stderr, /working tree: the plan failed/);
         assert.match(r.stderr, /updateDesiredVersion/);
@@ -395,7 +395,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         git("tag", "broken");
         git("reset", "-q", "--hard", "HEAD~1");
         try {
-            const r = plan("--stack", "hml", "--diff", "broken");
+            const r = plan("--stack", "c2a7dv-hml", "--diff", "broken");
             assert.strictEqual(r.code, 2, r.stdout);
             assert.match(r.stderr, /at broken \([0-9a-f]{7}\): the plan failed/);
             assert.match(r.stderr, /updateDesiredVersion/);
@@ -405,13 +405,13 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     });
 
     it("treats a stack file that does not exist at the ref as a new stack: every resource added", () => {
-        const qa = path.join(dir, "Pulumi.qa.yaml");
+        const qa = path.join(dir, "Pulumi.qa01-hml.yaml");
         fs.writeFileSync(qa, committedHml.replace(/^(\s*protheus:stage:\s*)\S+\s*$/m, "$1hml"));
         try {
-            const r = plan("--stack", "qa", "--diff", "HEAD");
+            const r = plan("--stack", "qa01-hml", "--diff", "HEAD");
             assert.strictEqual(r.code, 1, r.stderr + r.stdout);
-            assert.match(r.stdout, /Pulumi\.qa\.yaml does not exist at HEAD/);
-            assert.match(r.stdout, /^qa: 0 to change, \d+ to add, 0 to remove$/m);
+            assert.match(r.stdout, /Pulumi\.qa01-hml\.yaml does not exist at HEAD/);
+            assert.match(r.stdout, /^qa01-hml: 0 to change, \d+ to add, 0 to remove$/m);
         } finally {
             fs.rmSync(qa, { force: true });
         }

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { PlannedResource, renderStack, resourceKey } from "../lib/render";
+import { PlannedResource, resourceKey } from "../lib/render";
 import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
-import { byK8sName, configObject, find, render, stackWith, Stage } from "./support/stacks";
+import { byK8sName, configObject, find, render, renderExample, stackWith, Stage } from "./support/stacks";
 
 const NS = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -26,7 +26,7 @@ describe("the committed stacks", () => {
         describe(`stack ${stage}`, () => {
             let resources: PlannedResource[];
             before(async () => {
-                resources = (await renderStack(stage)).resources;
+                resources = (await renderExample(stage)).resources;
             });
 
             it("carries updateDesiredVersion to the namespace annotation, the release and the updater image", () => {
@@ -66,7 +66,7 @@ describe("the committed stacks", () => {
 
 describe("EnvironmentNamespace and EnvironmentVolume", () => {
     it("are protected and retained: deleting either would take the environment's data with it", async () => {
-        const { options } = await renderStack("hml");
+        const { options } = await renderExample("hml");
         for (const key of [resourceKey(NS, "namespace"), resourceKey(PVC, "volume")]) {
             assert.equal(options[key].protect, true, `${key} is not protected`);
             assert.equal(options[key].retainOnDelete, true, `${key} is not retained on delete`);
@@ -77,7 +77,7 @@ describe("EnvironmentNamespace and EnvironmentVolume", () => {
 
 describe("ProtheusRelease", () => {
     it("is named protheus, in the namespace, atomic, with a bounded history and a long timeout", async () => {
-        const rel = find((await renderStack("prod")).resources, RELEASE).inputs as any;
+        const rel = find((await renderExample("prod")).resources, RELEASE).inputs as any;
         assert.equal(rel.name, "protheus");
         assert.equal(rel.namespace, "c2a7dv");
         assert.equal(rel.atomic, true);
@@ -88,7 +88,7 @@ describe("ProtheusRelease", () => {
     });
 
     it("addresses an OCI chart by URL and a classic repository by name plus repo", async () => {
-        const oci = find((await renderStack("hml")).resources, RELEASE).inputs as any;
+        const oci = find((await renderExample("hml")).resources, RELEASE).inputs as any;
         assert.equal(oci.chart, "oci://southamerica-east1-docker.pkg.dev/totvs-protheus/charts/protheus");
         assert.equal(oci.repositoryOpts, undefined);
         const chart = configObject("hml", "chart");
@@ -107,7 +107,7 @@ describe("ProtheusRelease", () => {
 
 describe("UpdaterCronJob", () => {
     it("runs init-upddistr as protheus-updater, never overlapping, in Sao Paulo time, keeping failed pods", async () => {
-        const { resources } = await renderStack("hml");
+        const { resources } = await renderExample("hml");
         const cj = byK8sName(resources, "CronJob", "protheus-updater").inputs as any;
         assert.equal(cj.metadata.namespace, "c2a7dv-hml");
         assert.equal(cj.spec.concurrencyPolicy, "Forbid");
@@ -167,7 +167,7 @@ describe("UpdaterCronJob", () => {
 
 describe("EnvironmentVolume", () => {
     it("creates the claim when managed, and only mounts an existing one otherwise", async () => {
-        const managed = (await renderStack("prod")).resources;
+        const managed = (await renderExample("prod")).resources;
         const pvc = find(managed, PVC).inputs as any;
         assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
         assert.equal(pvc.spec.resources.requests.storage, "500Gi");
@@ -181,7 +181,7 @@ describe("EnvironmentVolume", () => {
 describe("stage-specific objects", () => {
     for (const stage of ["prod", "hml"] as Stage[]) {
         it(`${stage}: every object is labelled with its stage`, async () => {
-            const { resources } = await renderStack(stage);
+            const { resources } = await renderExample(stage);
             for (const r of resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== RELEASE)) {
                 assert.equal((r.inputs as any).metadata.labels["protheus.totvs.com/stage"], stage, `${r.type} ${r.name}`);
             }

@@ -1,12 +1,19 @@
-// Builds stack configs for tests from the committed stack files, so the tests
-// exercise the same config the operators edit.
+// Builds stack configs for tests from the committed stack files (Pulumi.yaml's
+// project config overridden by the stack's file, as Pulumi resolves them), so
+// the tests exercise the same config the operators edit.
+import { EXAMPLE_ENVIRONMENT, stackName } from "../../lib/fleet";
 import { readStackFile, renderProgram, RenderError, RenderResult, PlannedResource, StackConfigInput } from "../../lib/render";
 
 export type Stage = "prod" | "hml";
 
-/** The committed Pulumi.<stage>.yaml with some top-level keys replaced (undefined removes a key). */
-export function stackWith(stage: Stage, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}): StackConfigInput {
-    const base = readStackFile(stage);
+/** The committed stack of `stage` for an environment (the example environment c2a7dv by default): "c2a7dv-hml". */
+export function exampleStack(stage: Stage, environment = EXAMPLE_ENVIRONMENT): string {
+    return stackName(environment, stage);
+}
+
+/** The committed stack of `stage` (c2a7dv's by default), resolved, with some top-level keys replaced (undefined removes a key). */
+export function stackWith(stage: Stage, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}, environment = EXAMPLE_ENVIRONMENT): StackConfigInput {
+    const base = readStackFile(exampleStack(stage, environment));
     const config = { ...base.config };
     for (const [key, value] of Object.entries(overrides)) {
         const full = `protheus:${key}`;
@@ -18,12 +25,17 @@ export function stackWith(stage: Stage, overrides: Record<string, unknown> = {},
         config[`protheus:${key}`] = value;
         secretKeys.push(`protheus:${key}`);
     }
-    return { stack: stage, config, secretKeys };
+    return { stack: base.stack, config, secretKeys, stackFileDir: base.stackFileDir };
 }
 
-/** A stack's object-valued key, decoded, for patching one field. */
-export function configObject(stage: Stage, key: string): Record<string, any> {
-    return JSON.parse(readStackFile(stage).config[`protheus:${key}`]);
+/** A stack's object-valued key as the program sees it (project value unless the stack sets it), decoded, for patching one field. */
+export function configObject(stage: Stage, key: string, environment = EXAMPLE_ENVIRONMENT): Record<string, any> {
+    return JSON.parse(readStackFile(exampleStack(stage, environment)).config[`protheus:${key}`]);
+}
+
+/** Renders the committed stack of `stage` (c2a7dv's by default). */
+export function renderExample(stage: Stage, environment = EXAMPLE_ENVIRONMENT): Promise<RenderResult> {
+    return renderProgram(readStackFile(exampleStack(stage, environment)));
 }
 
 export function render(input: StackConfigInput): Promise<RenderResult> {

@@ -1,0 +1,139 @@
+// Fleet view: `npm run --silent fleet [-- --json | --markdown]`.
+// One line per environment, from the stack files (Pulumi.yaml's config under
+// each Pulumi.<environment>-<stage>.yaml), validated by the program's schema:
+// versions of hml and prod, how far prod trails hml, updater switches on,
+// backup targets, and a promotion override in force. No render, no state.
+// Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
+import * as semver from "semver";
+import { ConfigError, parseStackConfig } from "../config/load";
+import type { StackConfig } from "../config/schema";
+import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
+import { readStackFile, REPO_ROOT } from "../lib/render";
+
+export interface StageView {
+    stack: string;
+    version: string;
+    /** Updater switches that are on: "sleeper", "suspend". */
+    switches: string[];
+    backupTargets: string[];
+}
+
+export interface EnvironmentView {
+    environment: string;
+    hml: StageView | null;
+    prod: StageView | null;
+    /**
+     * How many releases prod trails hml: the versions named anywhere in the
+     * fleet that are newer than prod's and at most hml's (0: same version;
+     * negative: prod is ahead, through an override). null without both stages.
+     */
+    prodTrailsBy: number | null;
+    override: { version: string; reason: string } | null;
+}
+
+function stageView(stack: string, cfg: StackConfig): StageView {
+    return {
+        stack,
+        version: cfg.updateDesiredVersion,
+        switches: (["sleeper", "suspend"] as const).filter((s) => cfg.updater[s]),
+        backupTargets: cfg.backup ? [...cfg.backup.targets] : [],
+    };
+}
+
+/** Releases between `from` (exclusive) and `to` (inclusive) among `known`; negative when `from` is ahead. */
+export function releasesBetween(from: string, to: string, known: string[]): number {
+    if (semver.eq(from, to)) return 0;
+    const [lo, hi, sign] = semver.lt(from, to) ? [from, to, 1] : [to, from, -1];
+    const between = new Set(known.filter((v) => semver.gt(v, lo) && semver.lte(v, hi)));
+    between.add(hi);
+    return sign * between.size;
+}
+
+/** The fleet of the repository in `dir`, or a ConfigError listing every invalid stack's problems. */
+export function fleetView(dir = REPO_ROOT): EnvironmentView[] {
+    const problems: string[] = [];
+    const configs = new Map<string, { stage: FleetStage; cfg: StackConfig }>();
+    const stacks = listFleet(dir);
+    for (const s of stacks) {
+        const input = readStackFile(s.name, dir);
+        try {
+            const cfg = parseStackConfig(input.config, (k) => input.secretKeys.includes(k));
+            const named = stackNameProblem(s.name, cfg.stage);
+            if (named) problems.push(named);
+            else configs.set(s.name, { stage: s.stage, cfg });
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            problems.push(...err.problems.map((p) => `${s.name}: ${p}`));
+        }
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    const known = [...configs.values()].map((c) => c.cfg.updateDesiredVersion);
+    const environments = [...new Set(stacks.map((s) => s.environment))].sort();
+    return environments.map((environment) => {
+        const of = (stage: FleetStage) => {
+            const name = `${environment}-${stage}`;
+            const c = configs.get(name);
+            return c ? { name, cfg: c.cfg } : undefined;
+        };
+        const [hml, prod] = STAGES.map(of);
+        const override = prod?.cfg.promotion?.override;
+        return {
+            environment,
+            hml: hml ? stageView(hml.name, hml.cfg) : null,
+            prod: prod ? stageView(prod.name, prod.cfg) : null,
+            prodTrailsBy: hml && prod ? releasesBetween(prod.cfg.updateDesiredVersion, hml.cfg.updateDesiredVersion, known) : null,
+            override: override ? { version: override.version, reason: override.reason } : null,
+        };
+    });
+}
+
+const HEADER = ["environment", "hml", "prod", "prod trails by", "switches on", "backup targets", "override"];
+
+function row(e: EnvironmentView): string[] {
+    const perStage = (f: (v: StageView) => string) =>
+        STAGES.map((st) => (e[st] ? `${st}: ${f(e[st]!)}` : null))
+            .filter((x): x is string => x !== null && !x.endsWith(": "))
+            .join("; ");
+    return [
+        e.environment,
+        e.hml?.version ?? "-",
+        e.prod?.version ?? "-",
+        e.prodTrailsBy === null ? "-" : e.prodTrailsBy === 0 ? "0" : e.prodTrailsBy > 0 ? `${e.prodTrailsBy} release${e.prodTrailsBy === 1 ? "" : "s"}` : `ahead by ${-e.prodTrailsBy}`,
+        perStage((v) => v.switches.join(", ")) || "-",
+        perStage((v) => v.backupTargets.join(", ") || "none"),
+        e.override ? `${e.override.version}: ${e.override.reason}` : "-",
+    ];
+}
+
+export function formatText(view: EnvironmentView[]): string {
+    const rows = [HEADER, ...view.map(row)];
+    const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ")).join("\n") + "\n";
+}
+
+export function formatMarkdown(view: EnvironmentView[]): string {
+    const cell = (s: string) => s.replace(/\|/g, "\\|");
+    const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
+    return [line(HEADER), line(HEADER.map(() => "---")), ...view.map((e) => line(row(e)))].join("\n") + "\n";
+}
+
+function main(): void {
+    const argv = process.argv.slice(2);
+    const unknown = argv.filter((a) => a !== "--json" && a !== "--markdown");
+    if (unknown.length > 0 || argv.length > 1) {
+        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\nusage: npm run --silent fleet [-- --json | --markdown]\n`);
+        process.exit(2);
+    }
+    let view: EnvironmentView[];
+    try {
+        view = fleetView();
+    } catch (err) {
+        process.stderr.write(`fleet: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+        process.exit(2);
+    }
+    if (argv[0] === "--json") process.stdout.write(JSON.stringify(view) + "\n");
+    else if (argv[0] === "--markdown") process.stdout.write(formatMarkdown(view));
+    else process.stdout.write(formatText(view));
+}
+
+if (require.main === module) main();

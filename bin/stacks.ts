@@ -1,0 +1,89 @@
+// Stack discovery for the workflows: `npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>]`.
+// The stacks are the repository's Pulumi.<environment>-<stage>.yaml files; no
+// workflow names one. With --changed-since, only the stacks a change touches:
+// its own stack file, or every stack when the program or the shared config
+// changed (what `git diff <ref>...HEAD` names). Deploy order: hml before prod.
+//   (default)        one stack per line
+//   --json           {"all", "stacks", "hml", "prod"}, hml/prod as GitHub matrix entries
+//   --github-output  appends stacks=<a,b>, names=<json list>, hml=<json>, prod=<json>, count=<n> to the file (GITHUB_OUTPUT)
+// Exit 0: listed (possibly none); 2: a stack file misnamed, a bad ref, usage.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
+import { REPO_ROOT } from "../lib/render";
+
+/** Paths whose change can change what every stack declares: the program, its assets, its dependencies, the shared config, the policy pack. */
+export const PROGRAM_PATHS = ["index.ts", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "components/", "config/", "lib/", "scripts/", "policy/"];
+
+export interface StackSelection {
+    /** True when the program or shared config changed: every stack is selected. */
+    all: boolean;
+    stacks: FleetStack[];
+}
+
+/** The stacks a change to `files` touches, among the stacks that exist now. */
+export function selectChanged(files: string[], stacks: FleetStack[]): StackSelection {
+    const all = files.some((f) => PROGRAM_PATHS.some((p) => (p.endsWith("/") ? f.startsWith(p) : f === p)));
+    if (all) return { all, stacks: deployOrder(stacks) };
+    const touched = new Set(files.map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined && parseStackName(s) !== undefined));
+    return { all, stacks: deployOrder(stacks.filter((s) => touched.has(s.name))) };
+}
+
+export function changedFiles(ref: string, repo: string): string[] {
+    try {
+        execFileSync("git", ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    } catch {
+        throw new Error(`bad git ref "${ref}": not a commit in ${repo}`);
+    }
+    // Three dots: from where the branch left <ref>, so changes on <ref> since then do not count.
+    return execFileSync("git", ["diff", "--name-only", `${ref}...HEAD`], { cwd: repo, encoding: "utf8" }).split("\n").filter((f) => f !== "");
+}
+
+const matrix = (stacks: FleetStack[]) => stacks.map((s) => ({ stack: s.name, environment: s.environment, stage: s.stage }));
+
+export function selectionJson(sel: StackSelection): { all: boolean; stacks: string[]; hml: object[]; prod: object[] } {
+    return {
+        all: sel.all,
+        stacks: sel.stacks.map((s) => s.name),
+        hml: matrix(sel.stacks.filter((s) => s.stage === "hml")),
+        prod: matrix(sel.stacks.filter((s) => s.stage === "prod")),
+    };
+}
+
+export function githubOutput(sel: StackSelection): string {
+    const j = selectionJson(sel);
+    return `stacks=${j.stacks.join(",")}\nnames=${JSON.stringify(j.stacks)}\nhml=${JSON.stringify(j.hml)}\nprod=${JSON.stringify(j.prod)}\ncount=${j.stacks.length}\n`;
+}
+
+function main(): void {
+    const argv = process.argv.slice(2);
+    const usage = (m: string): never => {
+        process.stderr.write(`stacks: ${m}\nusage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--repo <dir>]\n`);
+        process.exit(2);
+    };
+    let since: string | undefined;
+    let json = false;
+    let output: string | undefined;
+    let repo = REPO_ROOT;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--changed-since") since = argv[++i] ?? usage("--changed-since needs a git ref");
+        else if (a === "--json") json = true;
+        else if (a === "--github-output") output = argv[++i] ?? usage("--github-output needs a file");
+        // Another checkout (the tests' temporary repositories).
+        else if (a === "--repo") repo = argv[++i] ?? usage("--repo needs a directory");
+        else usage(`unknown argument ${a}`);
+    }
+    try {
+        const stacks = listFleet(repo);
+        const sel = since === undefined ? { all: true, stacks: deployOrder(stacks) } : selectChanged(changedFiles(since, repo), stacks);
+        if (output) fs.appendFileSync(output, githubOutput(sel));
+        if (json) process.stdout.write(JSON.stringify(selectionJson(sel)) + "\n");
+        else process.stdout.write(sel.stacks.map((s) => `${s.name}\n`).join(""));
+    } catch (err) {
+        process.stderr.write(`stacks: ${(err as Error).message.split("\n")[0]}\n`);
+        process.exit(2);
+    }
+}
+
+if (require.main === module) main();
