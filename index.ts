@@ -3,22 +3,25 @@
 // first resource of the environment is declared.
 import * as pulumi from "@pulumi/pulumi";
 import { BACKUP_SERVICE_ACCOUNT } from "./components/backup/names";
-import { readBackupScripts } from "./components/backup/scripts";
+import { readBackupScripts, readUpdaterScripts } from "./components/backup/scripts";
 import { BackupSchedule } from "./components/BackupSchedule";
 import { BackupStorage } from "./components/BackupStorage";
 import { EnvironmentNamespace } from "./components/EnvironmentNamespace";
 import { EnvironmentVolume } from "./components/EnvironmentVolume";
 import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
+import { RestoreRequest } from "./components/RestoreRequest";
 import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { BackupAlerts } from "./components/BackupAlerts";
 import { RestoreDrill } from "./components/RestoreDrill";
 import { DATABASE_SECRET } from "./components/backup/names";
 import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
-import { loadStackConfig } from "./config/load";
 import { defaultBucketName } from "./config/validators";
+import { VolumeToolbox } from "./components/VolumeToolbox";
+import { ConfigError, loadStackConfig } from "./config/load";
 import { PromotionError, promotionProblem } from "./lib/promotion";
+import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 
 export = async () => {
     const config = loadStackConfig();
@@ -29,6 +32,15 @@ export = async () => {
         const problem = promotionProblem(config.updateDesiredVersion, await hml.getOutputValue("updateDesiredVersion"), hmlStack, config.promotion.override);
         if (problem) throw new PromotionError(problem);
     }
+
+    // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
+    // was applied (lib/versionChange.ts).
+    const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    const previous: Record<string, unknown> = {};
+    for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT]) previous[key] = await self.getOutputValue(key);
+    const transition = deriveTransition(config.updateDesiredVersion, previous);
+    const restoreProblem = restoreOrderProblem(config.stage, config.restore !== undefined, previous);
+    if (restoreProblem) throw new ConfigError([restoreProblem]);
 
     const namespace = new EnvironmentNamespace("namespace", {
         name: config.namespace,
@@ -88,16 +100,39 @@ export = async () => {
           )
         : undefined;
 
-    // The release and the updater move to a new version only after a backup of the data they will change.
-    const preUpgrade =
-        schedule && backup?.preUpgrade
-            ? new PreUpgradeBackup(
-                  "pre-upgrade-backup",
-                  { namespace: namespace.name, stage: config.stage, updateDesiredVersion: config.updateDesiredVersion, jobSpec: schedule.backupJobSpec },
-                  { parent: namespace },
-              )
-            : undefined;
-    const afterBackup = preUpgrade ? [preUpgrade] : [];
+    // One `pulumi up`, in this order: namespace annotation → backup before a version change →
+    // requested restore → Helm release → updater. Each step waits for the one before; a failed
+    // step stops the update, so a failed (rolled-back) release leaves the updater as it was.
+    let previousStep: pulumi.Resource = namespace.namespace;
+    const reason = backupReason(transition);
+    if (schedule && backup?.preUpgrade && reason) {
+        previousStep = new PreUpgradeBackup(
+            "pre-upgrade-backup",
+            {
+                namespace: namespace.name,
+                stage: config.stage,
+                reason,
+                fromVersion: transition.from!,
+                toVersion: transition.to,
+                jobSpec: (env, deadline, labels) => schedule.backupJobSpec(env, deadline, labels),
+                timeoutMinutes: backup.preUpgradeTimeoutMinutes,
+            },
+            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+        ).job;
+    }
+    if (schedule && backup && config.restore) {
+        previousStep = new RestoreRequest(
+            "restore",
+            {
+                namespace: namespace.name,
+                stage: config.stage,
+                ...config.restore,
+                jobSpec: (o) => schedule.restoreJobSpec(o),
+                timeoutMinutes: backup.restoreTimeoutMinutes,
+            },
+            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+        ).job;
+    }
 
     const release = new ProtheusRelease(
         "release",
@@ -107,25 +142,35 @@ export = async () => {
             chart: config.chart.name,
             version: config.updateDesiredVersion,
             values: config.chart.values,
+            maintenanceValues: config.maintenance.enabled ? config.maintenance.values : undefined,
             volumeClaimName: volume.claimName,
             volumeClaimValue: config.chart.volumeClaimValue,
             timeoutSeconds: config.chart.timeoutSeconds,
             maxHistory: config.chart.maxHistory,
         },
-        { parent: namespace, dependsOn: afterBackup },
+        { parent: namespace, dependsOn: [previousStep] },
     );
 
+    const { completionFlags, ...updater } = config.updater;
     new UpdaterCronJob(
         "updater",
         {
             namespace: namespace.name,
             stage: config.stage,
-            ...config.updater,
+            ...updater,
             updateDesiredVersion: config.updateDesiredVersion,
             timeZone: config.timeZone,
             volumeClaimName: volume.claimName,
+            scripts: readUpdaterScripts(),
         },
-        { parent: namespace, dependsOn: afterBackup },
+        { parent: namespace, dependsOn: [release.release] },
+    );
+
+    // A shell on the volume for the abort procedure (read /volume/logs, write /volume/flags).
+    new VolumeToolbox(
+        "toolbox",
+        { namespace: namespace.name, stage: config.stage, volumeClaimName: volume.claimName, timeZone: config.timeZone, ...config.toolbox, completionFlags },
+        { parent: namespace },
     );
 
     // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
@@ -177,8 +222,12 @@ export = async () => {
     return {
         stage: config.stage,
         environmentNamespace: namespace.name,
-        /** What this stack runs; prod's promotion gate reads hml's value. */
-        updateDesiredVersion: config.updateDesiredVersion,
+        /** What this stack runs; prod's promotion gate reads hml's value, and this stack its own. */
+        [VERSION_OUTPUT]: config.updateDesiredVersion,
+        /** The version change this stack last made: the next `pulumi up` with the same target re-derives the same backup Job. */
+        [TRANSITION_OUTPUT]: transition,
+        /** A prod restore waits until this was true after an update (exclusive mode already applied). */
+        [MAINTENANCE_OUTPUT]: config.maintenance.enabled,
         releaseStatus: release.status.status,
         backupBucket: storage?.bucketName,
         backupServiceAccount: storage?.serviceAccountEmail,

@@ -13,6 +13,11 @@
  * Wall time, throughput (database size / time), output size and peak RSS of
  * the client-side process tree (GNU time %M: the largest process) for each.
  *
+ * As in production and in the tests, the database belongs to the application
+ * role `protheus`, and backup.sh / restore.sh connect as the least-privilege
+ * roles created by the SQL in docs/backups.md (protheus_backup,
+ * protheus_restore); the floors and baselines run as the superuser.
+ *
  * Options (or env): --size-mb N (BENCH_SIZE_MB, default 1536),
  * --variants "Z:J,..." backup.sh BACKUP_COMPRESS:BACKUP_JOBS to try
  * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --drill-rounds N restore.sh-alone /
@@ -24,6 +29,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startPostgres, PgServer } from '../test/support/postgres';
 import { run } from '../test/scripts/support/run';
+import { roleSqlFromDocs, runRoleSql } from '../test/scripts/support/roles';
 import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from './protheus-db';
 
 const args = process.argv.slice(2);
@@ -40,6 +46,8 @@ const KEEP = args.includes('--keep');
 const DRILL_ROUNDS = Number(opt('drill-rounds', 'BENCH_DRILL_ROUNDS', '2'));
 const SCRIPTS = path.resolve(__dirname, '../scripts');
 const DB = 'bench01';
+const APP_ROLE = 'protheus';
+const PASSWORD = `bench-${process.pid}`;
 
 interface Measure {
   label: string;
@@ -69,14 +77,15 @@ function duBytes(p: string): number {
 }
 
 async function buildDatabase(pg: PgServer): Promise<void> {
-  pg.psql(createProtheusDatabaseSql(DB));
-  pg.psql(PROTHEUS_SCHEMA_SQL, DB);
+  pg.psql(`CREATE ROLE ${APP_ROLE} LOGIN`);
+  pg.psql(`${createProtheusDatabaseSql(DB)} OWNER ${APP_ROLE}`);
+  pg.psql(`SET ROLE ${APP_ROLE};\n${PROTHEUS_SCHEMA_SQL}`, DB);
   const data = dataSqlForSize(SIZE_MB, 250_000);
   // Two loaders in parallel (2 cores), each statement one batch.
   const queue = PROTHEUS_TABLES.flatMap((t) => data[t]);
   const worker = async () => {
     for (let sql = queue.shift(); sql; sql = queue.shift()) {
-      const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB], { env: pg.env({ PGOPTIONS: '-c synchronous_commit=off' }), input: `${sql};\n` });
+      const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB], { env: pg.env({ PGOPTIONS: `-c synchronous_commit=off -c role=${APP_ROLE}` }), input: `${sql};\n` });
       if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
     }
   };
@@ -105,6 +114,9 @@ async function main() {
     const tableBytes = Number(pg.psql(`SELECT sum(pg_table_size(c.oid)) FROM pg_class c WHERE relname IN (${PROTHEUS_TABLES.map((t) => `'${t}'`).join(',')})`, DB).trim());
     log(`database ${fmtMb(dbBytes)} (tables without indexes ${fmtMb(tableBytes)}) built in ${((Date.now() - tb) / 1000).toFixed(0)} s`);
     const dbEnv = pg.env({ PGDATABASE: DB });
+    const roleSql = roleSqlFromDocs();
+    for (const role of ['protheus_backup', 'protheus_restore']) await runRoleSql(pg, roleSql[role], PASSWORD);
+    const as = (role: string) => ({ PGUSER: role, PGPASSWORD: PASSWORD });
 
     // ---- backup side -------------------------------------------------------
     const copyOut = PROTHEUS_TABLES.map((t) => `psql -X -q -c "COPY ${t} TO STDOUT" > /dev/null`).join('; ');
@@ -118,7 +130,7 @@ async function main() {
     let defaultBackup = '';
     for (const [z, j] of VARIANTS) {
       const dir = path.join(work, `vol-z${z}-j${j}`);
-      const m = await timed(`backup.sh BACKUP_COMPRESS=${z} BACKUP_JOBS=${j}`, `${SCRIPTS}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: dir, BACKUP_COMPRESS: z, BACKUP_JOBS: j }));
+      const m = await timed(`backup.sh BACKUP_COMPRESS=${z} BACKUP_JOBS=${j}`, `${SCRIPTS}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: dir, BACKUP_COMPRESS: z, BACKUP_JOBS: j, ...as('protheus_backup') }));
       m.bytes = duBytes(dir);
       backups.push(m);
       if (!defaultBackup) defaultBackup = dir;
@@ -168,7 +180,7 @@ async function main() {
     if (RESTORE_VARIANTS.includes('nosettings')) restoreRuns.push(['restore.sh RESTORE_PGOPTIONS="" (server defaults)', { RESTORE_PGOPTIONS: '' }]);
     if (RESTORE_VARIANTS.includes('j1')) restoreRuns.push(['restore.sh RESTORE_JOBS=1', { RESTORE_JOBS: '1' }]);
     for (const [label, extra] of restoreRuns) {
-      const m = await timed(label, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored', ...extra }));
+      const m = await timed(label, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored', ...as('protheus_restore'), ...extra }));
       m.bytes = Number(pg.psql(`SELECT pg_database_size('restored')`).trim());
       restores.push(m);
       pg.psql('DROP DATABASE restored');

@@ -7,17 +7,25 @@
 // stack file) and in the working tree, each in its own child process, and
 // prints what changes resource by resource and field by field (lib/planDiff.ts).
 // Exit 0: no changes; 1: changes; 2: error (bad ref, config error on either
-// side, usage). A stack file that does not exist at <git-ref> is a new stack:
+// side, usage). The working tree is rendered as the next `pulumi up` after
+// <git-ref> was deployed: the program's reference to its own stack sees the
+// version at <git-ref> as the running one (--previous-version), so a version
+// change shows its pre-upgrade or pre-rollback backup Job.
+//
+// `--previous-version <v>`: render as if the stack ran <v> (default: the
+// version its config names, i.e. no version change). A stack file that does not exist at <git-ref> is a new stack:
 // every resource shows as added. A ref without bin/plan.ts is an error (even
 // when the stack file is missing there too).
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as semver from "semver";
 import { stringify } from "yaml";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "../lib/promotion";
-import { PlannedResource, RenderError, RenderResult, renderStack, resourceKey, REPO_ROOT } from "../lib/render";
+import { PlannedResource, readStackFile, RenderError, RenderResult, renderProgram, resourceKey, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
+import { VERSION_OUTPUT } from "../lib/versionChange";
 import { diffResources, diffToJson, formatDiffText, hasChanges, secretConfigNotes } from "../lib/planDiff";
 
 interface PlanOptions {
@@ -25,9 +33,11 @@ interface PlanOptions {
     json: boolean;
     /** Git ref to diff the working tree against. */
     diff?: string;
+    /** The version the stack runs before this update (its own StackReference's updateDesiredVersion). */
+    previousVersion?: string;
 }
 
-const USAGE = "usage: npm run plan -- --stack <prod|hml> [--json] [--diff <git-ref>]";
+const USAGE = "usage: npm run plan -- --stack <prod|hml> [--json] [--diff <git-ref>] [--previous-version <version>]";
 
 function usage(message: string): never {
     process.stderr.write(`plan: ${message}\n${USAGE}\n`);
@@ -43,10 +53,14 @@ function parseArgs(argv: string[]): PlanOptions {
         else if (a.startsWith("--stack=")) opts.stack = a.slice("--stack=".length);
         else if (a === "--diff") opts.diff = argv[++i] ?? usage("--diff needs a git ref");
         else if (a.startsWith("--diff=")) opts.diff = a.slice("--diff=".length);
+        else if (a === "--previous-version") opts.previousVersion = argv[++i] ?? usage("--previous-version needs a version");
+        else if (a.startsWith("--previous-version=")) opts.previousVersion = a.slice("--previous-version=".length);
         else usage(`unknown argument ${a}`);
     }
     if (!opts.stack) usage("--stack is required");
     if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
+    if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null) usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
+    if (opts.previousVersion !== undefined && opts.diff !== undefined) usage("--previous-version and --diff exclude each other (--diff takes the version at the ref)");
     return opts as PlanOptions;
 }
 
@@ -64,6 +78,7 @@ export function formatText(stack: string, result: RenderResult): string {
     for (const r of result.resources) {
         if (r.type.startsWith("protheus:")) continue;
         lines.push("", `--- # ${r.type} ${r.name}${r.parent ? ` (parent ${r.parent})` : ""}`, stringify(r.inputs, { sortMapEntries: true }).trimEnd());
+        if (r.options) lines.push(`# options: ${JSON.stringify(r.options)}`);
     }
     lines.push("", "--- # stack outputs", stringify(result.outputs, { sortMapEntries: true }).trimEnd());
     return lines.join("\n") + "\n";
@@ -136,10 +151,10 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
  * program and stack file) in a child process: the Pulumi runtime is
  * process-global and modules are cached, so two trees never share a process.
  */
-export async function renderTree(dir: string, stack: string, side: string): Promise<PlannedResource[]> {
+export async function renderTree(dir: string, stack: string, side: string, extraArgs: string[] = []): Promise<PlannedResource[]> {
     if (!fs.existsSync(path.join(dir, "bin", "plan.ts"))) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
     const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
-    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stack", stack, "--json"], dir);
+    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stack", stack, "--json", ...extraArgs], dir);
     if (res.code !== 0) {
         const detail = res.stderr.trim() || res.stdout.trim() || `exit ${res.code}`;
         throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${detail}`);
@@ -190,9 +205,12 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const baseExists = fs.existsSync(baseFile);
         const notes: string[] = [];
         if (!baseExists) notes.push(`${stackFile} does not exist at ${baseLabel}: a new stack, every resource is added`);
+        // The working tree is the update that follows the ref: it sees the ref's version as the running one.
+        const baseVersion = baseExists ? stackConfigFromYaml(stack, fs.readFileSync(baseFile, "utf8")).config[`protheus:${VERSION_OUTPUT}`] : undefined;
         const [before, after] = await Promise.all([
             baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
-            renderTree(repo, stack, "working tree"),
+            // A version the ref's own render refuses is reported by that side, not as the working tree's usage error.
+            renderTree(repo, stack, "working tree", baseVersion && semver.valid(baseVersion) !== null ? ["--previous-version", baseVersion] : []),
         ]);
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         const diff = diffResources(before, after);
@@ -231,7 +249,8 @@ async function main(): Promise<void> {
     }
     let result: RenderResult;
     try {
-        result = await renderStack(opts.stack);
+        const input = readStackFile(opts.stack);
+        result = await renderProgram(opts.previousVersion === undefined ? input : { ...input, previousOutputs: { [VERSION_OUTPUT]: opts.previousVersion } });
     } catch (err) {
         const cause = err instanceof RenderError ? err.cause : err;
         const message = cause instanceof ConfigError || cause instanceof PromotionError ? cause.message : `plan: ${(cause as Error).message}`;

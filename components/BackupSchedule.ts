@@ -8,14 +8,26 @@ import {
     RESTORE_CRONJOB,
     RESTORE_REQUEST_CONFIGMAP,
     SCRIPTS_CONFIGMAP,
+    SETTINGS_CONFIGMAP,
 } from "./backup/names";
-import { databaseEnv, DatabaseConnection, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
+import { databaseSettings, DatabaseConnection, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 
 export type OffsiteTarget = "gcs" | "rubrik";
 
 /** Where the Rubrik Managed Volume (NFS) is mounted in the copy job. */
 export const RUBRIK_MOUNT = "/rubrik";
+/** The nightly dump must be done long before the 06:00 copy. */
+export const NIGHTLY_DEADLINE_SECONDS = 8 * 3600;
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+
+/** What a restore Job restores: the RESTORE_* variables of restore.sh. */
+export interface RestoreSelection {
+    backup: string;
+    source: "volume" | "gcs";
+    replace: boolean;
+}
 
 export interface BackupScheduleArgs {
     namespace: pulumi.Input<string>;
@@ -49,9 +61,10 @@ export interface BackupScheduleArgs {
  * template (`kubectl create job --from=cronjob/protheus-restore`).
  */
 export class BackupSchedule extends pulumi.ComponentResource {
-    /** The pod template of a backup run, reused by the pre-upgrade backup Job. */
-    public readonly backupJobSpec: k8s.types.input.batch.v1.JobSpec;
     public readonly serviceAccountName?: pulumi.Output<string>;
+    /** What a backup or restore Job needs before its pod can start: the scripts and the settings ConfigMaps. */
+    public readonly jobInputs: pulumi.Resource[];
+    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; images: { postgres: string; cloudSdk: string }; password: EnvVar; restoreEnv: EnvVar[]; gcs: boolean };
 
     constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:BackupSchedule", name, {}, opts);
@@ -61,6 +74,21 @@ export class BackupSchedule extends pulumi.ComponentResource {
         if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("BackupSchedule: targets include rubrik but no rubrik settings were given");
 
         const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, { metadata: meta(SCRIPTS_CONFIGMAP), data: args.scripts }, { parent: this });
+        const settings = new k8s.core.v1.ConfigMap(
+            `${name}-settings`,
+            {
+                metadata: meta(SETTINGS_CONFIGMAP),
+                data: {
+                    ...databaseSettings(args.database),
+                    BACKUP_JOBS: String(args.dumpJobs),
+                    BACKUP_RETENTION_DAYS: String(args.retentionDays),
+                    BACKUP_KEEP_MIN: String(args.keepMin),
+                },
+            },
+            { parent: this },
+        );
+        this.jobInputs = [scripts, settings];
+        const settingsFrom = { configMapRef: { name: SETTINGS_CONFIGMAP } };
 
         let passwordSecret: { name: pulumi.Input<string>; key: string };
         if ("secretRef" in args.password) {
@@ -88,8 +116,6 @@ export class BackupSchedule extends pulumi.ComponentResource {
             );
             serviceAccountName = ksa.metadata.name;
         }
-        this.serviceAccountName = serviceAccountName;
-
         const cronJob = (resourceName: string, objectName: string, spec: Omit<k8s.types.input.batch.v1.CronJobSpec, "concurrencyPolicy" | "timeZone">) =>
             new k8s.batch.v1.CronJob(
                 resourceName,
@@ -105,40 +131,21 @@ export class BackupSchedule extends pulumi.ComponentResource {
                         ...spec,
                     },
                 },
-                { parent: this, dependsOn: [scripts] },
+                { parent: this, dependsOn: [scripts, settings] },
             );
 
-        this.backupJobSpec = {
-            // A retry is safe: a failed run removes its own .partial directory.
-            backoffLimit: 1,
-            // The dump must be done long before the 06:00 copy.
-            activeDeadlineSeconds: 8 * 3600,
-            template: {
-                metadata: { labels },
-                spec: scriptPod({
-                    volumeClaimName: args.volumeClaimName,
-                    containers: [
-                        scriptContainer({
-                            name: "backup",
-                            image: args.images.postgres,
-                            script: "backup.sh",
-                            volumeReadOnly: false,
-                            env: [
-                                ...databaseEnv(db),
-                                { name: "BACKUP_JOBS", value: String(args.dumpJobs) },
-                                { name: "BACKUP_RETENTION_DAYS", value: String(args.retentionDays) },
-                                { name: "BACKUP_KEEP_MIN", value: String(args.keepMin) },
-                            ],
-                        }),
-                    ],
-                }),
-            },
-        };
+        const restoreEnv: EnvVar[] = [
+            { name: "BACKUP_NAMESPACE", value: args.namespace },
+            ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : []),
+        ];
+        this.podArgs = { volumeClaimName: args.volumeClaimName, images: args.images, password: passwordEnv(db), restoreEnv, gcs: args.gcs !== undefined };
+        this.serviceAccountName = serviceAccountName;
+
         cronJob(`${name}-backup`, BACKUP_CRONJOB, {
             schedule: args.schedule,
             // A controller outage of up to an hour still gets the night's backup.
             startingDeadlineSeconds: 3600,
-            jobTemplate: { metadata: { labels }, spec: this.backupJobSpec },
+            jobTemplate: { metadata: { labels }, spec: this.backupJobSpec([{ name: "BACKUP_REASON", value: "nightly" }], NIGHTLY_DEADLINE_SECONDS, labels) },
         });
 
         if (args.targets.length > 0) {
@@ -183,59 +190,104 @@ export class BackupSchedule extends pulumi.ComponentResource {
         }
 
         // The restore template: suspended, run only as `kubectl create job --from=cronjob/protheus-restore`.
-        // What to restore comes from the optional ConfigMap protheus-restore-request.
-        const restoreEnv: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
-            ...databaseEnv(db),
-            { name: "BACKUP_NAMESPACE", value: args.namespace },
-            ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : []),
-        ];
-        const requestFrom = [{ configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true } }];
-        const fetchFromGcs = args.gcs
-            ? [
-                  // Only when RESTORE_SOURCE=gcs: download and verify into the volume's staging dir (postgres has no gcloud).
-                  scriptContainer({
-                      name: "fetch",
-                      image: args.images.cloudSdk,
-                      script: "restore.sh",
-                      command: ["bash", "-c", `if [ "\${RESTORE_SOURCE:-volume}" = gcs ]; then exec bash ${SCRIPTS_MOUNT}/restore.sh --fetch-only; fi`],
-                      volumeReadOnly: false,
-                      env: restoreEnv.filter((e) => (e as { name: string }).name !== "PGPASSWORD"),
-                      envFrom: requestFrom,
-                  }),
-              ]
-            : undefined;
+        // What to restore comes from the optional ConfigMap protheus-restore-request (the emergency route;
+        // the reviewed route is protheus:restore).
+        const requestFrom = [settingsFrom, { configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true } }];
         cronJob(`${name}-restore`, RESTORE_CRONJOB, {
             // February 31st: even if someone unsuspends the template, it never fires on its own.
             schedule: "0 0 31 2 *",
             suspend: true,
             jobTemplate: {
                 metadata: { labels },
-                spec: {
-                    // Never retry a restore on its own: an operator reads why it failed.
-                    backoffLimit: 0,
-                    activeDeadlineSeconds: 12 * 3600,
-                    template: {
-                        metadata: { labels },
-                        spec: scriptPod({
-                            volumeClaimName: args.volumeClaimName,
-                            serviceAccountName: args.gcs ? serviceAccountName : undefined,
-                            initContainers: fetchFromGcs,
-                            containers: [
-                                scriptContainer({
-                                    name: "restore",
-                                    image: args.images.postgres,
-                                    script: "restore.sh",
-                                    volumeReadOnly: false,
-                                    env: restoreEnv,
-                                    envFrom: requestFrom,
-                                }),
-                            ],
-                        }),
-                    },
-                },
+                spec: this.restoreJobSpec({ envFrom: requestFrom, activeDeadlineSeconds: 12 * 3600, labels }),
             },
         });
 
         this.registerOutputs({ serviceAccountName });
+    }
+
+    /** A backup run's Job spec: backup.sh in the postgres image, settings from the settings ConfigMap, `env` on top. */
+    public backupJobSpec(env: EnvVar[], activeDeadlineSeconds: number, labels: Record<string, string>): k8s.types.input.batch.v1.JobSpec {
+        return {
+            // A retry is safe: a failed run removes its own .partial directory.
+            backoffLimit: 1,
+            activeDeadlineSeconds,
+            template: {
+                metadata: { labels },
+                spec: scriptPod({
+                    volumeClaimName: this.podArgs.volumeClaimName,
+                    containers: [
+                        scriptContainer({
+                            name: "backup",
+                            image: this.podArgs.images.postgres,
+                            script: "backup.sh",
+                            volumeReadOnly: false,
+                            env: [this.podArgs.password, ...env],
+                            envFrom: [{ configMapRef: { name: SETTINGS_CONFIGMAP } }],
+                        }),
+                    ],
+                }),
+            },
+        };
+    }
+
+    /**
+     * A restore run's Job spec: restore.sh in the postgres image, after `restore.sh --fetch-only`
+     * in the Cloud SDK image when the backup may come from GCS (postgres has no gcloud).
+     * `selection` fixes what to restore in the spec; otherwise it comes from `envFrom`.
+     */
+    public restoreJobSpec(o: { selection?: RestoreSelection; envFrom?: k8s.types.input.core.v1.EnvFromSource[]; activeDeadlineSeconds: number; labels: Record<string, string> }): k8s.types.input.batch.v1.JobSpec {
+        const { images, gcs } = this.podArgs;
+        const selected: EnvVar[] = o.selection
+            ? [
+                  { name: "RESTORE_BACKUP", value: o.selection.backup },
+                  { name: "RESTORE_SOURCE", value: o.selection.source },
+                  { name: "RESTORE_REPLACE", value: o.selection.replace ? "yes" : "no" },
+              ]
+            : [];
+        const envFrom = o.envFrom ?? [{ configMapRef: { name: SETTINGS_CONFIGMAP } }];
+        const env = [...this.podArgs.restoreEnv, ...selected];
+        const fetch = o.selection
+            ? o.selection.source === "gcs"
+            : gcs;
+        const fetchFromGcs = fetch
+            ? [
+                  scriptContainer({
+                      name: "fetch",
+                      image: images.cloudSdk,
+                      script: "restore.sh",
+                      // The template fetches only when its request says RESTORE_SOURCE=gcs; a request Job fixed to gcs always does.
+                      command: o.selection
+                          ? ["bash", `${SCRIPTS_MOUNT}/restore.sh`, "--fetch-only"]
+                          : ["bash", "-c", `if [ "\${RESTORE_SOURCE:-volume}" = gcs ]; then exec bash ${SCRIPTS_MOUNT}/restore.sh --fetch-only; fi`],
+                      volumeReadOnly: false,
+                      env,
+                      envFrom,
+                  }),
+              ]
+            : undefined;
+        return {
+            // Never retry a restore on its own: an operator reads why it failed.
+            backoffLimit: 0,
+            activeDeadlineSeconds: o.activeDeadlineSeconds,
+            template: {
+                metadata: { labels: o.labels },
+                spec: scriptPod({
+                    volumeClaimName: this.podArgs.volumeClaimName,
+                    serviceAccountName: fetch ? this.serviceAccountName : undefined,
+                    initContainers: fetchFromGcs,
+                    containers: [
+                        scriptContainer({
+                            name: "restore",
+                            image: images.postgres,
+                            script: "restore.sh",
+                            volumeReadOnly: false,
+                            env: [this.podArgs.password, ...env],
+                            envFrom,
+                        }),
+                    ],
+                }),
+            },
+        };
     }
 }

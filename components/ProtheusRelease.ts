@@ -12,6 +12,8 @@ export interface ProtheusReleaseArgs {
     /** The chart version: always the environment's UpdateDesiredVersion. */
     version: string;
     values: Record<string, unknown>;
+    /** protheus:maintenance.values while maintenance is enabled: deep-merged over `values`. */
+    maintenanceValues?: Record<string, unknown>;
     /** The environment volume's claim, written into the values at `volumeClaimValue`. */
     volumeClaimName: pulumi.Input<string>;
     volumeClaimValue: string;
@@ -33,6 +35,17 @@ export function withValueAt(values: Record<string, unknown>, dotPath: string, va
     return out;
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** `over` merged into a copy of `base`: objects merge key by key, anything else (lists too) replaces. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = structuredClone(base);
+    for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : structuredClone(v);
+    return out;
+}
+
 /**
  * The Protheus Helm release, pinned to UpdateDesiredVersion. Upgrades are
  * atomic: a failed upgrade (missing image, no capacity) rolls back to the
@@ -45,7 +58,8 @@ export class ProtheusRelease extends pulumi.ComponentResource {
     constructor(name: string, args: ProtheusReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:ProtheusRelease", name, {}, opts);
         const oci = args.repo.startsWith("oci://");
-        const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(args.values, args.volumeClaimValue, claim));
+        const merged = args.maintenanceValues ? deepMerge(args.values, args.maintenanceValues) : args.values;
+        const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(merged, args.volumeClaimValue, claim));
         this.release = new k8s.helm.v3.Release(
             name,
             {
@@ -62,7 +76,8 @@ export class ProtheusRelease extends pulumi.ComponentResource {
                 maxHistory: args.maxHistory,
                 createNamespace: false,
             },
-            { parent: this },
+            // The component's dependsOn (the backup and restore Jobs) holds for the release itself.
+            { parent: this, dependsOn: opts?.dependsOn },
         );
         this.status = this.release.status;
         this.registerOutputs({ status: this.status });

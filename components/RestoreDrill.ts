@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseConnection, databaseEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
+import { DatabaseConnection, databaseSettings, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 
 export const DRILL_CRONJOB = "protheus-restore-drill";
@@ -59,7 +59,8 @@ export class RestoreDrill extends pulumi.ComponentResource {
             ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : []),
         ];
         const drillEnv = [
-            ...databaseEnv(args.database),
+            ...Object.entries(databaseSettings(args.database)).map(([name, value]) => ({ name, value })),
+            passwordEnv(args.database),
             ...common,
             ...(args.server
                 ? [

@@ -5,14 +5,37 @@ import { commonLabels, Stage } from "./labels";
 
 /** The CronJob name the runbook edits (`kubectl -n <ns> edit cj protheus-updater`). */
 export const UPDATER_NAME = "protheus-updater";
+/** The ConfigMap holding upddistr.sh, mounted at /scripts in the updater. */
+export const UPDATER_SCRIPTS_CONFIGMAP = "protheus-updater-scripts";
 /** UPDDISTR's entry point inside the updater image. */
-export const UPDATER_COMMAND = ["init-upddistr"];
+export const UPDDISTR_ENTRY_POINT = "init-upddistr";
+const SCRIPTS_MOUNT = "/scripts";
+/**
+ * The updater runs init-upddistr through the wrapper: it keeps UPDDISTR's exit
+ * code and prints the end of UPDDISTR.LOG and result.json to the pod's log, so
+ * `kubectl logs` of a failed (finished) updater pod shows why.
+ */
+export const UPDATER_COMMAND = ["sh", `${SCRIPTS_MOUNT}/upddistr.sh`];
+/**
+ * Every Job and pod of the updater carries this label (also those made with
+ * `kubectl create job --from=cronjob/protheus-updater`, which copies the template's labels),
+ * so `kubectl delete job -l app.kubernetes.io/component=updater` removes leftover update Jobs.
+ */
+export const UPDATER_JOB_SELECTOR = "app.kubernetes.io/component=updater";
+
 /**
  * The sleeper: the pod stays up doing nothing, so an operator can `kubectl cp`
- * a fixed RPO into it and run `init-upddistr` by hand. A number, not
- * `infinity`, because busybox-based images only take seconds.
+ * a fixed RPO into it and run `init-upddistr` by hand. It ends by itself after
+ * `hours` (a number of seconds: busybox-based images take no `infinity`), and
+ * the Job's deadline ends it even if sleep does not.
  */
-export const SLEEPER_COMMAND = ["sleep", "2147483647"];
+export function sleeperCommand(hours: number): string[] {
+    return ["sleep", String(hours * 3600)];
+}
+/** The sleeping Job's deadline: the sleep plus 10 minutes to start the pod. */
+export function sleeperDeadlineSeconds(hours: number): number {
+    return hours * 3600 + 600;
+}
 
 export interface UpdaterCronJobArgs {
     namespace: pulumi.Input<string>;
@@ -24,10 +47,15 @@ export interface UpdaterCronJobArgs {
     schedule: string;
     timeZone: string;
     sleeper: boolean;
+    sleeperHours: number;
     suspend: boolean;
     volumeClaimName: pulumi.Input<string>;
     failedJobsHistoryLimit: number;
     successfulJobsHistoryLimit: number;
+    /** How many lines of UPDDISTR.LOG the wrapper prints when UPDDISTR ends. */
+    logLines: number;
+    /** upddistr.sh, shipped in the updater's own ConfigMap. */
+    scripts: Record<string, string>;
 }
 
 export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "updateDesiredVersion">): string {
@@ -35,9 +63,10 @@ export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "u
 }
 
 /**
- * The `protheus-updater` CronJob that runs UPDDISTR (`init-upddistr`).
- * UPDDISTR needs the environment in exclusive mode, so runs never overlap,
- * and failed pods are kept so /volume/logs/UPDDISTR.LOG can be read from them.
+ * The `protheus-updater` CronJob that runs UPDDISTR (`init-upddistr`, through
+ * scripts/upddistr.sh). UPDDISTR needs the environment in exclusive mode, so
+ * runs never overlap, and failed pods are kept so their log can be read. The
+ * CronJob moves to a new version only after the release did (dependsOn).
  */
 export class UpdaterCronJob extends pulumi.ComponentResource {
     public readonly cronJob: k8s.batch.v1.CronJob;
@@ -45,6 +74,12 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
     constructor(name: string, args: UpdaterCronJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:UpdaterCronJob", name, {}, opts);
         const labels = commonLabels(args.stage, "updater");
+        // Independent of the backup section: the wrapper must exist wherever the updater runs.
+        const scripts = new k8s.core.v1.ConfigMap(
+            `${name}-scripts`,
+            { metadata: { name: UPDATER_SCRIPTS_CONFIGMAP, namespace: args.namespace, labels }, data: args.scripts },
+            { parent: this },
+        );
         this.cronJob = new k8s.batch.v1.CronJob(
             name,
             {
@@ -62,6 +97,8 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                         spec: {
                             // A retry would re-run a half-applied dictionary update: an operator decides instead.
                             backoffLimit: 0,
+                            // Only a sleeping Job has a deadline: UPDDISTR itself may run as long as it needs.
+                            activeDeadlineSeconds: args.sleeper ? sleeperDeadlineSeconds(args.sleeperHours) : undefined,
                             template: {
                                 metadata: { labels },
                                 spec: {
@@ -70,19 +107,32 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                                         {
                                             name: "upddistr",
                                             image: updaterImage(args),
-                                            command: args.sleeper ? SLEEPER_COMMAND : UPDATER_COMMAND,
-                                            env: [{ name: "UPDATE_DESIRED_VERSION", value: args.updateDesiredVersion }],
-                                            volumeMounts: [{ name: "volume", mountPath: VOLUME_MOUNT_PATH }],
+                                            command: args.sleeper ? sleeperCommand(args.sleeperHours) : UPDATER_COMMAND,
+                                            env: [
+                                                { name: "UPDATE_DESIRED_VERSION", value: args.updateDesiredVersion },
+                                                { name: "UPDDISTR_COMMAND", value: UPDDISTR_ENTRY_POINT },
+                                                { name: "UPDDISTR_LOG", value: `${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG` },
+                                                { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
+                                                { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
+                                            ],
+                                            volumeMounts: [
+                                                { name: "volume", mountPath: VOLUME_MOUNT_PATH },
+                                                { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+                                            ],
                                         },
                                     ],
-                                    volumes: [{ name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } }],
+                                    volumes: [
+                                        { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
+                                        { name: "scripts", configMap: { name: UPDATER_SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
+                                    ],
                                 },
                             },
                         },
                     },
                 },
             },
-            { parent: this },
+            // The component's dependsOn (the release) holds for the CronJob itself: a failed release leaves it as it was.
+            { parent: this, dependsOn: [...([] as pulumi.Resource[]).concat((opts?.dependsOn as pulumi.Resource[] | pulumi.Resource | undefined) ?? []), scripts] },
         );
         this.registerOutputs({ name: this.cronJob.metadata.name });
     }

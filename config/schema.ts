@@ -4,11 +4,13 @@ import { z } from "zod";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import {
+    backupSelector,
     bucketNameProblem,
     copyServiceAccountId,
     cronSchedule,
     defaultBucketName,
     dnsLabel,
+    fileName,
     gcsBucketName,
     ianaTimeZone,
     imageRepository,
@@ -19,6 +21,15 @@ import {
     serviceAccountIdProblem,
     wholeNumber,
 } from "./validators";
+
+/**
+ * Default waits of `pulumi up`, in minutes: each Job's activeDeadlineSeconds plus 5 minutes to
+ * schedule the pod and pull the image. Their sum with the Helm timeout must fit the deploy
+ * workflow's timeout-minutes (test/deployWorkflow.test.ts checks it).
+ */
+export const DEFAULT_WAIT_MINUTES = { preUpgrade: 125, restore: 155 } as const;
+/** "protheus-restore-" + id must be a DNS label (63 characters). */
+export const RESTORE_ID_MAX = 63 - "protheus-restore-".length;
 
 const httpsOrOci = z
     .string({ error: "expected a chart repository URL" })
@@ -44,6 +55,26 @@ export const updaterSchema = z.strictObject({
     // Failed pods are kept so UPDDISTR's output can be collected after the fact.
     failedJobsHistoryLimit: wholeNumber(1, 10).default(3),
     successfulJobsHistoryLimit: wholeNumber(0, 10).default(1),
+    // A forgotten sleeping Job must not block later runs (concurrencyPolicy Forbid) for long.
+    sleeperHours: wholeNumber(1, 24, "a whole number of hours").default(8),
+    // The flag files a finished UPDDISTR leaves in /volume/flags: chart-specific, so no default names.
+    completionFlags: z
+        .array(fileName, { error: "expected a list of file names" })
+        .refine((names) => new Set(names).size === names.length, { error: "expected each file name at most once" })
+        .default([]),
+    // How much of UPDDISTR.LOG the wrapper prints to the pod's log when UPDDISTR ends.
+    logLines: wholeNumber(1, 100000, "a whole number of lines").default(500),
+});
+
+/** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
+export const DEFAULT_TOOLBOX = { image: "busybox:1.36.1", runAsUser: 999, hours: 2 } as const;
+
+export const toolboxSchema = z.strictObject({
+    // Small and pinned: sh, ls, cat, tail, touch are all the abort procedure needs.
+    image: pinnedImage.default(DEFAULT_TOOLBOX.image),
+    // Must be able to write /volume/flags (the updater image's uid, or a group that can).
+    runAsUser: z.int({ error: "expected a numeric uid" }).min(1, { error: "expected a non-root uid (1 or more)" }).max(2147483647).default(DEFAULT_TOOLBOX.runAsUser),
+    hours: wholeNumber(1, 12, "a whole number of hours").default(DEFAULT_TOOLBOX.hours),
 });
 
 export const volumeSchema = z.strictObject({
@@ -102,6 +133,27 @@ export const backupSchema = z.strictObject({
             cloudSdk: pinnedImage.default("gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim"),
         })
         .prefault({}),
+    // How long `pulumi up` waits for the pre-upgrade (or pre-rollback) backup Job; at least its
+    // activeDeadlineSeconds (components/PreUpgradeBackup.ts) so Pulumi never gives up on a Job still allowed to run.
+    preUpgradeTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes").default(DEFAULT_WAIT_MINUTES.preUpgrade),
+    // How long `pulumi up` waits for a restore Job (protheus:restore); at least its activeDeadlineSeconds.
+    restoreTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes").default(DEFAULT_WAIT_MINUTES.restore),
+});
+
+/** A restore that `pulumi up` runs once, as a Job named after `id` (a DNS label short enough for the Job name). */
+export const restoreSchema = z.strictObject({
+    id: dnsLabel.refine((id) => id.length <= RESTORE_ID_MAX, { error: `expected an id of at most ${RESTORE_ID_MAX} characters (the Job is named protheus-restore-<id>)` }),
+    backup: backupSelector,
+    source: z.enum(["volume", "gcs"], { error: "expected \"volume\" or \"gcs\"" }).default("volume"),
+    // Replacing an existing database must be asked for; without it restore.sh refuses (exit 3) and touches nothing.
+    replace: z.boolean({ error: "expected true or false" }).default(false),
+    reason: z.string({ error: "expected a written reason" }).trim().min(20, { error: "expected a written reason of at least 20 characters" }),
+});
+
+export const maintenanceSchema = z.strictObject({
+    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    // Chart values deep-merged into chart.values while enabled (the chart is private: e.g. appservers scaled to 0).
+    values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
 });
 
 export const stackConfigSchema = z
@@ -115,6 +167,9 @@ export const stackConfigSchema = z
         updater: updaterSchema,
         volume: volumeSchema.prefault({}),
         backup: backupSchema.optional(),
+        restore: restoreSchema.optional(),
+        maintenance: maintenanceSchema.prefault({}),
+        toolbox: toolboxSchema.prefault({}),
         access: accessSchema,
         databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
         // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
@@ -141,6 +196,19 @@ export const stackConfigSchema = z
             ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
         }
         const b = cfg.backup;
+        const r = cfg.restore;
+        if (r && !b) ctx.addIssue({ code: "custom", path: ["restore"], message: "expected a backup section (protheus:backup): a restore runs with the backup's database settings and scripts" });
+        if (r && b && r.source === "gcs" && !(b.targets.includes("gcs") && b.gcs)) {
+            ctx.addIssue({ code: "custom", path: ["restore", "source"], message: "expected \"volume\": source \"gcs\" needs protheus:backup.targets to include \"gcs\" with a protheus:backup.gcs section" });
+        }
+        // Restore needs no users connected: in prod the chart must already be in exclusive mode.
+        if (r && cfg.stage === "prod" && !cfg.maintenance.enabled) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["restore"],
+                message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
+            });
+        }
         if (!b) {
             if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });
             return;
@@ -190,6 +258,9 @@ export type ChartConfig = StackConfig["chart"];
 export type UpdaterConfig = StackConfig["updater"];
 export type VolumeConfig = StackConfig["volume"];
 export type BackupConfig = z.infer<typeof backupSchema>;
+export type RestoreConfig = z.infer<typeof restoreSchema>;
+export type MaintenanceConfig = z.infer<typeof maintenanceSchema>;
+export type ToolboxConfig = z.infer<typeof toolboxSchema>;
 
 /** Keys whose values must come from `pulumi config set --secret`. */
 export const SECRET_KEYS = ["databasePassword"] as const;

@@ -133,3 +133,15 @@ export function serviceAccountIdProblem(id: string): string | undefined {
     if (!/^[a-z][-a-z0-9]*[a-z0-9]$/.test(id)) return "expected lower-case letters, digits and '-', not ending in '-'";
     return undefined;
 }
+/** A plain file name (no directory, no space: the toolbox loops over the list with the shell). */
+export const fileName = z
+    .string({ error: "expected a file name" })
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/, { error: "expected a plain file name (letters, digits, '.', '_', '-'; no '/', no spaces, not starting with '.' or '-')" });
+
+/** Which backup a restore uses: the forms restore.sh accepts for RESTORE_BACKUP. */
+export const backupSelector = z.string({ error: "expected latest, a backup name such as 20261127T000012Z, or before:<version>" }).superRefine((v, ctx) => {
+    if (v === "latest" || /^[0-9]{8}T[0-9]{6}Z$/.test(v)) return;
+    const m = /^before:(.+)$/.exec(v);
+    if (m && semver.valid(m[1]) !== null && semver.clean(m[1]) === m[1]) return;
+    ctx.addIssue({ code: "custom", message: "expected latest, a backup name such as 20261127T000012Z, or before:<version> such as before:12.1.2510" });
+});

@@ -11,6 +11,8 @@ export const PROJECT = "protheus";
 export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
 export const SECRET_MASK = "[secret]";
+/** The organization offline renders run in (the DIY backends' default name). */
+export const OFFLINE_ORGANIZATION = "organization";
 
 export interface PlannedResource {
     type: string;
@@ -18,6 +20,8 @@ export interface PlannedResource {
     /** The parent as "type::name" (names are unique per type only), or null directly under the stack. */
     parent: string | null;
     inputs: Record<string, unknown>;
+    /** The resource options that are set (see PlannedOptions); absent when none is. */
+    options?: Partial<PlannedOptions>;
 }
 
 export interface StackConfigInput {
@@ -28,6 +32,12 @@ export interface StackConfigInput {
     secretKeys: string[];
     /** Where the other stacks' files are, to resolve StackReferences offline (default: the repository). */
     stackFileDir?: string;
+    /**
+     * The stack's own outputs from its last update, which the program reads through a
+     * StackReference to itself (index.ts). Default: the stack runs the version and
+     * the maintenance state its config names and made no version change the renderer knows of.
+     */
+    previousOutputs?: Record<string, unknown>;
 }
 
 /** Resource options that change what `pulumi up`/`destroy` may do, by resource key. */
@@ -36,6 +46,24 @@ export interface PlannedOptions {
     retainOnDelete: boolean;
     /** Keys of the resources this one explicitly waits for. */
     dependsOn: string[];
+    /** How long `pulumi up` waits for create/update/delete, e.g. "125m". */
+    customTimeouts?: { create?: string; update?: string; delete?: string };
+    ignoreChanges?: string[];
+    replaceOnChanges?: string[];
+    deleteBeforeReplace?: boolean;
+}
+
+/** The options that are set: dependsOn when non-empty, flags when true, the rest when given. */
+export function setOptions(o: PlannedOptions): Partial<PlannedOptions> {
+    const out: Partial<PlannedOptions> = {};
+    if (o.dependsOn.length > 0) out.dependsOn = o.dependsOn;
+    if (o.protect) out.protect = true;
+    if (o.retainOnDelete) out.retainOnDelete = true;
+    if (o.customTimeouts && Object.keys(o.customTimeouts).length > 0) out.customTimeouts = o.customTimeouts;
+    if (o.ignoreChanges?.length) out.ignoreChanges = o.ignoreChanges;
+    if (o.replaceOnChanges?.length) out.replaceOnChanges = o.replaceOnChanges;
+    if (o.deleteBeforeReplace) out.deleteBeforeReplace = true;
+    return out;
 }
 
 export interface RenderResult {
@@ -94,10 +122,34 @@ function referencedStackOutputs(stackName: string, dir: string): Record<string, 
     return { stage: config["protheus:stage"], updateDesiredVersion: config["protheus:updateDesiredVersion"] };
 }
 
+/** The name index.ts gives the StackReference to the stack itself. */
+export function selfStackName(stack: string): string {
+    return `${OFFLINE_ORGANIZATION}/${PROJECT}/${stack}`;
+}
+
+/** What a stack exported when it is up to date with its config: its version and maintenance state, no known version change. */
+function upToDateOutputs(config: Record<string, string>): Record<string, unknown> {
+    let maintenance: unknown;
+    try {
+        maintenance = JSON.parse(config["protheus:maintenance"] ?? "{}");
+    } catch {
+        maintenance = {};
+    }
+    const enabled = maintenance !== null && typeof maintenance === "object" && (maintenance as { enabled?: unknown }).enabled === true;
+    return { updateDesiredVersion: config["protheus:updateDesiredVersion"], maintenanceEnabled: enabled };
+}
+
 /** Output state a real provider would fill in, where the program reads it back. */
-function mockState(type: string, name: string, inputs: any, stackFileDir: string): Record<string, unknown> {
+function mockState(type: string, name: string, inputs: any, input: StackConfigInput): Record<string, unknown> {
     const state: Record<string, unknown> = { ...inputs };
-    if (type === "pulumi:pulumi:StackReference") state.outputs = referencedStackOutputs(inputs.name ?? name, stackFileDir);
+    const stackFileDir = input.stackFileDir ?? REPO_ROOT;
+    if (type === "pulumi:pulumi:StackReference") {
+        // The stack's reference to itself: what the caller says it exported last, by default "up to date, no known change".
+        state.outputs =
+            (inputs.name ?? name) === selfStackName(input.stack)
+                ? (input.previousOutputs ?? upToDateOutputs(input.config))
+                : referencedStackOutputs(inputs.name ?? name, stackFileDir);
+    }
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
         state.metadata = { ...inputs.metadata, name };
     }
@@ -162,7 +214,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 if (args.type !== "pulumi:pulumi:Stack") registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, input.stackFileDir ?? REPO_ROOT) };
+                return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, input) };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
                 return args.inputs;
@@ -171,6 +223,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         PROJECT,
         input.stack,
         false,
+        OFFLINE_ORGANIZATION,
     );
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
 
@@ -183,6 +236,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             name: r.name,
             parent: parents.get(resourceKey(r.type, r.name)) ?? null,
             inputs: maskSecrets(r.inputs) as Record<string, unknown>,
+            ...withOptions(options[resourceKey(r.type, r.name)]),
         }));
     let outputs: unknown;
     try {
@@ -193,10 +247,15 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             const key = resourceKey(args.type, args.name);
             parents.set(key, underStack ? null : resourceKey(resourceType(parent), resourceName(parent)));
             const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as pulumi.Resource[];
+            const custom = args.opts as pulumi.CustomResourceOptions;
             options[key] = {
                 protect: args.opts.protect === true,
                 retainOnDelete: args.opts.retainOnDelete === true,
-                dependsOn: deps.map((d) => resourceKey(resourceType(d), resourceName(d))),
+                dependsOn: [...new Set(deps.map((d) => resourceKey(resourceType(d), resourceName(d))))],
+                ...(args.opts.customTimeouts ? { customTimeouts: { ...args.opts.customTimeouts } } : {}),
+                ...(args.opts.ignoreChanges ? { ignoreChanges: [...args.opts.ignoreChanges] } : {}),
+                ...(args.opts.replaceOnChanges ? { replaceOnChanges: [...args.opts.replaceOnChanges] } : {}),
+                ...(custom.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: custom.deleteBeforeReplace } : {}),
             };
             resources.push(args.resource);
             return undefined;
@@ -222,6 +281,11 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
     return { resources: planned(), options, outputs: plain };
+}
+
+function withOptions(o: PlannedOptions | undefined): { options?: Partial<PlannedOptions> } {
+    const set = o ? setOptions(o) : {};
+    return Object.keys(set).length > 0 ? { options: set } : {};
 }
 
 async function resolveOutputs(value: unknown): Promise<unknown> {

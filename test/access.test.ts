@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE } from "../components/TeamAccess";
-import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants } from "../components/access/permissions";
+import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../components/access/permissions";
 import { RESTORE_NAME, ROBOT_CRONJOBS } from "../components/access/names";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../components/access/responsibilities";
 import { schemaViolations } from "./support/k8sSchema";
@@ -26,7 +26,8 @@ const DANGEROUS_VERBS = new Set(["escalate", "bind", "impersonate", "deletecolle
 
 // The dangerous-power sets, written out on purpose: changing who can exec or
 // read Secrets must be a visible change to this test.
-const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "dbas"];
+// devops-cloud: updating includes aborting an update, which writes /volume/flags from the toolbox pod (issue 8).
+const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "devops-cloud", "dbas"];
 const SECRET_TEAMS: TeamId[] = [];
 const DB_TEAMS: TeamId[] = ["smartsre", "dbas"];
 
@@ -198,6 +199,33 @@ for (const stack of STACKS) {
         });
     });
 }
+
+/** Whether a team's rules allow `verb` on `resource` (named `name` when given). */
+function teamCan(team: TeamId, verb: string, apiGroup: string, resource: string, name?: string): boolean {
+    return teamRules(team, { iniConfigMaps: DEFAULT_INI_CONFIGMAPS }).some(
+        (r) => r.apiGroups.includes(apiGroup) && r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
+    );
+}
+
+describe("access: the update failure path (issue 8)", () => {
+    it("lets log collection, updating and the robots read pod logs (kubectl logs job/<name>: get job, list pods, get pods/log)", () => {
+        for (const team of ["cliente", "smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
+            assert.ok(teamCan(team, "get", "batch", "jobs") && teamCan(team, "list", "", "pods") && teamCan(team, "get", "", "pods/log"), team);
+        }
+        for (const team of ["gcad", "tecnologia", "framework"] as TeamId[]) assert.ok(!teamCan(team, "get", "", "pods/log"), `${team} collects no logs`);
+    });
+
+    it("lets whoever aborts an update suspend the updater, delete its Jobs by label, start a toolbox Job and exec into it", () => {
+        for (const team of ["smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
+            assert.ok(teamCan(team, "patch", "batch", "cronjobs", "protheus-updater"), `${team}: kubectl patch cronjob protheus-updater`);
+            assert.ok(teamCan(team, "list", "batch", "jobs") && teamCan(team, "delete", "batch", "jobs"), `${team}: kubectl delete job -l ...`);
+            assert.ok(teamCan(team, "get", "batch", "cronjobs", "protheus-toolbox") && teamCan(team, "create", "batch", "jobs"), `${team}: kubectl create job --from=cronjob/protheus-toolbox`);
+            assert.ok(teamCan(team, "create", "", "pods/exec") && teamCan(team, "list", "", "pods"), `${team}: kubectl exec job/<toolbox>`);
+        }
+        assert.ok(!teamCan("cliente", "create", "", "pods/exec") && !teamCan("cliente", "create", "batch", "jobs"), "Cliente only reads logs");
+        assert.ok(!teamCan("dbas", "patch", "batch", "cronjobs", "protheus-updater"), "DBAs do not run updates");
+    });
+});
 
 describe("access: backup bucket IAM", () => {
     it("follows the database-maintenance duty", () => {

@@ -36,13 +36,16 @@ describe("backups (prod plan)", () => {
         assert.ok(spec(byK8sName(resources, "CronJob", "protheus-backup")).jobTemplate.spec.activeDeadlineSeconds <= 9 * 3600);
     });
 
-    it("runs the scripts from the ConfigMap in stock images, with the database settings and the password from a Secret", () => {
+    it("runs the scripts from the ConfigMap in stock images, with the settings ConfigMap and the password from a Secret", () => {
         const backup = podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0];
         assert.match(backup.image, /^postgres:15/);
         assert.deepEqual(backup.command, ["bash", "/scripts/backup.sh"]);
         const env = envOf(backup);
-        assert.equal(env.PGHOST, "postgresql");
-        assert.equal(env.PGDATABASE, "protheus");
+        assert.deepEqual(backup.envFrom, [{ configMapRef: { name: "protheus-backup-settings" } }]);
+        const settings = (byK8sName(resources, "ConfigMap", "protheus-backup-settings").inputs as any).data;
+        assert.deepEqual(settings, { PGHOST: "postgresql", PGPORT: "5432", PGDATABASE: "protheus", PGUSER: "protheus_backup", BACKUP_JOBS: "2", BACKUP_RETENTION_DAYS: "7", BACKUP_KEEP_MIN: "3" });
+        assert.equal(env.PGHOST, undefined, "connection settings come from the ConfigMap, not the spec");
+        assert.equal(env.BACKUP_REASON, "nightly");
         assert.equal(env.BACKUP_DIR, "/volume/backups");
         assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database", key: "password" } });
         const copy = podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0];
@@ -88,7 +91,10 @@ describe("backups (prod plan)", () => {
         assert.equal(spec(restore).jobTemplate.spec.backoffLimit, 0);
         const pod = podOf(restore);
         assert.deepEqual(pod.containers[0].command, ["bash", "/scripts/restore.sh"]);
-        assert.deepEqual(pod.containers[0].envFrom, [{ configMapRef: { name: "protheus-restore-request", optional: true } }]);
+        assert.deepEqual(pod.containers[0].envFrom, [
+            { configMapRef: { name: "protheus-backup-settings" } },
+            { configMapRef: { name: "protheus-restore-request", optional: true } },
+        ]);
         assert.equal(envOf(pod.containers[0]).RESTORE_REPLACE, undefined, "replacing a database must be asked for, never defaulted");
         // The GCS fetch runs in the Cloud SDK image first, only when asked for.
         assert.match(pod.initContainers[0].command.join(" "), /RESTORE_SOURCE.*= gcs.*restore\.sh --fetch-only/);
@@ -166,31 +172,35 @@ describe("the database password as a Pulumi secret", () => {
 
 describe("PreUpgradeBackup", () => {
     const jobs = (rs: PlannedResource[]) => rs.filter((r) => r.type === JOB);
+    // hml's file names 12.1.2510: as the update after a stack that ran 12.1.2410.
+    const fromPrevious = (previousOutputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) => render({ ...stackWith("hml", overrides), previousOutputs });
 
-    it("is a Job named after the version, and the release and the updater wait for it", async () => {
-        const { resources, options } = await renderStack("hml");
+    it("is a Job named after the version, with reason and versions, and the release waits for it", async () => {
+        const { resources, options } = await fromPrevious({ updateDesiredVersion: "12.1.2410" });
         const [job] = jobs(resources);
         assert.equal((job.inputs as any).metadata.name, "protheus-backup-pre-12-1-2510");
-        assert.deepEqual(spec(job).template.spec.containers[0].command, ["bash", "/scripts/backup.sh"]);
+        const c = spec(job).template.spec.containers[0];
+        assert.deepEqual(c.command, ["bash", "/scripts/backup.sh"]);
+        const env = envOf(c);
+        assert.equal(env.BACKUP_REASON, "pre-upgrade");
+        assert.equal(env.BACKUP_FROM_VERSION, "12.1.2410");
+        assert.equal(env.BACKUP_TO_VERSION, "12.1.2510");
         assert.equal(spec(job).ttlSecondsAfterFinished, undefined, "a Job that vanished would run again on the next pulumi up");
-        const component = resourceKey("protheus:index:PreUpgradeBackup", "pre-upgrade-backup");
-        assert.deepEqual(options[resourceKey("protheus:index:ProtheusRelease", "release")].dependsOn, [component]);
-        assert.deepEqual(options[resourceKey("protheus:index:UpdaterCronJob", "updater")].dependsOn, [component]);
+        assert.deepEqual(options[resourceKey("kubernetes:helm.sh/v3:Release", "release")].dependsOn, [resourceKey(JOB, "pre-upgrade-backup")]);
     });
 
-    it("changes (and so runs) only when the version changes", async () => {
-        const same = jobs((await renderStack("hml")).resources);
-        const again = jobs((await renderStack("hml")).resources);
-        assert.deepEqual(again, same);
-        const moved = jobs((await render(stackWith("hml", { updateDesiredVersion: "12.1.2510-3" }))).resources);
+    it("runs only when the version changes: the committed stacks as they stand, and a first deploy, have none", async () => {
+        assert.equal(jobs((await renderStack("hml")).resources).length, 0);
+        assert.equal(jobs((await fromPrevious({})).resources).length, 0);
+        const moved = jobs((await fromPrevious({ updateDesiredVersion: "12.1.2510-2" }, { updateDesiredVersion: "12.1.2510-3" })).resources);
         assert.equal((moved[0].inputs as any).metadata.name, "protheus-backup-pre-12-1-2510-3");
     });
 
     it("can be turned off, and then nothing waits for it", async () => {
         const backup = configObject("hml", "backup");
-        const { resources, options } = await render(stackWith("hml", { backup: { ...backup, preUpgrade: false } }));
+        const { resources, options } = await fromPrevious({ updateDesiredVersion: "12.1.2410" }, { backup: { ...backup, preUpgrade: false } });
         assert.equal(jobs(resources).length, 0);
-        assert.deepEqual(options[resourceKey("protheus:index:ProtheusRelease", "release")].dependsOn, []);
+        assert.deepEqual(options[resourceKey("kubernetes:helm.sh/v3:Release", "release")].dependsOn, [resourceKey("kubernetes:core/v1:Namespace", "namespace")]);
         find(resources, RELEASE);
     });
 });

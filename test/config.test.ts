@@ -69,6 +69,8 @@ const badCases: BadCase[] = [
         key: "protheus:namespace",
         expect: [/service account id "bkp-a{25}-"/, /not ending in '-'/],
     },
+    { what: "pre-upgrade wait under 10 minutes", stage: "prod", overrides: { backup: { ...prodBackup, preUpgradeTimeoutMinutes: 5 } }, key: "protheus:backup.preUpgradeTimeoutMinutes", expect: [/5/] },
+    { what: "maintenance values not an object", overrides: { maintenance: { enabled: true, values: "replicas=0" } }, key: "protheus:maintenance.values", expect: [/"replicas=0"/, /object of chart values/] },
     { what: "group that is not an e-mail", overrides: { access: { ...access, groups: { ...access.groups, dbas: "dbas" } } }, key: "protheus:access.groups.dbas", expect: [/"dbas"/, /e-mail/] },
 ];
 
@@ -124,6 +126,15 @@ describe("stack config validation", () => {
             assert.equal(parsed.chart.maxHistory, 10);
             assert.equal(parsed.backup?.schedule, "0 21 * * *");
             assert.equal(parsed.backup?.copySchedule, "0 6 * * *");
+            // The failure path (issue 8): bounded sleeper, no invented flag names, waits longer than the Jobs' deadlines.
+            assert.equal(parsed.updater.sleeperHours, 8);
+            assert.deepEqual(parsed.updater.completionFlags, []);
+            assert.equal(parsed.updater.logLines, 500);
+            assert.equal(parsed.backup?.preUpgradeTimeoutMinutes, 125);
+            assert.equal(parsed.backup?.restoreTimeoutMinutes, 155);
+            assert.deepEqual(parsed.maintenance, { enabled: false, values: {} });
+            assert.deepEqual(parsed.toolbox, { image: "busybox:1.36.1", runAsUser: 999, hours: 2 });
+            assert.equal(parsed.restore, undefined);
         }
     });
 

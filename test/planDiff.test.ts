@@ -341,7 +341,9 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         assert.ok(out.includes(`~ version: "${old}" → "${next}"`), out);
         assert.match(out, new RegExp(`~ spec\\.jobTemplate\\.spec\\.template\\.spec\\.containers\\[upddistr\\]\\.image: "[^"]*protheus-updater:${old.replace(/\./g, "\\.")}" → "[^"]*protheus-updater:${next.replace(/\./g, "\\.")}"`));
         assert.ok(out.includes(`~ spec.jobTemplate.spec.template.spec.containers[upddistr].env[UPDATE_DESIRED_VERSION].value: "${old}" → "${next}"`), out);
-        assert.match(out, /^hml: \d+ to change, 0 to add, 0 to remove$/m);
+        // The working tree is the update after the ref: the version change adds its backup Job.
+        assert.match(out, /^\+ kubernetes:batch\/v1:Job {2}pre-upgrade-backup/m);
+        assert.match(out, /^hml: \d+ to change, \d+ to add, 0 to remove$/m);
 
         const j = plan("--stack", "hml", "--diff", "HEAD", "--json");
         assert.strictEqual(j.code, 1, j.stderr);

@@ -40,7 +40,7 @@ describe("the prod promotion gate in the plan", () => {
     it("passes the committed stacks: prod's version runs on hml", async () => {
         const { resources } = await render(stackWith("prod"));
         assert.equal((find(resources, RELEASE).inputs as any).version, "12.1.2410");
-        assert.equal((find(resources, "pulumi:pulumi:StackReference").inputs as any).name, HML);
+        assert.equal((find(resources, "pulumi:pulumi:StackReference", "hml").inputs as any).name, HML);
     });
 
     it("fails prod with a clear message, before any environment resource, when its version has not run on hml", async () => {

@@ -116,24 +116,37 @@ describe("UpdaterCronJob", () => {
         assert.equal(cj.spec.suspend, false);
         assert.ok(cj.spec.failedJobsHistoryLimit >= 1);
         const c = updaterContainer(resources);
-        assert.deepEqual(c.command, ["init-upddistr"]);
-        assert.deepEqual(c.volumeMounts, [{ name: "volume", mountPath: "/volume" }]);
+        // init-upddistr runs through the wrapper, which prints the end of UPDDISTR.LOG when it ends.
+        assert.deepEqual(c.command, ["sh", "/scripts/upddistr.sh"]);
+        const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+        assert.equal(env.UPDDISTR_COMMAND, "init-upddistr");
+        assert.equal(env.UPDDISTR_LOG, "/volume/logs/UPDDISTR.LOG");
+        assert.equal(env.UPDDISTR_RESULT, "/volume/logs/result.json");
+        assert.equal(env.UPDDISTR_LOG_LINES, "500");
+        assert.deepEqual(c.volumeMounts, [{ name: "volume", mountPath: "/volume" }, { name: "scripts", mountPath: "/scripts", readOnly: true }]);
+        assert.equal(cj.spec.jobTemplate.spec.activeDeadlineSeconds, undefined, "UPDDISTR itself runs as long as it needs");
         const vol = cj.spec.jobTemplate.spec.template.spec.volumes[0];
         assert.equal(vol.persistentVolumeClaim.claimName, "protheus-volume");
     });
 
-    it("sleeper on changes only the updater's command; sleeper off restores init-upddistr", async () => {
+    it("sleeper on changes only the updater's command and bounds its Job (8 hours by default); sleeper off restores the wrapper", async () => {
         const updater = configObject("hml", "updater");
         const off = (await render(stackWith("hml", { updater: { ...updater, sleeper: false } }))).resources;
         const on = (await render(stackWith("hml", { updater: { ...updater, sleeper: true } }))).resources;
-        assert.deepEqual(updaterContainer(on).command, ["sleep", "2147483647"]);
-        assert.deepEqual(updaterContainer(off).command, ["init-upddistr"]);
+        assert.deepEqual(updaterContainer(on).command, ["sleep", String(8 * 3600)]);
+        assert.deepEqual(updaterContainer(off).command, ["sh", "/scripts/upddistr.sh"]);
+        const onJob = (byK8sName(on, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec;
+        // The deadline ends a sleeping Job even if sleep does not, a little after the sleep would.
+        assert.ok(onJob.activeDeadlineSeconds > 8 * 3600 && onJob.activeDeadlineSeconds <= 8 * 3600 + 900, String(onJob.activeDeadlineSeconds));
         assert.deepEqual(on.map((r) => resourceKey(r.type, r.name)), off.map((r) => resourceKey(r.type, r.name)));
-        const diffs = on.flatMap((r, i) => changedPaths(off[i].inputs, r.inputs).map((p) => `${r.type}::${r.name}:${p}`));
+        const diffs = on.flatMap((r, i) => changedPaths(off[i].inputs, r.inputs).map((p) => `${r.type}::${r.name}:${p}`)).sort();
         assert.deepEqual(diffs, [
+            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.activeDeadlineSeconds",
             "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.0",
             "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.1",
         ]);
+        const short = (await render(stackWith("hml", { updater: { ...updater, sleeper: true, sleeperHours: 2 } }))).resources;
+        assert.deepEqual(updaterContainer(short).command, ["sleep", "7200"]);
     });
 
     it("suspend stops new runs", async () => {

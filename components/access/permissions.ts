@@ -9,7 +9,8 @@
 // - nobody reads Secrets: the release is upgraded by this program with the
 //   deployer's own credentials (Helm's release Secrets are not needed), and
 //   the jobs get their database password mounted by Kubernetes;
-// - exec only where the runbook works inside a pod (robots, database);
+// - exec only where the runbook works inside a pod (robots, database) and
+//   where an update is aborted (the flags are written from the toolbox pod);
 // - writes restricted by resourceNames wherever Kubernetes allows it.
 //   It does not for `create` (the name is not known before the object
 //   exists) nor for objects with generated names (Jobs, their pods).
@@ -76,7 +77,7 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
         g("jobs-read", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
             "follow the Jobs the CronJobs start (update, backup, copy, restore)"),
         g("pods-log-read", { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-            "collect the pods' logs (`kubectl logs`), e.g. the updater's and the restore Job's output"),
+            "collect the pods' logs (`kubectl logs`): the updater's output ends with the tail of UPDDISTR.LOG and result.json; the restore Job's output"),
         g("restore-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_NAME], verbs: ["get"] },
             `\`kubectl create job --from=cronjob/${RESTORE_NAME}\` reads the restore template (this CronJob only)`),
         g("pods-delete", { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
@@ -88,11 +89,11 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
         g("jobs-create", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] },
             "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name"),
         g("jobs-delete", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["delete"] },
-            "stop an update Job (a robots team then creates its flags in /volume/flags) or a stuck robot or restore Job; Job names are generated"),
+            "stop an update Job (`kubectl delete job -l app.kubernetes.io/component=updater`; its flags are then written from the toolbox), a stuck robot, restore or toolbox Job; Job names are generated"),
         g("robot-cronjobs-edit", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...ROBOT_CRONJOBS], verbs: ["get", "patch", "update"] },
-            `\`kubectl edit cj ${UPDATER_NAME}\` (the sleeper), suspend or fix ${BACKUP_NAME} / ${BACKUP_COPY_NAME}; these CronJobs only`),
+            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_NAME} / ${BACKUP_COPY_NAME}; these CronJobs only`),
         g("pods-exec", { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
-            "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, touch /volume/flags, drop the database from dbaccess (get: older API servers check it for WebSocket exec)"),
+            "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, write /volume/flags from the toolbox, drop the database from dbaccess (get: older API servers check it for WebSocket exec)"),
         g("ini-configmaps-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [...names.iniConfigMaps], verbs: ["get", "patch", "update"] },
             "edit appserver.ini / dbaccess.ini (`kubectl edit cm`); these ConfigMaps only (protheus:access.iniConfigMaps)"),
         g("restore-request-create", { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
@@ -130,9 +131,9 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "as for the RPO: no write; see which LicenseServer runs and whether it starts (runbook: call FRAMEWORK about HLCLOUD).",
     },
     "maintain-robots": {
-        grants: ["pods-read", "events-read", "cronjobs-read", "jobs-read", "robot-cronjobs-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
+        grants: ["pods-read", "events-read", "cronjobs-read", "jobs-read", "pods-log-read", "robot-cronjobs-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
         readsBackupBucket: false,
-        why: "the runbook's update troubleshooting: edit the updater (sleeper), start, stop and restart robot Jobs, copy an RPO into the updater pod and run init-upddistr, create the control flags in /volume/flags.",
+        why: "the runbook's update troubleshooting: read the updater's log (UPDDISTR.LOG tail), edit or suspend the updater (sleeper, abort), start, stop and restart robot Jobs, copy an RPO into the updater pod and run init-upddistr, write the control flags in /volume/flags from the toolbox.",
     },
     "build-images": {
         grants: INSPECT,
@@ -145,9 +146,9 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "the chart is built and published outside the cluster, and installed by this program: no write; see what it deployed.",
     },
     "update-environment": {
-        grants: ["pods-read", "events-read", "workloads-read", "services-read", "cronjobs-read", "jobs-read", "pods-delete", "workloads-restart", "workloads-scale", "jobs-create", "jobs-delete", "robot-cronjobs-edit"],
+        grants: ["pods-read", "events-read", "workloads-read", "services-read", "cronjobs-read", "jobs-read", "pods-log-read", "pods-delete", "workloads-restart", "workloads-scale", "jobs-create", "jobs-delete", "robot-cronjobs-edit", "pods-exec"],
         readsBackupBucket: false,
-        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: start or stop the update Job, suspend the update CronJobs during an incident, restart, scale and diagnose the release's workloads.",
+        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, write the flags from the toolbox: exec, which Kubernetes cannot limit to the toolbox's generated pod names), restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
         grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],

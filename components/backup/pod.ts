@@ -23,14 +23,14 @@ export interface DatabaseConnection {
     passwordSecret: { name: pulumi.Input<string>; key: string };
 }
 
-export function databaseEnv(db: DatabaseConnection): EnvVar[] {
-    return [
-        { name: "PGHOST", value: db.host },
-        { name: "PGPORT", value: String(db.port) },
-        { name: "PGDATABASE", value: db.name },
-        { name: "PGUSER", value: db.user },
-        { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: db.passwordSecret.name, key: db.passwordSecret.key } } },
-    ];
+/** The connection settings (no password): they go into the settings ConfigMap. */
+export function databaseSettings(db: Omit<DatabaseConnection, "passwordSecret">): Record<string, string> {
+    return { PGHOST: db.host, PGPORT: String(db.port), PGDATABASE: db.name, PGUSER: db.user };
+}
+
+/** The password, from its Secret: the only database variable a Job's spec carries. */
+export function passwordEnv(db: Pick<DatabaseConnection, "passwordSecret">): EnvVar {
+    return { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: db.passwordSecret.name, key: db.passwordSecret.key } } };
 }
 
 export interface ScriptContainerOptions {

@@ -110,7 +110,7 @@ describe('backup scripts (real PostgreSQL 15)', function () {
       it(`${name}.sh --help lists its variables and exit codes`, async function () {
         const r = await script(name, {}, ['--help']);
         assert.equal(r.status, 0);
-        for (const v of { backup: ['BACKUP_DIR', 'PGDATABASE', 'BACKUP_JOBS', 'BACKUP_COMPRESS', 'BACKUP_RETENTION_DAYS', 'BACKUP_KEEP_MIN'], copy: ['BACKUP_TARGETS', 'GCS_BUCKET', 'BACKUP_NAMESPACE', 'RUBRIK_DIR'], restore: ['RESTORE_BACKUP', 'RESTORE_SOURCE', 'RESTORE_JOBS', 'RESTORE_REPLACE'] }[name]) {
+        for (const v of { backup: ['BACKUP_DIR', 'PGDATABASE', 'BACKUP_JOBS', 'BACKUP_COMPRESS', 'BACKUP_RETENTION_DAYS', 'BACKUP_KEEP_MIN', 'BACKUP_REASON', 'BACKUP_FROM_VERSION', 'BACKUP_TO_VERSION'], copy: ['BACKUP_TARGETS', 'GCS_BUCKET', 'BACKUP_NAMESPACE', 'RUBRIK_DIR'], restore: ['RESTORE_BACKUP', 'RESTORE_SOURCE', 'RESTORE_JOBS', 'RESTORE_REPLACE', 'RESTORE_OWNER', 'RESTORE_NO_OWNER'] }[name]) {
           assert.match(r.stdout, new RegExp(`\\b${v}\\b`));
         }
         assert.match(r.stdout, /Exit codes/);
@@ -123,6 +123,22 @@ describe('backup scripts (real PostgreSQL 15)', function () {
         assert.match(oneLine(r2), new RegExp(`^${name}: PGDATABASE is required`));
       });
     }
+    it('docs/backups.md documents every variable of each --help, and the restore requests use only restore.sh variables', async function () {
+      const doc = fs.readFileSync(path.resolve(__dirname, '../../docs/backups.md'), 'utf8');
+      for (const name of ['backup', 'copy', 'restore'] as const) {
+        const help = (await script(name, {}, ['--help'])).stdout;
+        const vars = [...help.matchAll(/^ {2}([A-Z][A-Z0-9_]+)\b/gm)].map((m) => m[1]);
+        assert.ok(vars.length >= 5, help);
+        for (const v of vars) assert.match(doc, new RegExp(`^\\|[^\\n]*\`${v}\``, 'm'), `${name}.sh --help lists ${v}, docs/backups.md has no table row for it`);
+        for (const code of [...help.matchAll(/^ {2}(\d) {2}/gm)].map((m) => m[1])) assert.match(doc, new RegExp(`\`${code}\` `), `${name}.sh exit code ${code} in the docs`);
+      }
+      const restoreHelp = (await script('restore', {}, ['--help'])).stdout;
+      const literals = [...doc.matchAll(/--from-literal=([A-Z_]+)=/g)].map((m) => m[1]);
+      assert.ok(literals.length > 0);
+      for (const v of literals) assert.match(restoreHelp, new RegExp(`^ {2}${v}\\b`, 'm'), `restore request key ${v} is not a restore.sh variable`);
+      assert.doesNotMatch(doc, /create job --from=\S+ [^\n]*\n#\s+(with overrides|overrides)/, 'kubectl create job cannot take variables');
+    });
+
     it('copy.sh requires BACKUP_TARGETS and valid targets (exit 2)', async function () {
       const { backupDir } = freshDirs();
       for (const targets of [undefined, '', ' , ', 'gcs,s3']) {
