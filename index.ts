@@ -200,7 +200,11 @@ export = async () => {
                 schedule: drill.schedule,
                 deadlineMinutes: drill.deadlineMinutes,
                 killMarginMinutes: DRILL_KILL_MARGIN_MINUTES,
-                database: { ...backup.database, passwordSecret: backup.database.passwordSecret ?? { name: DATABASE_SECRET, key: "password" } },
+                database: {
+                    ...backup.database,
+                    passwordSecret: backup.database.passwordSecret ?? { name: DATABASE_SECRET, key: "password" },
+                    ...drill.database,
+                },
                 server: drill.server,
                 checks: drill.checks,
                 gcs: storage && schedule.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: schedule.serviceAccountName },

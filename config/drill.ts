@@ -3,7 +3,7 @@
 // copy run. Part of the one stack-config schema (config/schema.ts).
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
-import { cronSchedule } from "./validators";
+import { cronSchedule, dnsLabel } from "./validators";
 
 /**
  * How long a backup or copy run may hold the database/volume: the
@@ -33,6 +33,14 @@ export const drillSchema = z.strictObject({
         .strictObject({
             host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
             port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+        })
+        .optional(),
+    // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
+    // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
+    database: z
+        .strictObject({
+            user: z.string({ error: "expected the database user" }).min(1),
+            passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
         })
         .optional(),
     // Extra checks: each SQL prints one value that must equal `expected`.

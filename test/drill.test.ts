@@ -90,7 +90,7 @@ describe("restore drill (plan)", () => {
         assert.equal(off.filter((r) => (r.inputs as any).metadata?.name === "protheus-restore-drill").length, 0);
         const { resources } = await render(
             stackWith("hml", {
-                drill: { enabled: true, schedule: "30 14 * * 6", server: { host: "pg-drill.internal" }, checks: { sa1010_ativos: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1027176" } } },
+                drill: { enabled: true, schedule: "30 14 * * 6", server: { host: "pg-drill.internal" }, database: { user: "protheus_restore", passwordSecret: { name: "protheus-restore-database" } }, checks: { sa1010_ativos: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1027176" } } },
             }),
         );
         const cj = byK8sName(resources, "CronJob", "protheus-restore-drill");
@@ -99,6 +99,9 @@ describe("restore drill (plan)", () => {
         const pod = podOf(cj);
         const env = envOf(pod.containers[0]);
         assert.equal(env.DRILL_PGHOST, "pg-drill.internal");
+        assert.equal(env.PGUSER, "protheus_restore", "drill.database replaces the backup's role");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-restore-database", key: "password" } });
+        assert.equal(env.PGHOST, "postgresql");
         assert.equal(env.DRILL_PGPORT, "5432");
         assert.equal(env.DRILL_CHECKS_DIR, "/drill-checks");
         assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/drill-checks"), { name: "drill-checks", mountPath: "/drill-checks", readOnly: true });
