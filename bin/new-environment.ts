@@ -30,37 +30,27 @@ export class NewEnvironmentError extends Error {
 /** The two stack files of a new environment: what differs per environment and per stage, nothing else. */
 export function environmentFiles(code: string, version: string, customerGroup: string): Record<string, string> {
     const hml = `# Environment ${code}, homologation: a release is tried here before production.
-# Everything not set here comes from Pulumi.yaml's config.
+# Everything not set here comes from protheus:defaults in Pulumi.yaml.
 config:
   protheus:stage: hml
   protheus:namespace: ${code}-hml
   protheus:updateDesiredVersion: ${version}
   protheus:customerGroup: ${customerGroup}
 `;
-    const prod = `# Environment ${code}, production. Everything not set here comes from Pulumi.yaml's
-# config; a key set here replaces Pulumi.yaml's value for it as a whole.
+    const prod = `# Environment ${code}, production. Everything not set here comes from
+# protheus:defaults in Pulumi.yaml; a key set here is laid over it field by field.
 config:
   protheus:stage: prod
   protheus:namespace: ${code}
   protheus:updateDesiredVersion: ${version}
   protheus:customerGroup: ${customerGroup}
   protheus:chart:
-    repo: oci://southamerica-east1-docker.pkg.dev/totvs-protheus/charts
-    name: protheus
     values:
       appserver:
         replicas: 3
-      dbaccess:
-        port: 7890
   protheus:volume:
     size: 500Gi
   protheus:backup:
-    database:
-      host: postgresql
-      name: protheus
-      user: protheus_backup
-      passwordSecret:
-        name: protheus-database
     targets: [gcs, rubrik]
     gcs:
       project: totvs-protheus-prod

@@ -75,17 +75,43 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
 }
 
 /**
+ * The key in Pulumi.yaml's project config that holds what every environment
+ * shares. Pulumi replaces a project value whole when a stack sets the same key,
+ * so shared sections live under this key and each stack key is laid over them
+ * field by field: `pulumi config set --path 'protheus:updater.sleeper' true`
+ * then changes the sleeper and keeps the shared image and schedule.
+ */
+export const DEFAULTS_KEY = "defaults";
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** `over` laid on `base`: objects merge key by key, anything else (lists too) replaces. */
+export function overlay(base: unknown, over: unknown): unknown {
+    if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+    const out: Record<string, unknown> = { ...base };
+    for (const [k, v] of Object.entries(over)) out[k] = overlay(base[k], v);
+    return out;
+}
+
+/**
  * Validates a raw config map. `isSecret` tells which keys were set with
  * `--secret`; a key that must be secret but is in plain text is an error.
  */
 export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
-    const input: Record<string, unknown> = {};
+    const own: Record<string, unknown> = {};
     const prefix = `${CONFIG_NAMESPACE}:`;
     for (const [k, v] of Object.entries(raw)) {
-        if (k.startsWith(prefix)) input[k.slice(prefix.length)] = decode(v);
+        if (k.startsWith(prefix)) own[k.slice(prefix.length)] = decode(v);
     }
     const secretKeys = new Set<string>(SECRET_KEYS);
     const problems: string[] = [];
+    const { [DEFAULTS_KEY]: defaults, ...stackValues } = own;
+    if (defaults !== undefined && !isPlainObject(defaults)) {
+        problems.push(`${prefix}${DEFAULTS_KEY} = ${JSON.stringify(defaults)}: expected an object of shared values (Pulumi.yaml, under \`value:\`)`);
+    }
+    const input = isPlainObject(defaults) ? (overlay(defaults, stackValues) as Record<string, unknown>) : stackValues;
     for (const k of SECRET_KEYS) {
         if (input[k] !== undefined && !isSecret(prefix + k)) {
             problems.push(`${prefix}${k} = [hidden]: must be set with \`pulumi config set --secret ${prefix}${k}\`, not in plain text`);

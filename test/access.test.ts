@@ -9,7 +9,7 @@ import { RESTORE_NAME, ROBOT_CRONJOBS } from "../components/access/names";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../components/access/responsibilities";
 import { schemaViolations } from "./support/k8sSchema";
 import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram } from "../lib/render";
-import { exampleStack, Stage } from "./support/stacks";
+import { exampleStack, resolvedStackFile, Stage } from "./support/stacks";
 
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
 const BINDING = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
@@ -44,7 +44,7 @@ function accessOf(input: StackConfigInput): Record<string, any> {
     return JSON.parse(input.config["protheus:access"]!);
 }
 function withAccess(stack: Stage, edit: (access: Record<string, any>) => void, extra: Record<string, string> = {}): StackConfigInput {
-    const input = readStackFile(exampleStack(stack));
+    const input = resolvedStackFile(exampleStack(stack));
     const access = accessOf(input);
     edit(access);
     return { ...input, config: { ...input.config, "protheus:access": JSON.stringify(access), ...extra } };
@@ -115,7 +115,7 @@ for (const stack of STACKS) {
         let namespace: string;
         before(async () => {
             res = await renderProgram(readStackFile(exampleStack(stack)));
-            access = accessOf(readStackFile(exampleStack(stack)));
+            access = accessOf(resolvedStackFile(exampleStack(stack)));
             // The customer's group is set per environment as protheus:customerGroup.
             access.groups.cliente ??= readStackFile(exampleStack(stack)).config["protheus:customerGroup"];
             namespace = readStackFile(exampleStack(stack)).config["protheus:namespace"]!;
@@ -237,7 +237,7 @@ describe("access: backup bucket IAM", () => {
     });
 
     it("adds no bucket IAM when the stack has no GCS target", async () => {
-        const input = readStackFile(exampleStack("hml"));
+        const input = resolvedStackFile(exampleStack("hml"));
         const backup = JSON.parse(input.config["protheus:backup"]!);
         backup.targets = [];
         const res = await renderProgram({ ...input, config: { ...input.config, "protheus:backup": JSON.stringify(backup) } });

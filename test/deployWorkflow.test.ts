@@ -8,7 +8,8 @@ import { parse as parseYaml } from "yaml";
 import { parseStackConfig } from "../config/load";
 import { StackConfig } from "../config/schema";
 import { listStackNames, parseStackName } from "../lib/fleet";
-import { readStackFile, REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/render";
+import { resolvedStackFile } from "./support/stacks";
 
 const WORKFLOW = path.join(REPO_ROOT, ".github", "workflows", "deploy.yml");
 /** Checkout, npm ci (twice), cloud auth, Pulumi login and preview before the first wait. */
@@ -23,7 +24,7 @@ function longestUpMinutes(cfg: StackConfig): number {
 }
 
 function stackConfig(stack: string, overrides: Record<string, unknown> = {}): StackConfig {
-    const { config, secretKeys } = readStackFile(stack);
+    const { config, secretKeys } = resolvedStackFile(stack);
     for (const [k, v] of Object.entries(overrides)) config[`protheus:${k}`] = JSON.stringify(v);
     return parseStackConfig(config, (k) => secretKeys.includes(k));
 }
@@ -52,7 +53,7 @@ describe("deploy workflow timeout", () => {
     }
 
     it("would fail a stack whose waits no longer fit, so raising a timeout in config shows up here", () => {
-        const cfg = stackConfig("c2a7dv-prod", { chart: { ...JSON.parse(readStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 } });
+        const cfg = stackConfig("c2a7dv-prod", { chart: { ...JSON.parse(resolvedStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 } });
         assert.equal(longestUpMinutes(cfg), 125 + 155 + 240);
         assert.match(timeoutProblem(workflow.jobs.prod, cfg)!, /is not longer than the longest pulumi up \(530 minutes/);
         assert.match(timeoutProblem({ "timeout-minutes": 600, "runs-on": "ubuntu-24.04" }, cfg)!, /GitHub-hosted runner/);

@@ -9,7 +9,7 @@ import { ConfigError, parseStackConfig } from "../config/load";
 import { environmentFiles, NewEnvironmentError, prepareEnvironment, writeEnvironment } from "../bin/new-environment";
 import { environmentCodeProblem, listFleet, listStackNames, parseStackName, stackNameProblem } from "../lib/fleet";
 import { projectConfigFromYaml, readStackFile, renderProgram, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
-import { exampleStack } from "./support/stacks";
+import { resolvedStackFile, exampleStack } from "./support/stacks";
 
 const PROJECT = `name: protheus
 runtime: nodejs
@@ -51,18 +51,28 @@ describe("project-level config (Pulumi.yaml) and stack config", () => {
         assert.deepEqual(JSON.parse(config["protheus:backupTargets"]), ["gcs"]);
     });
 
-    it("resolves the committed stacks: hml inherits chart and backup, prod replaces them", () => {
-        const hml = readStackFile(exampleStack("hml")).config;
-        const prod = readStackFile(exampleStack("prod")).config;
-        assert.equal(JSON.parse(hml["protheus:chart"]).values.appserver.replicas, 1);
-        assert.equal(JSON.parse(prod["protheus:chart"]).values.appserver.replicas, 3);
-        assert.deepEqual(JSON.parse(hml["protheus:backup"]).targets, ["gcs"]);
-        assert.deepEqual(JSON.parse(prod["protheus:backup"]).targets, ["gcs", "rubrik"]);
-        assert.equal(JSON.parse(hml["protheus:updater"]).image, JSON.parse(prod["protheus:updater"]).image);
+    it("resolves the committed stacks: shared sections come from protheus:defaults, a stack sets only what differs, field by field", () => {
+        const parsed = (stage: "hml" | "prod") => {
+            const input = readStackFile(exampleStack(stage));
+            return parseStackConfig(input.config, (k) => input.secretKeys.includes(k));
+        };
+        const hml = parsed("hml");
+        const prod = parsed("prod");
+        assert.equal(hml.chart.values.appserver && (hml.chart.values.appserver as any).replicas, 1);
+        assert.equal((prod.chart.values.appserver as any).replicas, 3);
+        // prod sets only chart.values.appserver.replicas: the shared repo, name and dbaccess values stay.
+        assert.equal((prod.chart.values.dbaccess as any).port, 7890);
+        assert.equal(prod.chart.repo, hml.chart.repo);
+        assert.deepEqual(hml.backup?.targets, ["gcs"]);
+        assert.deepEqual(prod.backup?.targets, ["gcs", "rubrik"]);
+        assert.equal(prod.backup?.gcs?.project, "totvs-protheus-prod");
+        assert.equal(prod.backup?.gcs?.location, hml.backup?.gcs?.location);
+        assert.equal(prod.backup?.database.user, hml.backup?.database.user);
+        assert.equal(hml.updater.image, prod.updater.image);
     });
 
     it("fills the customer's group from protheus:customerGroup, and refuses two different ones", () => {
-        const input = readStackFile(exampleStack("hml"));
+        const input = resolvedStackFile(exampleStack("hml"));
         const parsed = parseStackConfig(input.config, () => false);
         assert.equal(parsed.access.groups.cliente, "protheus-cliente-c2a7dv@totvs.com.br");
         const access = JSON.parse(input.config["protheus:access"]);

@@ -1,6 +1,7 @@
 // Builds stack configs for tests from the committed stack files (Pulumi.yaml's
 // project config overridden by the stack's file, as Pulumi resolves them), so
 // the tests exercise the same config the operators edit.
+import { DEFAULTS_KEY, overlay } from "../../config/load";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../../lib/fleet";
 import { readStackFile, renderProgram, RenderError, RenderResult, PlannedResource, StackConfigInput } from "../../lib/render";
 
@@ -11,9 +12,27 @@ export function exampleStack(stage: Stage, environment = EXAMPLE_ENVIRONMENT): s
     return stackName(environment, stage);
 }
 
+/**
+ * A stack file as the engine hands it over, with protheus:defaults already laid
+ * under each section (what the program does first): a test then replaces or
+ * removes a whole section as the program will see it.
+ */
+export function resolvedStackFile(stack: string): StackConfigInput {
+    const input = readStackFile(stack);
+    const config = { ...input.config };
+    const full = `protheus:${DEFAULTS_KEY}`;
+    const defaults = config[full] === undefined ? {} : (JSON.parse(config[full]) as Record<string, unknown>);
+    delete config[full];
+    for (const [section, shared] of Object.entries(defaults)) {
+        const key = `protheus:${section}`;
+        config[key] = JSON.stringify(overlay(shared, config[key] === undefined ? undefined : JSON.parse(config[key])));
+    }
+    return { ...input, config };
+}
+
 /** The committed stack of `stage` (c2a7dv's by default), resolved, with some top-level keys replaced (undefined removes a key). */
 export function stackWith(stage: Stage, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}, environment = EXAMPLE_ENVIRONMENT): StackConfigInput {
-    const base = readStackFile(exampleStack(stage, environment));
+    const base = resolvedStackFile(exampleStack(stage, environment));
     const config = { ...base.config };
     for (const [key, value] of Object.entries(overrides)) {
         const full = `protheus:${key}`;
@@ -30,7 +49,7 @@ export function stackWith(stage: Stage, overrides: Record<string, unknown> = {},
 
 /** A stack's object-valued key as the program sees it (project value unless the stack sets it), decoded, for patching one field. */
 export function configObject(stage: Stage, key: string, environment = EXAMPLE_ENVIRONMENT): Record<string, any> {
-    return JSON.parse(readStackFile(exampleStack(stage, environment)).config[`protheus:${key}`]);
+    return JSON.parse(resolvedStackFile(exampleStack(stage, environment)).config[`protheus:${key}`]);
 }
 
 /** Renders the committed stack of `stage` (c2a7dv's by default). */
