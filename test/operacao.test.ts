@@ -6,7 +6,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { TEAM_IDS, TEAM_NAMES, TeamId } from "../components/access/responsibilities";
 import { PlannedResource, REPO_ROOT } from "../lib/render";
-import { guideCommands, kubectlChecks, refusals, RoleRule } from "./support/guideCommands";
+import { stringify, parse as parseYaml } from "yaml";
+import { ConfigError, parseStackConfig } from "../config/load";
+import { readProjectConfig, stackConfigFromYaml, stackFilePath } from "../lib/render";
+import { applyConfigCommand, configCommand, guideCommands, kubectlChecks, refusals, RoleRule } from "./support/guideCommands";
+import { shellWords } from "./support/kubectlRequests";
 import { render, stackWith } from "./support/stacks";
 
 const GUIDE = fs.readFileSync(path.join(REPO_ROOT, "docs", "operacao.md"), "utf8");
@@ -74,6 +78,44 @@ describe("docs/operacao.md against the prod stack's RBAC", () => {
         assert.ok(named.length > 0);
         const unknown = named.filter(({ name }) => !cronJobs.has(name)).map(({ c, name }) => `line ${c.command.line}: no CronJob ${name}`);
         assert.deepStrictEqual(unknown, []);
+    });
+
+    it("every block's `pulumi config` commands, applied in order to the committed stack file as Pulumi writes them, leave a valid config", () => {
+        const commands = guideCommands(GUIDE).filter((c) => c.text.startsWith("pulumi config"));
+        assert.ok(commands.length >= 10, `expected the guide's config commands, found ${commands.length}`);
+        const problems: string[] = [];
+        const blocks = new Map<number, typeof commands>();
+        for (const c of commands) blocks.set(c.block, [...(blocks.get(c.block) ?? []), c]);
+        // Blocks build on each other as the guide is followed top to bottom (e.g. maintenance before a restore).
+        const files = new Map<string, Record<string, unknown>>();
+        // A block is one change (one pull request): the config must be valid once all of it ran.
+        for (const block of blocks.values()) {
+            const touched = new Set<string>();
+            for (const c of block) {
+                const cmd = configCommand(c, shellWords(c.text));
+                if (!files.has(cmd.stack)) files.set(cmd.stack, (parseYaml(fs.readFileSync(stackFilePath(cmd.stack), "utf8")) as { config: Record<string, unknown> }).config);
+                applyConfigCommand(files.get(cmd.stack)!, cmd);
+                touched.add(cmd.stack);
+            }
+            for (const stack of touched) {
+                const input = stackConfigFromYaml(stack, stringify({ config: files.get(stack) }), readProjectConfig());
+                try {
+                    parseStackConfig(input.config, (k) => input.secretKeys.includes(k));
+                } catch (err) {
+                    if (!(err instanceof ConfigError)) throw err;
+                    problems.push(`line ${block[0].line}: after the block on ${stack}: ${err.problems.join("; ")}`);
+                }
+            }
+        }
+        assert.deepStrictEqual(problems, []);
+    });
+
+    it("the config check can fail: a sleeper set on the flat key is refused", () => {
+        const [c] = guideCommands(["```sh", "# equipe: SmartSRE", "pulumi config set protheus:updater.sleeper true -s c2a7dv-prod", "```"].join("\n"));
+        const file = (parseYaml(fs.readFileSync(stackFilePath("c2a7dv-prod"), "utf8")) as { config: Record<string, unknown> }).config;
+        applyConfigCommand(file, configCommand(c, shellWords(c.text)));
+        const input = stackConfigFromYaml("c2a7dv-prod", stringify({ config: file }), readProjectConfig());
+        assert.throws(() => parseStackConfig(input.config, () => false), /--path/);
     });
 
     it("the check can fail: a command outside a team's Role is reported", () => {

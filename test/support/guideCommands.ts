@@ -97,3 +97,53 @@ export function refusals(check: KubectlCheck, rules: RoleRule[]): string[] {
         .filter((r) => !rules.some((rule) => ruleAllows(rule, r)))
         .map((r) => `${r.verb} ${r.apiGroup ? `${r.apiGroup}/` : ""}${r.resource}${r.name ? ` ${r.name}` : ""}`);
 }
+
+/** A `pulumi config set|rm` command of the guide, as Pulumi applies it to Pulumi.<stack>.yaml. */
+export interface ConfigCommand {
+    command: GuideCommand;
+    stack: string;
+    action: "set" | "rm";
+    /** Full key, e.g. protheus:updater; with --path, the path under it. */
+    key: string;
+    path: string[];
+    value?: unknown;
+}
+
+/**
+ * Parses `pulumi config set [--path] KEY VALUE -s STACK` / `pulumi config rm [--path] KEY -s STACK`.
+ * With --path, "true"/"false" become booleans and integers numbers, as `pulumi config set --path` documents.
+ */
+export function configCommand(command: GuideCommand, words: string[]): ConfigCommand {
+    if (words[0] !== "pulumi" || words[1] !== "config" || (words[2] !== "set" && words[2] !== "rm")) throw new Error(`line ${command.line}: not a pulumi config set/rm command: ${command.text}`);
+    const action = words[2];
+    let stack: string | undefined;
+    let usePath = false;
+    const args: string[] = [];
+    for (let i = 3; i < words.length; i++) {
+        if (words[i] === "-s" || words[i] === "--stack") stack = words[++i];
+        else if (words[i] === "--path") usePath = true;
+        else if (words[i].startsWith("-")) throw new Error(`line ${command.line}: unexpected flag ${words[i]} (a secret is never set in the guide)`);
+        else args.push(words[i]);
+    }
+    if (!stack) throw new Error(`line ${command.line}: every pulumi config command in the guide names its stack (-s)`);
+    const [fullPath, raw] = args;
+    const [key, ...path] = usePath ? fullPath.split(".") : [fullPath];
+    let value: unknown = raw;
+    if (usePath && raw !== undefined) value = raw === "true" ? true : raw === "false" ? false : /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    if (action === "set" && raw === undefined) throw new Error(`line ${command.line}: no value`);
+    return { command, stack, action, key, path, value };
+}
+
+/** Applies a config command to a stack file's `config:` map (the YAML document's object). */
+export function applyConfigCommand(config: Record<string, unknown>, c: ConfigCommand): void {
+    if (c.path.length === 0) {
+        if (c.action === "rm") delete config[c.key];
+        else config[c.key] = c.value;
+        return;
+    }
+    let cur = (config[c.key] ??= {}) as Record<string, unknown>;
+    for (const k of c.path.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    const last = c.path[c.path.length - 1];
+    if (c.action === "rm") delete cur[last];
+    else cur[last] = c.value;
+}
