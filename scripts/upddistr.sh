@@ -80,8 +80,16 @@ CHILD=$!
 while :; do
   wait "$CHILD"
   RC=$?
-  kill -0 "$CHILD" 2>/dev/null || break
+  [ "$RC" -gt 128 ] && kill -0 "$CHILD" 2>/dev/null && continue
+  break
 done
+# The child may have ended between the interrupted wait and kill -0: the shell still
+# holds its status, and a last wait returns it (127 if there is none to collect).
+if [ "$RC" -gt 128 ]; then
+  wait "$CHILD" 2>/dev/null
+  LAST=$?
+  [ "$LAST" -eq 127 ] || RC=$LAST
+fi
 CHILD=''
 
 if [ -f "$UPDDISTR_LOG" ]; then
