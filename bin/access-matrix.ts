@@ -4,7 +4,7 @@
 // regenerates it and compares.
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
-import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, dutiesHolding, grants, teamGrantIds, teamReadsBackupBucket } from "../components/access/permissions";
+import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../components/access/permissions";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../components/access/responsibilities";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -27,8 +27,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
-import { ConfigError } from "../config/load";
-import { PromotionError } from "../lib/promotion";
 import * as semver from "semver";
 import { listStackNames } from "../lib/fleet";
 import { renderAll, renderFailureMessage, StackPlan } from "../lib/renderAll";

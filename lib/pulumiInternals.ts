@@ -23,6 +23,7 @@ type Member = (typeof INTERNALS)[number]["member"];
 
 function internal<T>(member: Member): T {
     const entry = INTERNALS.find((i) => i.member === member)!;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module is named by the table above: one place to check after an SDK upgrade
     const value = (require(entry.module) as Record<string, unknown>)[member];
     if (value === undefined) {
         throw new Error(`${entry.module} no longer exports ${member} (${entry.why}); see lib/pulumiInternals.ts`);

@@ -201,6 +201,7 @@ function upToDateOutputs(config: Record<string, string>): Record<string, unknown
 }
 
 /** Output state a real provider would fill in, where the program reads it back. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mock receives any resource type's inputs, free-form
 function mockState(type: string, name: string, inputs: any, input: StackConfigInput): Record<string, unknown> {
     const state: Record<string, unknown> = { ...inputs };
     const stackFileDir = input.stackFileDir ?? REPO_ROOT;
@@ -341,6 +342,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             return undefined;
         });
             // A program either exports its outputs or exports a function that returns them.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per render (its cache entry was deleted above)
             const program = require(resolved);
             // Kept as Outputs: the stack's own resolved outputs have lost which values are secret.
             outputs = typeof program === "function" ? await program() : { ...program };

@@ -42,7 +42,7 @@ export const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
     [T.pod]: ["spec"],
 };
 
-export function isObject(v: unknown): v is Record<string, any> {
+export function isObject(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

@@ -12,6 +12,7 @@ const SDK_VERSION: string = require("@pulumi/pulumi/package.json").version;
 describe(`Pulumi SDK internals (@pulumi/pulumi ${SDK_VERSION})`, () => {
     for (const { module, member, why } of INTERNALS) {
         it(`${module} exports ${member}`, () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module comes from the internals table
             const value = (require(module) as Record<string, unknown>)[member];
             const expected = member.startsWith("special") ? "string" : "function";
             assert.equal(

@@ -256,7 +256,7 @@ describe('restore drill and outcome lines (real PostgreSQL 15)', function () {
 
   it('a table the backup recorded but the dump does not restore fails as missing', async function () {
     const { backupDir } = await copyOfGoodBackup((m) =>
-      m.replace(/"table_count": (\d+),\n  "tables": \[\n/, (_all, c) => `"table_count": ${Number(c) + 1},\n  "tables": [\n    {"table": "public.sx2010", "rows": 12},\n`),
+      m.replace(/"table_count": (\d+),\n {2}"tables": \[\n/, (_all, c) => `"table_count": ${Number(c) + 1},\n  "tables": [\n    {"table": "public.sx2010", "rows": 12},\n`),
     );
     const r = await script('drill', { BACKUP_DIR: backupDir });
     assertFailed(r, 5, /table "public\.sx2010" \(12 rows in the backup\) is missing from the restored database$/);
@@ -273,7 +273,7 @@ describe('restore drill and outcome lines (real PostgreSQL 15)', function () {
   });
 
   it('a backup without recorded row counts (older backup.sh) cannot be checked: fails, says why', async function () {
-    const { backupDir } = await copyOfGoodBackup((m) => m.replace(/"table_count": \d+,\n  "tables": \[\n(.*\n)*?  \],\n/, ''));
+    const { backupDir } = await copyOfGoodBackup((m) => m.replace(/"table_count": \d+,\n {2}"tables": \[\n(.*\n)*? {2}\],\n/, ''));
     const r = await script('drill', { BACKUP_DIR: backupDir });
     assertFailed(r, 5, /records no row counts/);
   });

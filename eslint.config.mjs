@@ -1,0 +1,20 @@
+// ESLint for the TypeScript program, its tools and tests (`npm run lint`, run by `npm test`).
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+    { ignores: ["node_modules/**", "policy/node_modules/**", "bin-out/**"] },
+    js.configs.recommended,
+    ...tseslint.configs.recommended,
+    {
+        rules: {
+            // `_`-prefixed names are deliberately unused (destructuring to drop a key, callback positions).
+            "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+        },
+    },
+    {
+        // Tests read rendered manifests and mock inputs, which are free-form JSON: `any` is the honest type there.
+        files: ["test/**/*.ts", "policy/test/**/*.ts", "bench/**/*.ts"],
+        rules: { "@typescript-eslint/no-explicit-any": "off" },
+    },
+);
