@@ -59,6 +59,9 @@ config:
     rubrik:
       nfsServer: rubrik-mv.totvs.internal
       exportPath: /export/protheus/${code}
+  # Where failed/missing backups, copies, drills and updates are notified (robots and database teams).
+  protheus:alerts:
+    emails: [protheus-smartsre@totvs.com.br, protheus-devops@totvs.com.br, protheus-dbas@totvs.com.br]
 `;
     return { [stackName(code, "hml")]: hml, [stackName(code, "prod")]: prod };
 }
