@@ -15,7 +15,7 @@ import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { BackupAlerts } from "./components/BackupAlerts";
 import { RestoreDrill } from "./components/RestoreDrill";
-import { DATABASE_SECRET } from "./components/backup/names";
+import { restoreIdentity } from "./components/backup/pod";
 import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
@@ -87,6 +87,7 @@ export = async () => {
                   password: backup.database.passwordSecret
                       ? { secretRef: backup.database.passwordSecret }
                       : { value: pulumi.secret(config.databasePassword!) },
+                  restoreIdentity: restoreIdentity(backup.database),
                   dumpJobs: backup.dumpJobs,
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
@@ -187,7 +188,8 @@ export = async () => {
                 schedule: drill.schedule,
                 deadlineMinutes: drill.deadlineMinutes,
                 killMarginMinutes: DRILL_KILL_MARGIN_MINUTES,
-                database: { ...backup.database, passwordSecret: backup.database.passwordSecret ?? { name: DATABASE_SECRET, key: "password" } },
+                // The drill restores: it connects as the restore identity.
+                database: { host: backup.database.host, port: backup.database.port, name: backup.database.name, ...restoreIdentity(backup.database) },
                 server: drill.server,
                 checks: drill.checks,
                 gcs: storage && schedule.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: schedule.serviceAccountName },

@@ -10,7 +10,7 @@ import {
     SCRIPTS_CONFIGMAP,
     SETTINGS_CONFIGMAP,
 } from "./backup/names";
-import { databaseSettings, DatabaseConnection, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
+import { databaseSettings, DatabaseConnection, DatabaseIdentity, identityEnv, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 
 export type OffsiteTarget = "gcs" | "rubrik";
@@ -41,6 +41,8 @@ export interface BackupScheduleArgs {
     database: Omit<DatabaseConnection, "passwordSecret">;
     /** An existing Secret holding the password, or the password (a Pulumi secret) to put in one. */
     password: { secretRef: { name: string; key: string } } | { value: pulumi.Output<string> };
+    /** Who the restore template and the restore Jobs connect as (components/backup/pod.ts restoreIdentity). */
+    restoreIdentity: DatabaseIdentity;
     dumpJobs: number;
     retentionDays: number;
     keepMin: number;
@@ -64,7 +66,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
     public readonly serviceAccountName?: pulumi.Output<string>;
     /** What a backup or restore Job needs before its pod can start: the scripts and the settings ConfigMaps. */
     public readonly jobInputs: pulumi.Resource[];
-    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; images: { postgres: string; cloudSdk: string }; password: EnvVar; restoreEnv: EnvVar[]; gcs: boolean };
+    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; images: { postgres: string; cloudSdk: string }; password: EnvVar; restoreCredentials: EnvVar[]; restoreEnv: EnvVar[]; gcs: boolean };
 
     constructor(name: string, args: BackupScheduleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:BackupSchedule", name, {}, opts);
@@ -138,7 +140,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
             { name: "BACKUP_NAMESPACE", value: args.namespace },
             ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : []),
         ];
-        this.podArgs = { volumeClaimName: args.volumeClaimName, images: args.images, password: passwordEnv(db), restoreEnv, gcs: args.gcs !== undefined };
+        this.podArgs = { volumeClaimName: args.volumeClaimName, images: args.images, password: passwordEnv(db), restoreCredentials: identityEnv(args.restoreIdentity), restoreEnv, gcs: args.gcs !== undefined };
         this.serviceAccountName = serviceAccountName;
 
         cronJob(`${name}-backup`, BACKUP_CRONJOB, {
@@ -282,7 +284,7 @@ export class BackupSchedule extends pulumi.ComponentResource {
                             image: images.postgres,
                             script: "restore.sh",
                             volumeReadOnly: false,
-                            env: [this.podArgs.password, ...env],
+                            env: [...this.podArgs.restoreCredentials, ...env],
                             envFrom,
                         }),
                     ],

@@ -18,7 +18,7 @@ export interface RestoreDrillArgs {
     deadlineMinutes: number;
     /** Kubernetes ends the Job this much later, so the script has time to drop the scratch database. */
     killMarginMinutes: number;
-    /** The live database's connection (its backups are drilled) and password Secret. */
+    /** The live database (its backups are drilled), connected as the restore identity (restoreIdentity in backup/pod.ts). */
     database: DatabaseConnection;
     /** A drill server instead of the live one (same user and password). */
     server?: { host: string; port: number };

@@ -157,6 +157,45 @@ describe("backups (hml plan)", () => {
     });
 });
 
+describe("database identities: the backup role reads, the restore role restores", () => {
+    // PGUSER as a job sees it: its own env wins over the settings ConfigMap it reads with envFrom.
+    const identity = (resources: PlannedResource[], container: any) => {
+        const env = envOf(container);
+        const fromConfigMap = (container.envFrom ?? []).some((f: any) => f.configMapRef?.name === "protheus-backup-settings");
+        const settings = (byK8sName(resources, "ConfigMap", "protheus-backup-settings").inputs as any).data;
+        return { user: env.PGUSER ?? (fromConfigMap ? settings.PGUSER : undefined), password: env.PGPASSWORD };
+    };
+    const backupRole = { user: "protheus_backup", password: { secretKeyRef: { name: "protheus-database", key: "password" } } };
+    const restoreRole = { user: "protheus_restore", password: { secretKeyRef: { name: "protheus-database-restore", key: "password" } } };
+
+    it("prod: backups as protheus_backup; the restore template and the drill as protheus_restore, set over the ConfigMap", async () => {
+        const { resources } = await renderStack("prod");
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0]), backupRole);
+        const restore = podOf(byK8sName(resources, "CronJob", "protheus-restore")).containers[0];
+        assert.deepEqual(identity(resources, restore), restoreRole);
+        assert.equal(envOf(restore).PGUSER, "protheus_restore", "explicit in the spec, not left to the ConfigMap");
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-restore-drill")).containers[0]), restoreRole);
+        const copy = podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0];
+        assert.deepEqual([envOf(copy).PGUSER, envOf(copy).PGPASSWORD], [undefined, undefined], "the copy never connects to the database");
+        for (const c of podOf(byK8sName(resources, "CronJob", "protheus-restore")).initContainers) assert.equal(envOf(c).PGPASSWORD, undefined, `${c.name} only downloads`);
+    });
+
+    it("the backup before a version change runs as the backup role", async () => {
+        const { resources } = await render({ ...stackWith("hml"), previousOutputs: { updateDesiredVersion: "12.1.2410" } });
+        const job = resources.find((r) => r.type === JOB)!;
+        assert.deepEqual(identity(resources, spec(job).template.spec.containers[0]), backupRole);
+    });
+
+    it("hml without a restore user restores as the backup user and its password (the Pulumi-secret one too)", async () => {
+        const backup = configObject("hml", "backup");
+        const { restoreUser, restorePasswordSecret, passwordSecret, ...database } = backup.database;
+        const { resources } = await render(stackWith("hml", { backup: { ...backup, database } }, { databasePassword: "pw-Very-Secret-42" }));
+        const created = { user: "protheus_backup", password: { secretKeyRef: { name: "protheus-backup-database", key: "password" } } };
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-restore")).containers[0]), created);
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0]), created);
+    });
+});
+
 describe("the database password as a Pulumi secret", () => {
     it("becomes a Kubernetes Secret whose value never shows in the plan", async () => {
         const backup = configObject("hml", "backup");

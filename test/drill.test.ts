@@ -56,7 +56,8 @@ describe("restore drill (plan)", () => {
         assert.equal(env.PGDATABASE, "protheus");
         assert.equal(env.PGHOST, "postgresql", "same server by default");
         assert.equal(env.DRILL_PGHOST, undefined);
-        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database", key: "password" } });
+        assert.equal(env.PGUSER, "protheus_restore", "the drill restores: it connects as the restore role");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database-restore", key: "password" } });
         assert.equal(env.BACKUP_NAMESPACE, "c2a7dv");
         assert.equal(env.RESTORE_REPLACE, undefined, "the drill never replaces anything");
     });
