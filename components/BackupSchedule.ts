@@ -4,6 +4,7 @@ import {
     BACKUP_CRONJOB,
     BACKUP_SERVICE_ACCOUNT,
     COPY_CRONJOB,
+    MANUAL_BACKUP_CRONJOB,
     DATABASE_SECRET,
     RESTORE_CRONJOB,
     RESTORE_REQUEST_CONFIGMAP,
@@ -59,8 +60,8 @@ export interface BackupScheduleArgs {
 /**
  * The environment's backup cycle: `protheus-backup` dumps the database into
  * the volume at 21:00, `protheus-backup-copy` ships complete backups offsite
- * at 06:00, and the suspended `protheus-restore` is the on-demand restore
- * template (`kubectl create job --from=cronjob/protheus-restore`).
+ * at 06:00, the suspended `protheus-backup-manual` and `protheus-restore` are
+ * the on-demand backup and restore templates (`kubectl create job --from=cronjob/...`).
  */
 export class BackupSchedule extends pulumi.ComponentResource {
     public readonly serviceAccountName?: pulumi.Output<string>;
@@ -148,6 +149,14 @@ export class BackupSchedule extends pulumi.ComponentResource {
             // A controller outage of up to an hour still gets the night's backup.
             startingDeadlineSeconds: 3600,
             jobTemplate: { metadata: { labels }, spec: this.backupJobSpec([{ name: "BACKUP_REASON", value: "nightly" }], NIGHTLY_DEADLINE_SECONDS, labels) },
+        });
+
+        // The manual backup template: a Job copied from the nightly CronJob would be recorded as `nightly`
+        // (`kubectl create job --from` cannot change a variable). Suspended, February 31st: never fires.
+        cronJob(`${name}-manual`, MANUAL_BACKUP_CRONJOB, {
+            schedule: "0 0 31 2 *",
+            suspend: true,
+            jobTemplate: { metadata: { labels }, spec: this.backupJobSpec([{ name: "BACKUP_REASON", value: "manual" }], NIGHTLY_DEADLINE_SECONDS, labels) },
         });
 
         if (args.targets.length > 0) {

@@ -100,6 +100,23 @@ describe("backups (prod plan)", () => {
         assert.match(pod.initContainers[0].command.join(" "), /RESTORE_SOURCE.*= gcs.*restore\.sh --fetch-only/);
     });
 
+    it("has a manual backup template: suspended, never fires, the nightly's Job but for BACKUP_REASON=manual", () => {
+        const manual = spec(byK8sName(resources, "CronJob", "protheus-backup-manual"));
+        const nightly = spec(byK8sName(resources, "CronJob", "protheus-backup"));
+        assert.equal(manual.suspend, true);
+        assert.equal(manual.schedule, "0 0 31 2 *", "February 31st: even unsuspended it never fires");
+        assert.equal(nightly.suspend, undefined, "the nightly is not suspended");
+        const reasons = [manual, nightly].map((s) => envOf(s.jobTemplate.spec.template.spec.containers[0]).BACKUP_REASON);
+        assert.deepEqual(reasons, ["manual", "nightly"]);
+        // Apart from the reason, the same Job as the nightly's.
+        const withoutReason = (s: any) => {
+            const job = JSON.parse(JSON.stringify(s.jobTemplate));
+            for (const c of job.spec.template.spec.containers) c.env = c.env.filter((e: any) => e.name !== "BACKUP_REASON");
+            return job;
+        };
+        assert.deepEqual(withoutReason(manual), withoutReason(nightly));
+    });
+
     it("annotates the copy job's ServiceAccount for Workload Identity", () => {
         const ksa = byK8sName(resources, "ServiceAccount", "protheus-backup").inputs as any;
         assert.equal(ksa.metadata.annotations["iam.gke.io/gcp-service-account"], "bkp-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com");

@@ -76,6 +76,12 @@ describe("docs/operacao.md against the prod stack's RBAC", () => {
         assert.deepStrictEqual(unknown, []);
     });
 
+    it("the manual backup template is the only CronJob the DBAs may start a Job from", () => {
+        const doc = (cronJob: string) => ["```sh", "# equipe: DBAs", `kubectl -n ${NAMESPACE} create job --from=cronjob/${cronJob} b1`, "```"].join("\n");
+        assert.deepStrictEqual(refusals(kubectlChecks(doc("protheus-backup-manual"))[0], roles.dbas!), []);
+        assert.deepStrictEqual(refusals(kubectlChecks(doc("protheus-backup"))[0], roles.dbas!), ["get batch/cronjobs protheus-backup"]);
+    });
+
     it("the check can fail: a command outside a team's Role is reported", () => {
         const doc = ["```sh", "# equipe: Cliente", `kubectl -n ${NAMESPACE} exec job/x -- sh`, "```"].join("\n");
         const [check] = kubectlChecks(doc);

@@ -14,7 +14,7 @@
 // - writes restricted by resourceNames wherever Kubernetes allows it.
 //   It does not for `create` (the name is not known before the object
 //   exists) nor for objects with generated names (Jobs, their pods).
-import { BACKUP_COPY_NAME, BACKUP_NAME, RESTORE_NAME, RESTORE_REQUEST_NAME, ROBOT_CRONJOBS, UPDATER_NAME } from "./names";
+import { BACKUP_COPY_NAME, BACKUP_NAME, MANUAL_BACKUP_NAME, RESTORE_NAME, RESTORE_REQUEST_NAME, ROBOT_CRONJOBS, UPDATER_NAME } from "./names";
 import { DUTIES, DUTY_IDS, DutyId, TeamId, dutiesOf } from "./responsibilities";
 
 /** A Role rule (rbac.authorization.k8s.io/v1 PolicyRule, resource rules only). */
@@ -40,6 +40,7 @@ export const GRANT_IDS = [
     "jobs-read",
     "pods-log-read",
     "restore-cronjob-read",
+    "manual-backup-cronjob-read",
     "pods-delete",
     "workloads-restart",
     "workloads-scale",
@@ -80,6 +81,8 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
             "collect the pods' logs (`kubectl logs`): the updater's output ends with the tail of UPDDISTR.LOG and result.json; the restore Job's output"),
         g("restore-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_NAME], verbs: ["get"] },
             `\`kubectl create job --from=cronjob/${RESTORE_NAME}\` reads the restore template (this CronJob only)`),
+        g("manual-backup-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [MANUAL_BACKUP_NAME], verbs: ["get"] },
+            `\`kubectl create job --from=cronjob/${MANUAL_BACKUP_NAME}\` reads the manual backup template (this CronJob only)`),
         g("pods-delete", { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
             "restart a pod by deleting it: the updater (HLCLOUD login error), dbaccess (restore), appserver (new ini); pod names are generated"),
         g("workloads-restart", { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["patch"] },
@@ -151,7 +154,7 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, write the flags from the toolbox: exec, which Kubernetes cannot limit to the toolbox's generated pod names), restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
-        grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
+        grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "manual-backup-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
         readsBackupBucket: true,
         why: "restore: enter the dbaccess pod and drop the database, restart dbaccess, or write the restore request, run the restore template and follow it; read the backups in the bucket.",
     },

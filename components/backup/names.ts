@@ -1,6 +1,8 @@
 // Names operators type (`kubectl create job --from=cronjob/protheus-restore`);
 // the access rules and the policy pack refer to the same objects.
 export const BACKUP_CRONJOB = "protheus-backup";
+/** The manual backup template: suspended, run as `kubectl create job --from=cronjob/protheus-backup-manual`; records reason `manual`. */
+export const MANUAL_BACKUP_CRONJOB = "protheus-backup-manual";
 export const COPY_CRONJOB = "protheus-backup-copy";
 export const RESTORE_CRONJOB = "protheus-restore";
 export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
