@@ -2,9 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConnection, databaseSettings, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENTS, DRILL_CHECKS_CONFIGMAP, DRILL_CRONJOB } from "./names";
 
-export const DRILL_CRONJOB = "protheus-restore-drill";
-export const DRILL_CHECKS_CONFIGMAP = "protheus-restore-drill-checks";
 /** Where the extra checks (<name>.sql, <name>.expected) are mounted in the drill container. */
 export const DRILL_CHECKS_MOUNT = "/drill-checks";
 
@@ -37,7 +36,7 @@ export interface RestoreDrillArgs {
 export class RestoreDrill extends pulumi.ComponentResource {
     constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreDrill", name, {}, opts);
-        const labels = commonLabels(args.stage, "restore-drill");
+        const labels = commonLabels(args.stage, COMPONENTS.restoreDrill);
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
         const checkNames = Object.keys(args.checks).sort();

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { TEAM_IDS, TEAM_NAMES, TeamId } from "../components/access/responsibilities";
+import { TEAM_IDS, TEAM_NAMES, TeamId } from "../lib/access/responsibilities";
 import { PlannedResource, REPO_ROOT } from "../lib/render";
 import { guideCommands, kubectlChecks, refusals, RoleRule } from "./support/guideCommands";
 import { render, stackWith } from "./support/stacks";
