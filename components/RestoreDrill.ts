@@ -19,7 +19,7 @@ export interface RestoreDrillArgs {
     killMarginMinutes: number;
     /** The live database (its backups are drilled), connected as the restore identity (restoreIdentity in backup/pod.ts). */
     database: DatabaseConnection;
-    /** A drill server instead of the live one (same user and password). */
+    /** A drill server instead of the live one (same restore user and password). */
     server?: { host: string; port: number };
     checks: Record<string, { sql: string; expected: string }>;
     /** When the environment ships to GCS: the drill restores the offsite copy. */

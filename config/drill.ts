@@ -28,7 +28,7 @@ export const drillSchema = z.strictObject({
     schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
     // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
     deadlineMinutes: z.int({ error: "expected a whole number of minutes" }).min(10).max(23 * 60).default(DRILL_DEFAULTS.deadlineMinutes),
-    // A drill server instead of the live one (same user and password Secret as the backups).
+    // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
             host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
