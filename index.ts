@@ -2,9 +2,10 @@
 // A config error, or a prod version that has not run on hml, throws before the
 // first resource of the environment is declared.
 import * as pulumi from "@pulumi/pulumi";
-import { BACKUP_SERVICE_ACCOUNT } from "./components/backup/names";
 import { readBackupScripts, readUpdaterScripts } from "./components/backup/scripts";
-import { BackupSchedule } from "./components/BackupSchedule";
+import { NightlyBackup } from "./components/NightlyBackup";
+import { OffsiteCopy } from "./components/OffsiteCopy";
+import { RestoreTemplate } from "./components/RestoreTemplate";
 import { BackupStorage } from "./components/BackupStorage";
 import { EnvironmentNamespace } from "./components/EnvironmentNamespace";
 import { EnvironmentVolume } from "./components/EnvironmentVolume";
@@ -15,8 +16,8 @@ import { TeamAccess } from "./components/TeamAccess";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { BackupAlerts } from "./components/BackupAlerts";
 import { RestoreDrill } from "./components/RestoreDrill";
-import { DATABASE_SECRET } from "./components/backup/names";
-import { DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
+import { restoreIdentity } from "./components/backup/pod";
+import { BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
@@ -80,14 +81,16 @@ export = async () => {
                       stage: config.stage,
                       retentionDays: backup.gcs.retentionDays,
                       lockRetention: backup.gcs.lockRetention,
-                      kubernetesServiceAccount: { namespace: config.namespace, name: BACKUP_SERVICE_ACCOUNT },
                   },
                   { parent: namespace },
               )
             : undefined;
 
-    const schedule = backup
-        ? new BackupSchedule(
+    // The backup cycle: the dump into the volume (and its settings and scripts), the offsite copy
+    // with its cloud identity, the emergency restore template. The windows are the ones the schema
+    // keeps the copy and the drill out of (config/drill.ts).
+    const nightly = backup
+        ? new NightlyBackup(
               "backup",
               {
                   namespace: namespace.name,
@@ -95,7 +98,7 @@ export = async () => {
                   timeZone: config.timeZone,
                   volumeClaimName: volume.claimName,
                   schedule: backup.schedule,
-                  copySchedule: backup.copySchedule,
+                  deadlineSeconds: BACKUP_WINDOW_HOURS * 3600,
                   database: backup.database,
                   password: backup.database.passwordSecret
                       ? { secretRef: backup.database.passwordSecret }
@@ -103,22 +106,58 @@ export = async () => {
                   dumpJobs: backup.dumpJobs,
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
-                  targets: backup.targets,
-                  gcs: storage && { bucket: storage.bucketName, serviceAccountEmail: storage.serviceAccountEmail },
-                  rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
                   images: backup.images,
                   scripts: readBackupScripts(),
               },
               { parent: namespace },
           )
         : undefined;
+    const copy =
+        nightly && backup && backup.targets.length > 0
+            ? new OffsiteCopy(
+                  "backup-copy",
+                  {
+                      namespace: config.namespace,
+                      stage: config.stage,
+                      timeZone: config.timeZone,
+                      volumeClaimName: volume.claimName,
+                      schedule: backup.copySchedule,
+                      deadlineSeconds: COPY_WINDOW_HOURS * 3600,
+                      databaseName: backup.database.name,
+                      targets: backup.targets,
+                      gcs: storage && backup.gcs && { project: backup.gcs.project, bucket: storage.bucketName },
+                      rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
+                      images: backup.images,
+                      jobInputs: nightly.jobInputs,
+                  },
+                  { parent: namespace },
+              )
+            : undefined;
+    const gcsFetch = storage && copy?.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: copy.serviceAccountName };
+    const restoreTemplate =
+        nightly && backup
+            ? new RestoreTemplate(
+                  "restore-template",
+                  {
+                      namespace: namespace.name,
+                      stage: config.stage,
+                      timeZone: config.timeZone,
+                      volumeClaimName: volume.claimName,
+                      identity: restoreIdentity(backup.database),
+                      gcs: gcsFetch,
+                      images: backup.images,
+                      jobInputs: nightly.jobInputs,
+                  },
+                  { parent: namespace },
+              )
+            : undefined;
 
     // One `pulumi up`, in this order: namespace annotation → backup before a version change →
     // requested restore → Helm release → updater. Each step waits for the one before; a failed
     // step stops the update, so a failed (rolled-back) release leaves the updater as it was.
     let previousStep: pulumi.Resource = namespace.namespace;
     const reason = backupReason(transition);
-    if (schedule && backup?.preUpgrade && reason) {
+    if (nightly && backup?.preUpgrade && reason) {
         previousStep = new PreUpgradeBackup(
             "pre-upgrade-backup",
             {
@@ -127,23 +166,23 @@ export = async () => {
                 reason,
                 fromVersion: transition.from!,
                 toVersion: transition.to,
-                jobSpec: (env, deadline, labels) => schedule.backupJobSpec(env, deadline, labels),
+                jobSpec: (env, deadline, labels) => nightly.backupJobSpec(env, deadline, labels),
                 timeoutMinutes: backup.preUpgradeTimeoutMinutes,
             },
-            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+            { parent: namespace, dependsOn: [previousStep, ...nightly.jobInputs] },
         ).job;
     }
-    if (schedule && backup && config.restore) {
+    if (nightly && restoreTemplate && backup && config.restore) {
         previousStep = new RestoreRequest(
             "restore",
             {
                 namespace: namespace.name,
                 stage: config.stage,
                 ...config.restore,
-                jobSpec: (o) => schedule.restoreJobSpec(o),
+                jobSpec: (o) => restoreTemplate.restoreJobSpec(o),
                 timeoutMinutes: backup.restoreTimeoutMinutes,
             },
-            { parent: namespace, dependsOn: [previousStep, ...schedule.jobInputs] },
+            { parent: namespace, dependsOn: [previousStep, ...nightly.jobInputs] },
         ).job;
     }
 
@@ -188,7 +227,7 @@ export = async () => {
 
     // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
     const drill = config.drill ?? drillSchema.parse({});
-    const drilling = schedule && backup && drillEnabled(config.stage, config.drill);
+    const drilling = nightly && backup && drillEnabled(config.stage, config.drill);
     if (drilling) {
         new RestoreDrill(
             "restore-drill",
@@ -200,17 +239,14 @@ export = async () => {
                 schedule: drill.schedule,
                 deadlineMinutes: drill.deadlineMinutes,
                 killMarginMinutes: DRILL_KILL_MARGIN_MINUTES,
-                database: {
-                    ...backup.database,
-                    passwordSecret: backup.database.passwordSecret ?? { name: DATABASE_SECRET, key: "password" },
-                    ...drill.database,
-                },
+                // The drill restores: it connects as the restore identity, or as drill.database when set.
+                database: { host: backup.database.host, port: backup.database.port, name: backup.database.name, ...restoreIdentity(backup.database), ...drill.database },
                 server: drill.server,
                 checks: drill.checks,
-                gcs: storage && schedule.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: schedule.serviceAccountName },
+                gcs: gcsFetch,
                 images: backup.images,
             },
-            { parent: namespace, dependsOn: [schedule] },
+            { parent: namespace, dependsOn: [nightly] },
         );
     }
     if (config.alerts) {
@@ -249,6 +285,6 @@ export = async () => {
         [MAINTENANCE_OUTPUT]: config.maintenance.enabled,
         releaseStatus: release.status.status,
         backupBucket: storage?.bucketName,
-        backupServiceAccount: storage?.serviceAccountEmail,
+        backupServiceAccount: copy?.serviceAccountEmail,
     };
 };

@@ -148,7 +148,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
                 "",
                 `**Quem atende:** ${TEAMS_ROBOTS}. Se o erro for do banco (conexão, senha, permissão, espaço): ${TEAMS_DATABASE}.`,
                 "",
-                `**O que fazer:** ver o último Job e o motivo na última linha do log (\`${logsCmd}\`; a linha JSON final traz \`error\`). Corrigir a causa e rodar um backup manual: \`kubectl -n ${ns} create job --from=cronjob/protheus-backup backup-manual-$(date +%s)\`. Até haver um backup novo, não atualizar o ambiente.`,
+                `**O que fazer:** ver o último Job e o motivo na última linha do log (\`${logsCmd}\`; a linha JSON final traz \`error\`). Corrigir a causa e rodar um backup manual: \`kubectl -n ${ns} create job --from=cronjob/protheus-backup-manual backup-manual-$(date +%s)\`. Até haver um backup novo, não atualizar o ambiente.`,
             ].join("\n"),
             [outcomes],
         );

@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { copyServiceAccountId } from "../config/validators";
 import { Stage } from "./labels";
+import { BUCKET_LABELS, PART_OF } from "./names";
 
 const DAY_SECONDS = 86400;
 
@@ -15,8 +15,6 @@ export interface BackupStorageArgs {
     retentionDays: number;
     /** A locked retention policy can never be shortened or removed: prod's choice. */
     lockRetention: boolean;
-    /** The Kubernetes ServiceAccount (namespace/name) the copy job runs as. */
-    kubernetesServiceAccount: { namespace: string; name: string };
 }
 
 /**
@@ -33,15 +31,13 @@ export function lifecycleRules(retentionDays: number): gcp.types.input.storage.B
 }
 
 /**
- * The environment's offsite backup bucket and the Google service account of
- * the copy job. The account can create and read objects on this one bucket,
- * never delete or overwrite them; the retention policy enforces the same for
- * everyone else.
+ * The environment's offsite backup bucket. The copy's account (OffsiteCopy) can
+ * create and read objects on it, never delete or overwrite them; the retention
+ * policy enforces the same for everyone else.
  */
 export class BackupStorage extends pulumi.ComponentResource {
     public readonly bucket: gcp.storage.Bucket;
     public readonly bucketName: pulumi.Output<string>;
-    public readonly serviceAccountEmail: pulumi.Output<string>;
 
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:BackupStorage", name, {}, opts);
@@ -57,7 +53,7 @@ export class BackupStorage extends pulumi.ComponentResource {
                 publicAccessPrevention: "enforced",
                 retentionPolicy: { retentionPeriod: String(args.retentionDays * DAY_SECONDS), isLocked: args.lockRetention },
                 lifecycleRules: lifecycleRules(args.retentionDays),
-                labels: { namespace: args.namespace, stage: args.stage, "part-of": "protheus" },
+                labels: { [BUCKET_LABELS.namespace]: args.namespace, [BUCKET_LABELS.stage]: args.stage, [BUCKET_LABELS.partOf]: PART_OF },
                 forceDestroy: false,
             },
             // A locked bucket cannot be deleted before its objects expire anyway; say so in the plan.
@@ -65,35 +61,6 @@ export class BackupStorage extends pulumi.ComponentResource {
         );
         this.bucketName = this.bucket.name;
 
-        const account = new gcp.serviceaccount.Account(
-            `${name}-copy`,
-            {
-                project: args.project,
-                // Checked when the config is parsed: service account IDs are 6-30 characters.
-                accountId: copyServiceAccountId(args.namespace),
-                displayName: `Protheus backup copy (${args.namespace}, ${args.stage})`,
-                description: "Ships backups from the environment volume to the backup bucket; cannot delete or overwrite.",
-            },
-            { parent: this },
-        );
-        this.serviceAccountEmail = account.email;
-
-        const ksa = args.kubernetesServiceAccount;
-        new gcp.serviceaccount.IAMMember(
-            `${name}-workload-identity`,
-            {
-                serviceAccountId: account.name,
-                role: "roles/iam.workloadIdentityUser",
-                member: `serviceAccount:${args.project}.svc.id.goog[${ksa.namespace}/${ksa.name}]`,
-            },
-            { parent: this },
-        );
-        const member = pulumi.interpolate`serviceAccount:${account.email}`;
-        // objectCreator: create only; without storage.objects.delete an existing object cannot be overwritten.
-        new gcp.storage.BucketIAMMember(`${name}-copy-create`, { bucket: this.bucket.name, role: "roles/storage.objectCreator", member }, { parent: this });
-        // objectViewer: get and list, to verify what arrived and skip what is already there.
-        new gcp.storage.BucketIAMMember(`${name}-copy-read`, { bucket: this.bucket.name, role: "roles/storage.objectViewer", member }, { parent: this });
-
-        this.registerOutputs({ bucketName: this.bucketName, serviceAccountEmail: this.serviceAccountEmail });
+        this.registerOutputs({ bucketName: this.bucketName });
     }
 }

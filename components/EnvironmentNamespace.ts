@@ -1,9 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
-
-/** The annotation the runbook edits by hand to start an upgrade. */
-export const DESIRED_VERSION_ANNOTATION = "UpdateDesiredVersion";
+import { DESIRED_VERSION_ANNOTATION } from "./names";
 
 export interface EnvironmentNamespaceArgs {
     /** The namespace of the environment, e.g. c2a7dv. */

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENTS } from "./names";
 
 /** Where every Protheus job expects the environment volume. */
 export const VOLUME_MOUNT_PATH = "/volume";
@@ -30,7 +31,7 @@ export class EnvironmentVolume extends pulumi.ComponentResource {
             const claim = new k8s.core.v1.PersistentVolumeClaim(
                 name,
                 {
-                    metadata: { name: args.claimName, namespace: args.namespace, labels: commonLabels(args.stage, "volume") },
+                    metadata: { name: args.claimName, namespace: args.namespace, labels: commonLabels(args.stage, COMPONENTS.volume) },
                     spec: {
                         // The appserver pods, the updater and the backup jobs mount it at once.
                         accessModes: ["ReadWriteMany"],

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
+import { BACKUP_REASON_LABEL, COMPONENTS, UPGRADE_TO_LABEL } from "./names";
 
 /**
  * How long the backup before a version change may run. Fixed, not configured: the Job's spec
@@ -8,13 +9,10 @@ import { commonLabels, Stage } from "./labels";
  * protheus:backup.preUpgradeTimeoutMinutes (how long `pulumi up` waits) defaults to more.
  */
 export const VERSION_BACKUP_DEADLINE_SECONDS = 2 * 3600;
-/** Labels of the Job: which change it protects. */
-export const BACKUP_REASON_LABEL = "protheus.totvs.com/backup-reason";
-export const UPGRADE_TO_LABEL = "protheus.totvs.com/upgrade-to";
 
 export type VersionChangeReason = "pre-upgrade" | "pre-rollback";
 
-/** The Job spec of a backup run with the given extra env and deadline (BackupSchedule.backupJobSpec). */
+/** The Job spec of a backup run with the given extra env and deadline (NightlyBackup.backupJobSpec). */
 export type BackupJobSpec = (env: k8s.types.input.core.v1.EnvVar[], activeDeadlineSeconds: number, labels: Record<string, string>) => k8s.types.input.batch.v1.JobSpec;
 
 export interface PreUpgradeBackupArgs {
@@ -58,7 +56,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
 
     constructor(name: string, args: PreUpgradeBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:PreUpgradeBackup", name, {}, opts);
-        const labels = { ...commonLabels(args.stage, "backup"), [BACKUP_REASON_LABEL]: args.reason, [UPGRADE_TO_LABEL]: args.toVersion };
+        const labels = { ...commonLabels(args.stage, COMPONENTS.backup), [BACKUP_REASON_LABEL]: args.reason, [UPGRADE_TO_LABEL]: args.toVersion };
         const objectName = args.reason === "pre-rollback" ? preRollbackJobName(args.toVersion) : preUpgradeJobName(args.toVersion);
         const timeout = `${args.timeoutMinutes}m`;
         this.job = new k8s.batch.v1.Job(

@@ -2,9 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConnection, databaseSettings, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENTS, DRILL_CHECKS_CONFIGMAP, DRILL_CRONJOB } from "./names";
 
-export const DRILL_CRONJOB = "protheus-restore-drill";
-export const DRILL_CHECKS_CONFIGMAP = "protheus-restore-drill-checks";
 /** Where the extra checks (<name>.sql, <name>.expected) are mounted in the drill container. */
 export const DRILL_CHECKS_MOUNT = "/drill-checks";
 
@@ -18,9 +17,9 @@ export interface RestoreDrillArgs {
     deadlineMinutes: number;
     /** Kubernetes ends the Job this much later, so the script has time to drop the scratch database. */
     killMarginMinutes: number;
-    /** The live database's connection (its backups are drilled) and password Secret. */
+    /** The live database (its backups are drilled), connected as the restore identity (restoreIdentity in backup/pod.ts). */
     database: DatabaseConnection;
-    /** A drill server instead of the live one (same user and password). */
+    /** A drill server instead of the live one (same restore user and password). */
     server?: { host: string; port: number };
     checks: Record<string, { sql: string; expected: string }>;
     /** When the environment ships to GCS: the drill restores the offsite copy. */
@@ -37,7 +36,7 @@ export interface RestoreDrillArgs {
 export class RestoreDrill extends pulumi.ComponentResource {
     constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreDrill", name, {}, opts);
-        const labels = commonLabels(args.stage, "restore-drill");
+        const labels = commonLabels(args.stage, COMPONENTS.restoreDrill);
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
         const checkNames = Object.keys(args.checks).sort();

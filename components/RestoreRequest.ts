@@ -1,15 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { RestoreSelection } from "./BackupSchedule";
-import { RESTORE_JOB_PREFIX } from "./backup/names";
+import type { RestoreSelection } from "./RestoreTemplate";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENTS, RESTORE_ID_LABEL, RESTORE_JOB_PREFIX, RESTORE_REASON_ANNOTATION } from "./names";
 
 /** Fixed for the same reason as the pre-upgrade backup's deadline: the spec must not follow config. */
 export const RESTORE_DEADLINE_SECONDS = 150 * 60;
-export const RESTORE_ID_LABEL = "protheus.totvs.com/restore-id";
-export const RESTORE_REASON_ANNOTATION = "protheus.totvs.com/restore-reason";
 
-/** The restore Job spec of BackupSchedule.restoreJobSpec. */
+/** The restore Job spec of RestoreTemplate.restoreJobSpec. */
 export type RestoreJobSpec = (o: { selection: RestoreSelection; activeDeadlineSeconds: number; labels: Record<string, string> }) => k8s.types.input.batch.v1.JobSpec;
 
 export interface RestoreRequestArgs extends RestoreSelection {
@@ -40,7 +38,7 @@ export class RestoreRequest extends pulumi.ComponentResource {
 
     constructor(name: string, args: RestoreRequestArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreRequest", name, {}, opts);
-        const labels = { ...commonLabels(args.stage, "restore"), [RESTORE_ID_LABEL]: args.id };
+        const labels = { ...commonLabels(args.stage, COMPONENTS.restore), [RESTORE_ID_LABEL]: args.id };
         const timeout = `${args.timeoutMinutes}m`;
         this.job = new k8s.batch.v1.Job(
             name,

@@ -1,12 +1,10 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AccessNames, teamReadsBackupBucket, teamRules } from "./access/permissions";
-import { TEAM_IDS, TeamId, dutiesOf } from "./access/responsibilities";
+import { AccessNames, teamReadsBackupBucket, teamRules } from "../lib/access/permissions";
+import { TEAM_IDS, TeamId, dutiesOf } from "../lib/access/responsibilities";
 import { commonLabels, Stage } from "./labels";
-
-export const TEAM_LABEL = "protheus.totvs.com/team";
-export const DUTIES_ANNOTATION = "protheus.totvs.com/duties";
+import { COMPONENTS, DUTIES_ANNOTATION, TEAM_LABEL } from "./names";
 /** GCS role of the teams that restore: read objects, never write or delete. */
 export const BACKUP_READER_ROLE = "roles/storage.objectViewer";
 
@@ -32,7 +30,7 @@ export interface TeamAccessArgs {
  * Team access from the runbook's responsibility table: per team, one Role with
  * the union of its duties' rules and one RoleBinding to the team's Google
  * Group, in the environment namespace only; read access to the backup bucket
- * for the teams that restore. Derived from components/access/.
+ * for the teams that restore. Derived from lib/access/.
  */
 export class TeamAccess extends pulumi.ComponentResource {
     public readonly roles: Partial<Record<TeamId, k8s.rbac.v1.Role>> = {};
@@ -56,7 +54,7 @@ export class TeamAccess extends pulumi.ComponentResource {
             const metadata = {
                 name: objectName,
                 namespace: args.namespace,
-                labels: { ...commonLabels(args.stage, "access"), [TEAM_LABEL]: team },
+                labels: { ...commonLabels(args.stage, COMPONENTS.access), [TEAM_LABEL]: team },
                 annotations: { [DUTIES_ANNOTATION]: dutiesOf(team).join(",") },
             };
             const role = new k8s.rbac.v1.Role(`${name}-${team}`, { metadata, rules: teamRules(team, names) }, { parent: this });

@@ -2,11 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENT_LABEL, COMPONENTS, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP } from "./names";
 
-/** The CronJob name the runbook edits (`kubectl -n <ns> edit cj protheus-updater`). */
-export const UPDATER_NAME = "protheus-updater";
-/** The ConfigMap holding upddistr.sh, mounted at /scripts in the updater. */
-export const UPDATER_SCRIPTS_CONFIGMAP = "protheus-updater-scripts";
 /** UPDDISTR's entry point inside the updater image. */
 export const UPDDISTR_ENTRY_POINT = "init-upddistr";
 const SCRIPTS_MOUNT = "/scripts";
@@ -21,7 +18,7 @@ export const UPDATER_COMMAND = ["sh", `${SCRIPTS_MOUNT}/upddistr.sh`];
  * `kubectl create job --from=cronjob/protheus-updater`, which copies the template's labels),
  * so `kubectl delete job -l app.kubernetes.io/component=updater` removes leftover update Jobs.
  */
-export const UPDATER_JOB_SELECTOR = "app.kubernetes.io/component=updater";
+export const UPDATER_JOB_SELECTOR = `${COMPONENT_LABEL}=${COMPONENTS.updater}`;
 
 /**
  * The sleeper: the pod stays up doing nothing, so an operator can `kubectl cp`
@@ -73,7 +70,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
 
     constructor(name: string, args: UpdaterCronJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:UpdaterCronJob", name, {}, opts);
-        const labels = commonLabels(args.stage, "updater");
+        const labels = commonLabels(args.stage, COMPONENTS.updater);
         // Independent of the backup section: the wrapper must exist wherever the updater runs.
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,

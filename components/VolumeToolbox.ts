@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
+import { COMPONENTS, TOOLBOX_NAME } from "./names";
 
 /** The CronJob operators start a toolbox from: `kubectl create job --from=cronjob/protheus-toolbox <name>`. */
-export const TOOLBOX_NAME = "protheus-toolbox";
 /** The flag file names of protheus:updater.completionFlags, space-separated, for a shell loop. */
 export const COMPLETION_FLAGS_ENV = "COMPLETION_FLAGS";
 export const FLAGS_DIR = `${VOLUME_MOUNT_PATH}/flags`;
@@ -42,7 +42,7 @@ export class VolumeToolbox extends pulumi.ComponentResource {
 
     constructor(name: string, args: VolumeToolboxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:VolumeToolbox", name, {}, opts);
-        const labels = commonLabels(args.stage, "toolbox");
+        const labels = commonLabels(args.stage, COMPONENTS.toolbox);
         const seconds = args.hours * 3600;
         this.cronJob = new k8s.batch.v1.CronJob(
             name,

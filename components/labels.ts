@@ -1,16 +1,14 @@
 // Labels shared by every object this program creates, so `kubectl get -l`
-// and the policy pack can tell a stage's objects apart.
-export const PART_OF = "protheus";
-export const STAGE_LABEL = "protheus.totvs.com/stage";
-export const MANAGED_BY = "pulumi";
+// and the policy pack can tell a stage's objects apart (keys in ./names).
+import { COMPONENT_LABEL, ComponentName, MANAGED_BY, MANAGED_BY_LABEL, PART_OF, PART_OF_LABEL, STAGE_LABEL } from "./names";
 
 export type Stage = "prod" | "hml";
 
-export function commonLabels(stage: Stage, component?: string): Record<string, string> {
+export function commonLabels(stage: Stage, component?: ComponentName): Record<string, string> {
     return {
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        [PART_OF_LABEL]: PART_OF,
+        [MANAGED_BY_LABEL]: MANAGED_BY,
         [STAGE_LABEL]: stage,
-        ...(component ? { "app.kubernetes.io/component": component } : {}),
+        ...(component ? { [COMPONENT_LABEL]: component } : {}),
     };
 }

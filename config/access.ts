@@ -1,9 +1,9 @@
 // Stack config for access control: each team's Google Group (GKE Google Groups
 // for RBAC), the teams a stack deliberately leaves out, and the ConfigMap names
 // the ini rule is restricted to. Teams and duties are defined once in
-// components/access/responsibilities.ts.
+// lib/access/responsibilities.ts.
 import { z } from "zod";
-import { DUTIES, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../components/access/responsibilities";
+import { DUTIES, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
 
 export { TEAM_IDS };
 export type { TeamId };

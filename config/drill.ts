@@ -6,9 +6,9 @@ import { z } from "zod";
 import { cronSchedule, dnsLabel } from "./validators";
 
 /**
- * How long a backup or copy run may hold the database/volume: the
- * activeDeadlineSeconds of their Jobs (components/BackupSchedule.ts; a plan
- * test pins that they agree).
+ * How long a backup or copy run may hold the database/volume: index.ts makes them the
+ * activeDeadlineSeconds of their Jobs (NightlyBackup, OffsiteCopy), and the schema keeps
+ * the copy out of the backup's window and the drill out of both, whatever the schedules.
  */
 export const BACKUP_WINDOW_HOURS = 8;
 export const COPY_WINDOW_HOURS = 6;
@@ -28,7 +28,7 @@ export const drillSchema = z.strictObject({
     schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
     // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
     deadlineMinutes: z.int({ error: "expected a whole number of minutes" }).min(10).max(23 * 60).default(DRILL_DEFAULTS.deadlineMinutes),
-    // A drill server instead of the live one (same user and password Secret as the backups).
+    // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
             host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
@@ -84,12 +84,12 @@ interface Window {
 }
 
 /**
- * The first time a drill run (start + deadline) overlaps a run of another
+ * The first time a drill run (start + deadline; or another job's run, `what`) overlaps a run of another
  * job (start + its window), over a year of drill runs from a fixed date, in
  * the stack's time zone; undefined when none does. A fixed start keeps the
  * verdict the same on every machine and day.
  */
-export function scheduleOverlap(drill: { schedule: string; minutes: number }, others: Window[], timeZone: string, from = new Date("2026-01-01T00:00:00Z")): string | undefined {
+export function scheduleOverlap(drill: { schedule: string; minutes: number; what?: string }, others: Window[], timeZone: string, from = new Date("2026-01-01T00:00:00Z")): string | undefined {
     const end = from.getTime() + 366 * 86400_000;
     const runs = CronExpressionParser.parse(drill.schedule, { currentDate: from, tz: timeZone });
     for (let i = 0; i < 2000; i++) {
@@ -101,14 +101,14 @@ export function scheduleOverlap(drill: { schedule: string; minutes: number }, ot
             const other = CronExpressionParser.parse(o.schedule, { currentDate: new Date(start - o.hours * 3600_000), tz: timeZone }).next().getTime();
             if (other < stop) {
                 const at = (t: number) => new Date(t).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
-                return `the drill run at ${at(start)} (until ${at(stop)}) overlaps the ${o.key} run at ${at(other)} (${o.hours} h window) in ${timeZone}`;
+                return `the ${drill.what ?? "drill"} run at ${at(start)} (until ${at(stop)}) overlaps the ${o.key} run at ${at(other)} (${o.hours} h window) in ${timeZone}`;
             }
         }
     }
     return undefined;
 }
 
-/** Cross-key rules of drill and alerts, added to the stack schema's issues (config/schema.ts). */
+/** Cross-key rules of the backup windows, drill and alerts, added to the stack schema's issues (config/schema.ts). */
 export function drillAndAlertIssues(
     cfg: {
         stage: "prod" | "hml";
@@ -119,6 +119,22 @@ export function drillAndAlertIssues(
     },
     ctx: z.RefinementCtx,
 ): void {
+    // The copy ships what the night's backup finished: it must not start while a backup may still run.
+    if (cfg.backup && cfg.backup.targets.length > 0) {
+        let overlap: string | undefined;
+        try {
+            overlap = scheduleOverlap({ schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" }, [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }], cfg.timeZone);
+        } catch {
+            overlap = undefined; // an invalid schedule is already reported by its own key
+        }
+        if (overlap) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["backup", "copySchedule"],
+                message: `expected a copy schedule that never starts inside a backup's window (backup.schedule + ${BACKUP_WINDOW_HOURS} h, its deadline): ${overlap}`,
+            });
+        }
+    }
     const drill = cfg.drill;
     if (drillEnabled(cfg.stage, drill)) {
         if (!cfg.backup) {

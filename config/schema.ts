@@ -86,6 +86,9 @@ export const volumeSchema = z.strictObject({
     size: quantity.default("100Gi"),
 });
 
+/** A key of an existing Kubernetes Secret. */
+const secretKeyRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") });
+
 const databaseSchema = z.strictObject({
     host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1),
     port: wholeNumber(1, 65535, "a TCP port number").default(5432),
@@ -93,7 +96,12 @@ const databaseSchema = z.strictObject({
     user: z.string({ error: "expected the database user" }).min(1),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
-    passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }).optional(),
+    passwordSecret: secretKeyRef.optional(),
+    // The identity every job that restores connects as (the restore template, protheus:restore, the drill):
+    // CREATEDB and member of the owner's role, while `user` only reads (docs/backups.md). Its password
+    // comes only from an existing Secret. Required in prod; without it hml restores as `user`.
+    restoreUser: z.string({ error: "expected the database user restores connect as" }).min(1).optional(),
+    restorePasswordSecret: secretKeyRef.optional(),
 });
 
 const offsiteTarget = z.enum(["gcs", "rubrik"], { error: "expected \"gcs\" or \"rubrik\"" });
@@ -264,6 +272,27 @@ export const stackConfigSchema = z.preprocess(
                 path: ["backup", "database", "passwordSecret"],
                 message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
             });
+        }
+        const db = b.database;
+        if (db.restoreUser !== undefined && !db.restorePasswordSecret) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["backup", "database", "restorePasswordSecret"],
+                message: "expected {name, key} of an existing Kubernetes Secret holding the password of backup.database.restoreUser",
+            });
+        }
+        if (db.restoreUser === undefined && db.restorePasswordSecret) {
+            ctx.addIssue({ code: "custom", path: ["backup", "database", "restoreUser"], message: "expected the user whose password backup.database.restorePasswordSecret holds" });
+        }
+        if (db.restoreUser === undefined && cfg.stage === "prod") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["backup", "database", "restoreUser"],
+                message: "expected the restore role (e.g. protheus_restore: CREATEDB, member of the owner's role) in prod: the restore template and the drill must not run as the backup's read-only user",
+            });
+        }
+        if (db.restoreUser !== undefined && db.restoreUser === db.user) {
+            ctx.addIssue({ code: "custom", path: ["backup", "database", "restoreUser"], message: `expected a role other than backup.database.user ("${db.user}"): the backup role only reads, the restore role creates and replaces databases` });
         }
     })
     .superRefine(drillAndAlertIssues),

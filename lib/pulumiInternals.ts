@@ -56,7 +56,7 @@ export const RPC_SIGNATURES = {
     },
 };
 
-/** The type token of a resource object, e.g. `protheus:index:BackupSchedule`. */
+/** The type token of a resource object, e.g. `protheus:index:NightlyBackup`. */
 export function resourceType(resource: pulumi.Resource): string {
     const type = (resource as ResourceInternals).__pulumiType;
     if (typeof type !== "string") throw new Error("a Pulumi resource has no __pulumiType; the SDK changed, see lib/pulumiInternals.ts");

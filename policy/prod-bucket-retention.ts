@@ -2,6 +2,9 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { dig, ENFORCEMENT, isObject, isProdStackName, onTypes, stackOfUrn, T } from "./common";
 
+/** The bucket label holding the stage (a copy of components/names.ts BUCKET_LABELS.stage: the pack ships on its own). */
+export const BUCKET_STAGE_LABEL = "stage";
+
 export function retentionSeconds(v: unknown): number | undefined {
     if (typeof v === "number" && Number.isFinite(v)) {
         return v;
@@ -19,12 +22,12 @@ export const prodBucketRetention: ResourceValidationPolicy = {
         "with a positive retentionPeriod, so backups cannot be deleted or overwritten early.",
     enforcementLevel: ENFORCEMENT,
     validateResource: onTypes([T.bucket], (args, report, what) => {
-        const stageLabel = dig(args.props, ["labels", "stage"]);
+        const stageLabel = dig(args.props, ["labels", BUCKET_STAGE_LABEL]);
         const stack = stackOfUrn(args.urn);
         if (stageLabel !== "prod" && !isProdStackName(stack)) {
             return;
         }
-        const why = stageLabel === "prod" ? "labels.stage is prod" : `stack is ${stack}`;
+        const why = stageLabel === "prod" ? `labels.${BUCKET_STAGE_LABEL} is prod` : `stack is ${stack}`;
         const policy = dig(args.props, ["retentionPolicy"]);
         if (!isObject(policy)) {
             report(`${what}: production bucket (${why}) has no retentionPolicy; set retentionPolicy.retentionPeriod (seconds).`);

@@ -2,6 +2,7 @@
 import type { ReportViolation, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { asArray, describeResource, dig, ENFORCEMENT, isObject, isProdStackName, POD_SPEC_PATHS, stackOfUrn, T } from "./common";
 
+// Copies of components/names.ts (the pack ships on its own; policy/test/names.test.ts proves them equal).
 export const STAGE_LABEL = "protheus.totvs.com/stage";
 export const BACKUP_COPY_CRONJOB = "protheus-backup-copy";
 export const OFFSITE_TARGETS: readonly string[] = ["gcs", "rubrik"];

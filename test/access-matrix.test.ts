@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderAccessMatrix } from "../bin/access-matrix";
-import { TEAM_IDS, TEAM_NAMES } from "../components/access/responsibilities";
-import { GRANT_IDS } from "../components/access/permissions";
+import { TEAM_IDS, TEAM_NAMES } from "../lib/access/responsibilities";
+import { GRANT_IDS } from "../lib/access/permissions";
 
 const DOC = path.resolve(__dirname, "..", "docs", "access-matrix.md");
 
@@ -12,7 +12,7 @@ describe("access matrix (docs/access-matrix.md)", () => {
         const committed = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
         assert.ok(
             committed === renderAccessMatrix(),
-            "docs/access-matrix.md is out of date with components/access/: run `npm run -s access-matrix > docs/access-matrix.md` and commit it",
+            "docs/access-matrix.md is out of date with lib/access/: run `npm run -s access-matrix > docs/access-matrix.md` and commit it",
         );
     });
 

@@ -4,9 +4,9 @@ import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE } from "../components/TeamAccess";
-import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../components/access/permissions";
-import { RESTORE_NAME, ROBOT_CRONJOBS } from "../components/access/names";
-import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../components/access/responsibilities";
+import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../lib/access/permissions";
+import { RESTORE_CRONJOB, ROBOT_CRONJOBS } from "../components/names";
+import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../lib/access/responsibilities";
 import { schemaViolations } from "./support/k8sSchema";
 import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram } from "../lib/render";
 import { exampleStack, resolvedStackFile, Stage } from "./support/stacks";
@@ -98,7 +98,7 @@ describe("access: the responsibility table and its permissions", () => {
             if (writes && (g.rule.resources.includes("cronjobs") || g.rule.resources.includes("configmaps"))) assert.ok(g.rule.resourceNames?.length, `${g.id}: unrestricted write`);
         }
         assert.deepEqual(all["robot-cronjobs-edit"].rule.resourceNames, [...ROBOT_CRONJOBS]);
-        assert.deepEqual(all["restore-cronjob-read"].rule.resourceNames, [RESTORE_NAME]);
+        assert.deepEqual(all["restore-cronjob-read"].rule.resourceNames, [RESTORE_CRONJOB]);
         assert.deepEqual(all["ini-configmaps-edit"].rule.resourceNames, ["appserver-ini"]);
     });
 

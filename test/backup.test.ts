@@ -100,6 +100,23 @@ describe("backups (prod plan)", () => {
         assert.match(pod.initContainers[0].command.join(" "), /RESTORE_SOURCE.*= gcs.*restore\.sh --fetch-only/);
     });
 
+    it("has a manual backup template: suspended, never fires, the nightly's Job but for BACKUP_REASON=manual", () => {
+        const manual = spec(byK8sName(resources, "CronJob", "protheus-backup-manual"));
+        const nightly = spec(byK8sName(resources, "CronJob", "protheus-backup"));
+        assert.equal(manual.suspend, true);
+        assert.equal(manual.schedule, "0 0 31 2 *", "February 31st: even unsuspended it never fires");
+        assert.equal(nightly.suspend, undefined, "the nightly is not suspended");
+        const reasons = [manual, nightly].map((s) => envOf(s.jobTemplate.spec.template.spec.containers[0]).BACKUP_REASON);
+        assert.deepEqual(reasons, ["manual", "nightly"]);
+        // Apart from the reason, the same Job as the nightly's.
+        const withoutReason = (s: any) => {
+            const job = JSON.parse(JSON.stringify(s.jobTemplate));
+            for (const c of job.spec.template.spec.containers) c.env = c.env.filter((e: any) => e.name !== "BACKUP_REASON");
+            return job;
+        };
+        assert.deepEqual(withoutReason(manual), withoutReason(nightly));
+    });
+
     it("annotates the copy job's ServiceAccount for Workload Identity", () => {
         const ksa = byK8sName(resources, "ServiceAccount", "protheus-backup").inputs as any;
         assert.equal(ksa.metadata.annotations["iam.gke.io/gcp-service-account"], "bkp-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com");
@@ -154,6 +171,45 @@ describe("backups (hml plan)", () => {
         assert.throws(() => byK8sName(resources, "CronJob", "protheus-backup-copy"));
         byK8sName(resources, "CronJob", "protheus-backup");
         assert.equal(podOf(byK8sName(resources, "CronJob", "protheus-restore")).initContainers, undefined);
+    });
+});
+
+describe("database identities: the backup role reads, the restore role restores", () => {
+    // PGUSER as a job sees it: its own env wins over the settings ConfigMap it reads with envFrom.
+    const identity = (resources: PlannedResource[], container: any) => {
+        const env = envOf(container);
+        const fromConfigMap = (container.envFrom ?? []).some((f: any) => f.configMapRef?.name === "protheus-backup-settings");
+        const settings = (byK8sName(resources, "ConfigMap", "protheus-backup-settings").inputs as any).data;
+        return { user: env.PGUSER ?? (fromConfigMap ? settings.PGUSER : undefined), password: env.PGPASSWORD };
+    };
+    const backupRole = { user: "protheus_backup", password: { secretKeyRef: { name: "protheus-database", key: "password" } } };
+    const restoreRole = { user: "protheus_restore", password: { secretKeyRef: { name: "protheus-database-restore", key: "password" } } };
+
+    it("prod: backups as protheus_backup; the restore template and the drill as protheus_restore, set over the ConfigMap", async () => {
+        const { resources } = await renderStack("prod");
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0]), backupRole);
+        const restore = podOf(byK8sName(resources, "CronJob", "protheus-restore")).containers[0];
+        assert.deepEqual(identity(resources, restore), restoreRole);
+        assert.equal(envOf(restore).PGUSER, "protheus_restore", "explicit in the spec, not left to the ConfigMap");
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-restore-drill")).containers[0]), restoreRole);
+        const copy = podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0];
+        assert.deepEqual([envOf(copy).PGUSER, envOf(copy).PGPASSWORD], [undefined, undefined], "the copy never connects to the database");
+        for (const c of podOf(byK8sName(resources, "CronJob", "protheus-restore")).initContainers) assert.equal(envOf(c).PGPASSWORD, undefined, `${c.name} only downloads`);
+    });
+
+    it("the backup before a version change runs as the backup role", async () => {
+        const { resources } = await render({ ...stackWith("hml"), previousOutputs: { updateDesiredVersion: "12.1.2410" } });
+        const job = resources.find((r) => r.type === JOB)!;
+        assert.deepEqual(identity(resources, spec(job).template.spec.containers[0]), backupRole);
+    });
+
+    it("hml without a restore user restores as the backup user and its password (the Pulumi-secret one too)", async () => {
+        const backup = configObject("hml", "backup");
+        const { restoreUser, restorePasswordSecret, passwordSecret, ...database } = backup.database;
+        const { resources } = await render(stackWith("hml", { backup: { ...backup, database } }, { databasePassword: "pw-Very-Secret-42" }));
+        const created = { user: "protheus_backup", password: { secretKeyRef: { name: "protheus-backup-database", key: "password" } } };
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-restore")).containers[0]), created);
+        assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0]), created);
     });
 });
 

@@ -56,7 +56,8 @@ describe("restore drill (plan)", () => {
         assert.equal(env.PGDATABASE, "protheus");
         assert.equal(env.PGHOST, "postgresql", "same server by default");
         assert.equal(env.DRILL_PGHOST, undefined);
-        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database", key: "password" } });
+        assert.equal(env.PGUSER, "protheus_restore", "the drill restores: it connects as the restore role");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database-restore", key: "password" } });
         assert.equal(env.BACKUP_NAMESPACE, "c2a7dv");
         assert.equal(env.RESTORE_REPLACE, undefined, "the drill never replaces anything");
     });
@@ -142,6 +143,15 @@ describe("restore drill (plan)", () => {
                 assert.match(problemFor(problems, key), expect);
             });
         }
+
+        it("refuses a copy that starts inside the backup's window (its deadline), naming protheus:backup.copySchedule", async () => {
+            const backup = configObject("prod", "backup");
+            const problems = await problemsOf("prod", { backup: { ...backup, copySchedule: "0 4 * * *" } });
+            assert.match(problemFor(problems, "protheus:backup.copySchedule"), /never starts inside a backup's window \(backup\.schedule \+ 8 h.*the copy run at .* 04:00.*overlaps the backup\.schedule run at .* 21:00/);
+            // Moved together, backup and copy are accepted.
+            const { resources } = await render(stackWith("prod", { backup: { ...backup, schedule: "0 20 * * *", copySchedule: "0 6 * * *" } }));
+            assert.equal(spec(byK8sName(resources, "CronJob", "protheus-backup")).schedule, "0 20 * * *");
+        });
 
         it("a moved backup schedule is checked against the default drill too", async () => {
             const backup = configObject("prod", "backup");

@@ -173,7 +173,9 @@ describe("rollback as one commit: the version set back plus a restore request", 
         assert.deepEqual(c.command, ["bash", "/scripts/restore.sh"]);
         const env = envOf(c);
         assert.deepEqual([env.RESTORE_BACKUP, env.RESTORE_SOURCE, env.RESTORE_REPLACE], ["before:12.1.2510", "volume", "yes"]);
-        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database", key: "password" } });
+        // As the restore role, set in the spec over the settings ConfigMap's PGUSER (the read-only backup role).
+        assert.equal(env.PGUSER, "protheus_restore");
+        assert.deepEqual(env.PGPASSWORD, { secretKeyRef: { name: "protheus-database-restore", key: "password" } });
         assert.deepEqual(c.envFrom, [{ configMapRef: { name: "protheus-backup-settings" } }]);
         assert.equal(spec.backoffLimit, 0);
         assert.equal(spec.ttlSecondsAfterFinished, undefined, "a Job removed by a TTL would be created, and run, again");

@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { TEAM_IDS, TEAM_NAMES, TeamId } from "../components/access/responsibilities";
+import { TEAM_IDS, TEAM_NAMES, TeamId } from "../lib/access/responsibilities";
 import { PlannedResource, REPO_ROOT } from "../lib/render";
 import { stringify, parse as parseYaml } from "yaml";
 import { ConfigError, parseStackConfig } from "../config/load";
@@ -116,6 +116,12 @@ describe("docs/operacao.md against the prod stack's RBAC", () => {
         applyConfigCommand(file, configCommand(c, shellWords(c.text)));
         const input = stackConfigFromYaml("c2a7dv-prod", stringify({ config: file }), readProjectConfig());
         assert.throws(() => parseStackConfig(input.config, () => false), /--path/);
+    });
+
+    it("the manual backup template is the only CronJob the DBAs may start a Job from", () => {
+        const doc = (cronJob: string) => ["```sh", "# equipe: DBAs", `kubectl -n ${NAMESPACE} create job --from=cronjob/${cronJob} b1`, "```"].join("\n");
+        assert.deepStrictEqual(refusals(kubectlChecks(doc("protheus-backup-manual"))[0], roles.dbas!), []);
+        assert.deepStrictEqual(refusals(kubectlChecks(doc("protheus-backup"))[0], roles.dbas!), ["get batch/cronjobs protheus-backup"]);
     });
 
     it("the check can fail: a command outside a team's Role is reported", () => {

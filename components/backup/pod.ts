@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "../EnvironmentVolume";
-import { BACKUP_SUBDIR, SCRIPTS_CONFIGMAP } from "./names";
+import { BACKUP_SUBDIR, DATABASE_SECRET, SCRIPTS_CONFIGMAP } from "../names";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
@@ -31,6 +31,34 @@ export function databaseSettings(db: Omit<DatabaseConnection, "passwordSecret">)
 /** The password, from its Secret: the only database variable a Job's spec carries. */
 export function passwordEnv(db: Pick<DatabaseConnection, "passwordSecret">): EnvVar {
     return { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: db.passwordSecret.name, key: db.passwordSecret.key } } };
+}
+
+/** Who a job connects as: a database user and the Secret key holding its password. */
+export interface DatabaseIdentity {
+    user: string;
+    passwordSecret: { name: pulumi.Input<string>; key: string };
+}
+
+/**
+ * Who the jobs that restore connect as: backup.database.restoreUser and its Secret; without them
+ * (hml only, the schema refuses it in prod) the backup's user and password.
+ */
+export function restoreIdentity(db: {
+    user: string;
+    passwordSecret?: { name: string; key: string };
+    restoreUser?: string;
+    restorePasswordSecret?: { name: string; key: string };
+}): DatabaseIdentity {
+    if (db.restoreUser !== undefined && db.restorePasswordSecret) return { user: db.restoreUser, passwordSecret: db.restorePasswordSecret };
+    return { user: db.user, passwordSecret: db.passwordSecret ?? { name: DATABASE_SECRET, key: "password" } };
+}
+
+/**
+ * PGUSER and PGPASSWORD of a job that restores, set in its spec: they take precedence over the
+ * settings ConfigMap's PGUSER (the backup's read-only user) that the job also reads with envFrom.
+ */
+export function identityEnv(identity: DatabaseIdentity): EnvVar[] {
+    return [{ name: "PGUSER", value: identity.user }, passwordEnv(identity)];
 }
 
 export interface ScriptContainerOptions {
@@ -103,4 +131,29 @@ export function scriptPod(o: ScriptPodOptions): PodSpec {
             ...(o.extraVolumes ?? []),
         ],
     };
+}
+
+/** What every backup, copy and restore CronJob shares; `spec` adds the schedule and the Job. */
+export function scriptCronJobSpec(timeZone: string, spec: Omit<k8s.types.input.batch.v1.CronJobSpec, "concurrencyPolicy" | "timeZone">): k8s.types.input.batch.v1.CronJobSpec {
+    return {
+        timeZone,
+        // Two dumps or two uploads of one database at once only slow each other down.
+        concurrencyPolicy: "Forbid",
+        // Failed runs stay so their pods' logs can be collected.
+        failedJobsHistoryLimit: 3,
+        successfulJobsHistoryLimit: 3,
+        ...spec,
+    };
+}
+
+/** A template CronJob's schedule, February 31st: even if someone unsuspends it, it never fires on its own. */
+export const NEVER = "0 0 31 2 *";
+
+/**
+ * Where a resource lived before the backup components were split (issue 10): an alias to its old
+ * name under its old parent component, a sibling of its new one, so existing stacks move it
+ * instead of replacing it.
+ */
+export function formerlyUnder(parentType: string, parentName: string, name: string, opts?: pulumi.ComponentResourceOptions): pulumi.Alias {
+    return { name, parent: pulumi.createUrn(parentName, parentType, opts?.parent) };
 }

@@ -14,7 +14,7 @@
 // - writes restricted by resourceNames wherever Kubernetes allows it.
 //   It does not for `create` (the name is not known before the object
 //   exists) nor for objects with generated names (Jobs, their pods).
-import { BACKUP_COPY_NAME, BACKUP_NAME, RESTORE_NAME, RESTORE_REQUEST_NAME, ROBOT_CRONJOBS, UPDATER_NAME } from "./names";
+import { BACKUP_CRONJOB, COMPONENT_LABEL, COMPONENTS, COPY_CRONJOB, MANUAL_BACKUP_CRONJOB, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, ROBOT_CRONJOBS, UPDATER_NAME } from "../../components/names";
 import { DUTIES, DUTY_IDS, DutyId, TeamId, dutiesOf } from "./responsibilities";
 
 /** A Role rule (rbac.authorization.k8s.io/v1 PolicyRule, resource rules only). */
@@ -40,6 +40,7 @@ export const GRANT_IDS = [
     "jobs-read",
     "pods-log-read",
     "restore-cronjob-read",
+    "manual-backup-cronjob-read",
     "pods-delete",
     "workloads-restart",
     "workloads-scale",
@@ -78,8 +79,10 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
             "follow the Jobs the CronJobs start (update, backup, copy, restore)"),
         g("pods-log-read", { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
             "collect the pods' logs (`kubectl logs`): the updater's output ends with the tail of UPDDISTR.LOG and result.json; the restore Job's output"),
-        g("restore-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_NAME], verbs: ["get"] },
-            `\`kubectl create job --from=cronjob/${RESTORE_NAME}\` reads the restore template (this CronJob only)`),
+        g("restore-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_CRONJOB], verbs: ["get"] },
+            `\`kubectl create job --from=cronjob/${RESTORE_CRONJOB}\` reads the restore template (this CronJob only)`),
+        g("manual-backup-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [MANUAL_BACKUP_CRONJOB], verbs: ["get"] },
+            `\`kubectl create job --from=cronjob/${MANUAL_BACKUP_CRONJOB}\` reads the manual backup template (this CronJob only)`),
         g("pods-delete", { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
             "restart a pod by deleting it: the updater (HLCLOUD login error), dbaccess (restore), appserver (new ini); pod names are generated"),
         g("workloads-restart", { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["patch"] },
@@ -89,17 +92,17 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
         g("jobs-create", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] },
             "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name"),
         g("jobs-delete", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["delete"] },
-            "stop an update Job (`kubectl delete job -l app.kubernetes.io/component=updater`; its flags are then written from the toolbox), a stuck robot, restore or toolbox Job; Job names are generated"),
+            `stop an update Job (\`kubectl delete job -l ${COMPONENT_LABEL}=${COMPONENTS.updater}\`; its flags are then written from the toolbox), a stuck robot, restore or toolbox Job; Job names are generated`),
         g("robot-cronjobs-edit", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...ROBOT_CRONJOBS], verbs: ["get", "patch", "update"] },
-            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_NAME} / ${BACKUP_COPY_NAME}; these CronJobs only`),
+            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_CRONJOB} / ${COPY_CRONJOB}; these CronJobs only`),
         g("pods-exec", { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
             "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, write /volume/flags from the toolbox, drop the database from dbaccess (get: older API servers check it for WebSocket exec)"),
         g("ini-configmaps-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [...names.iniConfigMaps], verbs: ["get", "patch", "update"] },
             "edit appserver.ini / dbaccess.ini (`kubectl edit cm`); these ConfigMaps only (protheus:access.iniConfigMaps)"),
         g("restore-request-create", { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
-            `put the restore request (${RESTORE_REQUEST_NAME}: which backup, from where) in place before a restore; \`create\` cannot be limited by name`),
-        g("restore-request-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [RESTORE_REQUEST_NAME], verbs: ["delete", "get", "patch", "update"] },
-            `change or remove the restore request after the restore; ${RESTORE_REQUEST_NAME} only`),
+            `put the restore request (${RESTORE_REQUEST_CONFIGMAP}: which backup, from where) in place before a restore; \`create\` cannot be limited by name`),
+        g("restore-request-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [RESTORE_REQUEST_CONFIGMAP], verbs: ["delete", "get", "patch", "update"] },
+            `change or remove the restore request after the restore; ${RESTORE_REQUEST_CONFIGMAP} only`),
     ]) as Record<GrantId, Grant>;
 }
 
@@ -151,7 +154,7 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, write the flags from the toolbox: exec, which Kubernetes cannot limit to the toolbox's generated pod names), restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
-        grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
+        grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "manual-backup-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
         readsBackupBucket: true,
         why: "restore: enter the dbaccess pod and drop the database, restart dbaccess, or write the restore request, run the restore template and follow it; read the backups in the bucket.",
     },

@@ -1,0 +1,144 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { copyServiceAccountId } from "../config/validators";
+import { formerlyUnder, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
+import { commonLabels, Stage } from "./labels";
+import { BACKUP_SERVICE_ACCOUNT, COMPONENTS, COPY_CRONJOB } from "./names";
+
+export type OffsiteTarget = "gcs" | "rubrik";
+
+/** Where the Rubrik Managed Volume (NFS) is mounted in the copy job. */
+export const RUBRIK_MOUNT = "/rubrik";
+
+/** Where these resources were declared before issue 10's split (the names index.ts gave those components). */
+const FORMER = { schedule: ["protheus:index:BackupSchedule", "backup"], storage: ["protheus:index:BackupStorage", "backup-storage"] } as const;
+
+export interface OffsiteCopyArgs {
+    namespace: string;
+    stage: Stage;
+    timeZone: string;
+    volumeClaimName: pulumi.Input<string>;
+    /** Ship to GCS/Rubrik (the runbook: at 06:00). */
+    schedule: string;
+    /** How long a run may take: the copy window the schema keeps the drill out of. */
+    deadlineSeconds: number;
+    databaseName: string;
+    targets: OffsiteTarget[];
+    /** Required when targets include gcs: the bucket (BackupStorage) and its project. */
+    gcs?: { project: string; bucket: pulumi.Output<string> };
+    /** Required when targets include rubrik. */
+    rubrik?: { nfsServer: string; exportPath: string };
+    images: { cloudSdk: string };
+    /** The scripts and settings ConfigMaps (NightlyBackup.jobInputs). */
+    jobInputs: pulumi.Resource[];
+}
+
+/**
+ * The offsite copy: `protheus-backup-copy` ships complete backups to GCS and/or
+ * Rubrik at 06:00 and, for GCS, the identity it ships with: the Kubernetes
+ * service account `protheus-backup`, the Google service account, the Workload
+ * Identity binding between them and the account's grants on the bucket (create
+ * and read, never delete or overwrite). The GCS fetch of a restore or drill
+ * runs as the same service account.
+ */
+export class OffsiteCopy extends pulumi.ComponentResource {
+    /** The Kubernetes service account, when the copy ships to GCS. */
+    public readonly serviceAccountName?: pulumi.Output<string>;
+    public readonly serviceAccountEmail?: pulumi.Output<string>;
+
+    constructor(name: string, args: OffsiteCopyArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("protheus:index:OffsiteCopy", name, {}, opts);
+        if (args.targets.includes("gcs") && !args.gcs) throw new Error("OffsiteCopy: targets include gcs but no gcs settings were given");
+        if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("OffsiteCopy: targets include rubrik but no rubrik settings were given");
+        const labels = commonLabels(args.stage, COMPONENTS.backup);
+        const was = (former: readonly [string, string], oldName: string) => ({ parent: this, aliases: [formerlyUnder(former[0], former[1], oldName, opts)] });
+
+        if (args.gcs) {
+            const account = new gcp.serviceaccount.Account(
+                `${name}-account`,
+                {
+                    project: args.gcs.project,
+                    // Checked when the config is parsed: service account IDs are 6-30 characters.
+                    accountId: copyServiceAccountId(args.namespace),
+                    displayName: `Protheus backup copy (${args.namespace}, ${args.stage})`,
+                    description: "Ships backups from the environment volume to the backup bucket; cannot delete or overwrite.",
+                },
+                was(FORMER.storage, "backup-storage-copy"),
+            );
+            this.serviceAccountEmail = account.email;
+            // GKE Workload Identity: pods of this KSA act as the Google service account.
+            const ksa = new k8s.core.v1.ServiceAccount(
+                `${name}-sa`,
+                {
+                    metadata: { name: BACKUP_SERVICE_ACCOUNT, namespace: args.namespace, labels, annotations: { "iam.gke.io/gcp-service-account": account.email } },
+                    automountServiceAccountToken: false,
+                },
+                was(FORMER.schedule, "backup-sa"),
+            );
+            this.serviceAccountName = ksa.metadata.name;
+            new gcp.serviceaccount.IAMMember(
+                `${name}-workload-identity`,
+                {
+                    serviceAccountId: account.name,
+                    role: "roles/iam.workloadIdentityUser",
+                    member: `serviceAccount:${args.gcs.project}.svc.id.goog[${args.namespace}/${BACKUP_SERVICE_ACCOUNT}]`,
+                },
+                was(FORMER.storage, "backup-storage-workload-identity"),
+            );
+            const member = pulumi.interpolate`serviceAccount:${account.email}`;
+            // objectCreator: create only; without storage.objects.delete an existing object cannot be overwritten.
+            new gcp.storage.BucketIAMMember(`${name}-create`, { bucket: args.gcs.bucket, role: "roles/storage.objectCreator", member }, was(FORMER.storage, "backup-storage-copy-create"));
+            // objectViewer: get and list, to verify what arrived and skip what is already there.
+            new gcp.storage.BucketIAMMember(`${name}-read`, { bucket: args.gcs.bucket, role: "roles/storage.objectViewer", member }, was(FORMER.storage, "backup-storage-copy-read"));
+        }
+
+        const env: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [
+            { name: "PGDATABASE", value: args.databaseName },
+            { name: "BACKUP_TARGETS", value: args.targets.join(",") },
+            { name: "BACKUP_NAMESPACE", value: args.namespace },
+        ];
+        if (args.gcs) env.push({ name: "GCS_BUCKET", value: args.gcs.bucket });
+        if (args.rubrik) env.push({ name: "RUBRIK_DIR", value: RUBRIK_MOUNT });
+        new k8s.batch.v1.CronJob(
+            name,
+            {
+                metadata: { name: COPY_CRONJOB, namespace: args.namespace, labels },
+                spec: scriptCronJobSpec(args.timeZone, {
+                    schedule: args.schedule,
+                    startingDeadlineSeconds: 3600,
+                    jobTemplate: {
+                        metadata: { labels },
+                        spec: {
+                            // Idempotent: a retry ships only what is still missing.
+                            backoffLimit: 2,
+                            activeDeadlineSeconds: args.deadlineSeconds,
+                            template: {
+                                metadata: { labels },
+                                spec: scriptPod({
+                                    volumeClaimName: args.volumeClaimName,
+                                    serviceAccountName: this.serviceAccountName,
+                                    extraVolumes: args.rubrik ? [{ name: "rubrik", nfs: { server: args.rubrik.nfsServer, path: args.rubrik.exportPath } }] : [],
+                                    containers: [
+                                        scriptContainer({
+                                            name: "copy",
+                                            image: args.images.cloudSdk,
+                                            script: "copy.sh",
+                                            // The copy only reads the volume; it can never damage a local backup.
+                                            volumeReadOnly: true,
+                                            env,
+                                            extraMounts: args.rubrik ? [{ name: "rubrik", mountPath: RUBRIK_MOUNT }] : [],
+                                        }),
+                                    ],
+                                }),
+                            },
+                        },
+                    },
+                }),
+            },
+            { ...was(FORMER.schedule, "backup-copy"), dependsOn: args.jobInputs },
+        );
+
+        this.registerOutputs({ serviceAccountName: this.serviceAccountName, serviceAccountEmail: this.serviceAccountEmail });
+    }
+}

@@ -1,0 +1,82 @@
+// Every name of an object this program creates, and every label and annotation key it sets,
+// defined once: the components create the objects under these names, the access rules
+// (lib/access/) restrict by them, operators type them (`kubectl create job --from=cronjob/...`),
+// and the policy pack's own copies are proved equal to them (policy/test/names.test.ts).
+
+// Labels and annotations.
+export const PART_OF = "protheus";
+export const MANAGED_BY = "pulumi";
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const COMPONENT_LABEL = "app.kubernetes.io/component";
+export const STAGE_LABEL = "protheus.totvs.com/stage";
+/** The namespace's annotation with the version it runs. */
+export const DESIRED_VERSION_ANNOTATION = "UpdateDesiredVersion";
+/** Which team a Role/RoleBinding is for, and the duties of the responsibility table it holds. */
+export const TEAM_LABEL = "protheus.totvs.com/team";
+export const DUTIES_ANNOTATION = "protheus.totvs.com/duties";
+/** A backup Job before a version change: why (pre-upgrade/pre-rollback) and to which version. */
+export const BACKUP_REASON_LABEL = "protheus.totvs.com/backup-reason";
+export const UPGRADE_TO_LABEL = "protheus.totvs.com/upgrade-to";
+/** A restore Job of protheus:restore: its id, and the reason given in the request. */
+export const RESTORE_ID_LABEL = "protheus.totvs.com/restore-id";
+export const RESTORE_REASON_ANNOTATION = "protheus.totvs.com/restore-reason";
+/**
+ * The bucket's labels (GCS label keys allow no `/` or `.`, so not the Kubernetes keys above).
+ * The policy pack reads `stage` to tell a production bucket.
+ */
+export const BUCKET_LABELS = { namespace: "namespace", stage: "stage", partOf: "part-of" } as const;
+
+// The `app.kubernetes.io/component` value of each part, so `kubectl get jobs -l` finds its Jobs.
+export const COMPONENTS = {
+    updater: "updater",
+    backup: "backup",
+    restore: "restore",
+    restoreDrill: "restore-drill",
+    toolbox: "toolbox",
+    volume: "volume",
+    access: "access",
+} as const;
+export type ComponentName = (typeof COMPONENTS)[keyof typeof COMPONENTS];
+
+// The updater.
+/** The CronJob the runbook edits (`kubectl -n <ns> edit cj protheus-updater`). */
+export const UPDATER_NAME = "protheus-updater";
+/** upddistr.sh, mounted at /scripts in the updater. */
+export const UPDATER_SCRIPTS_CONFIGMAP = "protheus-updater-scripts";
+/** A shell on the volume (abort procedure): a suspended CronJob. */
+export const TOOLBOX_NAME = "protheus-toolbox";
+
+// Backups.
+/** The nightly dump into the volume. */
+export const BACKUP_CRONJOB = "protheus-backup";
+/** The manual backup template: suspended, run as `kubectl create job --from=cronjob/protheus-backup-manual`; records reason `manual`. */
+export const MANUAL_BACKUP_CRONJOB = "protheus-backup-manual";
+/** The copy of complete backups to GCS and/or Rubrik. */
+export const COPY_CRONJOB = "protheus-backup-copy";
+/** The emergency restore template: `kubectl create job --from=cronjob/protheus-restore`. */
+export const RESTORE_CRONJOB = "protheus-restore";
+/** The weekly restore drill. */
+export const DRILL_CRONJOB = "protheus-restore-drill";
+/** The drill's extra checks (<name>.sql, <name>.expected). */
+export const DRILL_CHECKS_CONFIGMAP = "protheus-restore-drill-checks";
+/** backup.sh, copy.sh, restore.sh, drill.sh, lib.sh. */
+export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
+/**
+ * Database connection, dump jobs and retention, read by every backup and restore Job with envFrom:
+ * changing them changes this ConfigMap, never the spec of a Job (which would make Pulumi re-run it).
+ */
+export const SETTINGS_CONFIGMAP = "protheus-backup-settings";
+/** The restore Job `pulumi up` runs for protheus:restore is this prefix + the request's id. */
+export const RESTORE_JOB_PREFIX = "protheus-restore-";
+/** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
+export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
+/** The copy's (and the GCS fetch's) Kubernetes service account, bound to the Google one by Workload Identity. */
+export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
+/** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
+export const DATABASE_SECRET = "protheus-backup-database";
+/** Where backups land inside the environment volume. */
+export const BACKUP_SUBDIR = "backups";
+
+/** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
+export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;
