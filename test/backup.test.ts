@@ -186,7 +186,7 @@ describe("database identities: the backup role reads, the restore role restores"
     const restoreRole = { user: "protheus_restore", password: { secretKeyRef: { name: "protheus-database-restore", key: "password" } } };
 
     it("prod: backups as protheus_backup; the restore template and the drill as protheus_restore, set over the ConfigMap", async () => {
-        const { resources } = await renderStack("prod");
+        const { resources } = await renderExample("prod");
         assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-backup")).containers[0]), backupRole);
         const restore = podOf(byK8sName(resources, "CronJob", "protheus-restore")).containers[0];
         assert.deepEqual(identity(resources, restore), restoreRole);
