@@ -1,6 +1,7 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
 import { z } from "zod";
+import { RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import {
@@ -29,7 +30,7 @@ import {
  */
 export const DEFAULT_WAIT_MINUTES = { preUpgrade: 125, restore: 155 } as const;
 /** "protheus-restore-" + id must be a DNS label (63 characters). */
-export const RESTORE_ID_MAX = 63 - "protheus-restore-".length;
+export const RESTORE_ID_MAX = 63 - RESTORE_JOB_PREFIX.length;
 
 const httpsOrOci = z
     .string({ error: "expected a chart repository URL" })
