@@ -62,11 +62,7 @@ export = async () => {
         updateDesiredVersion: config.updateDesiredVersion,
     });
 
-    const volume = new EnvironmentVolume(
-        "volume",
-        { namespace: namespace.name, stage: config.stage, ...config.volume },
-        { parent: namespace },
-    );
+    const volume = new EnvironmentVolume("volume", { namespace: namespace.name, stage: config.stage, ...config.volume }, { parent: namespace });
 
     const backup = config.backup;
     const storage =
@@ -100,9 +96,7 @@ export = async () => {
                   schedule: backup.schedule,
                   deadlineSeconds: BACKUP_WINDOW_HOURS * 3600,
                   database: backup.database,
-                  password: backup.database.passwordSecret
-                      ? { secretRef: backup.database.passwordSecret }
-                      : { value: pulumi.secret(config.databasePassword!) },
+                  password: backup.database.passwordSecret ? { secretRef: backup.database.passwordSecret } : { value: pulumi.secret(config.databasePassword!) },
                   dumpJobs: backup.dumpJobs,
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
@@ -240,7 +234,13 @@ export = async () => {
                 deadlineMinutes: drill.deadlineMinutes,
                 killMarginMinutes: DRILL_KILL_MARGIN_MINUTES,
                 // The drill restores: it connects as the restore identity, or as drill.database when set.
-                database: { host: backup.database.host, port: backup.database.port, name: backup.database.name, ...restoreIdentity(backup.database), ...drill.database },
+                database: {
+                    host: backup.database.host,
+                    port: backup.database.port,
+                    name: backup.database.name,
+                    ...restoreIdentity(backup.database),
+                    ...drill.database,
+                },
                 server: drill.server,
                 checks: drill.checks,
                 gcs: gcsFetch,
@@ -274,7 +274,9 @@ export = async () => {
         environment,
         /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */
         ...(config.stage === "hml" && {
-            ranVersions: pulumi.all([self.getOutput("ranVersions"), release.status]).apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status)),
+            ranVersions: pulumi
+                .all([self.getOutput("ranVersions"), release.status])
+                .apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status)),
         }),
         environmentNamespace: namespace.name,
         /** What this stack runs; prod's promotion gate reads hml's value, and this stack its own. */

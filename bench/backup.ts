@@ -23,256 +23,289 @@
  * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --drill-rounds N restore.sh-alone /
  * drill.sh pairs (BENCH_DRILL_ROUNDS, default 2), --keep (keep the temp dir).
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { startPostgres, PgServer } from '../test/support/postgres';
-import { run } from '../test/scripts/support/run';
-import { roleSqlFromDocs, runRoleSql } from '../test/scripts/support/roles';
-import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from './protheus-db';
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { startPostgres, PgServer } from "../test/support/postgres";
+import { run } from "../test/scripts/support/run";
+import { roleSqlFromDocs, runRoleSql } from "../test/scripts/support/roles";
+import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from "./protheus-db";
 
 const args = process.argv.slice(2);
 const opt = (name: string, env: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : (process.env[env] ?? dflt);
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : (process.env[env] ?? dflt);
 };
-const SIZE_MB = Number(opt('size-mb', 'BENCH_SIZE_MB', '1536'));
-const VARIANTS = opt('variants', 'BENCH_VARIANTS', '1:2,0:2,3:2')
-  .split(',')
-  .map((v) => v.split(':'));
-const RESTORE_VARIANTS = opt('restore-variants', 'BENCH_RESTORE_VARIANTS', 'default,plain,nosettings');
-const KEEP = args.includes('--keep');
-const DRILL_ROUNDS = Number(opt('drill-rounds', 'BENCH_DRILL_ROUNDS', '2'));
-const SCRIPTS = path.resolve(__dirname, '../scripts');
-const DB = 'bench01';
-const APP_ROLE = 'protheus';
+const SIZE_MB = Number(opt("size-mb", "BENCH_SIZE_MB", "1536"));
+const VARIANTS = opt("variants", "BENCH_VARIANTS", "1:2,0:2,3:2")
+    .split(",")
+    .map((v) => v.split(":"));
+const RESTORE_VARIANTS = opt("restore-variants", "BENCH_RESTORE_VARIANTS", "default,plain,nosettings");
+const KEEP = args.includes("--keep");
+const DRILL_ROUNDS = Number(opt("drill-rounds", "BENCH_DRILL_ROUNDS", "2"));
+const SCRIPTS = path.resolve(__dirname, "../scripts");
+const DB = "bench01";
+const APP_ROLE = "protheus";
 const PASSWORD = `bench-${process.pid}`;
 
 interface Measure {
-  label: string;
-  seconds: number;
-  maxRssKb: number;
-  bytes?: number;
-  stdout?: string;
+    label: string;
+    seconds: number;
+    maxRssKb: number;
+    bytes?: number;
+    stdout?: string;
 }
 
 const fmtMb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 const log = (s: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}`);
 
 async function timed(label: string, script: string, env: NodeJS.ProcessEnv): Promise<Measure> {
-  const tf = path.join(os.tmpdir(), `bench-time-${process.pid}`);
-  const t0 = process.hrtime.bigint();
-  const r = await run('/usr/bin/time', ['-f', '%e %M', '-o', tf, 'bash', '-c', `set -euo pipefail; ${script}`], { env });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  const [, rss] = fs.readFileSync(tf, 'utf8').trim().split('\n').pop()!.split(' ');
-  fs.rmSync(tf, { force: true });
-  log(`${label}: ${seconds.toFixed(1)} s`);
-  return { label, seconds, maxRssKb: Number(rss), stdout: r.stdout };
+    const tf = path.join(os.tmpdir(), `bench-time-${process.pid}`);
+    const t0 = process.hrtime.bigint();
+    const r = await run("/usr/bin/time", ["-f", "%e %M", "-o", tf, "bash", "-c", `set -euo pipefail; ${script}`], { env });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status}): ${r.stderr.trim().split("\n").slice(-3).join(" / ")}`);
+    const [, rss] = fs.readFileSync(tf, "utf8").trim().split("\n").pop()!.split(" ");
+    fs.rmSync(tf, { force: true });
+    log(`${label}: ${seconds.toFixed(1)} s`);
+    return { label, seconds, maxRssKb: Number(rss), stdout: r.stdout };
 }
 
 function duBytes(p: string): number {
-  return Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]);
+    return Number(execFileSync("du", ["-sb", p], { encoding: "utf8" }).split("\t")[0]);
 }
 
 async function buildDatabase(pg: PgServer): Promise<void> {
-  pg.psql(`CREATE ROLE ${APP_ROLE} LOGIN`);
-  pg.psql(`${createProtheusDatabaseSql(DB)} OWNER ${APP_ROLE}`);
-  pg.psql(`SET ROLE ${APP_ROLE};\n${PROTHEUS_SCHEMA_SQL}`, DB);
-  const data = dataSqlForSize(SIZE_MB, 250_000);
-  // Two loaders in parallel (2 cores), each statement one batch.
-  const queue = PROTHEUS_TABLES.flatMap((t) => data[t]);
-  const worker = async () => {
-    for (let sql = queue.shift(); sql; sql = queue.shift()) {
-      const r = await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', DB], { env: pg.env({ PGOPTIONS: `-c synchronous_commit=off -c role=${APP_ROLE}` }), input: `${sql};\n` });
-      if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
-    }
-  };
-  await Promise.all([worker(), worker()]);
-  pg.psql('VACUUM (ANALYZE, FREEZE)', DB);
-  pg.psql('CHECKPOINT');
+    pg.psql(`CREATE ROLE ${APP_ROLE} LOGIN`);
+    pg.psql(`${createProtheusDatabaseSql(DB)} OWNER ${APP_ROLE}`);
+    pg.psql(`SET ROLE ${APP_ROLE};\n${PROTHEUS_SCHEMA_SQL}`, DB);
+    const data = dataSqlForSize(SIZE_MB, 250_000);
+    // Two loaders in parallel (2 cores), each statement one batch.
+    const queue = PROTHEUS_TABLES.flatMap((t) => data[t]);
+    const worker = async () => {
+        for (let sql = queue.shift(); sql; sql = queue.shift()) {
+            const r = await run("psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", DB], {
+                env: pg.env({ PGOPTIONS: `-c synchronous_commit=off -c role=${APP_ROLE}` }),
+                input: `${sql};\n`,
+            });
+            if (r.status !== 0) throw new Error(`load failed: ${r.stderr}`);
+        }
+    };
+    await Promise.all([worker(), worker()]);
+    pg.psql("VACUUM (ANALYZE, FREEZE)", DB);
+    pg.psql("CHECKPOINT");
 }
 
 async function main() {
-  const nproc = os.cpus().length;
-  const memGb = (os.totalmem() / 1073741824).toFixed(1);
-  if (!fs.existsSync('/usr/bin/time')) throw new Error('bench: /usr/bin/time (GNU time) is required: apt-get install -y time');
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
-  fs.chmodSync(work, 0o755);
-  log(`work dir ${work}; size ${SIZE_MB} MB; ${nproc} cpus, ${memGb} GiB RAM`);
-  const pg = await startPostgres({
-    settings: { shared_buffers: '512MB', max_wal_size: '8GB', checkpoint_timeout: '30min', max_connections: '50' },
-  });
-  try {
-    const env = pg.env();
-    const version = pg.psql('SHOW server_version').trim();
-    log(`PostgreSQL ${version}; building database (${JSON.stringify(rowCountsForSize(SIZE_MB))} rows)`);
-    const tb = Date.now();
-    await buildDatabase(pg);
-    const dbBytes = Number(pg.psql(`SELECT pg_database_size('${DB}')`).trim());
-    const tableBytes = Number(pg.psql(`SELECT sum(pg_table_size(c.oid)) FROM pg_class c WHERE relname IN (${PROTHEUS_TABLES.map((t) => `'${t}'`).join(',')})`, DB).trim());
-    log(`database ${fmtMb(dbBytes)} (tables without indexes ${fmtMb(tableBytes)}) built in ${((Date.now() - tb) / 1000).toFixed(0)} s`);
-    const dbEnv = pg.env({ PGDATABASE: DB });
-    const roleSql = roleSqlFromDocs();
-    for (const role of ['protheus_backup', 'protheus_restore']) await runRoleSql(pg, roleSql[role], PASSWORD);
-    const as = (role: string) => ({ PGUSER: role, PGPASSWORD: PASSWORD });
+    const nproc = os.cpus().length;
+    const memGb = (os.totalmem() / 1073741824).toFixed(1);
+    if (!fs.existsSync("/usr/bin/time")) throw new Error("bench: /usr/bin/time (GNU time) is required: apt-get install -y time");
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "bench-backup-"));
+    fs.chmodSync(work, 0o755);
+    log(`work dir ${work}; size ${SIZE_MB} MB; ${nproc} cpus, ${memGb} GiB RAM`);
+    const pg = await startPostgres({
+        settings: { shared_buffers: "512MB", max_wal_size: "8GB", checkpoint_timeout: "30min", max_connections: "50" },
+    });
+    try {
+        const env = pg.env();
+        const version = pg.psql("SHOW server_version").trim();
+        log(`PostgreSQL ${version}; building database (${JSON.stringify(rowCountsForSize(SIZE_MB))} rows)`);
+        const tb = Date.now();
+        await buildDatabase(pg);
+        const dbBytes = Number(pg.psql(`SELECT pg_database_size('${DB}')`).trim());
+        const tableBytes = Number(
+            pg.psql(`SELECT sum(pg_table_size(c.oid)) FROM pg_class c WHERE relname IN (${PROTHEUS_TABLES.map((t) => `'${t}'`).join(",")})`, DB).trim(),
+        );
+        log(`database ${fmtMb(dbBytes)} (tables without indexes ${fmtMb(tableBytes)}) built in ${((Date.now() - tb) / 1000).toFixed(0)} s`);
+        const dbEnv = pg.env({ PGDATABASE: DB });
+        const roleSql = roleSqlFromDocs();
+        for (const role of ["protheus_backup", "protheus_restore"]) await runRoleSql(pg, roleSql[role], PASSWORD);
+        const as = (role: string) => ({ PGUSER: role, PGPASSWORD: PASSWORD });
 
-    // ---- backup side -------------------------------------------------------
-    const copyOut = PROTHEUS_TABLES.map((t) => `psql -X -q -c "COPY ${t} TO STDOUT" > /dev/null`).join('; ');
-    await timed('warm-up (untimed)', copyOut, dbEnv);
-    const backups: Measure[] = [];
-    backups.push(await timed('COPY floor (COPY TO STDOUT > /dev/null, 1 stream)', copyOut, dbEnv));
-    const baseline = await timed('pg_dump \\| gzip (plain, gzip -6)', `pg_dump -d ${DB} | gzip > ${work}/plain.sql.gz`, dbEnv);
-    baseline.bytes = fs.statSync(`${work}/plain.sql.gz`).size;
-    fs.rmSync(`${work}/plain.sql.gz`);
-    backups.push(baseline);
-    let defaultBackup = '';
-    for (const [z, j] of VARIANTS) {
-      const dir = path.join(work, `vol-z${z}-j${j}`);
-      const m = await timed(`backup.sh BACKUP_COMPRESS=${z} BACKUP_JOBS=${j}`, `${SCRIPTS}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: dir, BACKUP_COMPRESS: z, BACKUP_JOBS: j, ...as('protheus_backup') }));
-      m.bytes = duBytes(dir);
-      backups.push(m);
-      if (!defaultBackup) defaultBackup = dir;
-      else fs.rmSync(dir, { recursive: true });
+        // ---- backup side -------------------------------------------------------
+        const copyOut = PROTHEUS_TABLES.map((t) => `psql -X -q -c "COPY ${t} TO STDOUT" > /dev/null`).join("; ");
+        await timed("warm-up (untimed)", copyOut, dbEnv);
+        const backups: Measure[] = [];
+        backups.push(await timed("COPY floor (COPY TO STDOUT > /dev/null, 1 stream)", copyOut, dbEnv));
+        const baseline = await timed("pg_dump \\| gzip (plain, gzip -6)", `pg_dump -d ${DB} | gzip > ${work}/plain.sql.gz`, dbEnv);
+        baseline.bytes = fs.statSync(`${work}/plain.sql.gz`).size;
+        fs.rmSync(`${work}/plain.sql.gz`);
+        backups.push(baseline);
+        let defaultBackup = "";
+        for (const [z, j] of VARIANTS) {
+            const dir = path.join(work, `vol-z${z}-j${j}`);
+            const m = await timed(
+                `backup.sh BACKUP_COMPRESS=${z} BACKUP_JOBS=${j}`,
+                `${SCRIPTS}/backup.sh`,
+                pg.env({ PGDATABASE: DB, BACKUP_DIR: dir, BACKUP_COMPRESS: z, BACKUP_JOBS: j, ...as("protheus_backup") }),
+            );
+            m.bytes = duBytes(dir);
+            backups.push(m);
+            if (!defaultBackup) defaultBackup = dir;
+            else fs.rmSync(dir, { recursive: true });
+        }
+
+        // ---- restore side ------------------------------------------------------
+        const restores: Measure[] = [];
+        // COPY-in floor: the same rows into index-less tables, one stream.
+        const dataDir = path.join(work, "copydata");
+        fs.mkdirSync(dataDir);
+        for (const t of PROTHEUS_TABLES) await timed(`export ${t} (untimed)`, `psql -X -q -c "\\copy ${t} TO '${dataDir}/${t}.copy'"`, dbEnv);
+        pg.psql(createProtheusDatabaseSql("floor_in"));
+        const tablesOnly = PROTHEUS_SCHEMA_SQL.split(";")
+            .filter((s) => /CREATE TABLE/.test(s))
+            .map((s) => s.replace(/,\s*CONSTRAINT [^\n]+PRIMARY KEY \([^)]*\)\s*\n\)/, "\n)"))
+            .join(";\n");
+        pg.psql(`${tablesOnly};`, "floor_in");
+        pg.psql("CHECKPOINT");
+        const floorIn = await timed(
+            "COPY-in floor (COPY FROM, no indexes, 1 stream)",
+            PROTHEUS_TABLES.map((t) => `psql -X -q -d floor_in -c "\\copy ${t} FROM '${dataDir}/${t}.copy'"`).join("; "),
+            env,
+        );
+        restores.push(floorIn);
+        // The same plus the index work a restore must do (PKs + Protheus indexes), one stream.
+        const indexSql = [
+            ...PROTHEUS_TABLES.map((t) => `ALTER TABLE ${t} ADD CONSTRAINT ${t}_pk PRIMARY KEY (r_e_c_n_o_)`),
+            ...PROTHEUS_SCHEMA_SQL.split(";").filter((s) => /CREATE (UNIQUE )?INDEX/.test(s)),
+        ].join(";\n");
+        fs.writeFileSync(path.join(work, "indexes.sql"), `${indexSql};\n`);
+        const idx = await timed("  + CREATE INDEX (same DB, 1 stream)", `psql -X -q -v ON_ERROR_STOP=1 -d floor_in -f ${work}/indexes.sql`, env);
+        restores.push({
+            label: "COPY-in + indexes floor (COPY FROM, then PKs + indexes, 1 stream)",
+            seconds: floorIn.seconds + idx.seconds,
+            maxRssKb: Math.max(floorIn.maxRssKb, idx.maxRssKb),
+        });
+        pg.psql("DROP DATABASE floor_in");
+        fs.rmSync(dataDir, { recursive: true });
+        pg.psql("CHECKPOINT");
+
+        if (RESTORE_VARIANTS.includes("plain")) {
+            await timed("plain dump for psql replay (untimed)", `pg_dump -d ${DB} -f ${work}/plain.sql`, dbEnv);
+            pg.psql(createProtheusDatabaseSql("plain_in"));
+            pg.psql("CHECKPOINT");
+            const m = await timed("psql -f plain.sql (plain SQL replay)", `psql -X -q -v ON_ERROR_STOP=1 -d plain_in -f ${work}/plain.sql > /dev/null`, env);
+            m.bytes = fs.statSync(`${work}/plain.sql`).size;
+            restores.push(m);
+            pg.psql("DROP DATABASE plain_in");
+            fs.rmSync(`${work}/plain.sql`);
+            pg.psql("CHECKPOINT");
+        }
+
+        const restoreRuns: [string, Record<string, string>][] = [["restore.sh (defaults)", {}]];
+        if (RESTORE_VARIANTS.includes("nosettings")) restoreRuns.push(['restore.sh RESTORE_PGOPTIONS="" (server defaults)', { RESTORE_PGOPTIONS: "" }]);
+        if (RESTORE_VARIANTS.includes("j1")) restoreRuns.push(["restore.sh RESTORE_JOBS=1", { RESTORE_JOBS: "1" }]);
+        for (const [label, extra] of restoreRuns) {
+            const m = await timed(
+                label,
+                `${SCRIPTS}/restore.sh`,
+                pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: "restored", ...as("protheus_restore"), ...extra }),
+            );
+            m.bytes = Number(pg.psql(`SELECT pg_database_size('restored')`).trim());
+            restores.push(m);
+            pg.psql("DROP DATABASE restored");
+            pg.psql("CHECKPOINT");
+        }
+
+        // ---- drill side: drill.sh (restore.sh + checks) against restore.sh alone -
+        // Alternated rounds on the same backup, so both see the same noise.
+        const backupOut = backups.find((m) => m.label.startsWith("backup.sh"))?.stdout ?? "";
+        const countLine = /counted the rows of (\d+) tables in the dump's snapshot in ([0-9.]+)s/.exec(backupOut);
+        const drillRows: Measure[] = [];
+        const phases: { restore: number; checks: number }[] = [];
+        for (let round = 1; round <= DRILL_ROUNDS; round++) {
+            const alone = await timed(
+                `restore.sh alone (round ${round})`,
+                `${SCRIPTS}/restore.sh`,
+                pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: "restored" }),
+            );
+            pg.psql("DROP DATABASE restored");
+            pg.psql("CHECKPOINT");
+            drillRows.push(alone);
+            const drill = await timed(
+                `drill.sh: restore.sh + checks + drop (round ${round})`,
+                `${SCRIPTS}/drill.sh`,
+                pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, BACKUP_NAMESPACE: "bench" }),
+            );
+            const outcome = JSON.parse(drill.stdout!.trim().split("\n").pop()!);
+            if (outcome.status !== "ok") throw new Error(`drill failed: ${outcome.error}`);
+            phases.push({ restore: outcome.restore_seconds, checks: outcome.check_seconds });
+            drillRows.push(drill);
+            pg.psql("CHECKPOINT");
+        }
+        // Row counting on the live database: what backup.sh runs (planner: index-only scans of the
+        // R_E_C_N_O_ primary key on an all-visible table) against forced full heap scans.
+        const countSql = PROTHEUS_TABLES.map((t) => `SELECT count(*) FROM ${t};`).join(" ");
+        const counting = [
+            await timed("count(*) of every table, planner choice (index-only scans)", `psql -X -q -At -c "${countSql}" > /dev/null`, dbEnv),
+            await timed(
+                "count(*) of every table, heap scans forced",
+                `PGOPTIONS="-c enable_indexonlyscan=off -c enable_indexscan=off -c enable_bitmapscan=off" psql -X -q -At -c "${countSql}" > /dev/null`,
+                dbEnv,
+            ),
+        ];
+
+        // ---- report ------------------------------------------------------------
+        const table = (title: string, rows: Measure[], floor: Measure, sizeLabel: string) => {
+            const lines = [
+                `### ${title}`,
+                "",
+                `| method | wall s | throughput (DB MB/s) | × floor | ${sizeLabel} | peak RSS |`,
+                "| --- | ---: | ---: | ---: | ---: | ---: |",
+                ...rows.map(
+                    (m) =>
+                        `| ${m.label} | ${m.seconds.toFixed(1)} | ${(dbBytes / 1048576 / m.seconds).toFixed(0)} | ${(m.seconds / floor.seconds).toFixed(2)} | ${m.bytes ? fmtMb(m.bytes) : "-"} | ${(m.maxRssKb / 1024).toFixed(0)} MB |`,
+                ),
+                "",
+            ];
+            return lines.join("\n");
+        };
+        const report = [
+            `## Run ${new Date().toISOString()}`,
+            "",
+            `Machine: ${nproc} CPUs (${os.cpus()[0]?.model ?? "?"}), ${memGb} GiB RAM; PostgreSQL ${version}; database ${fmtMb(dbBytes)} (${fmtMb(tableBytes)} heap, rest indexes), rows ${JSON.stringify(rowCountsForSize(SIZE_MB))}.`,
+            "",
+            table("Backup", backups, backups[0], "output size"),
+            table("Restore", restores, floorIn, "size (input / restored DB)"),
+            `Restore vs the COPY-in + indexes floor: ${restores
+                .filter((m) => m.label.startsWith("restore.sh"))
+                .map((m) => `${m.label} ${(m.seconds / restores[1].seconds).toFixed(2)}×`)
+                .join("; ")}.`,
+            "",
+            "### Restore drill",
+            "",
+            "| method | wall s | × restore.sh alone (same round) |",
+            "| --- | ---: | ---: |",
+            ...drillRows.map((m, i) => `| ${m.label} | ${m.seconds.toFixed(1)} | ${(m.seconds / drillRows[i - (i % 2)].seconds).toFixed(2)} |`),
+            "",
+            "| round | drill restore_seconds | drill check_seconds | checks / restore |",
+            "| --- | ---: | ---: | ---: |",
+            ...phases.map((p, i) => `| ${i + 1} | ${p.restore.toFixed(1)} | ${p.checks.toFixed(1)} | ${((100 * p.checks) / p.restore).toFixed(1)}% |`),
+            "",
+            `Checks add ${((100 * phases.reduce((a, p) => a + p.checks, 0)) / phases.reduce((a, p) => a + p.restore, 0)).toFixed(1)}% to the restore time (target ≤ 10%).`,
+            "",
+            "### Row counts in the backup",
+            "",
+            `backup.sh (default variant): ${countLine ? `counted ${countLine[1]} tables in the dump's snapshot in ${countLine[2]} s, concurrently with pg_dump` : "no counting line found"}.`,
+            "",
+            "| count(*) on the live database | wall s |",
+            "| --- | ---: |",
+            ...counting.map((m) => `| ${m.label} | ${m.seconds.toFixed(2)} |`),
+            "",
+        ].join("\n");
+        console.log(`\n${report}`);
+        const out = path.join(__dirname, `results-${SIZE_MB}mb.md`);
+        fs.writeFileSync(out, `${report}\n`);
+        log(`report written to ${out}`);
+    } finally {
+        pg.stop();
+        if (!KEEP) fs.rmSync(work, { recursive: true, force: true });
+        else log(`kept ${work}`);
     }
-
-    // ---- restore side ------------------------------------------------------
-    const restores: Measure[] = [];
-    // COPY-in floor: the same rows into index-less tables, one stream.
-    const dataDir = path.join(work, 'copydata');
-    fs.mkdirSync(dataDir);
-    for (const t of PROTHEUS_TABLES) await timed(`export ${t} (untimed)`, `psql -X -q -c "\\copy ${t} TO '${dataDir}/${t}.copy'"`, dbEnv);
-    pg.psql(createProtheusDatabaseSql('floor_in'));
-    const tablesOnly = PROTHEUS_SCHEMA_SQL.split(';')
-      .filter((s) => /CREATE TABLE/.test(s))
-      .map((s) => s.replace(/,\s*CONSTRAINT [^\n]+PRIMARY KEY \([^)]*\)\s*\n\)/, '\n)'))
-      .join(';\n');
-    pg.psql(`${tablesOnly};`, 'floor_in');
-    pg.psql('CHECKPOINT');
-    const floorIn = await timed('COPY-in floor (COPY FROM, no indexes, 1 stream)', PROTHEUS_TABLES.map((t) => `psql -X -q -d floor_in -c "\\copy ${t} FROM '${dataDir}/${t}.copy'"`).join('; '), env);
-    restores.push(floorIn);
-    // The same plus the index work a restore must do (PKs + Protheus indexes), one stream.
-    const indexSql = [
-      ...PROTHEUS_TABLES.map((t) => `ALTER TABLE ${t} ADD CONSTRAINT ${t}_pk PRIMARY KEY (r_e_c_n_o_)`),
-      ...PROTHEUS_SCHEMA_SQL.split(';').filter((s) => /CREATE (UNIQUE )?INDEX/.test(s)),
-    ].join(';\n');
-    fs.writeFileSync(path.join(work, 'indexes.sql'), `${indexSql};\n`);
-    const idx = await timed('  + CREATE INDEX (same DB, 1 stream)', `psql -X -q -v ON_ERROR_STOP=1 -d floor_in -f ${work}/indexes.sql`, env);
-    restores.push({ label: 'COPY-in + indexes floor (COPY FROM, then PKs + indexes, 1 stream)', seconds: floorIn.seconds + idx.seconds, maxRssKb: Math.max(floorIn.maxRssKb, idx.maxRssKb) });
-    pg.psql('DROP DATABASE floor_in');
-    fs.rmSync(dataDir, { recursive: true });
-    pg.psql('CHECKPOINT');
-
-    if (RESTORE_VARIANTS.includes('plain')) {
-      await timed('plain dump for psql replay (untimed)', `pg_dump -d ${DB} -f ${work}/plain.sql`, dbEnv);
-      pg.psql(createProtheusDatabaseSql('plain_in'));
-      pg.psql('CHECKPOINT');
-      const m = await timed('psql -f plain.sql (plain SQL replay)', `psql -X -q -v ON_ERROR_STOP=1 -d plain_in -f ${work}/plain.sql > /dev/null`, env);
-      m.bytes = fs.statSync(`${work}/plain.sql`).size;
-      restores.push(m);
-      pg.psql('DROP DATABASE plain_in');
-      fs.rmSync(`${work}/plain.sql`);
-      pg.psql('CHECKPOINT');
-    }
-
-    const restoreRuns: [string, Record<string, string>][] = [['restore.sh (defaults)', {}]];
-    if (RESTORE_VARIANTS.includes('nosettings')) restoreRuns.push(['restore.sh RESTORE_PGOPTIONS="" (server defaults)', { RESTORE_PGOPTIONS: '' }]);
-    if (RESTORE_VARIANTS.includes('j1')) restoreRuns.push(['restore.sh RESTORE_JOBS=1', { RESTORE_JOBS: '1' }]);
-    for (const [label, extra] of restoreRuns) {
-      const m = await timed(label, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored', ...as('protheus_restore'), ...extra }));
-      m.bytes = Number(pg.psql(`SELECT pg_database_size('restored')`).trim());
-      restores.push(m);
-      pg.psql('DROP DATABASE restored');
-      pg.psql('CHECKPOINT');
-    }
-
-    // ---- drill side: drill.sh (restore.sh + checks) against restore.sh alone -
-    // Alternated rounds on the same backup, so both see the same noise.
-    const backupOut = backups.find((m) => m.label.startsWith('backup.sh'))?.stdout ?? '';
-    const countLine = /counted the rows of (\d+) tables in the dump's snapshot in ([0-9.]+)s/.exec(backupOut);
-    const drillRows: Measure[] = [];
-    const phases: { restore: number; checks: number }[] = [];
-    for (let round = 1; round <= DRILL_ROUNDS; round++) {
-      const alone = await timed(`restore.sh alone (round ${round})`, `${SCRIPTS}/restore.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, RESTORE_DATABASE: 'restored' }));
-      pg.psql('DROP DATABASE restored');
-      pg.psql('CHECKPOINT');
-      drillRows.push(alone);
-      const drill = await timed(`drill.sh: restore.sh + checks + drop (round ${round})`, `${SCRIPTS}/drill.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: defaultBackup, BACKUP_NAMESPACE: 'bench' }));
-      const outcome = JSON.parse(drill.stdout!.trim().split('\n').pop()!);
-      if (outcome.status !== 'ok') throw new Error(`drill failed: ${outcome.error}`);
-      phases.push({ restore: outcome.restore_seconds, checks: outcome.check_seconds });
-      drillRows.push(drill);
-      pg.psql('CHECKPOINT');
-    }
-    // Row counting on the live database: what backup.sh runs (planner: index-only scans of the
-    // R_E_C_N_O_ primary key on an all-visible table) against forced full heap scans.
-    const countSql = PROTHEUS_TABLES.map((t) => `SELECT count(*) FROM ${t};`).join(' ');
-    const counting = [
-      await timed('count(*) of every table, planner choice (index-only scans)', `psql -X -q -At -c "${countSql}" > /dev/null`, dbEnv),
-      await timed('count(*) of every table, heap scans forced', `PGOPTIONS="-c enable_indexonlyscan=off -c enable_indexscan=off -c enable_bitmapscan=off" psql -X -q -At -c "${countSql}" > /dev/null`, dbEnv),
-    ];
-
-    // ---- report ------------------------------------------------------------
-    const table = (title: string, rows: Measure[], floor: Measure, sizeLabel: string) => {
-      const lines = [
-        `### ${title}`,
-        '',
-        `| method | wall s | throughput (DB MB/s) | × floor | ${sizeLabel} | peak RSS |`,
-        '| --- | ---: | ---: | ---: | ---: | ---: |',
-        ...rows.map(
-          (m) =>
-            `| ${m.label} | ${m.seconds.toFixed(1)} | ${(dbBytes / 1048576 / m.seconds).toFixed(0)} | ${(m.seconds / floor.seconds).toFixed(2)} | ${m.bytes ? fmtMb(m.bytes) : '-'} | ${(m.maxRssKb / 1024).toFixed(0)} MB |`,
-        ),
-        '',
-      ];
-      return lines.join('\n');
-    };
-    const report = [
-      `## Run ${new Date().toISOString()}`,
-      '',
-      `Machine: ${nproc} CPUs (${os.cpus()[0]?.model ?? '?'}), ${memGb} GiB RAM; PostgreSQL ${version}; database ${fmtMb(dbBytes)} (${fmtMb(tableBytes)} heap, rest indexes), rows ${JSON.stringify(rowCountsForSize(SIZE_MB))}.`,
-      '',
-      table('Backup', backups, backups[0], 'output size'),
-      table('Restore', restores, floorIn, 'size (input / restored DB)'),
-      `Restore vs the COPY-in + indexes floor: ${restores
-        .filter((m) => m.label.startsWith('restore.sh'))
-        .map((m) => `${m.label} ${(m.seconds / restores[1].seconds).toFixed(2)}×`)
-        .join('; ')}.`,
-      '',
-      '### Restore drill',
-      '',
-      '| method | wall s | × restore.sh alone (same round) |',
-      '| --- | ---: | ---: |',
-      ...drillRows.map((m, i) => `| ${m.label} | ${m.seconds.toFixed(1)} | ${(m.seconds / drillRows[i - (i % 2)].seconds).toFixed(2)} |`),
-      '',
-      '| round | drill restore_seconds | drill check_seconds | checks / restore |',
-      '| --- | ---: | ---: | ---: |',
-      ...phases.map((p, i) => `| ${i + 1} | ${p.restore.toFixed(1)} | ${p.checks.toFixed(1)} | ${((100 * p.checks) / p.restore).toFixed(1)}% |`),
-      '',
-      `Checks add ${((100 * phases.reduce((a, p) => a + p.checks, 0)) / phases.reduce((a, p) => a + p.restore, 0)).toFixed(1)}% to the restore time (target ≤ 10%).`,
-      '',
-      '### Row counts in the backup',
-      '',
-      `backup.sh (default variant): ${countLine ? `counted ${countLine[1]} tables in the dump's snapshot in ${countLine[2]} s, concurrently with pg_dump` : 'no counting line found'}.`,
-      '',
-      '| count(*) on the live database | wall s |',
-      '| --- | ---: |',
-      ...counting.map((m) => `| ${m.label} | ${m.seconds.toFixed(2)} |`),
-      '',
-    ].join('\n');
-    console.log(`\n${report}`);
-    const out = path.join(__dirname, `results-${SIZE_MB}mb.md`);
-    fs.writeFileSync(out, `${report}\n`);
-    log(`report written to ${out}`);
-  } finally {
-    pg.stop();
-    if (!KEEP) fs.rmSync(work, { recursive: true, force: true });
-    else log(`kept ${work}`);
-  }
 }
 
 main().catch((e) => {
-  console.error(`bench: ${(e as Error).message}`);
-  process.exit(1);
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(1);
 });

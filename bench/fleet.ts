@@ -27,7 +27,9 @@ const opt = (name: string, dflt: string) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : dflt;
 };
-const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "10,50,100").split(",").map(Number);
+const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "10,50,100")
+    .split(",")
+    .map(Number);
 const KEEP = args.includes("--keep");
 const TS_NODE = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
 
@@ -43,7 +45,10 @@ interface Measure {
 }
 
 function git(dir: string, ...a: string[]): string {
-    return execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], { cwd: dir, encoding: "utf8" });
+    return execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], {
+        cwd: dir,
+        encoding: "utf8",
+    });
 }
 
 /** The program as in the working tree now, in a fresh git repository, with `n` environments. */
@@ -77,7 +82,11 @@ function fleetCopy(n: number): string {
 }
 
 function measure(dir: string, n: number, label: string, cmdArgs: string[]): Measure {
-    const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", process.execPath, TS_NODE, "--transpile-only", ...cmdArgs], { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
+    const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", process.execPath, TS_NODE, "--transpile-only", ...cmdArgs], {
+        cwd: dir,
+        encoding: "utf8",
+        maxBuffer: 1 << 30,
+    });
     const last = res.stderr.trim().split("\n").pop() ?? "";
     const [seconds, kb, user, sys] = last.split(" ").map(Number);
     if (res.status !== 0 && res.status !== 1) process.stderr.write(`${label} (${n} environments) exited ${res.status}:\n${res.stderr.slice(0, 2000)}\n`);
@@ -116,7 +125,10 @@ function main(): void {
         cleanup();
     }
     const lines = [
-        `Fleet benchmark, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`,
+        `Fleet benchmark, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load average at the end ${os
+            .loadavg()
+            .map((l) => l.toFixed(1))
+            .join(" ")}`,
         "",
         "| command | environments | stacks | wall s | wall s per stack | CPU s | CPU s per stack | peak RSS MB | exit |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -13,11 +13,11 @@
  * characters (ç, ã, é, õ, º) to prove the encoding survives a round trip.
  */
 
-export const PROTHEUS_TABLES = ['sa1010', 'sb1010', 'sc5010'] as const;
+export const PROTHEUS_TABLES = ["sa1010", "sb1010", "sc5010"] as const;
 
 /** CREATE DATABASE statement with the settings Protheus requires. */
 export function createProtheusDatabaseSql(name: string): string {
-  return `CREATE DATABASE "${name}" ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`;
+    return `CREATE DATABASE "${name}" ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`;
 }
 
 /** DDL of the three tables (without data). */
@@ -100,13 +100,17 @@ const BYTES_PER_ROW = { sa1010: 490, sb1010: 275, sc5010: 380 } as const;
 /** Share of the requested size per table. */
 const SHARE = { sa1010: 0.3, sb1010: 0.15, sc5010: 0.55 } as const;
 
-export interface RowCounts { sa1010: number; sb1010: number; sc5010: number }
+export interface RowCounts {
+    sa1010: number;
+    sb1010: number;
+    sc5010: number;
+}
 
 /** Row counts that give a database of roughly sizeMb megabytes. */
 export function rowCountsForSize(sizeMb: number): RowCounts {
-  const bytes = sizeMb * 1024 * 1024;
-  const n = (t: keyof typeof SHARE) => Math.max(10, Math.round((bytes * SHARE[t]) / BYTES_PER_ROW[t]));
-  return { sa1010: n('sa1010'), sb1010: n('sb1010'), sc5010: n('sc5010') };
+    const bytes = sizeMb * 1024 * 1024;
+    const n = (t: keyof typeof SHARE) => Math.max(10, Math.round((bytes * SHARE[t]) / BYTES_PER_ROW[t]));
+    return { sa1010: n("sa1010"), sb1010: n("sb1010"), sc5010: n("sc5010") };
 }
 
 /**
@@ -116,11 +120,11 @@ export function rowCountsForSize(sizeMb: number): RowCounts {
  * R_E_C_D_E_L_ = R_E_C_N_O_), as Protheus does.
  */
 export function insertRowsSql(table: (typeof PROTHEUS_TABLES)[number], from: number, to: number): string {
-  const del = `CASE WHEN g % 50 = 0 THEN '*' ELSE ' ' END`;
-  const recdel = `CASE WHEN g % 50 = 0 THEN g ELSE 0 END`;
-  switch (table) {
-    case 'sa1010':
-      return `INSERT INTO SA1010 (A1_FILIAL, A1_COD, A1_LOJA, A1_NOME, A1_NREDUZ, A1_PESSOA, A1_END, A1_BAIRRO, A1_MUN, A1_EST, A1_CEP, A1_CGC, A1_TEL, A1_EMAIL, A1_LC, A1_DTCAD, A1_MSBLQL, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
+    const del = `CASE WHEN g % 50 = 0 THEN '*' ELSE ' ' END`;
+    const recdel = `CASE WHEN g % 50 = 0 THEN g ELSE 0 END`;
+    switch (table) {
+        case "sa1010":
+            return `INSERT INTO SA1010 (A1_FILIAL, A1_COD, A1_LOJA, A1_NOME, A1_NREDUZ, A1_PESSOA, A1_END, A1_BAIRRO, A1_MUN, A1_EST, A1_CEP, A1_CGC, A1_TEL, A1_EMAIL, A1_LC, A1_DTCAD, A1_MSBLQL, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
 SELECT lpad((g % 4 + 1)::text, 2, '0'),
        lpad((g / 10)::text, 6, '0'),
        lpad((g % 10 + 1)::text, 2, '0'),
@@ -140,8 +144,8 @@ SELECT lpad((g % 4 + 1)::text, 2, '0'),
        CASE WHEN g % 97 = 0 THEN '1' ELSE '2' END,
        ${del}, g, ${recdel}
 FROM generate_series(${from}, ${to}) AS g`;
-    case 'sb1010':
-      return `INSERT INTO SB1010 (B1_FILIAL, B1_COD, B1_DESC, B1_TIPO, B1_UM, B1_LOCPAD, B1_GRUPO, B1_POSIPI, B1_PRV1, B1_PESO, B1_CODBAR, B1_MSBLQL, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
+        case "sb1010":
+            return `INSERT INTO SB1010 (B1_FILIAL, B1_COD, B1_DESC, B1_TIPO, B1_UM, B1_LOCPAD, B1_GRUPO, B1_POSIPI, B1_PRV1, B1_PESO, B1_CODBAR, B1_MSBLQL, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
 SELECT '  ',
        rpad('PRD' || lpad(g::text, 10, '0'), 15),
        (ARRAY['PARAFUSO SEXTAVADO AÇO', 'CABO ELÉTRICO 2,5MM', 'TUBO PVC ÁGUA', 'LÂMPADA LED', 'PORCA Nº 8'])[g % 5 + 1] || ' ' || substr(md5(g::text), 1, 8),
@@ -156,8 +160,8 @@ SELECT '  ',
        '2',
        ${del}, g, ${recdel}
 FROM generate_series(${from}, ${to}) AS g`;
-    case 'sc5010':
-      return `INSERT INTO SC5010 (C5_FILIAL, C5_NUM, C5_TIPO, C5_CLIENTE, C5_LOJACLI, C5_CONDPAG, C5_TABELA, C5_VEND1, C5_EMISSAO, C5_MOEDA, C5_FRETE, C5_MENNOTA, C5_NOTA, C5_SERIE, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
+        case "sc5010":
+            return `INSERT INTO SC5010 (C5_FILIAL, C5_NUM, C5_TIPO, C5_CLIENTE, C5_LOJACLI, C5_CONDPAG, C5_TABELA, C5_VEND1, C5_EMISSAO, C5_MOEDA, C5_FRETE, C5_MENNOTA, C5_NOTA, C5_SERIE, D_E_L_E_T_, R_E_C_N_O_, R_E_C_D_E_L_)
 SELECT lpad((g % 4 + 1)::text, 2, '0'),
        lpad((g / 4)::text, 6, '0'),
        'N',
@@ -174,7 +178,7 @@ SELECT lpad((g % 4 + 1)::text, 2, '0'),
        CASE WHEN g % 3 = 0 THEN '1  ' ELSE '   ' END,
        ${del}, g, ${recdel}
 FROM generate_series(${from}, ${to}) AS g`;
-  }
+    }
 }
 
 /**
@@ -183,17 +187,17 @@ FROM generate_series(${from}, ${to}) AS g`;
  * on several connections). Returns one list of statements per table.
  */
 export function dataSqlForSize(sizeMb: number, batchRows = 500_000): Record<(typeof PROTHEUS_TABLES)[number], string[]> {
-  const counts = rowCountsForSize(sizeMb);
-  const out = { sa1010: [] as string[], sb1010: [] as string[], sc5010: [] as string[] };
-  for (const t of PROTHEUS_TABLES) {
-    for (let from = 1; from <= counts[t]; from += batchRows) {
-      out[t].push(insertRowsSql(t, from, Math.min(counts[t], from + batchRows - 1)));
+    const counts = rowCountsForSize(sizeMb);
+    const out = { sa1010: [] as string[], sb1010: [] as string[], sc5010: [] as string[] };
+    for (const t of PROTHEUS_TABLES) {
+        for (let from = 1; from <= counts[t]; from += batchRows) {
+            out[t].push(insertRowsSql(t, from, Math.min(counts[t], from + batchRows - 1)));
+        }
     }
-  }
-  return out;
+    return out;
 }
 
 /** Per-table row count and content checksum (ordered by R_E_C_N_O_). */
 export function fingerprintSql(table: string): string {
-  return `SELECT '${table}', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.r_e_c_n_o_), '')) FROM ${table} t`;
+    return `SELECT '${table}', count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.r_e_c_n_o_), '')) FROM ${table} t`;
 }

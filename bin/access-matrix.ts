@@ -35,7 +35,15 @@ export function renderAccessMatrix(): string {
         "",
         row(["team", "id", "duties"]),
         row(["---", "---", "---"]),
-        ...TEAM_IDS.map((t) => row([TEAM_NAMES[t], `\`${t}\``, dutiesOf(t).map((d) => DUTIES[d].title).join("; ")])),
+        ...TEAM_IDS.map((t) =>
+            row([
+                TEAM_NAMES[t],
+                `\`${t}\``,
+                dutiesOf(t)
+                    .map((d) => DUTIES[d].title)
+                    .join("; "),
+            ]),
+        ),
         "",
         "## Permissions in the namespace",
         "",

@@ -98,7 +98,13 @@ function row(e: EnvironmentView): string[] {
         e.environment,
         e.hml?.version ?? "-",
         e.prod?.version ?? "-",
-        e.prodTrailsBy === null ? "-" : e.prodTrailsBy === 0 ? "0" : e.prodTrailsBy > 0 ? `${e.prodTrailsBy} release${e.prodTrailsBy === 1 ? "" : "s"}` : `ahead by ${-e.prodTrailsBy}`,
+        e.prodTrailsBy === null
+            ? "-"
+            : e.prodTrailsBy === 0
+              ? "0"
+              : e.prodTrailsBy > 0
+                ? `${e.prodTrailsBy} release${e.prodTrailsBy === 1 ? "" : "s"}`
+                : `ahead by ${-e.prodTrailsBy}`,
         perStage((v) => v.switches.join(", ")) || "-",
         perStage((v) => v.backupTargets.join(", ") || "none"),
         e.override ? `${e.override.version}: ${e.override.reason}` : "-",

@@ -114,7 +114,8 @@ export async function prepareEnvironment(opts: NewEnvironmentOptions, dir = REPO
                 }
             }
         }
-        if (problems.length > 0) throw new NewEnvironmentError(`environment ${opts.code} is not valid; nothing was written:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        if (problems.length > 0)
+            throw new NewEnvironmentError(`environment ${opts.code} is not valid; nothing was written:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }

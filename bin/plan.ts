@@ -51,7 +51,8 @@ interface PlanOptions {
     diff?: string;
 }
 
-const USAGE = "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>]";
+const USAGE =
+    "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>]";
 
 function usage(message: string): never {
     process.stderr.write(`plan: ${message}\n${USAGE}\n`);
@@ -79,8 +80,10 @@ function parseArgs(argv: string[]): PlanOptions {
     if (!opts.stack === !opts.stacks) usage("give --stack, or --all / --stacks");
     if (opts.json && opts.markdown) usage("--json and --markdown exclude each other");
     if (opts.markdown && opts.diff === undefined) usage("--markdown is for --diff");
-    if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null) usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
-    if (opts.previousVersion !== undefined && (opts.diff !== undefined || opts.stacks)) usage("--previous-version is for one --stack without --diff (--diff takes the version at the ref)");
+    if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null)
+        usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
+    if (opts.previousVersion !== undefined && (opts.diff !== undefined || opts.stacks))
+        usage("--previous-version is for one --stack without --diff (--diff takes the version at the ref)");
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) usage("--threads needs a whole number of at least 1");
     if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
     return opts as PlanOptions;
@@ -163,7 +166,7 @@ function materialise(commit: string, repo: string, tmp: string): string {
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
         execFile(cmd, args, { cwd, encoding: "utf8", maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
-            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? ((err as { code: number }).code) : -1) : 0;
+            const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1) : 0;
             resolve({ code, stdout, stderr: stderr || (err && code === -1 ? err.message : "") });
         });
     });
@@ -175,7 +178,8 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
  * process-global and modules are cached, so two trees never share a process.
  */
 export async function renderTree(dir: string, stack: string, side: string, extraArgs: string[] = []): Promise<PlannedResource[]> {
-    if (!fs.existsSync(path.join(dir, "bin", "plan.ts"))) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
+    if (!fs.existsSync(path.join(dir, "bin", "plan.ts")))
+        throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
     const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
     const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stack", stack, "--json", ...extraArgs], dir);
     if (res.code !== 0) {
@@ -220,7 +224,8 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const baseLabel = commit.startsWith(ref.toLowerCase()) ? short : `${ref} (${short})`;
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
         const dir = materialise(commit, repo, tmp);
-        if (!fs.existsSync(path.join(dir, "bin", "plan.ts"))) throw new PlanDiffError(`${baseLabel} has no bin/plan.ts (older than the offline plan): cannot render it`);
+        if (!fs.existsSync(path.join(dir, "bin", "plan.ts")))
+            throw new PlanDiffError(`${baseLabel} has no bin/plan.ts (older than the offline plan): cannot render it`);
         const stackFile = `Pulumi.${stack}.yaml`;
         const targetFile = path.join(repo, stackFile);
         if (!fs.existsSync(targetFile)) throw new PlanDiffError(`working tree: no stack file ${stackFile} for stack "${stack}"`);
@@ -253,7 +258,12 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
 // ---------------------------------------------------------------- many stacks
 
 /** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts: one child process, or one per stack for a plan that renders one stack only. */
-async function renderTreeMany(dir: string, stacks: string[], side: string, previousVersions: Record<string, string> = {}): Promise<Map<string, PlannedResource[] | Error>> {
+async function renderTreeMany(
+    dir: string,
+    stacks: string[],
+    side: string,
+    previousVersions: Record<string, string> = {},
+): Promise<Map<string, PlannedResource[] | Error>> {
     const result = new Map<string, PlannedResource[] | Error>();
     if (stacks.length === 0) return result;
     const planFile = path.join(dir, "bin", "plan.ts");
@@ -266,7 +276,19 @@ async function renderTreeMany(dir: string, stacks: string[], side: string, previ
         return result;
     }
     const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
-    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stacks", stacks.join(","), "--json", ...(Object.keys(previousVersions).length > 0 ? ["--previous-versions", JSON.stringify(previousVersions)] : [])], dir);
+    const res = await run(
+        process.execPath,
+        [
+            tsNode,
+            "--transpile-only",
+            "bin/plan.ts",
+            "--stacks",
+            stacks.join(","),
+            "--json",
+            ...(Object.keys(previousVersions).length > 0 ? ["--previous-versions", JSON.stringify(previousVersions)] : []),
+        ],
+        dir,
+    );
     let parsed: StackPlan[];
     try {
         parsed = JSON.parse(res.stdout) as StackPlan[];
@@ -303,10 +325,12 @@ export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT):
         if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file for ${missing.join(", ")}`);
         const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, `Pulumi.${s}.yaml`)));
         // As for one stack: the working tree is the update after the ref (each stack sees the ref's version as running).
-        const previous = Object.fromEntries(atBase.flatMap((s) => {
-            const v = versionIn(path.join(dir, `Pulumi.${s}.yaml`));
-            return v ? [[s, v]] : [];
-        }));
+        const previous = Object.fromEntries(
+            atBase.flatMap((s) => {
+                const v = versionIn(path.join(dir, `Pulumi.${s}.yaml`));
+                return v ? [[s, v]] : [];
+            }),
+        );
         const [before, after] = await Promise.all([renderTreeMany(dir, atBase, `at ${label}`), renderTreeMany(repo, stacks, "working tree", previous)]);
         const results = stacks.map((stack): StackDiffResult => {
             const file = `Pulumi.${stack}.yaml`;
@@ -344,11 +368,27 @@ export function summaryTable(results: StackDiffResult[]): string {
 
 /** A PR comment: the marker, the summary table, then each stack's diff folded (open when it changes or fails). */
 export function formatMarkdown(results: StackDiffResult[], label: string): string {
-    const out = [COMMENT_MARKER, `### Offline plan against \`${label}\``, "", results.length === 0 ? "No stack is affected by this change.\n" : summaryTable(results)];
+    const out = [
+        COMMENT_MARKER,
+        `### Offline plan against \`${label}\``,
+        "",
+        results.length === 0 ? "No stack is affected by this change.\n" : summaryTable(results),
+    ];
     for (const r of results) {
         const body = r.code === 2 ? r.error! : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes);
-        const cut = body.length > COMMENT_STACK_LIMIT ? `${body.slice(0, COMMENT_STACK_LIMIT)}\n... truncated (${body.length} characters); the full output is in the job log\n` : body;
-        out.push(`<details${r.code === 0 ? "" : " open"}><summary><b>${r.stack}</b>: ${statusOf(r)}</summary>`, "", "```diff", cut.trimEnd(), "```", "</details>", "");
+        const cut =
+            body.length > COMMENT_STACK_LIMIT
+                ? `${body.slice(0, COMMENT_STACK_LIMIT)}\n... truncated (${body.length} characters); the full output is in the job log\n`
+                : body;
+        out.push(
+            `<details${r.code === 0 ? "" : " open"}><summary><b>${r.stack}</b>: ${statusOf(r)}</summary>`,
+            "",
+            "```diff",
+            cut.trimEnd(),
+            "```",
+            "</details>",
+            "",
+        );
     }
     return out.join("\n");
 }
@@ -373,13 +413,20 @@ async function runMany(opts: PlanOptions): Promise<number> {
     const { results, label, commit } = run;
     if (opts.json) {
         process.stdout.write(
-            JSON.stringify(results.map((r) => (r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref: opts.diff!, commit }, r.notes)))) + "\n",
+            JSON.stringify(
+                results.map((r) => (r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref: opts.diff!, commit }, r.notes))),
+            ) + "\n",
         );
     } else if (opts.markdown) {
         process.stdout.write(formatMarkdown(results, label));
     } else {
         process.stdout.write(`Plan diff of ${results.length} stack(s): ${label} → working tree (offline, Pulumi mock runtime)\n\n${summaryTable(results)}\n`);
-        for (const r of results) process.stdout.write(r.code === 2 ? `Stack ${r.stack}: plan diff: ${r.error}\n\n` : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes) + "\n");
+        for (const r of results)
+            process.stdout.write(
+                r.code === 2
+                    ? `Stack ${r.stack}: plan diff: ${r.error}\n\n`
+                    : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes) + "\n",
+            );
     }
     for (const r of results.filter((x) => x.code === 2)) process.stderr.write(`Stack ${r.stack}: plan diff: ${r.error}\n`);
     return Math.max(0, ...results.map((r) => r.code));
@@ -387,14 +434,17 @@ async function runMany(opts: PlanOptions): Promise<number> {
 
 /** The exact version a stack file names, or undefined (a version the file's own render refuses is reported by that side). */
 function versionIn(stackFile: string): string | undefined {
-    const v = stackConfigFromYaml(path.basename(stackFile).slice("Pulumi.".length, -".yaml".length), fs.readFileSync(stackFile, "utf8")).config[`protheus:${VERSION_OUTPUT}`];
+    const v = stackConfigFromYaml(path.basename(stackFile).slice("Pulumi.".length, -".yaml".length), fs.readFileSync(stackFile, "utf8")).config[
+        `protheus:${VERSION_OUTPUT}`
+    ];
     return v !== undefined && semver.valid(v) !== null ? v : undefined;
 }
 
 function parseVersions(text: string): Record<string, string> {
     try {
         const v = JSON.parse(text) as unknown;
-        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" && semver.valid(x) !== null)) return v as Record<string, string>;
+        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" && semver.valid(x) !== null))
+            return v as Record<string, string>;
     } catch {
         // reported below
     }

@@ -13,7 +13,18 @@ import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet
 import { REPO_ROOT } from "../lib/render";
 
 /** Paths whose change can change what every stack declares: the program, its assets, its dependencies, the shared config, the policy pack. */
-export const PROGRAM_PATHS = ["index.ts", "Pulumi.yaml", "package.json", "package-lock.json", "tsconfig.json", "components/", "config/", "lib/", "scripts/", "policy/"];
+export const PROGRAM_PATHS = [
+    "index.ts",
+    "Pulumi.yaml",
+    "package.json",
+    "package-lock.json",
+    "tsconfig.json",
+    "components/",
+    "config/",
+    "lib/",
+    "scripts/",
+    "policy/",
+];
 
 export interface StackSelection {
     /** True when the program or shared config changed: every stack is selected. */
@@ -25,7 +36,9 @@ export interface StackSelection {
 export function selectChanged(files: string[], stacks: FleetStack[]): StackSelection {
     const all = files.some((f) => PROGRAM_PATHS.some((p) => (p.endsWith("/") ? f.startsWith(p) : f === p)));
     if (all) return { all, stacks: deployOrder(stacks) };
-    const touched = new Set(files.map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined && parseStackName(s) !== undefined));
+    const touched = new Set(
+        files.map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined && parseStackName(s) !== undefined),
+    );
     return { all, stacks: deployOrder(stacks.filter((s) => touched.has(s.name))) };
 }
 
@@ -36,7 +49,9 @@ export function changedFiles(ref: string, repo: string): string[] {
         throw new Error(`bad git ref "${ref}": not a commit in ${repo}`);
     }
     // Three dots: from where the branch left <ref>, so changes on <ref> since then do not count.
-    return execFileSync("git", ["diff", "--name-only", `${ref}...HEAD`], { cwd: repo, encoding: "utf8" }).split("\n").filter((f) => f !== "");
+    return execFileSync("git", ["diff", "--name-only", `${ref}...HEAD`], { cwd: repo, encoding: "utf8" })
+        .split("\n")
+        .filter((f) => f !== "");
 }
 
 const matrix = (stacks: FleetStack[]) => stacks.map((s) => ({ stack: s.name, environment: s.environment, stage: s.stage }));

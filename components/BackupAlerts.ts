@@ -55,7 +55,11 @@ export class BackupAlerts extends pulumi.ComponentResource {
                     valueType: "INT64",
                     unit: "1",
                     labels: [
-                        { key: "event", valueType: "STRING", description: "protheus.backup, protheus.copy, protheus.restore, protheus.drill, protheus.updater" },
+                        {
+                            key: "event",
+                            valueType: "STRING",
+                            description: "protheus.backup, protheus.copy, protheus.restore, protheus.drill, protheus.updater",
+                        },
                         { key: "status", valueType: "STRING", description: "ok or failed" },
                     ],
                 },
@@ -95,7 +99,14 @@ export class BackupAlerts extends pulumi.ComponentResource {
         const metricType = (m: string) => `metric.type="logging.googleapis.com/user/${m}" AND resource.type="k8s_container"`;
         // PromQL name of a user log-based metric: the first "/" becomes ":", other special characters "_".
         const promMetric = `logging_googleapis_com:user_${this.outcomeMetric.replace(/[^A-Za-z0-9_]/g, "_")}`;
-        const policy = (id: string, displayName: string, condition: gcp.types.input.monitoring.AlertPolicyCondition, severity: string, doc: string, deps: pulumi.Resource[]) =>
+        const policy = (
+            id: string,
+            displayName: string,
+            condition: gcp.types.input.monitoring.AlertPolicyCondition,
+            severity: string,
+            doc: string,
+            deps: pulumi.Resource[],
+        ) =>
             new gcp.monitoring.AlertPolicy(
                 `${name}-${id}`,
                 {

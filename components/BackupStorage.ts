@@ -24,8 +24,10 @@ export interface BackupStorageArgs {
  */
 export function lifecycleRules(retentionDays: number): gcp.types.input.storage.BucketLifecycleRule[] {
     const rules: gcp.types.input.storage.BucketLifecycleRule[] = [];
-    if (retentionDays >= 7 + 30) rules.push({ action: { type: "SetStorageClass", storageClass: "NEARLINE" }, condition: { age: 7, matchesStorageClasses: ["STANDARD"] } });
-    if (retentionDays >= 30 + 90) rules.push({ action: { type: "SetStorageClass", storageClass: "COLDLINE" }, condition: { age: 30, matchesStorageClasses: ["NEARLINE"] } });
+    if (retentionDays >= 7 + 30)
+        rules.push({ action: { type: "SetStorageClass", storageClass: "NEARLINE" }, condition: { age: 7, matchesStorageClasses: ["STANDARD"] } });
+    if (retentionDays >= 30 + 90)
+        rules.push({ action: { type: "SetStorageClass", storageClass: "COLDLINE" }, condition: { age: 30, matchesStorageClasses: ["NEARLINE"] } });
     rules.push({ action: { type: "Delete" }, condition: { age: retentionDays + 1 } });
     return rules;
 }

@@ -80,7 +80,10 @@ export class NightlyBackup extends pulumi.ComponentResource {
                     schedule: args.schedule,
                     // A controller outage of up to an hour still gets the night's backup.
                     startingDeadlineSeconds: 3600,
-                    jobTemplate: { metadata: { labels }, spec: this.backupJobSpec([{ name: "BACKUP_REASON", value: "nightly" }], args.deadlineSeconds, labels) },
+                    jobTemplate: {
+                        metadata: { labels },
+                        spec: this.backupJobSpec([{ name: "BACKUP_REASON", value: "nightly" }], args.deadlineSeconds, labels),
+                    },
                 }),
             },
             { parent: this, dependsOn: this.jobInputs },

@@ -71,7 +71,12 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             const ksa = new k8s.core.v1.ServiceAccount(
                 `${name}-sa`,
                 {
-                    metadata: { name: BACKUP_SERVICE_ACCOUNT, namespace: args.namespace, labels, annotations: { "iam.gke.io/gcp-service-account": account.email } },
+                    metadata: {
+                        name: BACKUP_SERVICE_ACCOUNT,
+                        namespace: args.namespace,
+                        labels,
+                        annotations: { "iam.gke.io/gcp-service-account": account.email },
+                    },
                     automountServiceAccountToken: false,
                 },
                 was(FORMER.schedule, "backup-sa"),
@@ -88,9 +93,17 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             );
             const member = pulumi.interpolate`serviceAccount:${account.email}`;
             // objectCreator: create only; without storage.objects.delete an existing object cannot be overwritten.
-            new gcp.storage.BucketIAMMember(`${name}-create`, { bucket: args.gcs.bucket, role: "roles/storage.objectCreator", member }, was(FORMER.storage, "backup-storage-copy-create"));
+            new gcp.storage.BucketIAMMember(
+                `${name}-create`,
+                { bucket: args.gcs.bucket, role: "roles/storage.objectCreator", member },
+                was(FORMER.storage, "backup-storage-copy-create"),
+            );
             // objectViewer: get and list, to verify what arrived and skip what is already there.
-            new gcp.storage.BucketIAMMember(`${name}-read`, { bucket: args.gcs.bucket, role: "roles/storage.objectViewer", member }, was(FORMER.storage, "backup-storage-copy-read"));
+            new gcp.storage.BucketIAMMember(
+                `${name}-read`,
+                { bucket: args.gcs.bucket, role: "roles/storage.objectViewer", member },
+                was(FORMER.storage, "backup-storage-copy-read"),
+            );
         }
 
         const env: pulumi.Input<k8s.types.input.core.v1.EnvVar>[] = [

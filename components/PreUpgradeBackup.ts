@@ -13,7 +13,11 @@ export const VERSION_BACKUP_DEADLINE_SECONDS = 2 * 3600;
 export type VersionChangeReason = "pre-upgrade" | "pre-rollback";
 
 /** The Job spec of a backup run with the given extra env and deadline (NightlyBackup.backupJobSpec). */
-export type BackupJobSpec = (env: k8s.types.input.core.v1.EnvVar[], activeDeadlineSeconds: number, labels: Record<string, string>) => k8s.types.input.batch.v1.JobSpec;
+export type BackupJobSpec = (
+    env: k8s.types.input.core.v1.EnvVar[],
+    activeDeadlineSeconds: number,
+    labels: Record<string, string>,
+) => k8s.types.input.batch.v1.JobSpec;
 
 export interface PreUpgradeBackupArgs {
     namespace: pulumi.Input<string>;

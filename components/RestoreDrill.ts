@@ -46,7 +46,12 @@ export class RestoreDrill extends pulumi.ComponentResource {
                       `${name}-checks`,
                       {
                           metadata: meta(DRILL_CHECKS_CONFIGMAP),
-                          data: Object.fromEntries(checkNames.flatMap((n) => [[`${n}.sql`, args.checks[n].sql], [`${n}.expected`, args.checks[n].expected]])),
+                          data: Object.fromEntries(
+                              checkNames.flatMap((n) => [
+                                  [`${n}.sql`, args.checks[n].sql],
+                                  [`${n}.expected`, args.checks[n].expected],
+                              ]),
+                          ),
                       },
                       { parent: this },
                   )

@@ -8,7 +8,11 @@ import { COMPONENTS, RESTORE_ID_LABEL, RESTORE_JOB_PREFIX, RESTORE_REASON_ANNOTA
 export const RESTORE_DEADLINE_SECONDS = 150 * 60;
 
 /** The restore Job spec of RestoreTemplate.restoreJobSpec. */
-export type RestoreJobSpec = (o: { selection: RestoreSelection; activeDeadlineSeconds: number; labels: Record<string, string> }) => k8s.types.input.batch.v1.JobSpec;
+export type RestoreJobSpec = (o: {
+    selection: RestoreSelection;
+    activeDeadlineSeconds: number;
+    labels: Record<string, string>;
+}) => k8s.types.input.batch.v1.JobSpec;
 
 export interface RestoreRequestArgs extends RestoreSelection {
     namespace: pulumi.Input<string>;
@@ -44,7 +48,11 @@ export class RestoreRequest extends pulumi.ComponentResource {
             name,
             {
                 metadata: { name: restoreJobName(args.id), namespace: args.namespace, labels, annotations: { [RESTORE_REASON_ANNOTATION]: args.reason } },
-                spec: args.jobSpec({ selection: { backup: args.backup, source: args.source, replace: args.replace }, activeDeadlineSeconds: RESTORE_DEADLINE_SECONDS, labels }),
+                spec: args.jobSpec({
+                    selection: { backup: args.backup, source: args.source, replace: args.replace },
+                    activeDeadlineSeconds: RESTORE_DEADLINE_SECONDS,
+                    labels,
+                }),
             },
             { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: timeout, update: timeout }, ignoreChanges: ["spec"] },
         );

@@ -37,7 +37,13 @@ export interface RestoreTemplateArgs {
  * spec the reviewed route (RestoreRequest, protheus:restore) borrows.
  */
 export class RestoreTemplate extends pulumi.ComponentResource {
-    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; images: { postgres: string; cloudSdk: string }; credentials: EnvVar[]; env: EnvVar[]; serviceAccountName?: pulumi.Input<string> };
+    private readonly podArgs: {
+        volumeClaimName: pulumi.Input<string>;
+        images: { postgres: string; cloudSdk: string };
+        credentials: EnvVar[];
+        env: EnvVar[];
+        serviceAccountName?: pulumi.Input<string>;
+    };
 
     constructor(name: string, args: RestoreTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreTemplate", name, {}, opts);
@@ -58,7 +64,10 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                 spec: scriptCronJobSpec(args.timeZone, {
                     schedule: NEVER,
                     suspend: true,
-                    jobTemplate: { metadata: { labels }, spec: this.restoreJobSpec({ envFrom: requestFrom, activeDeadlineSeconds: RESTORE_TEMPLATE_DEADLINE_SECONDS, labels }) },
+                    jobTemplate: {
+                        metadata: { labels },
+                        spec: this.restoreJobSpec({ envFrom: requestFrom, activeDeadlineSeconds: RESTORE_TEMPLATE_DEADLINE_SECONDS, labels }),
+                    },
                 }),
             },
             // Was the child "backup-restore" of BackupSchedule (issue 10's split).
@@ -72,7 +81,12 @@ export class RestoreTemplate extends pulumi.ComponentResource {
      * in the Cloud SDK image when the backup may come from GCS (postgres has no gcloud).
      * `selection` fixes what to restore in the spec; otherwise it comes from `envFrom`.
      */
-    public restoreJobSpec(o: { selection?: RestoreSelection; envFrom?: k8s.types.input.core.v1.EnvFromSource[]; activeDeadlineSeconds: number; labels: Record<string, string> }): k8s.types.input.batch.v1.JobSpec {
+    public restoreJobSpec(o: {
+        selection?: RestoreSelection;
+        envFrom?: k8s.types.input.core.v1.EnvFromSource[];
+        activeDeadlineSeconds: number;
+        labels: Record<string, string>;
+    }): k8s.types.input.batch.v1.JobSpec {
         const { images, serviceAccountName } = this.podArgs;
         const selected: EnvVar[] = o.selection
             ? [

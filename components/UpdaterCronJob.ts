@@ -129,7 +129,10 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                 },
             },
             // The component's dependsOn (the release) holds for the CronJob itself: a failed release leaves it as it was.
-            { parent: this, dependsOn: [...([] as pulumi.Resource[]).concat((opts?.dependsOn as pulumi.Resource[] | pulumi.Resource | undefined) ?? []), scripts] },
+            {
+                parent: this,
+                dependsOn: [...([] as pulumi.Resource[]).concat((opts?.dependsOn as pulumi.Resource[] | pulumi.Resource | undefined) ?? []), scripts],
+            },
         );
         this.registerOutputs({ name: this.cronJob.metadata.name });
     }

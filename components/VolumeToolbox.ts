@@ -66,7 +66,13 @@ export class VolumeToolbox extends pulumi.ComponentResource {
                                 spec: {
                                     restartPolicy: "Never",
                                     automountServiceAccountToken: false,
-                                    securityContext: { runAsNonRoot: true, runAsUser: args.runAsUser, runAsGroup: args.runAsUser, fsGroup: args.runAsUser, seccompProfile: { type: "RuntimeDefault" } },
+                                    securityContext: {
+                                        runAsNonRoot: true,
+                                        runAsUser: args.runAsUser,
+                                        runAsGroup: args.runAsUser,
+                                        fsGroup: args.runAsUser,
+                                        seccompProfile: { type: "RuntimeDefault" },
+                                    },
                                     containers: [
                                         {
                                             name: "toolbox",

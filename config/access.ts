@@ -15,7 +15,9 @@ export const DEFAULT_INI_CONFIGMAPS = ["protheus-appserver-ini", "protheus-dbacc
 const configMapName = z
     .string({ error: "expected a ConfigMap name" })
     .max(253, { error: "expected a ConfigMap name of at most 253 characters" })
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, { error: "expected a ConfigMap name: lower-case letters, digits, '-' and '.'" });
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+        error: "expected a ConfigMap name: lower-case letters, digits, '-' and '.'",
+    });
 
 export const accessSchema = z
     .strictObject({
@@ -34,7 +36,9 @@ export const accessSchema = z
             const hasGroup = access.groups[team] !== undefined;
             const optedOut = access.optOut[team] !== undefined;
             if (!hasGroup && !optedOut) {
-                const duties = dutiesOf(team).map((d) => DUTIES[d].title).join("; ");
+                const duties = dutiesOf(team)
+                    .map((d) => DUTIES[d].title)
+                    .join("; ");
                 ctx.addIssue({
                     code: "custom",
                     path: ["groups", team],

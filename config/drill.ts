@@ -18,16 +18,18 @@ export const DRILL_KILL_MARGIN_MINUTES = 10;
 // Sunday 13:00: after the 06:00 copy's window (until 12:00), done before the 21:00 backup.
 export const DRILL_DEFAULTS = { schedule: "0 13 * * 0", deadlineMinutes: 360, rtoMinutes: 240 } as const;
 
-const checkName = z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expected a check name of lower-case letters, digits, '_' and '-' (at most 50)" });
+const checkName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expected a check name of lower-case letters, digits, '_' and '-' (at most 50)" });
 
 export const drillSchema = z.strictObject({
     // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
     enabled: z.boolean({ error: "expected true or false" }).optional(),
     schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
     // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
-    deadlineMinutes: z.int({ error: "expected a whole number of minutes" }).min(10).max(23 * 60).default(DRILL_DEFAULTS.deadlineMinutes),
+    deadlineMinutes: z
+        .int({ error: "expected a whole number of minutes" })
+        .min(10)
+        .max(23 * 60)
+        .default(DRILL_DEFAULTS.deadlineMinutes),
     // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
@@ -55,18 +57,30 @@ export const drillSchema = z.strictObject({
         )
         .default({}),
     // The recovery-time objective: a drill restore slower than this alerts.
-    rtoMinutes: z.int({ error: "expected a whole number of minutes" }).min(1).max(23 * 60).default(DRILL_DEFAULTS.rtoMinutes),
+    rtoMinutes: z
+        .int({ error: "expected a whole number of minutes" })
+        .min(1)
+        .max(23 * 60)
+        .default(DRILL_DEFAULTS.rtoMinutes),
 });
 
 export const alertsSchema = z.strictObject({
     // The GKE cluster's project (where the containers' logs land); default backup.gcs.project.
-    project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }).optional(),
+    project: z
+        .string({ error: "expected a string" })
+        .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
+        .optional(),
     emails: z.array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" }).default([]),
     // Existing Cloud Monitoring notification channels (e.g. a team's chat or pager).
     channelIds: z
-        .array(z.string().regex(/^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/notificationChannels\/[0-9]+$/, { error: "expected projects/<project>/notificationChannels/<id>" }), {
-            error: "expected a list of notification channel ids",
-        })
+        .array(
+            z.string().regex(/^projects\/[a-z][-a-z0-9]{4,28}[a-z0-9]\/notificationChannels\/[0-9]+$/, {
+                error: "expected projects/<project>/notificationChannels/<id>",
+            }),
+            {
+                error: "expected a list of notification channel ids",
+            },
+        )
         .default([]),
 });
 
@@ -89,7 +103,12 @@ interface Window {
  * the stack's time zone; undefined when none does. A fixed start keeps the
  * verdict the same on every machine and day.
  */
-export function scheduleOverlap(drill: { schedule: string; minutes: number; what?: string }, others: Window[], timeZone: string, from = new Date("2026-01-01T00:00:00Z")): string | undefined {
+export function scheduleOverlap(
+    drill: { schedule: string; minutes: number; what?: string },
+    others: Window[],
+    timeZone: string,
+    from = new Date("2026-01-01T00:00:00Z"),
+): string | undefined {
     const end = from.getTime() + 366 * 86400_000;
     const runs = CronExpressionParser.parse(drill.schedule, { currentDate: from, tz: timeZone });
     for (let i = 0; i < 2000; i++) {
@@ -98,7 +117,9 @@ export function scheduleOverlap(drill: { schedule: string; minutes: number; what
         const stop = start + drill.minutes * 60_000;
         for (const o of others) {
             // The latest run of `o` that could still be busy at `start` begins after start - window.
-            const other = CronExpressionParser.parse(o.schedule, { currentDate: new Date(start - o.hours * 3600_000), tz: timeZone }).next().getTime();
+            const other = CronExpressionParser.parse(o.schedule, { currentDate: new Date(start - o.hours * 3600_000), tz: timeZone })
+                .next()
+                .getTime();
             if (other < stop) {
                 const at = (t: number) => new Date(t).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
                 return `the ${drill.what ?? "drill"} run at ${at(start)} (until ${at(stop)}) overlaps the ${o.key} run at ${at(other)} (${o.hours} h window) in ${timeZone}`;
@@ -123,7 +144,11 @@ export function drillAndAlertIssues(
     if (cfg.backup && cfg.backup.targets.length > 0) {
         let overlap: string | undefined;
         try {
-            overlap = scheduleOverlap({ schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" }, [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }], cfg.timeZone);
+            overlap = scheduleOverlap(
+                { schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" },
+                [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }],
+                cfg.timeZone,
+            );
         } catch {
             overlap = undefined; // an invalid schedule is already reported by its own key
         }
@@ -138,11 +163,16 @@ export function drillAndAlertIssues(
     const drill = cfg.drill;
     if (drillEnabled(cfg.stage, drill)) {
         if (!cfg.backup) {
-            if (drill) ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
+            if (drill)
+                ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
         } else {
             const d = drill ?? drillSchema.parse({});
             if (d.deadlineMinutes < d.rtoMinutes) {
-                ctx.addIssue({ code: "custom", path: ["drill", "deadlineMinutes"], message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["drill", "deadlineMinutes"],
+                    message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
+                });
             }
             const others: Window[] = [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }];
             if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
@@ -163,13 +193,26 @@ export function drillAndAlertIssues(
     }
     const alerts = cfg.alerts;
     if (!alerts) {
-        if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["alerts"], message: "expected an alerts section (emails and/or channelIds): a failed prod backup must reach someone" });
+        if (cfg.stage === "prod")
+            ctx.addIssue({
+                code: "custom",
+                path: ["alerts"],
+                message: "expected an alerts section (emails and/or channelIds): a failed prod backup must reach someone",
+            });
         return;
     }
     if (alerts.emails.length === 0 && alerts.channelIds.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["alerts", "emails"], message: "expected at least one e-mail or channel id (or no alerts section at all, in hml)" });
+        ctx.addIssue({
+            code: "custom",
+            path: ["alerts", "emails"],
+            message: "expected at least one e-mail or channel id (or no alerts section at all, in hml)",
+        });
     }
     if (!alerts.project && !cfg.backup?.gcs) {
-        ctx.addIssue({ code: "custom", path: ["alerts", "project"], message: "expected the GKE cluster's GCP project (there is no backup.gcs.project to default to)" });
+        ctx.addIssue({
+            code: "custom",
+            path: ["alerts", "project"],
+            message: "expected the GKE cluster's GCP project (there is no backup.gcs.project to default to)",
+        });
     }
 }

@@ -38,13 +38,18 @@ const httpsOrOci = z
 
 export const chartSchema = z.strictObject({
     repo: httpsOrOci,
-    name: z.string({ error: "expected a chart name such as protheus" }).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
+    name: z
+        .string({ error: "expected a chart name such as protheus" })
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
     values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
     // A Protheus upgrade (images pulled, pods restarted, UPDDISTR waited on) routinely takes tens of minutes.
     timeoutSeconds: wholeNumber(300, 4 * 3600, "a whole number of seconds").default(3600),
     maxHistory: wholeNumber(2, 50).default(10),
     // Where in the chart's values the environment volume's claim name goes (dot path).
-    volumeClaimValue: z.string({ error: "expected a string" }).regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" }).default("volume.existingClaim"),
+    volumeClaimValue: z
+        .string({ error: "expected a string" })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" })
+        .default("volume.existingClaim"),
 });
 
 export const updaterSchema = z.strictObject({
@@ -74,7 +79,11 @@ export const toolboxSchema = z.strictObject({
     // Small and pinned: sh, ls, cat, tail, touch are all the abort procedure needs.
     image: pinnedImage.default(DEFAULT_TOOLBOX.image),
     // Must be able to write /volume/flags (the updater image's uid, or a group that can).
-    runAsUser: z.int({ error: "expected a numeric uid" }).min(1, { error: "expected a non-root uid (1 or more)" }).max(2147483647).default(DEFAULT_TOOLBOX.runAsUser),
+    runAsUser: z
+        .int({ error: "expected a numeric uid" })
+        .min(1, { error: "expected a non-root uid (1 or more)" })
+        .max(2147483647)
+        .default(DEFAULT_TOOLBOX.runAsUser),
     hours: wholeNumber(1, 12, "a whole number of hours").default(DEFAULT_TOOLBOX.hours),
 });
 
@@ -105,7 +114,7 @@ const databaseSchema = z.strictObject({
     restorePasswordSecret: secretKeyRef.optional(),
 });
 
-const offsiteTarget = z.enum(["gcs", "rubrik"], { error: "expected \"gcs\" or \"rubrik\"" });
+const offsiteTarget = z.enum(["gcs", "rubrik"], { error: 'expected "gcs" or "rubrik"' });
 
 export const backupSchema = z.strictObject({
     schedule: cronSchedule.default("0 21 * * *"),
@@ -120,7 +129,9 @@ export const backupSchema = z.strictObject({
             keepMin: wholeNumber(1, 100, "a whole number of backups").default(3),
         })
         .prefault({}),
-    targets: z.array(offsiteTarget, { error: "expected a list of offsite targets" }).refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" }),
+    targets: z
+        .array(offsiteTarget, { error: "expected a list of offsite targets" })
+        .refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" }),
     gcs: z
         .strictObject({
             project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
@@ -151,9 +162,11 @@ export const backupSchema = z.strictObject({
 
 /** A restore that `pulumi up` runs once, as a Job named after `id` (a DNS label short enough for the Job name). */
 export const restoreSchema = z.strictObject({
-    id: dnsLabel.refine((id) => id.length <= RESTORE_ID_MAX, { error: `expected an id of at most ${RESTORE_ID_MAX} characters (the Job is named protheus-restore-<id>)` }),
+    id: dnsLabel.refine((id) => id.length <= RESTORE_ID_MAX, {
+        error: `expected an id of at most ${RESTORE_ID_MAX} characters (the Job is named protheus-restore-<id>)`,
+    }),
     backup: backupSelector,
-    source: z.enum(["volume", "gcs"], { error: "expected \"volume\" or \"gcs\"" }).default("volume"),
+    source: z.enum(["volume", "gcs"], { error: 'expected "volume" or "gcs"' }).default("volume"),
     // Replacing an existing database must be asked for; without it restore.sh refuses (exit 3) and touches nothing.
     replace: z.boolean({ error: "expected true or false" }).default(false),
     reason: z.string({ error: "expected a written reason" }).trim().min(20, { error: "expected a written reason of at least 20 characters" }),
@@ -178,125 +191,150 @@ function withCustomerGroup(input: unknown): unknown {
 export const stackConfigSchema = z.preprocess(
     withCustomerGroup,
     z
-    .strictObject({
-        stage: z.enum(["prod", "hml"], { error: "expected \"prod\" or \"hml\"" }),
-        namespace: dnsLabel,
-        updateDesiredVersion: protheusVersion,
-        // Brazil has had no daylight saving since 2019; the zone still names the intent.
-        timeZone: ianaTimeZone.default("America/Sao_Paulo"),
-        chart: chartSchema,
-        updater: updaterSchema,
-        volume: volumeSchema.prefault({}),
-        backup: backupSchema.optional(),
-        restore: restoreSchema.optional(),
-        maintenance: maintenanceSchema.prefault({}),
-        toolbox: toolboxSchema.prefault({}),
-        access: accessSchema,
-        databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
-        // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
-        drill: drillSchema.optional(),
-        alerts: alertsSchema.optional(),
-        /** The customer's Google Group (access.groups.cliente), set once per environment. */
-        customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
-        // prod only: the hml stack a version must have run on first; by default
-        // <org>/<project>/<environment>-hml, derived from the stack name.
-        promotion: z
-            .strictObject({
-                hmlStack: z.string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" }).regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" }).optional(),
-                override: z
-                    .strictObject({
-                        version: protheusVersion,
-                        reason: z.string({ error: "expected a written reason" }).min(20, { error: "expected a written reason of at least 20 characters" }),
-                    })
-                    .optional(),
-            })
-            .optional(),
-    })
-    .superRefine((cfg, ctx) => {
-        if (cfg.customerGroup !== undefined && cfg.access.groups.cliente !== cfg.customerGroup) {
-            ctx.addIssue({ code: "custom", path: ["customerGroup"], message: `expected the customer's group once: protheus:access.groups.cliente says ${cfg.access.groups.cliente ?? "nothing"}` });
-        }
-        if (cfg.stage === "hml" && cfg.promotion) {
-            ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
-        }
-        const b = cfg.backup;
-        const r = cfg.restore;
-        if (r && !b) ctx.addIssue({ code: "custom", path: ["restore"], message: "expected a backup section (protheus:backup): a restore runs with the backup's database settings and scripts" });
-        if (r && b && r.source === "gcs" && !(b.targets.includes("gcs") && b.gcs)) {
-            ctx.addIssue({ code: "custom", path: ["restore", "source"], message: "expected \"volume\": source \"gcs\" needs protheus:backup.targets to include \"gcs\" with a protheus:backup.gcs section" });
-        }
-        // Restore needs no users connected: in prod the chart must already be in exclusive mode.
-        if (r && cfg.stage === "prod" && !cfg.maintenance.enabled) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["restore"],
-                message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
-            });
-        }
-        if (!b) {
-            if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });
-            return;
-        }
-        if (cfg.stage === "prod" && b.targets.length === 0) {
-            ctx.addIssue({ code: "custom", path: ["backup", "targets"], message: "expected at least one offsite target (\"gcs\" and/or \"rubrik\") for prod" });
-        }
-        if (b.targets.includes("gcs") && !b.gcs) {
-            ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: "expected a gcs section because targets include \"gcs\"" });
-        }
-        if (b.targets.includes("rubrik") && !b.rubrik) {
-            ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: "expected a rubrik section because targets include \"rubrik\"" });
-        }
-        if (b.targets.includes("gcs") && b.gcs && dnsLabel.safeParse(cfg.namespace).success) {
-            // Names built from the namespace are checked here, not first by GCP at `pulumi up`.
-            const bucket = defaultBucketName(cfg.namespace);
-            const bucketProblem = b.gcs.bucketName === undefined ? bucketNameProblem(bucket) : undefined;
-            if (bucketProblem) {
+        .strictObject({
+            stage: z.enum(["prod", "hml"], { error: 'expected "prod" or "hml"' }),
+            namespace: dnsLabel,
+            updateDesiredVersion: protheusVersion,
+            // Brazil has had no daylight saving since 2019; the zone still names the intent.
+            timeZone: ianaTimeZone.default("America/Sao_Paulo"),
+            chart: chartSchema,
+            updater: updaterSchema,
+            volume: volumeSchema.prefault({}),
+            backup: backupSchema.optional(),
+            restore: restoreSchema.optional(),
+            maintenance: maintenanceSchema.prefault({}),
+            toolbox: toolboxSchema.prefault({}),
+            access: accessSchema,
+            databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
+            // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
+            drill: drillSchema.optional(),
+            alerts: alertsSchema.optional(),
+            /** The customer's Google Group (access.groups.cliente), set once per environment. */
+            customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
+            // prod only: the hml stack a version must have run on first; by default
+            // <org>/<project>/<environment>-hml, derived from the stack name.
+            promotion: z
+                .strictObject({
+                    hmlStack: z
+                        .string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
+                        .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
+                        .optional(),
+                    override: z
+                        .strictObject({
+                            version: protheusVersion,
+                            reason: z.string({ error: "expected a written reason" }).min(20, { error: "expected a written reason of at least 20 characters" }),
+                        })
+                        .optional(),
+                })
+                .optional(),
+        })
+        .superRefine((cfg, ctx) => {
+            if (cfg.customerGroup !== undefined && cfg.access.groups.cliente !== cfg.customerGroup) {
                 ctx.addIssue({
                     code: "custom",
-                    path: ["namespace"],
-                    message: `the default bucket name "${bucket}" (protheus-backups-<namespace>) is not a valid GCS bucket name: ${bucketProblem}; shorten the namespace or set protheus:backup.gcs.bucketName`,
+                    path: ["customerGroup"],
+                    message: `expected the customer's group once: protheus:access.groups.cliente says ${cfg.access.groups.cliente ?? "nothing"}`,
                 });
             }
-            const account = copyServiceAccountId(cfg.namespace);
-            const accountProblem = serviceAccountIdProblem(account);
-            if (accountProblem) {
+            if (cfg.stage === "hml" && cfg.promotion) {
+                ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
+            }
+            const b = cfg.backup;
+            const r = cfg.restore;
+            if (r && !b)
                 ctx.addIssue({
                     code: "custom",
-                    path: ["namespace"],
-                    message: `the backup copy's Google service account id "${account}" (bkp-<namespace>, cut to 30 characters) is not valid: ${accountProblem}`,
+                    path: ["restore"],
+                    message: "expected a backup section (protheus:backup): a restore runs with the backup's database settings and scripts",
+                });
+            if (r && b && r.source === "gcs" && !(b.targets.includes("gcs") && b.gcs)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["restore", "source"],
+                    message: 'expected "volume": source "gcs" needs protheus:backup.targets to include "gcs" with a protheus:backup.gcs section',
                 });
             }
-        }
-        if (!b.database.passwordSecret && cfg.databasePassword === undefined) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["backup", "database", "passwordSecret"],
-                message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
-            });
-        }
-        const db = b.database;
-        if (db.restoreUser !== undefined && !db.restorePasswordSecret) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["backup", "database", "restorePasswordSecret"],
-                message: "expected {name, key} of an existing Kubernetes Secret holding the password of backup.database.restoreUser",
-            });
-        }
-        if (db.restoreUser === undefined && db.restorePasswordSecret) {
-            ctx.addIssue({ code: "custom", path: ["backup", "database", "restoreUser"], message: "expected the user whose password backup.database.restorePasswordSecret holds" });
-        }
-        if (db.restoreUser === undefined && cfg.stage === "prod") {
-            ctx.addIssue({
-                code: "custom",
-                path: ["backup", "database", "restoreUser"],
-                message: "expected the restore role (e.g. protheus_restore: CREATEDB, member of the owner's role) in prod: the restore template and the drill must not run as the backup's read-only user",
-            });
-        }
-        if (db.restoreUser !== undefined && db.restoreUser === db.user) {
-            ctx.addIssue({ code: "custom", path: ["backup", "database", "restoreUser"], message: `expected a role other than backup.database.user ("${db.user}"): the backup role only reads, the restore role creates and replaces databases` });
-        }
-    })
-    .superRefine(drillAndAlertIssues),
+            // Restore needs no users connected: in prod the chart must already be in exclusive mode.
+            if (r && cfg.stage === "prod" && !cfg.maintenance.enabled) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["restore"],
+                    message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
+                });
+            }
+            if (!b) {
+                if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });
+                return;
+            }
+            if (cfg.stage === "prod" && b.targets.length === 0) {
+                ctx.addIssue({ code: "custom", path: ["backup", "targets"], message: 'expected at least one offsite target ("gcs" and/or "rubrik") for prod' });
+            }
+            if (b.targets.includes("gcs") && !b.gcs) {
+                ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: 'expected a gcs section because targets include "gcs"' });
+            }
+            if (b.targets.includes("rubrik") && !b.rubrik) {
+                ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: 'expected a rubrik section because targets include "rubrik"' });
+            }
+            if (b.targets.includes("gcs") && b.gcs && dnsLabel.safeParse(cfg.namespace).success) {
+                // Names built from the namespace are checked here, not first by GCP at `pulumi up`.
+                const bucket = defaultBucketName(cfg.namespace);
+                const bucketProblem = b.gcs.bucketName === undefined ? bucketNameProblem(bucket) : undefined;
+                if (bucketProblem) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["namespace"],
+                        message: `the default bucket name "${bucket}" (protheus-backups-<namespace>) is not a valid GCS bucket name: ${bucketProblem}; shorten the namespace or set protheus:backup.gcs.bucketName`,
+                    });
+                }
+                const account = copyServiceAccountId(cfg.namespace);
+                const accountProblem = serviceAccountIdProblem(account);
+                if (accountProblem) {
+                    ctx.addIssue({
+                        code: "custom",
+                        path: ["namespace"],
+                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>, cut to 30 characters) is not valid: ${accountProblem}`,
+                    });
+                }
+            }
+            if (!b.database.passwordSecret && cfg.databasePassword === undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "database", "passwordSecret"],
+                    message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
+                });
+            }
+            const db = b.database;
+            if (db.restoreUser !== undefined && !db.restorePasswordSecret) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "database", "restorePasswordSecret"],
+                    message: "expected {name, key} of an existing Kubernetes Secret holding the password of backup.database.restoreUser",
+                });
+            }
+            if (db.restoreUser === undefined && db.restorePasswordSecret) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "database", "restoreUser"],
+                    message: "expected the user whose password backup.database.restorePasswordSecret holds",
+                });
+            }
+            if (db.restoreUser === undefined && cfg.stage === "prod") {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "database", "restoreUser"],
+                    message:
+                        "expected the restore role (e.g. protheus_restore: CREATEDB, member of the owner's role) in prod: the restore template and the drill must not run as the backup's read-only user",
+                });
+            }
+            if (db.restoreUser !== undefined && db.restoreUser === db.user) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "database", "restoreUser"],
+                    message: `expected a role other than backup.database.user ("${db.user}"): the backup role only reads, the restore role creates and replaces databases`,
+                });
+            }
+        })
+        .superRefine(drillAndAlertIssues),
 );
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

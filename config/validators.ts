@@ -7,18 +7,16 @@ import { z } from "zod";
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A Kubernetes object name that must also be a DNS-1123 label (namespaces, Services). */
-export const dnsLabel = z
-    .string({ error: "expected a string" })
-    .max(63, { error: "expected a DNS-1123 label of at most 63 characters" })
-    .regex(DNS1123_LABEL, {
-        error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
-    });
+export const dnsLabel = z.string({ error: "expected a string" }).max(63, { error: "expected a DNS-1123 label of at most 63 characters" }).regex(DNS1123_LABEL, {
+    error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
+});
 
 /** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. */
-export const protheusVersion = z.string({ error: "expected a version string such as 12.1.2410" }).refine(
-    (v) => semver.valid(v) !== null && semver.clean(v) === v,
-    { error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')" },
-);
+export const protheusVersion = z
+    .string({ error: "expected a version string such as 12.1.2410" })
+    .refine((v) => semver.valid(v) !== null && semver.clean(v) === v, {
+        error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')",
+    });
 
 // Kubernetes CronJobs take the standard 5-field cron syntax (or a @macro);
 // cron-parser also accepts 6-field (seconds) forms, so the field count is checked first.
@@ -107,7 +105,7 @@ export function bucketNameProblem(name: string): string | undefined {
     } else if (name.length < 3 || name.length > 63) {
         return `expected 3 to 63 characters (it has ${name.length})`;
     }
-    if (name.startsWith("goog") || name.includes("google")) return "expected no \"goog\" prefix and no \"google\" in the name (reserved by Google)";
+    if (name.startsWith("goog") || name.includes("google")) return 'expected no "goog" prefix and no "google" in the name (reserved by Google)';
     return undefined;
 }
 
@@ -134,9 +132,9 @@ export function serviceAccountIdProblem(id: string): string | undefined {
     return undefined;
 }
 /** A plain file name (no directory, no space: the toolbox loops over the list with the shell). */
-export const fileName = z
-    .string({ error: "expected a file name" })
-    .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/, { error: "expected a plain file name (letters, digits, '.', '_', '-'; no '/', no spaces, not starting with '.' or '-')" });
+export const fileName = z.string({ error: "expected a file name" }).regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/, {
+    error: "expected a plain file name (letters, digits, '.', '_', '-'; no '/', no spaces, not starting with '.' or '-')",
+});
 
 /** Which backup a restore uses: the forms restore.sh accepts for RESTORE_BACKUP. */
 export const backupSelector = z.string({ error: "expected latest, a backup name such as 20261127T000012Z, or before:<version>" }).superRefine((v, ctx) => {

@@ -37,13 +37,15 @@ export function stackName(environment: string, stage: FleetStage): string {
 export function stackNameProblem(stack: string, stage: string): string | undefined {
     const parsed = parseStackName(stack);
     if (!parsed) return `stack name "${stack}" is not <environment>-<stage> (e.g. c2a7dv-hml, c2a7dv-prod); rename it with \`pulumi stack rename\``;
-    if (parsed.stage !== stage) return `stack "${stack}" is named for stage ${parsed.stage} but its protheus:stage = "${stage}": the name and the stage must agree`;
+    if (parsed.stage !== stage)
+        return `stack "${stack}" is named for stage ${parsed.stage} but its protheus:stage = "${stage}": the name and the stage must agree`;
     return undefined;
 }
 
 /** Why `code` cannot be an environment code, or undefined. */
 export function environmentCodeProblem(code: string): string | undefined {
-    if (!ENVIRONMENT_CODE.test(code)) return `environment code "${code}" is not valid: expected lower-case letters, digits and inner '-', at most 56 characters (it is the prod namespace)`;
+    if (!ENVIRONMENT_CODE.test(code))
+        return `environment code "${code}" is not valid: expected lower-case letters, digits and inner '-', at most 56 characters (it is the prod namespace)`;
     if (parseStackName(code)) return `environment code "${code}" ends in -hml or -prod: that would read as a stack name`;
     return undefined;
 }

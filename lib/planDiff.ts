@@ -284,7 +284,12 @@ export function formatDiffText(stack: string, diff: PlanDiff, labels: DiffLabels
         const parent = d.action === "remove" ? d.parentBefore : d.parentAfter;
         lines.push("", `${MARK[d.action]} ${d.type}  ${d.name}${parent ? `  (parent ${parent})` : ""}`);
         if (d.parentChanged) lines.push(`    ~ (parent): ${formatValue(d.parentBefore)} → ${formatValue(d.parentAfter)}`);
-        for (const c of d.changes) lines.push(...formatFieldChange(c).split("\n").map((l) => `    ${l}`));
+        for (const c of d.changes)
+            lines.push(
+                ...formatFieldChange(c)
+                    .split("\n")
+                    .map((l) => `    ${l}`),
+            );
     }
     lines.push("", formatSummary(stack, diff));
     return lines.join("\n") + "\n";
@@ -322,7 +327,8 @@ export function secretConfigNotes(baseYaml: string | null, targetYaml: string | 
     const notes: string[] = [];
     for (const [k, v] of b) {
         if (!a.has(k)) notes.push(`secret config ${k} added (value not shown)`);
-        else if (a.get(k) !== v) notes.push(`secret config ${k} has new ciphertext: its value may have changed (not shown; inputs show "[secret]" on both sides)`);
+        else if (a.get(k) !== v)
+            notes.push(`secret config ${k} has new ciphertext: its value may have changed (not shown; inputs show "[secret]" on both sides)`);
     }
     for (const k of a.keys()) if (!b.has(k)) notes.push(`secret config ${k} removed`);
     return notes;

@@ -70,7 +70,8 @@ export function promotionProblem(check: PromotionCheck, hml: HmlOutputs): string
     const way = override
         ? ` (protheus:promotion.override is for ${override.version}, not ${prodVersion})`
         : "; roll it out on hml first, or set protheus:promotion.override with this version and a written reason";
-    if (!ran) return `cannot tell which versions hml ran: stack ${hmlStack} exports no valid ranVersions list (got ${JSON.stringify(hml.ranVersions)}); run \`pulumi up\` on hml first${way}`;
+    if (!ran)
+        return `cannot tell which versions hml ran: stack ${hmlStack} exports no valid ranVersions list (got ${JSON.stringify(hml.ranVersions)}); run \`pulumi up\` on hml first${way}`;
     if (ran.includes(prodVersion)) return undefined;
     return `protheus:updateDesiredVersion = "${prodVersion}" has not run successfully on hml: stack ${hmlStack} ran ${ran.length ? ran.join(", ") : "no version yet"}${way}`;
 }

@@ -99,7 +99,8 @@ export function projectConfigFromYaml(text: string, project = PROJECT): ProjectC
             throw new Error(`Pulumi.yaml config ${rawKey}: ${unknown.join(", ")} is not a config attribute; write an object value under \`value:\``);
         }
         const declared = entry as { value?: unknown; default?: unknown };
-        if (declared.value !== undefined && declared.default !== undefined) throw new Error(`Pulumi.yaml config ${rawKey}: cannot have both 'default' and 'value'`);
+        if (declared.value !== undefined && declared.default !== undefined)
+            throw new Error(`Pulumi.yaml config ${rawKey}: cannot have both 'default' and 'value'`);
         const value = declared.value ?? declared.default;
         if (value !== undefined) out[key] = value;
     }
@@ -259,7 +260,13 @@ function installRejectionFilter(): void {
  */
 function plainStackTrace(err: Error, frames: NodeJS.CallSite[]): string {
     if (err.name === "Error" && err.message === "") return "Error";
-    return `${err.name}: ${err.message}` + frames.slice(0, 12).map((f) => `\n    at ${f}`).join("");
+    return (
+        `${err.name}: ${err.message}` +
+        frames
+            .slice(0, 12)
+            .map((f) => `\n    at ${f}`)
+            .join("")
+    );
 }
 
 let renderQueue: Promise<unknown> = Promise.resolve();
@@ -322,25 +329,25 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     let outputs: unknown;
     try {
         await runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-            const parent = args.opts.parent;
-            const underStack = parent === undefined || resourceType(parent) === "pulumi:pulumi:Stack";
-            const key = resourceKey(args.type, args.name);
-            parents.set(key, underStack ? null : resourceKey(resourceType(parent), resourceName(parent)));
-            const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as pulumi.Resource[];
-            const custom = args.opts as pulumi.CustomResourceOptions;
-            options[key] = {
-                protect: args.opts.protect === true,
-                retainOnDelete: args.opts.retainOnDelete === true,
-                dependsOn: [...new Set(deps.map((d) => resourceKey(resourceType(d), resourceName(d))))],
-                ...(args.opts.customTimeouts ? { customTimeouts: { ...args.opts.customTimeouts } } : {}),
-                ...(args.opts.ignoreChanges ? { ignoreChanges: [...args.opts.ignoreChanges] } : {}),
-                ...(args.opts.replaceOnChanges ? { replaceOnChanges: [...args.opts.replaceOnChanges] } : {}),
-                ...(custom.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: custom.deleteBeforeReplace } : {}),
-            };
-            resources.push(args.resource);
-            return undefined;
-        });
+            pulumi.runtime.registerStackTransformation((args) => {
+                const parent = args.opts.parent;
+                const underStack = parent === undefined || resourceType(parent) === "pulumi:pulumi:Stack";
+                const key = resourceKey(args.type, args.name);
+                parents.set(key, underStack ? null : resourceKey(resourceType(parent), resourceName(parent)));
+                const deps = ([] as unknown[]).concat(args.opts.dependsOn ?? []) as pulumi.Resource[];
+                const custom = args.opts as pulumi.CustomResourceOptions;
+                options[key] = {
+                    protect: args.opts.protect === true,
+                    retainOnDelete: args.opts.retainOnDelete === true,
+                    dependsOn: [...new Set(deps.map((d) => resourceKey(resourceType(d), resourceName(d))))],
+                    ...(args.opts.customTimeouts ? { customTimeouts: { ...args.opts.customTimeouts } } : {}),
+                    ...(args.opts.ignoreChanges ? { ignoreChanges: [...args.opts.ignoreChanges] } : {}),
+                    ...(args.opts.replaceOnChanges ? { replaceOnChanges: [...args.opts.replaceOnChanges] } : {}),
+                    ...(custom.deleteBeforeReplace !== undefined ? { deleteBeforeReplace: custom.deleteBeforeReplace } : {}),
+                };
+                resources.push(args.resource);
+                return undefined;
+            });
             // A program either exports its outputs or exports a function that returns them.
             // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded afresh per render (its cache entry was deleted above)
             const program = require(resolved);

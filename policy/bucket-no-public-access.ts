@@ -4,7 +4,7 @@ import { dig, ENFORCEMENT, onTypes, T } from "./common";
 
 export const bucketNoPublicAccess: ResourceValidationPolicy = {
     name: "bucket-no-public-access",
-    description: "Every Cloud Storage bucket sets publicAccessPrevention \"enforced\" and uniformBucketLevelAccess true.",
+    description: 'Every Cloud Storage bucket sets publicAccessPrevention "enforced" and uniformBucketLevelAccess true.',
     enforcementLevel: ENFORCEMENT,
     validateResource: onTypes([T.bucket], (args, report, what) => {
         const pap = dig(args.props, ["publicAccessPrevention"]);

@@ -41,7 +41,7 @@ export const containerImagePinned: ResourceValidationPolicy = {
     name: "container-image-pinned",
     description:
         "Every container and init container of a CronJob, Job, Deployment, StatefulSet, DaemonSet, ReplicaSet or Pod " +
-        "uses an image with an explicit tag other than \"latest\", or a sha256 digest.",
+        'uses an image with an explicit tag other than "latest", or a sha256 digest.',
     enforcementLevel: ENFORCEMENT,
     validateResource: onTypes(Object.keys(POD_SPEC_PATHS), (args, report, what) => {
         const specPath = POD_SPEC_PATHS[args.type]!;

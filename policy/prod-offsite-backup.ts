@@ -42,9 +42,7 @@ export const prodOffsiteBackup: StackValidationPolicy = {
     enforcementLevel: ENFORCEMENT,
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
         const resources = args.resources;
-        const prodNamespaces = resources.filter(
-            (r) => r.type === T.namespace && dig(r.props, ["metadata", "labels", STAGE_LABEL]) === "prod",
-        );
+        const prodNamespaces = resources.filter((r) => r.type === T.namespace && dig(r.props, ["metadata", "labels", STAGE_LABEL]) === "prod");
         const prodStack = resources.map((r) => stackOfUrn(r.urn)).find((s) => isProdStackName(s));
         if (prodNamespaces.length === 0 && prodStack === undefined) {
             return; // not production
@@ -52,10 +50,7 @@ export const prodOffsiteBackup: StackValidationPolicy = {
         const why = prodStack !== undefined ? `stack ${prodStack}` : `Namespace labelled ${STAGE_LABEL}=prod`;
         const copies = resources.filter((r) => r.type === T.cronJob && dig(r.props, ["metadata", "name"]) === BACKUP_COPY_CRONJOB);
         if (copies.length === 0) {
-            report(
-                `production stack (${why}) has no CronJob with metadata.name "${BACKUP_COPY_CRONJOB}": ` +
-                    `backups would never leave the cluster volume.`,
-            );
+            report(`production stack (${why}) has no CronJob with metadata.name "${BACKUP_COPY_CRONJOB}": ` + `backups would never leave the cluster volume.`);
         }
         for (const copy of copies) {
             const what = describeResource(copy.type, copy.name, copy.props);
@@ -76,11 +71,7 @@ export const prodOffsiteBackup: StackValidationPolicy = {
                 }
                 const targets = parseBackupTargets(value);
                 if (!targets.some((t) => OFFSITE_TARGETS.includes(t))) {
-                    report(
-                        `${what}: env BACKUP_TARGETS="${value}" lists no offsite target; it must include ` +
-                            `${OFFSITE_TARGETS.join(" or ")}.`,
-                        copy.urn,
-                    );
+                    report(`${what}: env BACKUP_TARGETS="${value}" lists no offsite target; it must include ` + `${OFFSITE_TARGETS.join(" or ")}.`, copy.urn);
                 }
             }
         }
@@ -91,8 +82,7 @@ export const prodOffsiteBackup: StackValidationPolicy = {
             }
             if (!copies.some((c) => dig(c.props, ["metadata", "namespace"]) === nsName)) {
                 report(
-                    `Namespace "${nsName}" is labelled ${STAGE_LABEL}=prod but has no CronJob "${BACKUP_COPY_CRONJOB}" ` +
-                        `(metadata.namespace "${nsName}").`,
+                    `Namespace "${nsName}" is labelled ${STAGE_LABEL}=prod but has no CronJob "${BACKUP_COPY_CRONJOB}" ` + `(metadata.namespace "${nsName}").`,
                     ns.urn,
                 );
             }

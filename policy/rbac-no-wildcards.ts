@@ -6,7 +6,7 @@ export const RBAC_FIELDS = ["apiGroups", "resources", "verbs", "resourceNames"] 
 
 export const rbacNoWildcards: ResourceValidationPolicy = {
     name: "rbac-no-wildcards",
-    description: "No Role or ClusterRole rule uses \"*\" in apiGroups, resources, verbs or resourceNames.",
+    description: 'No Role or ClusterRole rule uses "*" in apiGroups, resources, verbs or resourceNames.',
     enforcementLevel: ENFORCEMENT,
     validateResource: onTypes([T.role, T.clusterRole], (args, report, what) => {
         asArray(dig(args.props, ["rules"])).forEach((rule, i) => {

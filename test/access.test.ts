@@ -19,9 +19,19 @@ const STACKS = ["hml", "prod"] as const;
 // The resources a Role in the environment namespace may name: all namespaced,
 // none of them RBAC, service accounts, secrets or anything that grants more.
 const NAMESPACED_RESOURCES = new Set([
-    "pods", "pods/log", "pods/exec", "events", "services", "configmaps",
-    "deployments", "statefulsets", "replicasets", "deployments/scale", "statefulsets/scale",
-    "jobs", "cronjobs",
+    "pods",
+    "pods/log",
+    "pods/exec",
+    "events",
+    "services",
+    "configmaps",
+    "deployments",
+    "statefulsets",
+    "replicasets",
+    "deployments/scale",
+    "statefulsets/scale",
+    "jobs",
+    "cronjobs",
 ]);
 const DANGEROUS_VERBS = new Set(["escalate", "bind", "impersonate", "deletecollection", "*"]);
 
@@ -33,8 +43,14 @@ const SECRET_TEAMS: TeamId[] = [];
 const DB_TEAMS: TeamId[] = ["smartsre", "dbas"];
 
 const ruleKey = (r: PolicyRule) =>
-    JSON.stringify({ apiGroups: [...r.apiGroups].sort(), resources: [...r.resources].sort(), verbs: [...r.verbs].sort(), resourceNames: r.resourceNames ? [...r.resourceNames].sort() : undefined });
-const canExec = (rules: PolicyRule[]) => rules.some((r) => r.apiGroups.includes("") && r.resources.includes("pods/exec") && r.verbs.some((v) => v === "create" || v === "get"));
+    JSON.stringify({
+        apiGroups: [...r.apiGroups].sort(),
+        resources: [...r.resources].sort(),
+        verbs: [...r.verbs].sort(),
+        resourceNames: r.resourceNames ? [...r.resourceNames].sort() : undefined,
+    });
+const canExec = (rules: PolicyRule[]) =>
+    rules.some((r) => r.apiGroups.includes("") && r.resources.includes("pods/exec") && r.verbs.some((v) => v === "create" || v === "get"));
 const canReadSecrets = (rules: PolicyRule[]) => rules.some((r) => r.resources.includes("secrets"));
 const byType = (res: RenderResult, type: string) => res.resources.filter((r) => r.type === type);
 const meta = (r: PlannedResource) => r.inputs.metadata as { name: string; namespace: string; labels: Record<string, string> };
@@ -64,7 +80,11 @@ async function renderFailure(input: StackConfigInput): Promise<{ error: unknown;
 async function configProblems(input: StackConfigInput): Promise<string[]> {
     const { error, registered } = await renderFailure(input);
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${error}`);
-    assert.deepEqual(registered.map((r) => `${r.type} ${r.name}`), [], "no resource may be registered");
+    assert.deepEqual(
+        registered.map((r) => `${r.type} ${r.name}`),
+        [],
+        "no resource may be registered",
+    );
     return error.problems;
 }
 
@@ -87,7 +107,8 @@ describe("access: the responsibility table and its permissions", () => {
     it("restricts by resourceNames only verbs Kubernetes can restrict (never create, list, watch)", () => {
         for (const g of Object.values(grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS }))) {
             if (!g.rule.resourceNames) continue;
-            for (const v of ["create", "list", "watch", "deletecollection"]) assert.ok(!g.rule.verbs.includes(v), `${g.id}: ${v} with resourceNames is not enforced as intended`);
+            for (const v of ["create", "list", "watch", "deletecollection"])
+                assert.ok(!g.rule.verbs.includes(v), `${g.id}: ${v} with resourceNames is not enforced as intended`);
         }
     });
 
@@ -95,7 +116,8 @@ describe("access: the responsibility table and its permissions", () => {
         const all = grants({ iniConfigMaps: ["appserver-ini"] });
         for (const g of Object.values(all)) {
             const writes = g.rule.verbs.some((v) => ["update", "patch", "delete"].includes(v));
-            if (writes && (g.rule.resources.includes("cronjobs") || g.rule.resources.includes("configmaps"))) assert.ok(g.rule.resourceNames?.length, `${g.id}: unrestricted write`);
+            if (writes && (g.rule.resources.includes("cronjobs") || g.rule.resources.includes("configmaps")))
+                assert.ok(g.rule.resourceNames?.length, `${g.id}: unrestricted write`);
         }
         assert.deepEqual(all["robot-cronjobs-edit"].rule.resourceNames, [...ROBOT_CRONJOBS]);
         assert.deepEqual(all["restore-cronjob-read"].rule.resourceNames, [RESTORE_CRONJOB]);
@@ -104,7 +126,11 @@ describe("access: the responsibility table and its permissions", () => {
 
     it("gives the Configurador duty nothing in the cluster and uses every grant somewhere", () => {
         assert.deepEqual(DUTY_ACCESS.configurador.grants, []);
-        for (const id of GRANT_IDS) assert.ok(DUTY_IDS.some((d) => DUTY_ACCESS[d].grants.includes(id)), `${id} unused`);
+        for (const id of GRANT_IDS)
+            assert.ok(
+                DUTY_IDS.some((d) => DUTY_ACCESS[d].grants.includes(id)),
+                `${id} unused`,
+            );
     });
 });
 
@@ -123,7 +149,10 @@ for (const stack of STACKS) {
 
         it("declares no ClusterRole or ClusterRoleBinding anywhere", () => {
             const cluster = res.resources.filter((r) => /:ClusterRole(Binding)?$/.test(r.type));
-            assert.deepEqual(cluster.map((r) => `${r.type} ${r.name}`), []);
+            assert.deepEqual(
+                cluster.map((r) => `${r.type} ${r.name}`),
+                [],
+            );
         });
 
         it("declares one Role and one RoleBinding per team, in the environment namespace, named protheus-<team>", () => {
@@ -162,7 +191,8 @@ for (const stack of STACKS) {
             for (const role of byType(res, ROLE)) {
                 for (const r of role.inputs.rules as (PolicyRule & { nonResourceURLs?: string[] })[]) {
                     assert.equal(r.nonResourceURLs, undefined, `${role.name}: nonResourceURLs`);
-                    for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []]) assert.ok(!field.some((v) => v.includes("*")), `${role.name}: wildcard in ${JSON.stringify(r)}`);
+                    for (const field of [r.apiGroups, r.resources, r.verbs, r.resourceNames ?? []])
+                        assert.ok(!field.some((v) => v.includes("*")), `${role.name}: wildcard in ${JSON.stringify(r)}`);
                     for (const x of r.resources) assert.ok(NAMESPACED_RESOURCES.has(x), `${role.name}: ${x}`);
                     for (const v of r.verbs) assert.ok(!DANGEROUS_VERBS.has(v), `${role.name}: ${v}`);
                 }
@@ -172,10 +202,19 @@ for (const stack of STACKS) {
         it("lets exactly the robots and database teams exec, nobody read Secrets, and Cliente neither", () => {
             const roles = byType(res, ROLE);
             const rulesOf = (t: TeamId) => roles.find((r) => teamOf(r) === t)!.inputs.rules as PolicyRule[];
-            assert.deepEqual(TEAM_IDS.filter((t) => canExec(rulesOf(t))), EXEC_TEAMS);
-            assert.deepEqual(TEAM_IDS.filter((t) => canReadSecrets(rulesOf(t))), SECRET_TEAMS);
+            assert.deepEqual(
+                TEAM_IDS.filter((t) => canExec(rulesOf(t))),
+                EXEC_TEAMS,
+            );
+            assert.deepEqual(
+                TEAM_IDS.filter((t) => canReadSecrets(rulesOf(t))),
+                SECRET_TEAMS,
+            );
             assert.ok(!canExec(rulesOf("cliente")) && !canReadSecrets(rulesOf("cliente")), "Cliente must have no exec and no Secrets");
-            assert.ok(!rulesOf("cliente").some((r) => r.resources.some((x) => x.startsWith("pods/") && x !== "pods/log")), "Cliente: no pod subresource but logs");
+            assert.ok(
+                !rulesOf("cliente").some((r) => r.resources.some((x) => x.startsWith("pods/") && x !== "pods/log")),
+                "Cliente: no pod subresource but logs",
+            );
         });
 
         it("validates every Role and RoleBinding against the Kubernetes OpenAPI schema", async () => {
@@ -206,7 +245,11 @@ for (const stack of STACKS) {
 /** Whether a team's rules allow `verb` on `resource` (named `name` when given). */
 function teamCan(team: TeamId, verb: string, apiGroup: string, resource: string, name?: string): boolean {
     return teamRules(team, { iniConfigMaps: DEFAULT_INI_CONFIGMAPS }).some(
-        (r) => r.apiGroups.includes(apiGroup) && r.resources.includes(resource) && r.verbs.includes(verb) && (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
+        (r) =>
+            r.apiGroups.includes(apiGroup) &&
+            r.resources.includes(resource) &&
+            r.verbs.includes(verb) &&
+            (!r.resourceNames || (name !== undefined && r.resourceNames.includes(name))),
     );
 }
 
@@ -222,7 +265,10 @@ describe("access: the update failure path (issue 8)", () => {
         for (const team of ["smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
             assert.ok(teamCan(team, "patch", "batch", "cronjobs", "protheus-updater"), `${team}: kubectl patch cronjob protheus-updater`);
             assert.ok(teamCan(team, "list", "batch", "jobs") && teamCan(team, "delete", "batch", "jobs"), `${team}: kubectl delete job -l ...`);
-            assert.ok(teamCan(team, "get", "batch", "cronjobs", "protheus-toolbox") && teamCan(team, "create", "batch", "jobs"), `${team}: kubectl create job --from=cronjob/protheus-toolbox`);
+            assert.ok(
+                teamCan(team, "get", "batch", "cronjobs", "protheus-toolbox") && teamCan(team, "create", "batch", "jobs"),
+                `${team}: kubectl create job --from=cronjob/protheus-toolbox`,
+            );
             assert.ok(teamCan(team, "create", "", "pods/exec") && teamCan(team, "list", "", "pods"), `${team}: kubectl exec job/<toolbox>`);
         }
         assert.ok(!teamCan("cliente", "create", "", "pods/exec") && !teamCan("cliente", "create", "batch", "jobs"), "Cliente only reads logs");
@@ -232,8 +278,14 @@ describe("access: the update failure path (issue 8)", () => {
 
 describe("access: backup bucket IAM", () => {
     it("follows the database-maintenance duty", () => {
-        assert.deepEqual(DB_TEAMS, TEAM_IDS.filter((t) => dutiesOf(t).some((d) => DUTY_ACCESS[d].readsBackupBucket)));
-        assert.deepEqual(DUTY_IDS.filter((d) => DUTY_ACCESS[d].readsBackupBucket), ["maintain-database"]);
+        assert.deepEqual(
+            DB_TEAMS,
+            TEAM_IDS.filter((t) => dutiesOf(t).some((d) => DUTY_ACCESS[d].readsBackupBucket)),
+        );
+        assert.deepEqual(
+            DUTY_IDS.filter((d) => DUTY_ACCESS[d].readsBackupBucket),
+            ["maintain-database"],
+        );
     });
 
     it("adds no bucket IAM when the stack has no GCS target", async () => {
@@ -241,7 +293,10 @@ describe("access: backup bucket IAM", () => {
         const backup = JSON.parse(input.config["protheus:backup"]!);
         backup.targets = [];
         const res = await renderProgram({ ...input, config: { ...input.config, "protheus:backup": JSON.stringify(backup) } });
-        assert.deepEqual(byType(res, BUCKET_MEMBER).filter((r) => r.parent === "protheus:index:TeamAccess::access"), []);
+        assert.deepEqual(
+            byType(res, BUCKET_MEMBER).filter((r) => r.parent === "protheus:index:TeamAccess::access"),
+            [],
+        );
         assert.equal(byType(res, BINDING).length, TEAM_IDS.length);
     });
 });
@@ -258,8 +313,14 @@ describe("access: stack config", () => {
         const input = withAccess("hml", (a) => delete a.groups.cliente, { "protheus:stage": "qa" });
         delete input.config["protheus:customerGroup"];
         const problems = await configProblems(input);
-        assert.ok(problems.some((p) => p.startsWith("protheus:stage ")), problems.join("\n"));
-        assert.ok(problems.some((p) => p.startsWith("protheus:access.groups.cliente is missing")), problems.join("\n"));
+        assert.ok(
+            problems.some((p) => p.startsWith("protheus:stage ")),
+            problems.join("\n"),
+        );
+        assert.ok(
+            problems.some((p) => p.startsWith("protheus:access.groups.cliente is missing")),
+            problems.join("\n"),
+        );
     });
 
     it("lets a stack opt a team out with a reason: no Role, no binding, no bucket access for it", async () => {
@@ -272,20 +333,29 @@ describe("access: stack config", () => {
         assert.deepEqual(byType(res, ROLE).map(teamOf).sort(), others);
         assert.deepEqual(byType(res, BINDING).map(teamOf).sort(), others);
         const readers = byType(res, BUCKET_MEMBER).filter((m) => m.parent === "protheus:index:TeamAccess::access");
-        assert.deepEqual(readers.map((m) => m.inputs.member), [`group:${accessOf(input).groups.smartsre}`]);
+        assert.deepEqual(
+            readers.map((m) => m.inputs.member),
+            [`group:${accessOf(input).groups.smartsre}`],
+        );
     });
 
     it("rejects a team that has both a group and an opt-out, and an opt-out without a reason", async () => {
         const both = await configProblems(withAccess("hml", (a) => (a.optOut = { gcad: "not needed in homologation" })));
         assert.equal(both.length, 1, both.join("\n"));
-        assert.match(both[0]!, /^protheus:access\.optOut\.gcad = "not needed in homologation": GCAD has both a group \(protheus:access\.groups\.gcad\) and an opt-out/);
+        assert.match(
+            both[0]!,
+            /^protheus:access\.optOut\.gcad = "not needed in homologation": GCAD has both a group \(protheus:access\.groups\.gcad\) and an opt-out/,
+        );
         const noReason = await configProblems(
             withAccess("hml", (a) => {
                 delete a.groups.gcad;
                 a.optOut = { gcad: "no" };
             }),
         );
-        assert.ok(noReason.some((p) => /^protheus:access\.optOut\.gcad = "no": .*written reason/.test(p)), noReason.join("\n"));
+        assert.ok(
+            noReason.some((p) => /^protheus:access\.optOut\.gcad = "no": .*written reason/.test(p)),
+            noReason.join("\n"),
+        );
     });
 
     it("rejects an unknown team and a bad e-mail", async () => {
@@ -295,8 +365,14 @@ describe("access: stack config", () => {
                 a.groups.gcad = "not-an-email";
             }),
         );
-        assert.ok(problems.some((p) => p.startsWith('protheus:access.groups.gcad = "not-an-email"')), problems.join("\n"));
-        assert.ok(problems.some((p) => p.includes("marketing")), problems.join("\n"));
+        assert.ok(
+            problems.some((p) => p.startsWith('protheus:access.groups.gcad = "not-an-email"')),
+            problems.join("\n"),
+        );
+        assert.ok(
+            problems.some((p) => p.includes("marketing")),
+            problems.join("\n"),
+        );
     });
 
     it("restricts the ini rule to the ConfigMaps the stack names", async () => {
@@ -304,9 +380,14 @@ describe("access: stack config", () => {
         for (const team of ["cliente", "devops-cloud"] as const) {
             const role = byType(res, ROLE).find((r) => teamOf(r) === team)!;
             const ini = (role.inputs.rules as PolicyRule[]).filter((r) => r.resources.includes("configmaps"));
-            assert.deepEqual(ini, [{ apiGroups: [""], resources: ["configmaps"], resourceNames: ["appserver-ini", "dbaccess-ini"], verbs: ["get", "patch", "update"] }]);
+            assert.deepEqual(ini, [
+                { apiGroups: [""], resources: ["configmaps"], resourceNames: ["appserver-ini", "dbaccess-ini"], verbs: ["get", "patch", "update"] },
+            ]);
         }
         const bad = await configProblems(withAccess("hml", (a) => (a.iniConfigMaps = [])));
-        assert.ok(bad.some((p) => p.startsWith("protheus:access.iniConfigMaps = []")), bad.join("\n"));
+        assert.ok(
+            bad.some((p) => p.startsWith("protheus:access.iniConfigMaps = []")),
+            bad.join("\n"),
+        );
     });
 });

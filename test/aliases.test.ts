@@ -27,7 +27,10 @@ async function urnsOf(r: pulumi.Resource): Promise<string[]> {
     const i = r as unknown as Internals;
     const own = i.__aliases ?? [];
     const parent = i.__parentResource;
-    const aliases = parent && (parent as unknown as Internals).__pulumiType !== "pulumi:pulumi:Stack" ? allAliases(own, i.__name, i.__pulumiType, parent, (parent as unknown as Internals).__name) : own;
+    const aliases =
+        parent && (parent as unknown as Internals).__pulumiType !== "pulumi:pulumi:Stack"
+            ? allAliases(own, i.__name, i.__pulumiType, parent, (parent as unknown as Internals).__name)
+            : own;
     return [await value(r.urn), ...(await Promise.all(aliases.map(value)))];
 }
 
@@ -56,7 +59,10 @@ describe("resources moved by the split of the backup components keep their ident
             const missing = BEFORE_SPLIT.map((s) => prefix + s).filter((old) => !all.some(({ urns }) => urns.includes(old)));
             assert.deepEqual(missing, []);
             // The check can fail: a URN nobody answers to is reported.
-            assert.equal(all.some(({ urns }) => urns.includes(`${prefix}protheus:index:BackupSchedule$kubernetes:batch/v1:CronJob::backup-nightly`)), false);
+            assert.equal(
+                all.some(({ urns }) => urns.includes(`${prefix}protheus:index:BackupSchedule$kubernetes:batch/v1:CronJob::backup-nightly`)),
+                false,
+            );
         });
     }
 });

@@ -12,8 +12,7 @@ const JOB = "kubernetes:batch/v1:Job";
 
 const spec = (r: PlannedResource): any => (r.inputs as any).spec;
 const podOf = (cronJob: PlannedResource): any => spec(cronJob).jobTemplate.spec.template.spec;
-const envOf = (container: any): Record<string, unknown> =>
-    Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
+const envOf = (container: any): Record<string, unknown> => Object.fromEntries((container.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
 describe("backups (prod plan)", () => {
     let resources: PlannedResource[];
@@ -23,7 +22,10 @@ describe("backups (prod plan)", () => {
     });
 
     it("dumps at 21:00 and copies at 06:00, Sao Paulo time, never overlapping, with deadlines and failed history", () => {
-        for (const [name, schedule] of [["protheus-backup", "0 21 * * *"], ["protheus-backup-copy", "0 6 * * *"]]) {
+        for (const [name, schedule] of [
+            ["protheus-backup", "0 21 * * *"],
+            ["protheus-backup-copy", "0 6 * * *"],
+        ]) {
             const s = spec(byK8sName(resources, "CronJob", name));
             assert.equal(s.schedule, schedule, name);
             assert.equal(s.timeZone, "America/Sao_Paulo", name);
@@ -43,7 +45,15 @@ describe("backups (prod plan)", () => {
         const env = envOf(backup);
         assert.deepEqual(backup.envFrom, [{ configMapRef: { name: "protheus-backup-settings" } }]);
         const settings = (byK8sName(resources, "ConfigMap", "protheus-backup-settings").inputs as any).data;
-        assert.deepEqual(settings, { PGHOST: "postgresql", PGPORT: "5432", PGDATABASE: "protheus", PGUSER: "protheus_backup", BACKUP_JOBS: "2", BACKUP_RETENTION_DAYS: "7", BACKUP_KEEP_MIN: "3" });
+        assert.deepEqual(settings, {
+            PGHOST: "postgresql",
+            PGPORT: "5432",
+            PGDATABASE: "protheus",
+            PGUSER: "protheus_backup",
+            BACKUP_JOBS: "2",
+            BACKUP_RETENTION_DAYS: "7",
+            BACKUP_KEEP_MIN: "3",
+        });
         assert.equal(env.PGHOST, undefined, "connection settings come from the ConfigMap, not the spec");
         assert.equal(env.BACKUP_REASON, "nightly");
         assert.equal(env.BACKUP_DIR, "/volume/backups");
@@ -159,9 +169,15 @@ describe("backups (hml plan)", () => {
     it("copies to GCS only, with an unlocked retention, and passes the policy pack", async () => {
         const { resources } = await renderExample("hml");
         assert.equal(envOf(podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0]).BACKUP_TARGETS, "gcs");
-        assert.equal(podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).volumes.some((v: any) => v.nfs), false);
+        assert.equal(
+            podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).volumes.some((v: any) => v.nfs),
+            false,
+        );
         assert.equal((find(resources, BUCKET).inputs as any).retentionPolicy.isLocked, false);
-        assert.deepEqual(checkResources(resources, "hml").filter((f) => f.level === "mandatory"), []);
+        assert.deepEqual(
+            checkResources(resources, "hml").filter((f) => f.level === "mandatory"),
+            [],
+        );
     });
 
     it("without offsite targets has no copy job, no bucket and no cloud identity", async () => {
@@ -194,7 +210,8 @@ describe("database identities: the backup role reads, the restore role restores"
         assert.deepEqual(identity(resources, podOf(byK8sName(resources, "CronJob", "protheus-restore-drill")).containers[0]), restoreRole);
         const copy = podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0];
         assert.deepEqual([envOf(copy).PGUSER, envOf(copy).PGPASSWORD], [undefined, undefined], "the copy never connects to the database");
-        for (const c of podOf(byK8sName(resources, "CronJob", "protheus-restore")).initContainers) assert.equal(envOf(c).PGPASSWORD, undefined, `${c.name} only downloads`);
+        for (const c of podOf(byK8sName(resources, "CronJob", "protheus-restore")).initContainers)
+            assert.equal(envOf(c).PGPASSWORD, undefined, `${c.name} only downloads`);
     });
 
     it("the backup before a version change runs as the backup role", async () => {
@@ -229,7 +246,8 @@ describe("the database password as a Pulumi secret", () => {
 describe("PreUpgradeBackup", () => {
     const jobs = (rs: PlannedResource[]) => rs.filter((r) => r.type === JOB);
     // hml's file names 12.1.2510: as the update after a stack that ran 12.1.2410.
-    const fromPrevious = (previousOutputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) => render({ ...stackWith("hml", overrides), previousOutputs });
+    const fromPrevious = (previousOutputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) =>
+        render({ ...stackWith("hml", overrides), previousOutputs });
 
     it("is a Job named after the version, with reason and versions, and the release waits for it", async () => {
         const { resources, options } = await fromPrevious({ updateDesiredVersion: "12.1.2410" });
@@ -256,7 +274,9 @@ describe("PreUpgradeBackup", () => {
         const backup = configObject("hml", "backup");
         const { resources, options } = await fromPrevious({ updateDesiredVersion: "12.1.2410" }, { backup: { ...backup, preUpgrade: false } });
         assert.equal(jobs(resources).length, 0);
-        assert.deepEqual(options[resourceKey("kubernetes:helm.sh/v3:Release", "release")].dependsOn, [resourceKey("kubernetes:core/v1:Namespace", "namespace")]);
+        assert.deepEqual(options[resourceKey("kubernetes:helm.sh/v3:Release", "release")].dependsOn, [
+            resourceKey("kubernetes:core/v1:Namespace", "namespace"),
+        ]);
         find(resources, RELEASE);
     });
 });

@@ -29,7 +29,12 @@ describe("lifecycleRules: colder classes only when objects stay there their mini
 describe("withValueAt: writes one value at a dot path into a copy of the chart values", () => {
     const cases: [what: string, values: Record<string, unknown>, path: string, expected: Record<string, unknown>][] = [
         ["into empty values", {}, "volume.existingClaim", { volume: { existingClaim: "vol" } }],
-        ["next to sibling keys", { volume: { size: "1Gi" }, replicas: 2 }, "volume.existingClaim", { volume: { size: "1Gi", existingClaim: "vol" }, replicas: 2 }],
+        [
+            "next to sibling keys",
+            { volume: { size: "1Gi" }, replicas: 2 },
+            "volume.existingClaim",
+            { volume: { size: "1Gi", existingClaim: "vol" }, replicas: 2 },
+        ],
         ["over an existing value", { volume: { existingClaim: "old" } }, "volume.existingClaim", { volume: { existingClaim: "vol" } }],
         ["over a scalar on the way", { volume: "none" }, "volume.existingClaim", { volume: { existingClaim: "vol" } }],
         ["over a list on the way", { volume: ["a"] }, "volume.existingClaim", { volume: { existingClaim: "vol" } }],

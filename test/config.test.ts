@@ -24,23 +24,87 @@ const badCases: BadCase[] = [
     { what: "stage not prod/hml", overrides: { stage: "production" }, key: "protheus:stage", expect: [/"production"/, /expected "prod" or "hml"/] },
     { what: "namespace with upper case", overrides: { namespace: "C2A7DV" }, key: "protheus:namespace", expect: [/"C2A7DV"/, /DNS-1123 label/] },
     { what: "namespace too long", overrides: { namespace: "a".repeat(64) }, key: "protheus:namespace", expect: [/at most 63 characters/] },
-    { what: "version not semver", overrides: { updateDesiredVersion: "12.1" }, key: "protheus:updateDesiredVersion", expect: [/"12\.1"/, /exact semantic version/] },
-    { what: "version as a range", overrides: { updateDesiredVersion: "^12.1.2410" }, key: "protheus:updateDesiredVersion", expect: [/"\^12\.1\.2410"/, /no range/] },
-    { what: "version missing", overrides: { updateDesiredVersion: undefined }, key: "protheus:updateDesiredVersion", expect: [/is missing/, /required: expected a version/] },
-    { what: "chart repo over http", overrides: { chart: { ...chart, repo: "http://charts.example.com" } }, key: "protheus:chart.repo", expect: [/"http:\/\/charts\.example\.com"/, /https:\/\/ or oci:\/\//] },
+    {
+        what: "version not semver",
+        overrides: { updateDesiredVersion: "12.1" },
+        key: "protheus:updateDesiredVersion",
+        expect: [/"12\.1"/, /exact semantic version/],
+    },
+    {
+        what: "version as a range",
+        overrides: { updateDesiredVersion: "^12.1.2410" },
+        key: "protheus:updateDesiredVersion",
+        expect: [/"\^12\.1\.2410"/, /no range/],
+    },
+    {
+        what: "version missing",
+        overrides: { updateDesiredVersion: undefined },
+        key: "protheus:updateDesiredVersion",
+        expect: [/is missing/, /required: expected a version/],
+    },
+    {
+        what: "chart repo over http",
+        overrides: { chart: { ...chart, repo: "http://charts.example.com" } },
+        key: "protheus:chart.repo",
+        expect: [/"http:\/\/charts\.example\.com"/, /https:\/\/ or oci:\/\//],
+    },
     { what: "chart without name", overrides: { chart: { repo: chart.repo } }, key: "protheus:chart.name", expect: [/is missing/, /expected a chart name/] },
-    { what: "cron minute out of range", overrides: { updater: { ...updater, schedule: "61 * * * *" } }, key: "protheus:updater.schedule", expect: [/"61 \* \* \* \*"/, /expected range 0-59/] },
-    { what: "cron with six fields", overrides: { updater: { ...updater, schedule: "0 */15 * * * *" } }, key: "protheus:updater.schedule", expect: [/5-field cron expression/, /found 6 fields/] },
-    { what: "sleeper not a boolean", overrides: { updater: { ...updater, sleeper: "yes" } }, key: "protheus:updater.sleeper", expect: [/"yes"/, /expected true or false/] },
-    { what: "updater image with a tag", overrides: { updater: { ...updater, image: "gcr.io/p/updater:latest" } }, key: "protheus:updater.image", expect: [/without a tag/] },
+    {
+        what: "cron minute out of range",
+        overrides: { updater: { ...updater, schedule: "61 * * * *" } },
+        key: "protheus:updater.schedule",
+        expect: [/"61 \* \* \* \*"/, /expected range 0-59/],
+    },
+    {
+        what: "cron with six fields",
+        overrides: { updater: { ...updater, schedule: "0 */15 * * * *" } },
+        key: "protheus:updater.schedule",
+        expect: [/5-field cron expression/, /found 6 fields/],
+    },
+    {
+        what: "sleeper not a boolean",
+        overrides: { updater: { ...updater, sleeper: "yes" } },
+        key: "protheus:updater.sleeper",
+        expect: [/"yes"/, /expected true or false/],
+    },
+    {
+        what: "updater image with a tag",
+        overrides: { updater: { ...updater, image: "gcr.io/p/updater:latest" } },
+        key: "protheus:updater.image",
+        expect: [/without a tag/],
+    },
     { what: "updater tag latest", overrides: { updater: { ...updater, tag: "latest" } }, key: "protheus:updater.tag", expect: [/not 'latest'/] },
     { what: "typo in a key", overrides: { updater: { ...updater, sleepr: true } }, key: "protheus:updater.sleepr", expect: [/unknown key/] },
     { what: "unknown top-level key", overrides: { updaterr: {} }, key: "protheus:updaterr", expect: [/unknown key/] },
     { what: "time zone not IANA", overrides: { timeZone: "Brasilia" }, key: "protheus:timeZone", expect: [/"Brasilia"/, /IANA time zone/] },
-    { what: "prod without offsite target", stage: "prod", overrides: { backup: { ...prodBackup, targets: [] } }, key: "protheus:backup.targets", expect: [/at least one offsite target/] },
-    { what: "unknown offsite target", stage: "prod", overrides: { backup: { ...prodBackup, targets: ["s3"] } }, key: "protheus:backup.targets[0]", expect: [/"s3"/, /"gcs" or "rubrik"/] },
-    { what: "rubrik target without rubrik settings", stage: "prod", overrides: { backup: { ...prodBackup, rubrik: undefined } }, key: "protheus:backup.rubrik", expect: [/targets include "rubrik"/] },
-    { what: "database port out of range", stage: "prod", overrides: { backup: { ...prodBackup, database: { ...prodBackup.database, port: 70000 } } }, key: "protheus:backup.database.port", expect: [/= 70000:/, /expected a TCP port number from 1 to 65535$/] },
+    {
+        what: "prod without offsite target",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, targets: [] } },
+        key: "protheus:backup.targets",
+        expect: [/at least one offsite target/],
+    },
+    {
+        what: "unknown offsite target",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, targets: ["s3"] } },
+        key: "protheus:backup.targets[0]",
+        expect: [/"s3"/, /"gcs" or "rubrik"/],
+    },
+    {
+        what: "rubrik target without rubrik settings",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, rubrik: undefined } },
+        key: "protheus:backup.rubrik",
+        expect: [/targets include "rubrik"/],
+    },
+    {
+        what: "database port out of range",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, database: { ...prodBackup.database, port: 70000 } } },
+        key: "protheus:backup.database.port",
+        expect: [/= 70000:/, /expected a TCP port number from 1 to 65535$/],
+    },
     {
         what: "prod without a restore user",
         stage: "prod",
@@ -70,9 +134,24 @@ const badCases: BadCase[] = [
     },
     { what: "volume size not a quantity", overrides: { volume: { size: "lots" } }, key: "protheus:volume.size", expect: [/"lots"/, /Kubernetes quantity/] },
     { what: "database password in plain text", overrides: { databasePassword: "hunter2-plain" }, key: "protheus:databasePassword", expect: [/--secret/] },
-    { what: "timeout below its range", overrides: { chart: { ...chart, timeoutSeconds: 10 } }, key: "protheus:chart.timeoutSeconds", expect: [/= 10:/, /expected a whole number of seconds from 300 to 14400$/] },
-    { what: "history limit above its range", overrides: { updater: { ...updater, failedJobsHistoryLimit: 11 } }, key: "protheus:updater.failedJobsHistoryLimit", expect: [/= 11:/, /expected a whole number from 1 to 10$/] },
-    { what: "a fraction where a whole number goes", overrides: { chart: { ...chart, maxHistory: 2.5 } }, key: "protheus:chart.maxHistory", expect: [/= 2\.5:/, /expected a whole number from 2 to 50$/] },
+    {
+        what: "timeout below its range",
+        overrides: { chart: { ...chart, timeoutSeconds: 10 } },
+        key: "protheus:chart.timeoutSeconds",
+        expect: [/= 10:/, /expected a whole number of seconds from 300 to 14400$/],
+    },
+    {
+        what: "history limit above its range",
+        overrides: { updater: { ...updater, failedJobsHistoryLimit: 11 } },
+        key: "protheus:updater.failedJobsHistoryLimit",
+        expect: [/= 11:/, /expected a whole number from 1 to 10$/],
+    },
+    {
+        what: "a fraction where a whole number goes",
+        overrides: { chart: { ...chart, maxHistory: 2.5 } },
+        key: "protheus:chart.maxHistory",
+        expect: [/= 2\.5:/, /expected a whole number from 2 to 50$/],
+    },
     {
         what: "a nested key set without --path (a flat key)",
         overrides: { "updater.sleeper": "true" },
@@ -86,9 +165,27 @@ const badCases: BadCase[] = [
         key: "protheus:namespace",
         expect: [/= "n{47}"/, /default bucket name "protheus-backups-n{47}"/, /expected 3 to 63 characters \(it has 64\)/, /protheus:backup\.gcs\.bucketName/],
     },
-    { what: "a bucket name reserved by Google", stage: "prod", overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "google-backups" } } }, key: "protheus:backup.gcs.bucketName", expect: [/"google-backups"/, /"google"/] },
-    { what: "a bucket name ending in '-'", stage: "prod", overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "backups-" } } }, key: "protheus:backup.gcs.bucketName", expect: [/"backups-"/, /ending with a letter or digit/] },
-    { what: "a namespace too short for the service account id", stage: "prod", overrides: { namespace: "a" }, key: "protheus:namespace", expect: [/= "a"/, /service account id "bkp-a"/, /expected 6 to 30 characters \(it has 5\)/] },
+    {
+        what: "a bucket name reserved by Google",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "google-backups" } } },
+        key: "protheus:backup.gcs.bucketName",
+        expect: [/"google-backups"/, /"google"/],
+    },
+    {
+        what: "a bucket name ending in '-'",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "backups-" } } },
+        key: "protheus:backup.gcs.bucketName",
+        expect: [/"backups-"/, /ending with a letter or digit/],
+    },
+    {
+        what: "a namespace too short for the service account id",
+        stage: "prod",
+        overrides: { namespace: "a" },
+        key: "protheus:namespace",
+        expect: [/= "a"/, /service account id "bkp-a"/, /expected 6 to 30 characters \(it has 5\)/],
+    },
     {
         what: "a namespace whose service account id would end in '-'",
         stage: "prod",
@@ -96,9 +193,25 @@ const badCases: BadCase[] = [
         key: "protheus:namespace",
         expect: [/service account id "bkp-a{25}-"/, /not ending in '-'/],
     },
-    { what: "pre-upgrade wait under 10 minutes", stage: "prod", overrides: { backup: { ...prodBackup, preUpgradeTimeoutMinutes: 5 } }, key: "protheus:backup.preUpgradeTimeoutMinutes", expect: [/5/] },
-    { what: "maintenance values not an object", overrides: { maintenance: { enabled: true, values: "replicas=0" } }, key: "protheus:maintenance.values", expect: [/"replicas=0"/, /object of chart values/] },
-    { what: "group that is not an e-mail", overrides: { access: { ...access, groups: { ...access.groups, dbas: "dbas" } } }, key: "protheus:access.groups.dbas", expect: [/"dbas"/, /e-mail/] },
+    {
+        what: "pre-upgrade wait under 10 minutes",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, preUpgradeTimeoutMinutes: 5 } },
+        key: "protheus:backup.preUpgradeTimeoutMinutes",
+        expect: [/5/],
+    },
+    {
+        what: "maintenance values not an object",
+        overrides: { maintenance: { enabled: true, values: "replicas=0" } },
+        key: "protheus:maintenance.values",
+        expect: [/"replicas=0"/, /object of chart values/],
+    },
+    {
+        what: "group that is not an e-mail",
+        overrides: { access: { ...access, groups: { ...access.groups, dbas: "dbas" } } },
+        key: "protheus:access.groups.dbas",
+        expect: [/"dbas"/, /e-mail/],
+    },
 ];
 
 describe("stack config validation", () => {
@@ -131,7 +244,14 @@ describe("stack config validation", () => {
         // An explicit bucket name replaces the default one.
         assert.equal(parse({ namespace: long, backup: { ...prodBackup, gcs: { ...prodBackup.gcs, bucketName: "protheus-backups-prod" } } }).namespace, long);
         // No GCS target: no bucket and no service account.
-        assert.equal(parse({ namespace: "a", backup: { ...prodBackup, targets: ["rubrik"], gcs: undefined }, alerts: { emails: ["sre@totvs.com.br"], project: "totvs-protheus-prod" } }).namespace, "a");
+        assert.equal(
+            parse({
+                namespace: "a",
+                backup: { ...prodBackup, targets: ["rubrik"], gcs: undefined },
+                alerts: { emails: ["sre@totvs.com.br"], project: "totvs-protheus-prod" },
+            }).namespace,
+            "a",
+        );
         // The longest namespace the default bucket name allows.
         assert.equal(parse({ namespace: "n".repeat(46) }).namespace, "n".repeat(46));
     });

@@ -35,7 +35,8 @@ function timeoutProblem(job: { "timeout-minutes"?: number; "runs-on"?: string },
     const timeout = job["timeout-minutes"];
     if (typeof timeout !== "number") return "no timeout-minutes (GitHub's default is 360)";
     if (timeout <= needed) return `timeout-minutes ${timeout} is not longer than the longest pulumi up (${needed} minutes with setup)`;
-    if (String(job["runs-on"]).startsWith("ubuntu-") && timeout > HOSTED_RUNNER_LIMIT_MINUTES) return `timeout-minutes ${timeout} exceeds what a GitHub-hosted runner allows (${HOSTED_RUNNER_LIMIT_MINUTES})`;
+    if (String(job["runs-on"]).startsWith("ubuntu-") && timeout > HOSTED_RUNNER_LIMIT_MINUTES)
+        return `timeout-minutes ${timeout} exceeds what a GitHub-hosted runner allows (${HOSTED_RUNNER_LIMIT_MINUTES})`;
     return undefined;
 }
 
@@ -53,7 +54,9 @@ describe("deploy workflow timeout", () => {
     }
 
     it("would fail a stack whose waits no longer fit, so raising a timeout in config shows up here", () => {
-        const cfg = stackConfig("c2a7dv-prod", { chart: { ...JSON.parse(resolvedStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 } });
+        const cfg = stackConfig("c2a7dv-prod", {
+            chart: { ...JSON.parse(resolvedStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 },
+        });
         assert.equal(longestUpMinutes(cfg), 125 + 155 + 240);
         assert.match(timeoutProblem(workflow.jobs.prod, cfg)!, /is not longer than the longest pulumi up \(530 minutes/);
         assert.match(timeoutProblem({ "timeout-minutes": 600, "runs-on": "ubuntu-24.04" }, cfg)!, /GitHub-hosted runner/);

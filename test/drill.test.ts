@@ -17,7 +17,11 @@ const envOf = (container: any): Record<string, unknown> => Object.fromEntries((c
 const ofType = (resources: PlannedResource[], type: string) => resources.filter((r) => r.type === type);
 const policyNamed = (resources: PlannedResource[], fragment: string): any => {
     const hits = ofType(resources, POLICY).filter((p) => String((p.inputs as any).displayName).includes(fragment));
-    assert.equal(hits.length, 1, `expected one alert policy named like "${fragment}", found ${hits.map((p) => (p.inputs as any).displayName).join(", ") || "none"}`);
+    assert.equal(
+        hits.length,
+        1,
+        `expected one alert policy named like "${fragment}", found ${hits.map((p) => (p.inputs as any).displayName).join(", ") || "none"}`,
+    );
     return hits[0].inputs;
 };
 
@@ -91,7 +95,13 @@ describe("restore drill (plan)", () => {
         assert.equal(off.filter((r) => (r.inputs as any).metadata?.name === "protheus-restore-drill").length, 0);
         const { resources } = await render(
             stackWith("hml", {
-                drill: { enabled: true, schedule: "30 14 * * 6", server: { host: "pg-drill.internal" }, database: { user: "protheus_restore", passwordSecret: { name: "protheus-restore-database" } }, checks: { sa1010_ativos: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1027176" } } },
+                drill: {
+                    enabled: true,
+                    schedule: "30 14 * * 6",
+                    server: { host: "pg-drill.internal" },
+                    database: { user: "protheus_restore", passwordSecret: { name: "protheus-restore-database" } },
+                    checks: { sa1010_ativos: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1027176" } },
+                },
             }),
         );
         const cj = byK8sName(resources, "CronJob", "protheus-restore-drill");
@@ -105,11 +115,20 @@ describe("restore drill (plan)", () => {
         assert.equal(env.PGHOST, "postgresql");
         assert.equal(env.DRILL_PGPORT, "5432");
         assert.equal(env.DRILL_CHECKS_DIR, "/drill-checks");
-        assert.deepEqual(pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/drill-checks"), { name: "drill-checks", mountPath: "/drill-checks", readOnly: true });
-        assert.deepEqual(pod.volumes.find((v: any) => v.name === "drill-checks"), { name: "drill-checks", configMap: { name: "protheus-restore-drill-checks" } });
+        assert.deepEqual(
+            pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/drill-checks"),
+            { name: "drill-checks", mountPath: "/drill-checks", readOnly: true },
+        );
+        assert.deepEqual(
+            pod.volumes.find((v: any) => v.name === "drill-checks"),
+            { name: "drill-checks", configMap: { name: "protheus-restore-drill-checks" } },
+        );
         const cm = byK8sName(resources, "ConfigMap", "protheus-restore-drill-checks");
         assert.deepEqual(await schemaViolations(cm), []);
-        assert.deepEqual((cm.inputs as any).data, { "sa1010_ativos.sql": "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", "sa1010_ativos.expected": "1027176" });
+        assert.deepEqual((cm.inputs as any).data, {
+            "sa1010_ativos.sql": "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '",
+            "sa1010_ativos.expected": "1027176",
+        });
     });
 
     describe("schedule collisions", () => {
@@ -121,21 +140,49 @@ describe("restore drill (plan)", () => {
         it("finds the first overlap of a drill run with a job's window, and none for a free slot", () => {
             assert.equal(scheduleOverlap({ schedule: "0 13 * * 0", minutes: 370 }, jobs, tz), undefined);
             assert.match(scheduleOverlap({ schedule: "0 13 * * 0", minutes: 8 * 60 + 10 }, jobs, tz)!, /overlaps the backup\.schedule run at 2026-01-04 21:00/);
-            assert.match(scheduleOverlap({ schedule: "0 3 * * 0", minutes: 60 }, jobs, tz)!, /overlaps the backup\.schedule run at 2026-01-03 21:00 \(8 h window\)/);
+            assert.match(
+                scheduleOverlap({ schedule: "0 3 * * 0", minutes: 60 }, jobs, tz)!,
+                /overlaps the backup\.schedule run at 2026-01-03 21:00 \(8 h window\)/,
+            );
             assert.match(scheduleOverlap({ schedule: "0 10 * * 0", minutes: 60 }, jobs, tz)!, /overlaps the backup\.copySchedule run at 2026-01-04 06:00/);
             // Only on the 1st of a month, still found.
             assert.match(scheduleOverlap({ schedule: "0 22 1 * *", minutes: 60 }, jobs, tz)!, /2026-01-01 22:00/);
         });
 
         for (const [what, drill, key, expect] of [
-            ["a drill inside the backup window", { schedule: "0 2 * * 0" }, "protheus:drill.schedule", /never overlaps a backup or copy run.*backup\.schedule run at/],
+            [
+                "a drill inside the backup window",
+                { schedule: "0 2 * * 0" },
+                "protheus:drill.schedule",
+                /never overlaps a backup or copy run.*backup\.schedule run at/,
+            ],
             ["a drill inside the copy window", { schedule: "0 7 * * 0" }, "protheus:drill.schedule", /backup\.copySchedule run at .* 06:00/],
-            ["a drill whose deadline runs into the nightly backup", { schedule: "0 18 * * 0", deadlineMinutes: 240, rtoMinutes: 60 }, "protheus:drill.schedule", /until .* 22:10\) overlaps the backup\.schedule run at .* 21:00/],
-            ["a deadline shorter than the recovery-time objective", { deadlineMinutes: 60, rtoMinutes: 120 }, "protheus:drill.deadlineMinutes", /at least drill\.rtoMinutes \(120\)/],
+            [
+                "a drill whose deadline runs into the nightly backup",
+                { schedule: "0 18 * * 0", deadlineMinutes: 240, rtoMinutes: 60 },
+                "protheus:drill.schedule",
+                /until .* 22:10\) overlaps the backup\.schedule run at .* 21:00/,
+            ],
+            [
+                "a deadline shorter than the recovery-time objective",
+                { deadlineMinutes: 60, rtoMinutes: 120 },
+                "protheus:drill.deadlineMinutes",
+                /at least drill\.rtoMinutes \(120\)/,
+            ],
             ["a malformed drill schedule", { schedule: "every sunday" }, "protheus:drill.schedule", /5-field cron/],
             ["an unknown drill key", { shedule: "0 13 * * 0" }, "protheus:drill.shedule", /unknown key/],
-            ["a check without its expected value", { checks: { sentinela: { sql: "SELECT 1" } } }, "protheus:drill.checks.sentinela.expected", /expected the value/],
-            ["a check name that is not a file name", { checks: { "../x": { sql: "SELECT 1", expected: "1" } } }, "protheus:drill.checks.../x", /check name of lower-case letters/],
+            [
+                "a check without its expected value",
+                { checks: { sentinela: { sql: "SELECT 1" } } },
+                "protheus:drill.checks.sentinela.expected",
+                /expected the value/,
+            ],
+            [
+                "a check name that is not a file name",
+                { checks: { "../x": { sql: "SELECT 1", expected: "1" } } },
+                "protheus:drill.checks.../x",
+                /check name of lower-case letters/,
+            ],
             ["a drill server port out of range", { server: { host: "pg", port: 0 } }, "protheus:drill.server.port", /0/],
         ] as [string, Record<string, unknown>, string, RegExp][]) {
             it(`refuses ${what}, naming ${key}`, async () => {
@@ -147,7 +194,10 @@ describe("restore drill (plan)", () => {
         it("refuses a copy that starts inside the backup's window (its deadline), naming protheus:backup.copySchedule", async () => {
             const backup = configObject("prod", "backup");
             const problems = await problemsOf("prod", { backup: { ...backup, copySchedule: "0 4 * * *" } });
-            assert.match(problemFor(problems, "protheus:backup.copySchedule"), /never starts inside a backup's window \(backup\.schedule \+ 8 h.*the copy run at .* 04:00.*overlaps the backup\.schedule run at .* 21:00/);
+            assert.match(
+                problemFor(problems, "protheus:backup.copySchedule"),
+                /never starts inside a backup's window \(backup\.schedule \+ 8 h.*the copy run at .* 04:00.*overlaps the backup\.schedule run at .* 21:00/,
+            );
             // Moved together, backup and copy are accepted.
             const { resources } = await render(stackWith("prod", { backup: { ...backup, schedule: "0 20 * * *", copySchedule: "0 6 * * *" } }));
             assert.equal(spec(byK8sName(resources, "CronJob", "protheus-backup")).schedule, "0 20 * * *");
@@ -178,27 +228,46 @@ describe("backup alerts (plan)", () => {
         );
         assert.deepEqual(outcomes.labelExtractors, { event: "EXTRACT(jsonPayload.event)", status: "EXTRACT(jsonPayload.status)" });
         assert.deepEqual([outcomes.metricDescriptor.metricKind, outcomes.metricDescriptor.valueType], ["DELTA", "INT64"]);
-        assert.deepEqual(outcomes.metricDescriptor.labels.map((l: any) => l.key), ["event", "status"]);
+        assert.deepEqual(
+            outcomes.metricDescriptor.labels.map((l: any) => l.key),
+            ["event", "status"],
+        );
         const seconds = metrics["protheus-drill-restore-seconds-c2a7dv"];
-        assert.equal(seconds.filter, 'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND jsonPayload.event="protheus.drill" AND jsonPayload.restore_seconds>0');
+        assert.equal(
+            seconds.filter,
+            'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND jsonPayload.event="protheus.drill" AND jsonPayload.restore_seconds>0',
+        );
         assert.equal(seconds.valueExtractor, "EXTRACT(jsonPayload.restore_seconds)");
         assert.deepEqual([seconds.metricDescriptor.valueType, seconds.metricDescriptor.unit], ["DISTRIBUTION", "s"]);
         assert.ok(seconds.bucketOptions.exponentialBuckets);
     });
 
     it("the five alert policies, with their conditions and thresholds", () => {
-        const names = ofType(prod, POLICY).map((p) => (p.inputs as any).displayName).sort();
+        const names = ofType(prod, POLICY)
+            .map((p) => (p.inputs as any).displayName)
+            .sort();
         assert.equal(names.length, 6);
-        const failedFilter = (event: string) => `metric.type="logging.googleapis.com/user/protheus-outcomes-c2a7dv" AND resource.type="k8s_container" AND metric.labels.event="${event}" AND metric.labels.status="failed"`;
-        for (const [fragment, event] of [["cópia externa do backup falhou", "protheus.copy"], ["teste semanal de restore falhou", "protheus.drill"], ["atualização (UPDDISTR) falhou", "protheus.updater"]]) {
+        const failedFilter = (event: string) =>
+            `metric.type="logging.googleapis.com/user/protheus-outcomes-c2a7dv" AND resource.type="k8s_container" AND metric.labels.event="${event}" AND metric.labels.status="failed"`;
+        for (const [fragment, event] of [
+            ["cópia externa do backup falhou", "protheus.copy"],
+            ["teste semanal de restore falhou", "protheus.drill"],
+            ["atualização (UPDDISTR) falhou", "protheus.updater"],
+        ]) {
             const c = policyNamed(prod, fragment).conditions[0].conditionThreshold;
             assert.equal(c.filter, failedFilter(event), fragment);
             assert.deepEqual([c.comparison, c.thresholdValue], ["COMPARISON_GT", 0], fragment);
             assert.deepEqual(c.aggregations, [{ alignmentPeriod: "300s", perSeriesAligner: "ALIGN_SUM", crossSeriesReducer: "REDUCE_SUM" }]);
         }
-        for (const [fragment, event] of [["nenhum backup concluído em 26 h", "protheus.backup"], ["nenhuma cópia externa concluída em 26 h", "protheus.copy"]]) {
+        for (const [fragment, event] of [
+            ["nenhum backup concluído em 26 h", "protheus.backup"],
+            ["nenhuma cópia externa concluída em 26 h", "protheus.copy"],
+        ]) {
             const q = policyNamed(prod, fragment).conditions[0].conditionPrometheusQueryLanguage.query;
-            assert.equal(q, `(sum(increase(logging_googleapis_com:user_protheus_outcomes_c2a7dv{monitored_resource="k8s_container",event="${event}",status="ok"}[26h])) or vector(0)) < 1`);
+            assert.equal(
+                q,
+                `(sum(increase(logging_googleapis_com:user_protheus_outcomes_c2a7dv{monitored_resource="k8s_container",event="${event}",status="ok"}[26h])) or vector(0)) < 1`,
+            );
         }
         const slow = policyNamed(prod, "restore acima do objetivo de 240 min").conditions[0].conditionThreshold;
         assert.equal(slow.filter, 'metric.type="logging.googleapis.com/user/protheus-drill-restore-seconds-c2a7dv" AND resource.type="k8s_container"');
@@ -206,7 +275,9 @@ describe("backup alerts (plan)", () => {
     });
 
     it("every policy notifies the configured e-mails, and its Portuguese documentation names the teams of the responsibility table and what to do", () => {
-        const channels = ofType(prod, CHANNEL).map((c) => (c.inputs as any).labels.email_address).sort();
+        const channels = ofType(prod, CHANNEL)
+            .map((c) => (c.inputs as any).labels.email_address)
+            .sort();
         assert.deepEqual(channels, ["protheus-dbas@totvs.com.br", "protheus-devops@totvs.com.br", "protheus-smartsre@totvs.com.br"]);
         for (const p of ofType(prod, POLICY)) {
             const inputs = p.inputs as any;
@@ -226,14 +297,18 @@ describe("backup alerts (plan)", () => {
     it("existing channel ids are used as given; hml without an alerts section has no alerts", async () => {
         const { resources } = await render(stackWith("prod", { alerts: { channelIds: ["projects/totvs-protheus-prod/notificationChannels/123"] } }));
         assert.equal(ofType(resources, CHANNEL).length, 0);
-        for (const p of ofType(resources, POLICY)) assert.deepEqual((p.inputs as any).notificationChannels, ["projects/totvs-protheus-prod/notificationChannels/123"]);
+        for (const p of ofType(resources, POLICY))
+            assert.deepEqual((p.inputs as any).notificationChannels, ["projects/totvs-protheus-prod/notificationChannels/123"]);
         const { resources: hml } = await render(stackWith("hml"));
         assert.equal(ofType(hml, POLICY).length + ofType(hml, METRIC).length, 0);
     });
 
     it("hml with alerts and no drill: no drill policies, no drill metric; copy policies follow the copy job", async () => {
         const { resources } = await render(stackWith("hml", { alerts: { emails: ["protheus-smartsre@totvs.com.br"] } }));
-        assert.deepEqual(ofType(resources, METRIC).map((m) => (m.inputs as any).name), ["protheus-outcomes-c2a7dv-hml"]);
+        assert.deepEqual(
+            ofType(resources, METRIC).map((m) => (m.inputs as any).name),
+            ["protheus-outcomes-c2a7dv-hml"],
+        );
         const names = ofType(resources, POLICY).map((p) => (p.inputs as any).displayName as string);
         assert.equal(names.filter((n) => /restore/.test(n)).length, 0);
         assert.equal(names.filter((n) => /cópia/.test(n)).length, 2, "hml ships to gcs");

@@ -26,7 +26,13 @@ const jobNamed = (rs: PlannedResource[], name: string) => byK8sName(rs, "Job", n
 /** The update that follows a stack that exported `previous` (its StackReference to itself). */
 const after = (stage: Stage, previous: Record<string, unknown>, overrides: Record<string, unknown> = {}): Promise<RenderResult> =>
     render({ ...stackWith(stage, overrides), previousOutputs: previous });
-const ROLLBACK_REQUEST = { id: "2026-11-27-upd2510", backup: "before:12.1.2510", source: "volume", replace: true, reason: "UPDDISTR broke SX3 during 12.1.2510, ticket 4711" };
+const ROLLBACK_REQUEST = {
+    id: "2026-11-27-upd2510",
+    backup: "before:12.1.2510",
+    source: "volume",
+    replace: true,
+    reason: "UPDDISTR broke SX3 during 12.1.2510, ticket 4711",
+};
 
 /** Follows the explicit dependsOn of the custom resources from the updater back to the namespace. */
 function chain(result: RenderResult, from: string): string[] {
@@ -61,7 +67,10 @@ describe("versionChange: the transition from the stack's own last outputs", () =
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: last }), last);
         // An export from before this program knew transitions, or a garbled one: no backup rather than a made-up FROM.
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510" }), { from: null, to: "12.1.2510" });
-        assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "x", to: "12.1.2510" } }), { from: null, to: "12.1.2510" });
+        assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "x", to: "12.1.2510" } }), {
+            from: null,
+            to: "12.1.2510",
+        });
     });
 });
 
@@ -80,13 +89,20 @@ describe("one pulumi up that changes the version", () => {
         ]);
         const job = find(up.resources, JOB, "pre-upgrade-backup");
         // The plan JSON carries the same options.
-        assert.deepEqual(job.options?.dependsOn, [resourceKey(NS, "namespace"), resourceKey("kubernetes:core/v1:ConfigMap", "backup-scripts"), resourceKey("kubernetes:core/v1:ConfigMap", "backup-settings")]);
+        assert.deepEqual(job.options?.dependsOn, [
+            resourceKey(NS, "namespace"),
+            resourceKey("kubernetes:core/v1:ConfigMap", "backup-scripts"),
+            resourceKey("kubernetes:core/v1:ConfigMap", "backup-settings"),
+        ]);
     });
 
     it("moves the updater only after the release: a failed atomic release fails the update and the updater keeps its image", () => {
         // Pulumi starts no new operation once one fails (the Helm provider reports a failed, rolled-back upgrade as an error),
         // so the updater's dependsOn on the release is what keeps it on the old version.
-        assert.deepEqual(up.options[resourceKey(CRONJOB, "updater")].dependsOn.filter((d) => !d.includes("ConfigMap")), [resourceKey(RELEASE, "release")]);
+        assert.deepEqual(
+            up.options[resourceKey(CRONJOB, "updater")].dependsOn.filter((d) => !d.includes("ConfigMap")),
+            [resourceKey(RELEASE, "release")],
+        );
         assert.equal((find(up.resources, RELEASE).inputs as any).atomic, true);
     });
 
@@ -111,23 +127,31 @@ describe("one pulumi up that changes the version", () => {
 
     it("keeps the Job's inputs unchanged when only backup settings change (they reach it through the settings ConfigMap)", async () => {
         const backup = configObject("hml", "backup");
-        const changed = await after("hml", { updateDesiredVersion: "12.1.2410" }, {
-            backup: {
-                ...backup,
-                retention: { days: 30, keepMin: 9 },
-                dumpJobs: 6,
-                schedule: "30 22 * * *",
-                copySchedule: "0 7 * * *",
-                database: { ...backup.database, host: "pg-new.internal", port: 6432 },
-                preUpgradeTimeoutMinutes: 400,
+        const changed = await after(
+            "hml",
+            { updateDesiredVersion: "12.1.2410" },
+            {
+                backup: {
+                    ...backup,
+                    retention: { days: 30, keepMin: 9 },
+                    dumpJobs: 6,
+                    schedule: "30 22 * * *",
+                    copySchedule: "0 7 * * *",
+                    database: { ...backup.database, host: "pg-new.internal", port: 6432 },
+                    preUpgradeTimeoutMinutes: 400,
+                },
             },
-        });
+        );
         assert.deepEqual(find(changed.resources, JOB, "pre-upgrade-backup").inputs, find(up.resources, JOB, "pre-upgrade-backup").inputs);
         const settings = (byK8sName(changed.resources, "ConfigMap", "protheus-backup-settings").inputs as any).data;
         assert.equal(settings.BACKUP_RETENTION_DAYS, "30");
         assert.equal(settings.PGHOST, "pg-new.internal");
         // The images are part of what the Job is: a new postgres image is a new Job.
-        const image = await after("hml", { updateDesiredVersion: "12.1.2410" }, { backup: { ...backup, images: { postgres: "postgres:16.4", cloudSdk: "gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim" } } });
+        const image = await after(
+            "hml",
+            { updateDesiredVersion: "12.1.2410" },
+            { backup: { ...backup, images: { postgres: "postgres:16.4", cloudSdk: "gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim" } } },
+        );
         assert.notDeepEqual(find(image.resources, JOB, "pre-upgrade-backup").inputs, find(up.resources, JOB, "pre-upgrade-backup").inputs);
     });
 
@@ -141,11 +165,15 @@ describe("rollback as one commit: the version set back plus a restore request", 
     let rollback: RenderResult;
     before(async () => {
         // Maintenance was enabled by the update before (maintenanceEnabled exported), as the README's rollback asks.
-        rollback = await after("prod", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true }, {
-            updateDesiredVersion: "12.1.2410",
-            restore: ROLLBACK_REQUEST,
-            maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
-        });
+        rollback = await after(
+            "prod",
+            { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true },
+            {
+                updateDesiredVersion: "12.1.2410",
+                restore: ROLLBACK_REQUEST,
+                maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
+            },
+        );
     });
 
     it("runs pre-rollback backup → restore → release downgrade → updater", () => {
@@ -196,16 +224,26 @@ describe("rollback as one commit: the version set back plus a restore request", 
     });
 
     it("removing the request removes the restore Job only", async () => {
-        const done = await after("prod", rollback.outputs, { updateDesiredVersion: "12.1.2410", maintenance: { enabled: true, values: { appserver: { replicas: 0 } } } });
+        const done = await after("prod", rollback.outputs, {
+            updateDesiredVersion: "12.1.2410",
+            maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
+        });
         const keys = (r: RenderResult) => r.resources.map((x) => resourceKey(x.type, x.name));
         const gone = keys(rollback).filter((k) => !keys(done).includes(k));
         assert.deepEqual(gone, [resourceKey("protheus:index:RestoreRequest", "restore"), resourceKey(JOB, "restore")]);
         // The pre-rollback Job stays as it was: the same change, re-derived from the stack's outputs.
-        assert.deepEqual(jobs(done.resources), jobs(rollback.resources).filter((j) => j.name !== "restore"));
+        assert.deepEqual(
+            jobs(done.resources),
+            jobs(rollback.resources).filter((j) => j.name !== "restore"),
+        );
     });
 
     it("fetches from GCS first when the request says so, as the copy's service account", async () => {
-        const r = await after("prod", { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true }, { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } });
+        const r = await after(
+            "prod",
+            { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true },
+            { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } },
+        );
         const pod = (jobNamed(r.resources, "protheus-restore-2026-11-27-upd2510").inputs as any).spec.template.spec;
         assert.deepEqual(pod.initContainers[0].command, ["bash", "/scripts/restore.sh", "--fetch-only"]);
         assert.match(pod.initContainers[0].image, /cloud/);
@@ -217,21 +255,64 @@ describe("rollback as one commit: the version set back plus a restore request", 
     it("renders only manifests the Kubernetes schemas accept, and passes the policy pack", async () => {
         const violations = (await Promise.all(rollback.resources.filter(isKubernetesObject).map(schemaViolations))).flat();
         assert.deepEqual(violations, []);
-        assert.deepEqual(checkResources(rollback.resources, "prod").filter((f) => f.level === "mandatory"), []);
+        assert.deepEqual(
+            checkResources(rollback.resources, "prod").filter((f) => f.level === "mandatory"),
+            [],
+        );
     });
 });
 
 describe("restore requests that are refused before anything runs", () => {
     const hmlBackup = configObject("hml", "backup");
     const cases: { what: string; input: StackConfigInput; key: string; expect: RegExp }[] = [
-        { what: "an unknown backup form", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, backup: "yesterday" } }), key: "protheus:restore.backup", expect: /"yesterday".*latest, a backup name such as 20261127T000012Z, or before:<version>/ },
-        { what: "before: without an exact version", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, backup: "before:12.1" } }), key: "protheus:restore.backup", expect: /before:<version>/ },
-        { what: "a reason under 20 characters", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, reason: "broken" } }), key: "protheus:restore.reason", expect: /at least 20 characters/ },
-        { what: "an id that is not a DNS label", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, id: "Upd_2510" } }), key: "protheus:restore.id", expect: /DNS-1123 label/ },
-        { what: "an id too long for the Job name", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, id: "a".repeat(47) } }), key: "protheus:restore.id", expect: /at most 46 characters/ },
-        { what: "source gcs without a gcs target", input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, source: "gcs" }, backup: { ...hmlBackup, targets: [], gcs: undefined } }), key: "protheus:restore.source", expect: /backup\.targets to include "gcs"/ },
-        { what: "a restore in prod without maintenance enabled", input: stackWith("prod", { restore: ROLLBACK_REQUEST }), key: "protheus:restore", expect: /refused in prod while protheus:maintenance\.enabled is not true/ },
-        { what: "a restore without a backup section", input: stackWith("hml", { restore: ROLLBACK_REQUEST, backup: undefined }), key: "protheus:restore", expect: /expected a backup section/ },
+        {
+            what: "an unknown backup form",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, backup: "yesterday" } }),
+            key: "protheus:restore.backup",
+            expect: /"yesterday".*latest, a backup name such as 20261127T000012Z, or before:<version>/,
+        },
+        {
+            what: "before: without an exact version",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, backup: "before:12.1" } }),
+            key: "protheus:restore.backup",
+            expect: /before:<version>/,
+        },
+        {
+            what: "a reason under 20 characters",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, reason: "broken" } }),
+            key: "protheus:restore.reason",
+            expect: /at least 20 characters/,
+        },
+        {
+            what: "an id that is not a DNS label",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, id: "Upd_2510" } }),
+            key: "protheus:restore.id",
+            expect: /DNS-1123 label/,
+        },
+        {
+            what: "an id too long for the Job name",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, id: "a".repeat(47) } }),
+            key: "protheus:restore.id",
+            expect: /at most 46 characters/,
+        },
+        {
+            what: "source gcs without a gcs target",
+            input: stackWith("hml", { restore: { ...ROLLBACK_REQUEST, source: "gcs" }, backup: { ...hmlBackup, targets: [], gcs: undefined } }),
+            key: "protheus:restore.source",
+            expect: /backup\.targets to include "gcs"/,
+        },
+        {
+            what: "a restore in prod without maintenance enabled",
+            input: stackWith("prod", { restore: ROLLBACK_REQUEST }),
+            key: "protheus:restore",
+            expect: /refused in prod while protheus:maintenance\.enabled is not true/,
+        },
+        {
+            what: "a restore without a backup section",
+            input: stackWith("hml", { restore: ROLLBACK_REQUEST, backup: undefined }),
+            key: "protheus:restore",
+            expect: /expected a backup section/,
+        },
     ];
     for (const c of cases) {
         it(`refuses ${c.what}, naming ${c.key}, and registers nothing`, async () => {
@@ -249,7 +330,11 @@ describe("restore requests that are refused before anything runs", () => {
         const err = await renderFailure({ ...stackWith("prod", request), previousOutputs: { updateDesiredVersion: "12.1.2410", maintenanceEnabled: false } });
         assert.ok(err.cause instanceof ConfigError, err.message);
         assert.match(err.message, /protheus:restore is refused until protheus:maintenance\.enabled has been applied/);
-        assert.deepEqual(err.resources.map((r) => r.type), ["pulumi:pulumi:StackReference", "pulumi:pulumi:StackReference"], "only the reads ran");
+        assert.deepEqual(
+            err.resources.map((r) => r.type),
+            ["pulumi:pulumi:StackReference", "pulumi:pulumi:StackReference"],
+            "only the reads ran",
+        );
         const applied = await render({ ...stackWith("prod", request), previousOutputs: { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true } });
         jobNamed(applied.resources, "protheus-restore-2026-11-27-upd2510");
         assert.equal(applied.outputs.maintenanceEnabled, true);
@@ -292,7 +377,10 @@ describe("updater: wrapper, sleeper bounds, labels", () => {
         ] as const) {
             const err = await renderFailure(stackWith("hml", { updater: value }));
             assert.ok(err.cause instanceof ConfigError, err.message);
-            assert.ok(err.cause.problems.some((p) => p.startsWith(`${key} `) && re.test(p)), err.cause.message);
+            assert.ok(
+                err.cause.problems.some((p) => p.startsWith(`${key} `) && re.test(p)),
+                err.cause.message,
+            );
         }
     });
 });
@@ -330,6 +418,9 @@ describe("toolbox: a shell on the volume for the abort procedure", () => {
         const err = await renderFailure(stackWith("hml", { toolbox: { image: "busybox:latest" } }));
         assert.ok(err.cause instanceof ConfigError && err.cause.problems.some((p) => p.startsWith("protheus:toolbox.image ")), err.message);
         const root = await renderFailure(stackWith("hml", { toolbox: { runAsUser: 0 } }));
-        assert.ok(root.cause instanceof ConfigError && root.cause.problems.some((p) => p.startsWith("protheus:toolbox.runAsUser ") && /non-root/.test(p)), root.message);
+        assert.ok(
+            root.cause instanceof ConfigError && root.cause.problems.some((p) => p.startsWith("protheus:toolbox.runAsUser ") && /non-root/.test(p)),
+            root.message,
+        );
     });
 });

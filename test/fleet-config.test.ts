@@ -38,7 +38,10 @@ describe("project-level config (Pulumi.yaml) and stack config", () => {
     });
 
     it("refuses an object written without `value:`, naming the key", () => {
-        assert.throws(() => projectConfigFromYaml("name: protheus\nconfig:\n  protheus:chart:\n    repo: oci://x\n"), /Pulumi\.yaml config protheus:chart: repo is not a config attribute; write an object value under `value:`/);
+        assert.throws(
+            () => projectConfigFromYaml("name: protheus\nconfig:\n  protheus:chart:\n    repo: oci://x\n"),
+            /Pulumi\.yaml config protheus:chart: repo is not a config attribute; write an object value under `value:`/,
+        );
     });
 
     it("takes a key the stack does not set from the project, and a key it sets from the stack alone: objects are not merged", () => {
@@ -100,7 +103,10 @@ describe("stack names", () => {
 
     it("lists the repository's stacks from its Pulumi.<stack>.yaml files", () => {
         assert.deepEqual(listStackNames(REPO_ROOT), ["c2a7dv-hml", "c2a7dv-prod"]);
-        assert.deepEqual(listFleet(REPO_ROOT).map((s) => s.environment), ["c2a7dv", "c2a7dv"]);
+        assert.deepEqual(
+            listFleet(REPO_ROOT).map((s) => s.environment),
+            ["c2a7dv", "c2a7dv"],
+        );
     });
 
     it("refuses a stack file that is not named <environment>-<stage>", () => {

@@ -15,7 +15,8 @@ describe("npm run fleet", () => {
         for (const f of ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pulumi.c2a7dv-prod.yaml"]) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
         const files = environmentFiles("x9k2pq", "12.1.2510", "protheus-cliente-x9k2pq@totvs.com.br");
         // x9k2pq: hml has the sleeper on (whole updater object in the stack), prod is suspended.
-        const updater = (flag: string) => `  protheus:updater:\n    image: southamerica-east1-docker.pkg.dev/totvs-protheus/images/protheus-updater\n    schedule: "*/15 * * * *"\n    ${flag}: true\n`;
+        const updater = (flag: string) =>
+            `  protheus:updater:\n    image: southamerica-east1-docker.pkg.dev/totvs-protheus/images/protheus-updater\n    schedule: "*/15 * * * *"\n    ${flag}: true\n`;
         fs.writeFileSync(path.join(dir, "Pulumi.x9k2pq-hml.yaml"), files["x9k2pq-hml"] + updater("sleeper"));
         fs.writeFileSync(path.join(dir, "Pulumi.x9k2pq-prod.yaml"), files["x9k2pq-prod"] + updater("suspend"));
         fs.writeFileSync(path.join(dir, "Pulumi.ab12cd-hml.yaml"), environmentFiles("ab12cd", "12.1.2610", "g@totvs.com.br")["ab12cd-hml"]);
@@ -24,7 +25,10 @@ describe("npm run fleet", () => {
 
     it("gives one entry per environment: versions, how far prod trails, switches, backup targets, override", () => {
         const view = fleetView(dir);
-        assert.deepEqual(view.map((e) => e.environment), ["ab12cd", "c2a7dv", "x9k2pq"]);
+        assert.deepEqual(
+            view.map((e) => e.environment),
+            ["ab12cd", "c2a7dv", "x9k2pq"],
+        );
         const [ab, c2, x9] = view;
         assert.equal(ab.prod, null);
         assert.equal(ab.prodTrailsBy, null);
@@ -45,13 +49,22 @@ describe("npm run fleet", () => {
         assert.match(text[3], /^x9k2pq +12\.1\.2510 +12\.1\.2510 +0 +hml: sleeper; prod: suspend +hml: gcs; prod: gcs, rubrik +-$/);
         const md = formatMarkdown(fleetView(dir)).split("\n");
         assert.equal(md[0], "| environment | hml | prod | prod trails by | switches on | backup targets | override |");
-        assert.equal(md[3], "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history (issue 9); drop when prod moves |");
+        assert.equal(
+            md[3],
+            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history (issue 9); drop when prod moves |",
+        );
     });
 
     it("refuses an invalid stack file, listing its problems", () => {
         fs.appendFileSync(path.join(dir, "Pulumi.ab12cd-hml.yaml"), "  protheus:timeZone: Mars/Olympus\n");
-        assert.throws(() => fleetView(dir), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith("ab12cd-hml: protheus:timeZone")));
-        fs.writeFileSync(path.join(dir, "Pulumi.ab12cd-hml.yaml"), environmentFiles("ab12cd", "12.1.2610", "g@totvs.com.br")["ab12cd-prod"].replace("ab12cd-prod", "x"));
+        assert.throws(
+            () => fleetView(dir),
+            (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith("ab12cd-hml: protheus:timeZone")),
+        );
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.ab12cd-hml.yaml"),
+            environmentFiles("ab12cd", "12.1.2610", "g@totvs.com.br")["ab12cd-prod"].replace("ab12cd-prod", "x"),
+        );
         assert.throws(() => fleetView(dir), /stack "ab12cd-hml" is named for stage hml but its protheus:stage = "prod"/);
     });
 
@@ -68,6 +81,9 @@ describe("npm run fleet", () => {
         assert.equal(res.status, 0, res.stderr);
         const parsed = JSON.parse(res.stdout);
         assert.ok(Array.isArray(parsed));
-        assert.deepEqual(parsed.map((e: { environment: string }) => e.environment), ["c2a7dv"]);
+        assert.deepEqual(
+            parsed.map((e: { environment: string }) => e.environment),
+            ["c2a7dv"],
+        );
     });
 });

@@ -6,19 +6,82 @@ const req = (line: string) => kubectlRequests(shellWords(line));
 describe("kubectlRequests: what a guide's kubectl command asks the API server", () => {
     const cases: [string, object[]][] = [
         ["-n c2a7dv get pods", [{ verb: "list", apiGroup: "", resource: "pods" }]],
-        ["-n c2a7dv get jobs -l app=x -w", [{ verb: "list", apiGroup: "batch", resource: "jobs" }, { verb: "watch", apiGroup: "batch", resource: "jobs" }]],
+        [
+            "-n c2a7dv get jobs -l app=x -w",
+            [
+                { verb: "list", apiGroup: "batch", resource: "jobs" },
+                { verb: "watch", apiGroup: "batch", resource: "jobs" },
+            ],
+        ],
         ["-n c2a7dv get cj protheus-updater -o yaml", [{ verb: "get", apiGroup: "batch", resource: "cronjobs", name: "protheus-updater" }]],
-        ["-n c2a7dv logs job/upd-1 --tail=100", [{ verb: "get", apiGroup: "batch", resource: "jobs", name: "upd-1" }, { verb: "list", apiGroup: "", resource: "pods" }, { verb: "get", apiGroup: "", resource: "pods/log" }]],
-        ["-n c2a7dv logs -f pod-x", [{ verb: "get", apiGroup: "", resource: "pods", name: "pod-x" }, { verb: "get", apiGroup: "", resource: "pods/log" }]],
-        ["-n c2a7dv exec -it job/tb -- sh", [{ verb: "get", apiGroup: "batch", resource: "jobs", name: "tb" }, { verb: "list", apiGroup: "", resource: "pods" }, { verb: "create", apiGroup: "", resource: "pods/exec" }]],
-        ["-n c2a7dv cp tttm120.rpo upd-x:protheus/apo/tttm120.rpo", [{ verb: "get", apiGroup: "", resource: "pods", name: "upd-x" }, { verb: "create", apiGroup: "", resource: "pods/exec" }]],
-        ["-n c2a7dv create job tb --from=cronjob/protheus-toolbox", [{ verb: "get", apiGroup: "batch", resource: "cronjobs", name: "protheus-toolbox" }, { verb: "create", apiGroup: "batch", resource: "jobs" }]],
-        ["-n c2a7dv create configmap protheus-restore-request --from-literal=RESTORE_BACKUP=latest", [{ verb: "create", apiGroup: "", resource: "configmaps" }]],
-        ["-n c2a7dv delete job -l protheus.totvs.com/component=updater", [{ verb: "list", apiGroup: "batch", resource: "jobs" }, { verb: "delete", apiGroup: "batch", resource: "jobs" }]],
+        [
+            "-n c2a7dv logs job/upd-1 --tail=100",
+            [
+                { verb: "get", apiGroup: "batch", resource: "jobs", name: "upd-1" },
+                { verb: "list", apiGroup: "", resource: "pods" },
+                { verb: "get", apiGroup: "", resource: "pods/log" },
+            ],
+        ],
+        [
+            "-n c2a7dv logs -f pod-x",
+            [
+                { verb: "get", apiGroup: "", resource: "pods", name: "pod-x" },
+                { verb: "get", apiGroup: "", resource: "pods/log" },
+            ],
+        ],
+        [
+            "-n c2a7dv exec -it job/tb -- sh",
+            [
+                { verb: "get", apiGroup: "batch", resource: "jobs", name: "tb" },
+                { verb: "list", apiGroup: "", resource: "pods" },
+                { verb: "create", apiGroup: "", resource: "pods/exec" },
+            ],
+        ],
+        [
+            "-n c2a7dv cp tttm120.rpo upd-x:protheus/apo/tttm120.rpo",
+            [
+                { verb: "get", apiGroup: "", resource: "pods", name: "upd-x" },
+                { verb: "create", apiGroup: "", resource: "pods/exec" },
+            ],
+        ],
+        [
+            "-n c2a7dv create job tb --from=cronjob/protheus-toolbox",
+            [
+                { verb: "get", apiGroup: "batch", resource: "cronjobs", name: "protheus-toolbox" },
+                { verb: "create", apiGroup: "batch", resource: "jobs" },
+            ],
+        ],
+        [
+            "-n c2a7dv create configmap protheus-restore-request --from-literal=RESTORE_BACKUP=latest",
+            [{ verb: "create", apiGroup: "", resource: "configmaps" }],
+        ],
+        [
+            "-n c2a7dv delete job -l protheus.totvs.com/component=updater",
+            [
+                { verb: "list", apiGroup: "batch", resource: "jobs" },
+                { verb: "delete", apiGroup: "batch", resource: "jobs" },
+            ],
+        ],
         ["-n c2a7dv delete configmap protheus-restore-request", [{ verb: "delete", apiGroup: "", resource: "configmaps", name: "protheus-restore-request" }]],
-        ["-n c2a7dv patch cronjob protheus-updater -p '{\"spec\":{\"suspend\":true}}'", [{ verb: "patch", apiGroup: "batch", resource: "cronjobs", name: "protheus-updater" }]],
-        ["-n c2a7dv scale deploy/appserver --replicas=0", [{ verb: "get", apiGroup: "apps", resource: "deployments", name: "appserver" }, { verb: "get", apiGroup: "apps", resource: "deployments/scale", name: "appserver" }, { verb: "patch", apiGroup: "apps", resource: "deployments/scale", name: "appserver" }]],
-        ["-n c2a7dv describe pod p1", [{ verb: "get", apiGroup: "", resource: "pods", name: "p1" }, { verb: "list", apiGroup: "", resource: "events" }]],
+        [
+            '-n c2a7dv patch cronjob protheus-updater -p \'{"spec":{"suspend":true}}\'',
+            [{ verb: "patch", apiGroup: "batch", resource: "cronjobs", name: "protheus-updater" }],
+        ],
+        [
+            "-n c2a7dv scale deploy/appserver --replicas=0",
+            [
+                { verb: "get", apiGroup: "apps", resource: "deployments", name: "appserver" },
+                { verb: "get", apiGroup: "apps", resource: "deployments/scale", name: "appserver" },
+                { verb: "patch", apiGroup: "apps", resource: "deployments/scale", name: "appserver" },
+            ],
+        ],
+        [
+            "-n c2a7dv describe pod p1",
+            [
+                { verb: "get", apiGroup: "", resource: "pods", name: "p1" },
+                { verb: "list", apiGroup: "", resource: "events" },
+            ],
+        ],
     ];
     for (const [line, want] of cases) {
         it(`kubectl ${line}`, () => assert.deepStrictEqual(req(line), want));
@@ -32,7 +95,10 @@ describe("kubectlRequests: what a guide's kubectl command asks the API server", 
 
     it("finds kubectl inside $( ), pipes and after variable assignments, and reads the namespace", () => {
         const inv = kubectlInvocations(`POD=$(kubectl -n c2a7dv get pods -l job-name=x -o name) && kubectl -n c2a7dv logs "$POD" | tail`);
-        assert.deepStrictEqual(inv.map((w) => w[2]), ["get", "logs"]);
+        assert.deepStrictEqual(
+            inv.map((w) => w[2]),
+            ["get", "logs"],
+        );
         assert.strictEqual(namespaceOf(inv[1]), "c2a7dv");
         assert.deepStrictEqual(kubectlInvocations("echo kubectl is not run here"), []);
     });

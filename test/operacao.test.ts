@@ -22,9 +22,7 @@ function teamId(display: string): TeamId | undefined {
 }
 
 function k8sObjects(resources: PlannedResource[], kind: string): { name: string; inputs: any }[] {
-    return resources
-        .filter((r) => r.type.endsWith(`:${kind}`))
-        .map((r) => ({ name: (r.inputs as any).metadata?.name as string, inputs: r.inputs as any }));
+    return resources.filter((r) => r.type.endsWith(`:${kind}`)).map((r) => ({ name: (r.inputs as any).metadata?.name as string, inputs: r.inputs as any }));
 }
 
 describe("docs/operacao.md against the prod stack's RBAC", () => {
@@ -93,7 +91,8 @@ describe("docs/operacao.md against the prod stack's RBAC", () => {
             const touched = new Set<string>();
             for (const c of block) {
                 const cmd = configCommand(c, shellWords(c.text));
-                if (!files.has(cmd.stack)) files.set(cmd.stack, (parseYaml(fs.readFileSync(stackFilePath(cmd.stack), "utf8")) as { config: Record<string, unknown> }).config);
+                if (!files.has(cmd.stack))
+                    files.set(cmd.stack, (parseYaml(fs.readFileSync(stackFilePath(cmd.stack), "utf8")) as { config: Record<string, unknown> }).config);
                 applyConfigCommand(files.get(cmd.stack)!, cmd);
                 touched.add(cmd.stack);
             }

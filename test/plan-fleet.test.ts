@@ -10,14 +10,18 @@ const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
 
 describe("plan --all and the plan diff of many stacks", function () {
     let repo: FleetRepo;
-    const plan = (...args: string[]) => spawnSync(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", ...args], { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
+    const plan = (...args: string[]) =>
+        spawnSync(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", ...args], { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
     before(() => (repo = programRepo()));
     after(() => repo.remove());
     afterEach(() => repo.git("checkout", "-q", "--", "."));
 
     it("renders every stack of the repository in one process, keeping an error per stack", async () => {
         const plans = await renderAll(["c2a7dv-hml", "c2a7dv-prod"]);
-        assert.deepEqual(plans.map((p) => p.stack), ["c2a7dv-hml", "c2a7dv-prod"]);
+        assert.deepEqual(
+            plans.map((p) => p.stack),
+            ["c2a7dv-hml", "c2a7dv-prod"],
+        );
         for (const p of plans) assert.ok("resources" in p && p.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"));
         const [bad] = await renderAll(["c2a7dv-hml"], path.join(REPO_ROOT, "no-such-dir"));
         assert.ok("error" in bad && /no stack file/.test(bad.error));
@@ -27,7 +31,10 @@ describe("plan --all and the plan diff of many stacks", function () {
         const stacks = ["c2a7dv-hml", "c2a7dv-prod", "c2a7dv-hml"];
         const threaded = await renderAll(stacks, REPO_ROOT, 2);
         const sequential = await renderAll(stacks, REPO_ROOT, 1);
-        assert.deepEqual(threaded.map((p) => p.stack), stacks);
+        assert.deepEqual(
+            threaded.map((p) => p.stack),
+            stacks,
+        );
         assert.deepEqual(threaded, sequential);
     });
 
@@ -35,7 +42,10 @@ describe("plan --all and the plan diff of many stacks", function () {
         const r = plan("--all", "--json");
         assert.equal(r.status, 0, r.stderr);
         const parsed = JSON.parse(r.stdout);
-        assert.deepEqual(parsed.map((p: { stack: string }) => p.stack), ["c2a7dv-hml", "c2a7dv-prod"]);
+        assert.deepEqual(
+            parsed.map((p: { stack: string }) => p.stack),
+            ["c2a7dv-hml", "c2a7dv-prod"],
+        );
     });
 
     it("diffs every stack against a ref: a summary table on top, each stack's diff folded, exit 1 on changes", () => {
@@ -44,12 +54,21 @@ describe("plan --all and the plan diff of many stacks", function () {
         assert.equal(r.status, 1, r.stderr);
         const lines = r.stdout.split("\n");
         assert.equal(lines[0], "<!-- protheus-offline-plan -->");
-        assert.match(r.stdout, /\| stack \| plan \|\n\| --- \| --- \|\n\| `c2a7dv-hml` \| \d+ to change, \d+ to add, 0 to remove \|\n\| `c2a7dv-prod` \| no changes \|\n/);
+        assert.match(
+            r.stdout,
+            /\| stack \| plan \|\n\| --- \| --- \|\n\| `c2a7dv-hml` \| \d+ to change, \d+ to add, 0 to remove \|\n\| `c2a7dv-prod` \| no changes \|\n/,
+        );
         assert.match(r.stdout, /<details open><summary><b>c2a7dv-hml<\/b>: \d+ to change/);
         assert.match(r.stdout, /<details><summary><b>c2a7dv-prod<\/b>: no changes<\/summary>/);
         const j = plan("--stacks", "c2a7dv-hml,c2a7dv-prod", "--diff", "HEAD", "--json");
         assert.equal(j.status, 1);
-        assert.deepEqual(JSON.parse(j.stdout).map((d: { stack: string; changed: boolean }) => [d.stack, d.changed]), [["c2a7dv-hml", true], ["c2a7dv-prod", false]]);
+        assert.deepEqual(
+            JSON.parse(j.stdout).map((d: { stack: string; changed: boolean }) => [d.stack, d.changed]),
+            [
+                ["c2a7dv-hml", true],
+                ["c2a7dv-prod", false],
+            ],
+        );
     });
 
     it("exits 2 naming the stack whose plan fails, and 0 with nothing to diff", () => {

@@ -167,7 +167,12 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
 
     describe("RBAC rules are matched by content", () => {
         const rule = (resources: string[], verbs: string[], apiGroups = [""]) => ({ apiGroups, resources, verbs });
-        const rules = [rule(["pods"], ["get", "list"]), rule(["pods/log"], ["get"]), rule(["jobs"], ["get", "create"], ["batch"]), rule(["configmaps"], ["get"])];
+        const rules = [
+            rule(["pods"], ["get", "list"]),
+            rule(["pods/log"], ["get"]),
+            rule(["jobs"], ["get", "create"], ["batch"]),
+            rule(["configmaps"], ["get"]),
+        ];
 
         it("a rule added at the front is one added rule", () => {
             const added = rule(["secrets"], ["get"]);
@@ -185,7 +190,10 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
 
         it("the same rules in another order are two moves, nothing is shown as changed in place", () => {
             const changes = diffValues({ rules }, { rules: [rules[3], rules[0], rules[1], rules[2]] });
-            assert.deepStrictEqual(changes.map((c) => `${c.kind} ${c.path}`), ["add rules[0]", "remove rules[3]"]);
+            assert.deepStrictEqual(
+                changes.map((c) => `${c.kind} ${c.path}`),
+                ["add rules[0]", "remove rules[3]"],
+            );
         });
     });
 
@@ -197,12 +205,24 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
             const [c] = diffValues({ data: { "backup.sh": script } }, { data: { "backup.sh": edited } });
             assert.strictEqual(c.path, 'data["backup.sh"]');
             assert.strictEqual(c.kind, "change");
-            assert.deepStrictEqual(c.lines, ["@@ -13,6 +13,7 @@", " echo step 13", " echo step 14", " echo step 15", "+echo new step", " echo step 16", " echo step 17", " echo step 18"]);
+            assert.deepStrictEqual(c.lines, [
+                "@@ -13,6 +13,7 @@",
+                " echo step 13",
+                " echo step 14",
+                " echo step 15",
+                "+echo new step",
+                " echo step 16",
+                " echo step 17",
+                " echo step 18",
+            ]);
         });
 
         it("prints the hunks under the field, one line each, instead of both strings on one line", () => {
             const edited = script.replace("echo step 2\n", "").replace("echo step 29\n", "echo step twenty-nine\n");
-            const diff = diffResources([res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": script } })], [res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": edited } })]);
+            const diff = diffResources(
+                [res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": script } })],
+                [res("kubernetes:core/v1:ConfigMap", "scripts", { data: { "backup.sh": edited } })],
+            );
             const text = formatDiffText("prod", diff, { base: "HEAD", target: "working tree" });
             const block = text.slice(text.indexOf('    ~ data["backup.sh"]:'), text.indexOf("\nprod: "));
             assert.deepStrictEqual(block.trimEnd().split("\n"), [
@@ -235,7 +255,10 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
         assert.strictEqual(diff.resources[0].action, "change");
         assert.strictEqual(diff.resources[0].parentChanged, true);
         assert.deepStrictEqual(diff.resources[0].changes, []);
-        assert.match(formatDiffText("prod", diff, { base: "HEAD", target: "working tree" }), /~ \(parent\): null → "protheus:index:EnvironmentNamespace::namespace"/);
+        assert.match(
+            formatDiffText("prod", diff, { base: "HEAD", target: "working tree" }),
+            /~ \(parent\): null → "protheus:index:EnvironmentNamespace::namespace"/,
+        );
     });
 
     it("keeps secrets masked: equal masks are no change, and a mask is never unfolded", () => {
@@ -317,7 +340,13 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     afterEach(() => fs.writeFileSync(hmlFile(), committedHml));
 
     // The materialised ref is removed again, whatever the outcome.
-    afterEach(() => assert.deepStrictEqual(fs.readdirSync(tmpdir).filter((f) => f.startsWith("protheus-plan-diff-")), [], "temp dir left behind"));
+    afterEach(() =>
+        assert.deepStrictEqual(
+            fs.readdirSync(tmpdir).filter((f) => f.startsWith("protheus-plan-diff-")),
+            [],
+            "temp dir left behind",
+        ),
+    );
 
     it("exits 0 and says no changes when the working tree matches the ref", () => {
         const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
@@ -339,7 +368,12 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         assert.ok(out.includes(`~ metadata.annotations.UpdateDesiredVersion: "${old}" → "${next}"`), out);
         assert.match(out, /^~ kubernetes:helm\.sh\/v3:Release {2}release/m);
         assert.ok(out.includes(`~ version: "${old}" → "${next}"`), out);
-        assert.match(out, new RegExp(`~ spec\\.jobTemplate\\.spec\\.template\\.spec\\.containers\\[upddistr\\]\\.image: "[^"]*protheus-updater:${old.replace(/\./g, "\\.")}" → "[^"]*protheus-updater:${next.replace(/\./g, "\\.")}"`));
+        assert.match(
+            out,
+            new RegExp(
+                `~ spec\\.jobTemplate\\.spec\\.template\\.spec\\.containers\\[upddistr\\]\\.image: "[^"]*protheus-updater:${old.replace(/\./g, "\\.")}" → "[^"]*protheus-updater:${next.replace(/\./g, "\\.")}"`,
+            ),
+        );
         assert.ok(out.includes(`~ spec.jobTemplate.spec.template.spec.containers[upddistr].env[UPDATE_DESIRED_VERSION].value: "${old}" → "${next}"`), out);
         // The working tree is the update after the ref: the version change adds its backup Job.
         assert.match(out, /^\+ kubernetes:batch\/v1:Job {2}pre-upgrade-backup/m);
@@ -422,15 +456,22 @@ describe("plan output piped into a reader that stops early (`npm run plan ... | 
     this.timeout(120000);
 
     it("ends quietly: exit 0, nothing on stderr", () => {
-        const stack = fs.readdirSync(REPO).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).find((s) => s !== undefined);
+        const stack = fs
+            .readdirSync(REPO)
+            .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+            .find((s) => s !== undefined);
         assert.ok(stack, "a Pulumi.<stack>.yaml in the repository");
         const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO] });
         // `head -n 0` closes the pipe before the plan writes anything, so the write always fails
         // with EPIPE, however short the plan is.
-        const r = spawnSync("bash", ["-c", 'set -o pipefail; "$0" "$1" --transpile-only bin/plan.ts --stack "$2" | head -n 0', process.execPath, tsNode, stack], {
-            cwd: REPO,
-            encoding: "utf8",
-        });
+        const r = spawnSync(
+            "bash",
+            ["-c", 'set -o pipefail; "$0" "$1" --transpile-only bin/plan.ts --stack "$2" | head -n 0', process.execPath, tsNode, stack],
+            {
+                cwd: REPO,
+                encoding: "utf8",
+            },
+        );
         assert.strictEqual(r.stderr, "");
         assert.strictEqual(r.status, 0);
     });

@@ -21,7 +21,10 @@ describe("promotionProblem: exactly the versions hml ran", () => {
 
     it("refuses a version below hml's newest that hml never ran, naming what it ran and the way out", () => {
         const problem = promotionProblem(check("12.1.2450"), hmlRan("12.1.2410", "12.1.2510"));
-        assert.match(problem!, /protheus:updateDesiredVersion = "12\.1\.2450" has not run successfully on hml: stack organization\/protheus\/c2a7dv-hml ran 12\.1\.2410, 12\.1\.2510/);
+        assert.match(
+            problem!,
+            /protheus:updateDesiredVersion = "12\.1\.2450" has not run successfully on hml: stack organization\/protheus\/c2a7dv-hml ran 12\.1\.2410, 12\.1\.2510/,
+        );
         assert.match(problem!, /protheus:promotion\.override/);
         assert.ok(promotionProblem(check("12.1.2610"), hmlRan("12.1.2510")));
     });
@@ -31,8 +34,14 @@ describe("promotionProblem: exactly the versions hml ran", () => {
         const problem = promotionProblem(check("12.1.2510", override), { environment: "x9k2pq", ranVersions: ["12.1.2510"] });
         assert.match(problem!, /hml stack of environment x9k2pq, not of this stack's environment c2a7dv/);
         const named = promotionProblem({ ...check("12.1.2510"), hmlStack: "organization/protheus/x9k2pq-hml" }, hmlRan("12.1.2510"));
-        assert.match(named!, /protheus:promotion\.hmlStack = "organization\/protheus\/x9k2pq-hml" is the hml stack of environment x9k2pq, not of this stack's environment c2a7dv/);
-        assert.match(promotionProblem({ ...check("12.1.2510"), hmlStack: "organization/protheus/c2a7dv-prod" }, hmlRan("12.1.2510"))!, /is a prod stack, not an hml stack/);
+        assert.match(
+            named!,
+            /protheus:promotion\.hmlStack = "organization\/protheus\/x9k2pq-hml" is the hml stack of environment x9k2pq, not of this stack's environment c2a7dv/,
+        );
+        assert.match(
+            promotionProblem({ ...check("12.1.2510"), hmlStack: "organization/protheus/c2a7dv-prod" }, hmlRan("12.1.2510"))!,
+            /is a prod stack, not an hml stack/,
+        );
     });
 
     it("accepts an override only for the exact version it names", () => {
@@ -83,7 +92,10 @@ describe("the prod promotion gate in the plan", () => {
         const err = await renderFailure(stackWith("prod", { updateDesiredVersion: "12.1.2450", promotion: undefined }));
         assert.ok(err.cause instanceof PromotionError, err.message);
         assert.match(err.message, /"12\.1\.2450" has not run successfully on hml: stack organization\/protheus\/c2a7dv-hml ran 12\.1\.2510/);
-        assert.deepEqual(err.resources.map((r) => r.type), [REF]);
+        assert.deepEqual(
+            err.resources.map((r) => r.type),
+            [REF],
+        );
     });
 
     it("refuses a configured hml stack of another environment before reading it", async () => {
@@ -103,7 +115,9 @@ describe("the prod promotion gate in the plan", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promotion-"));
         try {
             fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-            const hml = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.c2a7dv-hml.yaml"), "utf8").replace(/updateDesiredVersion: .*/, "updateDesiredVersion: 12.1.2610");
+            const hml = fs
+                .readFileSync(path.join(REPO_ROOT, "Pulumi.c2a7dv-hml.yaml"), "utf8")
+                .replace(/updateDesiredVersion: .*/, "updateDesiredVersion: 12.1.2610");
             fs.writeFileSync(path.join(dir, "Pulumi.c2a7dv-hml.yaml"), hml);
             fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.c2a7dv-prod.yaml"), path.join(dir, "Pulumi.c2a7dv-prod.yaml"));
             const prod = readStackFile("c2a7dv-prod", dir);
@@ -118,12 +132,18 @@ describe("the prod promotion gate in the plan", () => {
     it("forbids the gate in hml and wants a real reason", async () => {
         const cases: [ReturnType<typeof stackWith>, RegExp][] = [
             [stackWith("hml", { promotion: { hmlStack: HML } }), /^protheus:promotion = .*only prod is gated/],
-            [stackWith("prod", { promotion: { override: { version: "12.1.2610", reason: "urgent" } } }), /^protheus:promotion\.override\.reason = "urgent": expected a written reason/],
+            [
+                stackWith("prod", { promotion: { override: { version: "12.1.2610", reason: "urgent" } } }),
+                /^protheus:promotion\.override\.reason = "urgent": expected a written reason/,
+            ],
         ];
         for (const [input, expected] of cases) {
             const err = await renderFailure(input);
             assert.ok(err.cause instanceof ConfigError, err.message);
-            assert.ok(err.cause.problems.some((p) => expected.test(p)), err.cause.message);
+            assert.ok(
+                err.cause.problems.some((p) => expected.test(p)),
+                err.cause.message,
+            );
             assert.equal(err.resources.length, 0);
         }
     });

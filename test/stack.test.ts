@@ -22,7 +22,10 @@ function changedPaths(a: unknown, b: unknown, at = ""): string[] {
 }
 
 describe("the committed stacks", () => {
-    for (const [stage, version] of [["prod", "12.1.2410"], ["hml", "12.1.2510"]] as const) {
+    for (const [stage, version] of [
+        ["prod", "12.1.2410"],
+        ["hml", "12.1.2510"],
+    ] as const) {
         describe(`stack ${stage}`, () => {
             let resources: PlannedResource[];
             before(async () => {
@@ -46,7 +49,10 @@ describe("the committed stacks", () => {
                 const keys = new Set(resources.map((r) => resourceKey(r.type, r.name)));
                 for (const r of resources) {
                     if (r.parent === null) {
-                        assert.ok(["protheus:index:EnvironmentNamespace", "pulumi:pulumi:StackReference"].includes(r.type), `${r.type} ${r.name} has no parent`);
+                        assert.ok(
+                            ["protheus:index:EnvironmentNamespace", "pulumi:pulumi:StackReference"].includes(r.type),
+                            `${r.type} ${r.name} has no parent`,
+                        );
                         continue;
                     }
                     assert.ok(keys.has(r.parent), `${r.type} ${r.name}: parent ${r.parent} is not declared`);
@@ -92,7 +98,8 @@ describe("ProtheusRelease", () => {
         assert.equal(oci.chart, "oci://southamerica-east1-docker.pkg.dev/totvs-protheus/charts/protheus");
         assert.equal(oci.repositoryOpts, undefined);
         const chart = configObject("hml", "chart");
-        const https = find((await render(stackWith("hml", { chart: { ...chart, repo: "https://charts.example.com/protheus" } }))).resources, RELEASE).inputs as any;
+        const https = find((await render(stackWith("hml", { chart: { ...chart, repo: "https://charts.example.com/protheus" } }))).resources, RELEASE)
+            .inputs as any;
         assert.equal(https.chart, "protheus");
         assert.equal(https.repositoryOpts.repo, "https://charts.example.com/protheus");
     });
@@ -123,7 +130,10 @@ describe("UpdaterCronJob", () => {
         assert.equal(env.UPDDISTR_LOG, "/volume/logs/UPDDISTR.LOG");
         assert.equal(env.UPDDISTR_RESULT, "/volume/logs/result.json");
         assert.equal(env.UPDDISTR_LOG_LINES, "500");
-        assert.deepEqual(c.volumeMounts, [{ name: "volume", mountPath: "/volume" }, { name: "scripts", mountPath: "/scripts", readOnly: true }]);
+        assert.deepEqual(c.volumeMounts, [
+            { name: "volume", mountPath: "/volume" },
+            { name: "scripts", mountPath: "/scripts", readOnly: true },
+        ]);
         assert.equal(cj.spec.jobTemplate.spec.activeDeadlineSeconds, undefined, "UPDDISTR itself runs as long as it needs");
         const vol = cj.spec.jobTemplate.spec.template.spec.volumes[0];
         assert.equal(vol.persistentVolumeClaim.claimName, "protheus-volume");
@@ -138,7 +148,10 @@ describe("UpdaterCronJob", () => {
         const onJob = (byK8sName(on, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec;
         // The deadline ends a sleeping Job even if sleep does not, a little after the sleep would.
         assert.ok(onJob.activeDeadlineSeconds > 8 * 3600 && onJob.activeDeadlineSeconds <= 8 * 3600 + 900, String(onJob.activeDeadlineSeconds));
-        assert.deepEqual(on.map((r) => resourceKey(r.type, r.name)), off.map((r) => resourceKey(r.type, r.name)));
+        assert.deepEqual(
+            on.map((r) => resourceKey(r.type, r.name)),
+            off.map((r) => resourceKey(r.type, r.name)),
+        );
         const diffs = on.flatMap((r, i) => changedPaths(off[i].inputs, r.inputs).map((p) => `${r.type}::${r.name}:${p}`)).sort();
         assert.deepEqual(diffs, [
             "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.activeDeadlineSeconds",
@@ -151,7 +164,8 @@ describe("UpdaterCronJob", () => {
 
     it("suspend stops new runs", async () => {
         const updater = configObject("hml", "updater");
-        const cj = byK8sName((await render(stackWith("hml", { updater: { ...updater, suspend: true } }))).resources, "CronJob", "protheus-updater").inputs as any;
+        const cj = byK8sName((await render(stackWith("hml", { updater: { ...updater, suspend: true } }))).resources, "CronJob", "protheus-updater")
+            .inputs as any;
         assert.equal(cj.spec.suspend, true);
     });
 

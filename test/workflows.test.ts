@@ -17,7 +17,8 @@ describe("workflows read the stack names from the stack files", () => {
     it("name no stack, environment or stage-named stack anywhere", () => {
         for (const f of WORKFLOWS) {
             const text = read(f);
-            for (const name of [...listStackNames(REPO_ROOT), ...listFleet(REPO_ROOT).map((s) => s.environment)]) assert.ok(!text.includes(name), `${f} names ${name}`);
+            for (const name of [...listStackNames(REPO_ROOT), ...listFleet(REPO_ROOT).map((s) => s.environment)])
+                assert.ok(!text.includes(name), `${f} names ${name}`);
             assert.doesNotMatch(text, /stack-name: *(hml|prod)\b|stack: *\[|format\('\{0\}\/(hml|prod)'/, f);
         }
     });
@@ -45,7 +46,10 @@ describe("workflows read the stack names from the stack files", () => {
     it("pull request: the plan diff and the preview cover the stacks npm run stacks selects; the review rule runs", () => {
         const wf = parse(read(".github/workflows/pr.yml"));
         const steps = wf.jobs.test.steps as { id?: string; run?: string; env?: Record<string, string> }[];
-        assert.match(steps.find((s) => s.id === "stacks")!.run!, /npm run --silent stacks -- --changed-since "origin\/\$BASE_REF" --github-output "\$GITHUB_OUTPUT"/);
+        assert.match(
+            steps.find((s) => s.id === "stacks")!.run!,
+            /npm run --silent stacks -- --changed-since "origin\/\$BASE_REF" --github-output "\$GITHUB_OUTPUT"/,
+        );
         const plan = steps.find((s) => s.id === "plan")!;
         assert.equal(plan.env!.STACKS, "${{ steps.stacks.outputs.stacks }}");
         assert.match(plan.run!, /npm run --silent plan -- --stacks "\$STACKS" --diff "origin\/\$BASE_REF" --markdown/);
@@ -61,12 +65,19 @@ describe("npm run stacks: which stacks a change touches", () => {
         for (const f of ["index.ts", "components/UpdaterCronJob.ts", "Pulumi.yaml", "package-lock.json", "scripts/backup.sh", "config/schema.ts"]) {
             const sel = selectChanged([f], fleet);
             assert.equal(sel.all, true, f);
-            assert.deepEqual(sel.stacks.map((s) => s.name), ["c2a7dv-hml", "c2a7dv-prod"], f);
+            assert.deepEqual(
+                sel.stacks.map((s) => s.name),
+                ["c2a7dv-hml", "c2a7dv-prod"],
+                f,
+            );
         }
     });
 
     it("selects a stack whose file changed, and none for docs or tests", () => {
-        assert.deepEqual(selectChanged(["Pulumi.c2a7dv-prod.yaml", "README.md"], fleet).stacks.map((s) => s.name), ["c2a7dv-prod"]);
+        assert.deepEqual(
+            selectChanged(["Pulumi.c2a7dv-prod.yaml", "README.md"], fleet).stacks.map((s) => s.name),
+            ["c2a7dv-prod"],
+        );
         assert.deepEqual(selectChanged(["README.md", "docs/ci.md", "test/x.test.ts", "Pulumi.gone-hml.yaml"], fleet).stacks, []);
         assert.equal(githubOutput(selectChanged([], fleet)), "stacks=\nnames=[]\nhml=[]\nprod=[]\ncount=0\n");
     });
@@ -75,7 +86,8 @@ describe("npm run stacks: which stacks a change touches", () => {
         let repo: FleetRepo;
         beforeEach(() => (repo = fleetRepo()));
         afterEach(() => repo.remove());
-        const stacks = (...args: string[]) => spawnSync("npm", ["run", "--silent", "stacks", "--", "--repo", repo.dir, ...args], { cwd: REPO_ROOT, encoding: "utf8" });
+        const stacks = (...args: string[]) =>
+            spawnSync("npm", ["run", "--silent", "stacks", "--", "--repo", repo.dir, ...args], { cwd: REPO_ROOT, encoding: "utf8" });
 
         it("finds a stack added as a file, with nothing else to change", () => {
             repo.git("checkout", "-q", "-b", "feature");
@@ -85,7 +97,10 @@ describe("npm run stacks: which stacks a change touches", () => {
             const res = stacks("--changed-since", "main", "--github-output", out);
             assert.equal(res.status, 0, res.stderr);
             assert.equal(res.stdout, "x9k2pq-hml\n");
-            assert.equal(fs.readFileSync(out, "utf8"), 'stacks=x9k2pq-hml\nnames=["x9k2pq-hml"]\nhml=[{"stack":"x9k2pq-hml","environment":"x9k2pq","stage":"hml"}]\nprod=[]\ncount=1\n');
+            assert.equal(
+                fs.readFileSync(out, "utf8"),
+                'stacks=x9k2pq-hml\nnames=["x9k2pq-hml"]\nhml=[{"stack":"x9k2pq-hml","environment":"x9k2pq","stage":"hml"}]\nprod=[]\ncount=1\n',
+            );
             assert.equal(stacks().stdout, "c2a7dv-hml\nx9k2pq-hml\nc2a7dv-prod\n");
         });
 

@@ -134,7 +134,10 @@ export function scriptPod(o: ScriptPodOptions): PodSpec {
 }
 
 /** What every backup, copy and restore CronJob shares; `spec` adds the schedule and the Job. */
-export function scriptCronJobSpec(timeZone: string, spec: Omit<k8s.types.input.batch.v1.CronJobSpec, "concurrencyPolicy" | "timeZone">): k8s.types.input.batch.v1.CronJobSpec {
+export function scriptCronJobSpec(
+    timeZone: string,
+    spec: Omit<k8s.types.input.batch.v1.CronJobSpec, "concurrencyPolicy" | "timeZone">,
+): k8s.types.input.batch.v1.CronJobSpec {
     return {
         timeZone,
         // Two dumps or two uploads of one database at once only slow each other down.

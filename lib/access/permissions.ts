@@ -14,7 +14,17 @@
 // - writes restricted by resourceNames wherever Kubernetes allows it.
 //   It does not for `create` (the name is not known before the object
 //   exists) nor for objects with generated names (Jobs, their pods).
-import { BACKUP_CRONJOB, COMPONENT_LABEL, COMPONENTS, COPY_CRONJOB, MANUAL_BACKUP_CRONJOB, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, ROBOT_CRONJOBS, UPDATER_NAME } from "../../components/names";
+import {
+    BACKUP_CRONJOB,
+    COMPONENT_LABEL,
+    COMPONENTS,
+    COPY_CRONJOB,
+    MANUAL_BACKUP_CRONJOB,
+    RESTORE_CRONJOB,
+    RESTORE_REQUEST_CONFIGMAP,
+    ROBOT_CRONJOBS,
+    UPDATER_NAME,
+} from "../../components/names";
 import { DUTIES, DUTY_IDS, DutyId, TeamId, dutiesOf } from "./responsibilities";
 
 /** A Role rule (rbac.authorization.k8s.io/v1 PolicyRule, resource rules only). */
@@ -65,44 +75,101 @@ export interface Grant {
 export function grants(names: AccessNames): Record<GrantId, Grant> {
     const g = (id: GrantId, rule: PolicyRule, reason: string): [GrantId, Grant] => [id, { id, rule, reason }];
     return Object.fromEntries([
-        g("pods-read", { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
-            "see the environment's pods: status, image versions, restarts (also needed by logs, exec and kubectl cp)"),
-        g("events-read", { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
-            "see why a pod or Job does not run (image pull, scheduling, probes): `kubectl describe`"),
-        g("workloads-read", { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets"], verbs: ["get", "list", "watch"] },
-            "see the release's workloads and the image versions they run"),
-        g("services-read", { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
-            "check the release's Services (appserver, dbaccess 7890, license server 5555) after an upgrade"),
-        g("cronjobs-read", { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get", "list", "watch"] },
-            `see the robots (${ROBOT_CRONJOBS.join(", ")}) and their schedules; \`kubectl create job --from=cronjob/...\` reads the CronJob`),
-        g("jobs-read", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
-            "follow the Jobs the CronJobs start (update, backup, copy, restore)"),
-        g("pods-log-read", { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-            "collect the pods' logs (`kubectl logs`): the updater's output ends with the tail of UPDDISTR.LOG and result.json; the restore Job's output"),
-        g("restore-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_CRONJOB], verbs: ["get"] },
-            `\`kubectl create job --from=cronjob/${RESTORE_CRONJOB}\` reads the restore template (this CronJob only)`),
-        g("manual-backup-cronjob-read", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [MANUAL_BACKUP_CRONJOB], verbs: ["get"] },
-            `\`kubectl create job --from=cronjob/${MANUAL_BACKUP_CRONJOB}\` reads the manual backup template (this CronJob only)`),
-        g("pods-delete", { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
-            "restart a pod by deleting it: the updater (HLCLOUD login error), dbaccess (restore), appserver (new ini); pod names are generated"),
-        g("workloads-restart", { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["patch"] },
-            "`kubectl rollout restart` after an upgrade or an infrastructure fix (chart-created names are not known here)"),
-        g("workloads-scale", { apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["get", "patch", "update"] },
-            "scale the appservers down and up: UPDDISTR needs the environment in exclusive mode"),
-        g("jobs-create", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] },
-            "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name"),
-        g("jobs-delete", { apiGroups: ["batch"], resources: ["jobs"], verbs: ["delete"] },
-            `stop an update Job (\`kubectl delete job -l ${COMPONENT_LABEL}=${COMPONENTS.updater}\`; its flags are then written from the toolbox), a stuck robot, restore or toolbox Job; Job names are generated`),
-        g("robot-cronjobs-edit", { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...ROBOT_CRONJOBS], verbs: ["get", "patch", "update"] },
-            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_CRONJOB} / ${COPY_CRONJOB}; these CronJobs only`),
-        g("pods-exec", { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
-            "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, write /volume/flags from the toolbox, drop the database from dbaccess (get: older API servers check it for WebSocket exec)"),
-        g("ini-configmaps-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [...names.iniConfigMaps], verbs: ["get", "patch", "update"] },
-            "edit appserver.ini / dbaccess.ini (`kubectl edit cm`); these ConfigMaps only (protheus:access.iniConfigMaps)"),
-        g("restore-request-create", { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
-            `put the restore request (${RESTORE_REQUEST_CONFIGMAP}: which backup, from where) in place before a restore; \`create\` cannot be limited by name`),
-        g("restore-request-edit", { apiGroups: [""], resources: ["configmaps"], resourceNames: [RESTORE_REQUEST_CONFIGMAP], verbs: ["delete", "get", "patch", "update"] },
-            `change or remove the restore request after the restore; ${RESTORE_REQUEST_CONFIGMAP} only`),
+        g(
+            "pods-read",
+            { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+            "see the environment's pods: status, image versions, restarts (also needed by logs, exec and kubectl cp)",
+        ),
+        g(
+            "events-read",
+            { apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] },
+            "see why a pod or Job does not run (image pull, scheduling, probes): `kubectl describe`",
+        ),
+        g(
+            "workloads-read",
+            { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "replicasets"], verbs: ["get", "list", "watch"] },
+            "see the release's workloads and the image versions they run",
+        ),
+        g(
+            "services-read",
+            { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
+            "check the release's Services (appserver, dbaccess 7890, license server 5555) after an upgrade",
+        ),
+        g(
+            "cronjobs-read",
+            { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get", "list", "watch"] },
+            `see the robots (${ROBOT_CRONJOBS.join(", ")}) and their schedules; \`kubectl create job --from=cronjob/...\` reads the CronJob`,
+        ),
+        g(
+            "jobs-read",
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
+            "follow the Jobs the CronJobs start (update, backup, copy, restore)",
+        ),
+        g(
+            "pods-log-read",
+            { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+            "collect the pods' logs (`kubectl logs`): the updater's output ends with the tail of UPDDISTR.LOG and result.json; the restore Job's output",
+        ),
+        g(
+            "restore-cronjob-read",
+            { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [RESTORE_CRONJOB], verbs: ["get"] },
+            `\`kubectl create job --from=cronjob/${RESTORE_CRONJOB}\` reads the restore template (this CronJob only)`,
+        ),
+        g(
+            "manual-backup-cronjob-read",
+            { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [MANUAL_BACKUP_CRONJOB], verbs: ["get"] },
+            `\`kubectl create job --from=cronjob/${MANUAL_BACKUP_CRONJOB}\` reads the manual backup template (this CronJob only)`,
+        ),
+        g(
+            "pods-delete",
+            { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
+            "restart a pod by deleting it: the updater (HLCLOUD login error), dbaccess (restore), appserver (new ini); pod names are generated",
+        ),
+        g(
+            "workloads-restart",
+            { apiGroups: ["apps"], resources: ["deployments", "statefulsets"], verbs: ["patch"] },
+            "`kubectl rollout restart` after an upgrade or an infrastructure fix (chart-created names are not known here)",
+        ),
+        g(
+            "workloads-scale",
+            { apiGroups: ["apps"], resources: ["deployments/scale", "statefulsets/scale"], verbs: ["get", "patch", "update"] },
+            "scale the appservers down and up: UPDDISTR needs the environment in exclusive mode",
+        ),
+        g(
+            "jobs-create",
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] },
+            "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name",
+        ),
+        g(
+            "jobs-delete",
+            { apiGroups: ["batch"], resources: ["jobs"], verbs: ["delete"] },
+            `stop an update Job (\`kubectl delete job -l ${COMPONENT_LABEL}=${COMPONENTS.updater}\`; its flags are then written from the toolbox), a stuck robot, restore or toolbox Job; Job names are generated`,
+        ),
+        g(
+            "robot-cronjobs-edit",
+            { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...ROBOT_CRONJOBS], verbs: ["get", "patch", "update"] },
+            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_CRONJOB} / ${COPY_CRONJOB}; these CronJobs only`,
+        ),
+        g(
+            "pods-exec",
+            { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
+            "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, write /volume/flags from the toolbox, drop the database from dbaccess (get: older API servers check it for WebSocket exec)",
+        ),
+        g(
+            "ini-configmaps-edit",
+            { apiGroups: [""], resources: ["configmaps"], resourceNames: [...names.iniConfigMaps], verbs: ["get", "patch", "update"] },
+            "edit appserver.ini / dbaccess.ini (`kubectl edit cm`); these ConfigMaps only (protheus:access.iniConfigMaps)",
+        ),
+        g(
+            "restore-request-create",
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+            `put the restore request (${RESTORE_REQUEST_CONFIGMAP}: which backup, from where) in place before a restore; \`create\` cannot be limited by name`,
+        ),
+        g(
+            "restore-request-edit",
+            { apiGroups: [""], resources: ["configmaps"], resourceNames: [RESTORE_REQUEST_CONFIGMAP], verbs: ["delete", "get", "patch", "update"] },
+            `change or remove the restore request after the restore; ${RESTORE_REQUEST_CONFIGMAP} only`,
+        ),
     ]) as Record<GrantId, Grant>;
 }
 
@@ -134,7 +201,18 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "as for the RPO: no write; see which LicenseServer runs and whether it starts (runbook: call FRAMEWORK about HLCLOUD).",
     },
     "maintain-robots": {
-        grants: ["pods-read", "events-read", "cronjobs-read", "jobs-read", "pods-log-read", "robot-cronjobs-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
+        grants: [
+            "pods-read",
+            "events-read",
+            "cronjobs-read",
+            "jobs-read",
+            "pods-log-read",
+            "robot-cronjobs-edit",
+            "jobs-create",
+            "jobs-delete",
+            "pods-delete",
+            "pods-exec",
+        ],
         readsBackupBucket: false,
         why: "the runbook's update troubleshooting: read the updater's log (UPDDISTR.LOG tail), edit or suspend the updater (sleeper, abort), start, stop and restart robot Jobs, copy an RPO into the updater pod and run init-upddistr, write the control flags in /volume/flags from the toolbox.",
     },
@@ -149,12 +227,40 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
         why: "the chart is built and published outside the cluster, and installed by this program: no write; see what it deployed.",
     },
     "update-environment": {
-        grants: ["pods-read", "events-read", "workloads-read", "services-read", "cronjobs-read", "jobs-read", "pods-log-read", "pods-delete", "workloads-restart", "workloads-scale", "jobs-create", "jobs-delete", "robot-cronjobs-edit", "pods-exec"],
+        grants: [
+            "pods-read",
+            "events-read",
+            "workloads-read",
+            "services-read",
+            "cronjobs-read",
+            "jobs-read",
+            "pods-log-read",
+            "pods-delete",
+            "workloads-restart",
+            "workloads-scale",
+            "jobs-create",
+            "jobs-delete",
+            "robot-cronjobs-edit",
+            "pods-exec",
+        ],
         readsBackupBucket: false,
         why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, write the flags from the toolbox: exec, which Kubernetes cannot limit to the toolbox's generated pod names), restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
-        grants: ["pods-read", "events-read", "jobs-read", "pods-log-read", "restore-cronjob-read", "manual-backup-cronjob-read", "restore-request-create", "restore-request-edit", "jobs-create", "jobs-delete", "pods-delete", "pods-exec"],
+        grants: [
+            "pods-read",
+            "events-read",
+            "jobs-read",
+            "pods-log-read",
+            "restore-cronjob-read",
+            "manual-backup-cronjob-read",
+            "restore-request-create",
+            "restore-request-edit",
+            "jobs-create",
+            "jobs-delete",
+            "pods-delete",
+            "pods-exec",
+        ],
         readsBackupBucket: true,
         why: "restore: enter the dbaccess pod and drop the database, restart dbaccess, or write the restore request, run the restore template and follow it; read the backups in the bucket.",
     },

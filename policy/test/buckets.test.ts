@@ -36,7 +36,11 @@ describe("policy prod-bucket-retention", () => {
     const prodLabels = { labels: { namespace: "c2a7dv", stage: "prod" } };
 
     it("accepts a prod bucket with a retention period (string seconds, as @pulumi/gcp types it)", async () => {
-        const out = await runResource(prodBucketRetention, bucket("backups", { ...privateBucket, ...prodLabels, retentionPolicy: { retentionPeriod: "2592000", isLocked: false } }), "prod");
+        const out = await runResource(
+            prodBucketRetention,
+            bucket("backups", { ...privateBucket, ...prodLabels, retentionPolicy: { retentionPeriod: "2592000", isLocked: false } }),
+            "prod",
+        );
         assert.deepEqual(out.violations, []);
     });
 
@@ -53,7 +57,10 @@ describe("policy prod-bucket-retention", () => {
     it("reports a bucket labelled stage=prod without retentionPolicy", async () => {
         const out = await runResource(prodBucketRetention, bucket("backups", { ...privateBucket, ...prodLabels }), "hml");
         assert.equal(out.violations.length, 1);
-        assert.equal(out.violations[0], 'Bucket "backups": production bucket (labels.stage is prod) has no retentionPolicy; set retentionPolicy.retentionPeriod (seconds).');
+        assert.equal(
+            out.violations[0],
+            'Bucket "backups": production bucket (labels.stage is prod) has no retentionPolicy; set retentionPolicy.retentionPeriod (seconds).',
+        );
     });
 
     it("treats every bucket of the stack named prod as production", async () => {

@@ -10,15 +10,34 @@ const ROOT = path.resolve(__dirname, "..", "..");
 
 function plan(stage: "hml" | "prod", overrides: { image?: string; targets?: string; retention?: boolean } = {}): PlannedResource[] {
     const ns = "c2a7dv";
-    const container = (name: string, env?: { name: string; value: string }[]) => ({ name, image: overrides.image ?? "ghcr.io/totvs/protheus-tools:1.4.2", command: ["/bin/run"], ...(env ? { env } : {}) });
+    const container = (name: string, env?: { name: string; value: string }[]) => ({
+        name,
+        image: overrides.image ?? "ghcr.io/totvs/protheus-tools:1.4.2",
+        command: ["/bin/run"],
+        ...(env ? { env } : {}),
+    });
     const cron = (name: string, schedule: string, env?: { name: string; value: string }[]) => ({
         type: "kubernetes:batch/v1:CronJob",
         name,
-        inputs: { metadata: { name, namespace: ns, labels: {} }, spec: { schedule, timeZone: "America/Sao_Paulo", jobTemplate: { spec: { template: { spec: { containers: [container(name, env)] } } } } } },
+        inputs: {
+            metadata: { name, namespace: ns, labels: {} },
+            spec: { schedule, timeZone: "America/Sao_Paulo", jobTemplate: { spec: { template: { spec: { containers: [container(name, env)] } } } } },
+        },
     });
     return [
         { type: "kubernetes:core/v1:Namespace", name: ns, inputs: { metadata: { name: ns, labels: { "protheus.totvs.com/stage": stage } } } },
-        { type: "kubernetes:helm.sh/v3:Release", name: "protheus", inputs: { name: "protheus", chart: "protheus", version: "12.1.2410", namespace: ns, repositoryOpts: { repo: "https://charts.example.com" }, values: {} } },
+        {
+            type: "kubernetes:helm.sh/v3:Release",
+            name: "protheus",
+            inputs: {
+                name: "protheus",
+                chart: "protheus",
+                version: "12.1.2410",
+                namespace: ns,
+                repositoryOpts: { repo: "https://charts.example.com" },
+                values: {},
+            },
+        },
         cron("protheus-backup", "0 21 * * *"),
         cron("protheus-backup-copy", "0 6 * * *", [{ name: "BACKUP_TARGETS", value: overrides.targets ?? "gcs,rubrik" }]),
         {
@@ -33,7 +52,11 @@ function plan(stage: "hml" | "prod", overrides: { image?: string; targets?: stri
                 ...(overrides.retention === false ? {} : { retentionPolicy: { retentionPeriod: "2592000", isLocked: false } }),
             },
         },
-        { type: "kubernetes:rbac.authorization.k8s.io/v1:Role", name: "updater", inputs: { metadata: { name: "updater", namespace: ns }, rules: [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "create"] }] } },
+        {
+            type: "kubernetes:rbac.authorization.k8s.io/v1:Role",
+            name: "updater",
+            inputs: { metadata: { name: "updater", namespace: ns }, rules: [{ apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "create"] }] },
+        },
         { type: "kubernetes:core/v1:ConfigMap", name: "ini", inputs: { metadata: { name: "ini", namespace: ns }, data: { "appserver.ini": "[General]" } } },
     ];
 }
@@ -90,11 +113,18 @@ describe("the policy pack", () => {
         assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), policies.map((p) => p.name).sort());
     });
 
-
     it("has the seven policies, unique names, all mandatory, each described", () => {
         assert.deepEqual(
             policies.map((p) => p.name),
-            ["cronjob-time-zone", "helm-release-exact-version", "container-image-pinned", "bucket-no-public-access", "prod-bucket-retention", "rbac-no-wildcards", "prod-offsite-backup"],
+            [
+                "cronjob-time-zone",
+                "helm-release-exact-version",
+                "container-image-pinned",
+                "bucket-no-public-access",
+                "prod-bucket-retention",
+                "rbac-no-wildcards",
+                "prod-offsite-backup",
+            ],
         );
         for (const p of policies) {
             assert.equal(p.enforcementLevel, "mandatory");
@@ -109,7 +139,7 @@ describe("the policy pack", () => {
         const script = [
             'require("ts-node").register({ transpileOnly: true });',
             ...files.map((f) => `require("./policy/${f}");`),
-            'const loaded = Object.keys(require.cache).filter((k) => /@pulumi[\\\\/]policy[\\\\/](server|index)\\.js$/.test(k));',
+            "const loaded = Object.keys(require.cache).filter((k) => /@pulumi[\\\\/]policy[\\\\/](server|index)\\.js$/.test(k));",
             "process.stdout.write(JSON.stringify(loaded));",
         ].join("\n");
         const r = spawnSync(process.execPath, ["-e", script], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });

@@ -43,7 +43,11 @@ describe("policy container-image-pinned", () => {
         it(`checks containers and initContainers of a ${kind.split(":")[2]}`, async () => {
             const good = await runResource(
                 containerImagePinned,
-                workload(kind, "appserver", podSpec([{ name: "app", image: "ghcr.io/totvs/appserver:20.3.2.9" }], [{ name: "init", image: `busybox@${DIGEST}` }])),
+                workload(
+                    kind,
+                    "appserver",
+                    podSpec([{ name: "app", image: "ghcr.io/totvs/appserver:20.3.2.9" }], [{ name: "init", image: `busybox@${DIGEST}` }]),
+                ),
             );
             assert.deepEqual(good.violations, []);
             const bad = await runResource(
@@ -52,8 +56,14 @@ describe("policy container-image-pinned", () => {
             );
             assert.equal(bad.violations.length, 2, bad.violations.join("\n"));
             const path = kind.endsWith(":Pod") ? "spec" : "spec.template.spec";
-            assert.ok(bad.violations.some((m) => m.includes(`${path}.initContainers[0] "init" image "busybox:latest" uses the mutable tag "latest"`)), bad.violations.join("\n"));
-            assert.ok(bad.violations.some((m) => m.includes(`${path}.containers[0] "app" image "registry:5000/nginx" has no tag`)), bad.violations.join("\n"));
+            assert.ok(
+                bad.violations.some((m) => m.includes(`${path}.initContainers[0] "init" image "busybox:latest" uses the mutable tag "latest"`)),
+                bad.violations.join("\n"),
+            );
+            assert.ok(
+                bad.violations.some((m) => m.includes(`${path}.containers[0] "app" image "registry:5000/nginx" has no tag`)),
+                bad.violations.join("\n"),
+            );
             assert.ok(bad.violations.every((m) => m.includes('"appserver"')));
         });
     }
@@ -61,10 +71,20 @@ describe("policy container-image-pinned", () => {
     it("checks the pod template of a CronJob (spec.jobTemplate.spec.template.spec)", async () => {
         const bad = await runResource(
             containerImagePinned,
-            cronJob("protheus-updater", { timeZone: "America/Sao_Paulo", containers: [{ name: "a", image: "nginx" }, { name: "b", image: "nginx:1.27" }, { name: "c", image: "nginx:latest" }] }),
+            cronJob("protheus-updater", {
+                timeZone: "America/Sao_Paulo",
+                containers: [
+                    { name: "a", image: "nginx" },
+                    { name: "b", image: "nginx:1.27" },
+                    { name: "c", image: "nginx:latest" },
+                ],
+            }),
         );
         assert.equal(bad.violations.length, 2, bad.violations.join("\n"));
-        assert.match(bad.violations[0]!, /^CronJob "protheus-updater" \(c2a7dv\/protheus-updater\): spec\.jobTemplate\.spec\.template\.spec\.containers\[0\] "a" image "nginx" has no tag/);
+        assert.match(
+            bad.violations[0]!,
+            /^CronJob "protheus-updater" \(c2a7dv\/protheus-updater\): spec\.jobTemplate\.spec\.template\.spec\.containers\[0\] "a" image "nginx" has no tag/,
+        );
         assert.match(bad.violations[1]!, /containers\[2\] "c" image "nginx:latest"/);
     });
 

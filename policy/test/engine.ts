@@ -125,7 +125,10 @@ export function runResourcePolicy(policy: ResourceValidationPolicy, r: PreparedR
     const validations = ([] as ResourceValidation[]).concat(policy.validateResource ?? []);
     const settled: Settled = {};
     for (const validate of validations) {
-        Object.assign(settled, settle(policy.name, r.name, () => validate(args, report)));
+        Object.assign(
+            settled,
+            settle(policy.name, r.name, () => validate(args, report)),
+        );
     }
     return settled;
 }

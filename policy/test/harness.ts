@@ -44,7 +44,14 @@ export async function runStack(policy: StackValidationPolicy, resources: TestRes
     const report: ReportViolation = (message, urn) => {
         violations.push(urn === undefined ? { message } : { message, urn });
     };
-    return { violations, ...runStackPolicy(policy, resources.map((r) => prepare(r, stack)), report) };
+    return {
+        violations,
+        ...runStackPolicy(
+            policy,
+            resources.map((r) => prepare(r, stack)),
+            report,
+        ),
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -62,7 +69,14 @@ export function podSpec(containers: ContainerSpec[], initContainers?: ContainerS
 
 export function cronJob(
     name: string,
-    opts: { metadataName?: string; namespace?: string; timeZone?: unknown; schedule?: string; containers?: ContainerSpec[]; initContainers?: ContainerSpec[] } = {},
+    opts: {
+        metadataName?: string;
+        namespace?: string;
+        timeZone?: unknown;
+        schedule?: string;
+        containers?: ContainerSpec[];
+        initContainers?: ContainerSpec[];
+    } = {},
 ): TestResource {
     const spec: Record<string, any> = {
         schedule: opts.schedule ?? "0 21 * * *",
@@ -121,5 +135,11 @@ export function backupCopy(namespaceName: string, env: ContainerSpec["env"]): Te
     if (env !== undefined) {
         c.env = env;
     }
-    return cronJob(`${namespaceName}-backup-copy`, { metadataName: "protheus-backup-copy", namespace: namespaceName, timeZone: "America/Sao_Paulo", schedule: "0 6 * * *", containers: [c] });
+    return cronJob(`${namespaceName}-backup-copy`, {
+        metadataName: "protheus-backup-copy",
+        namespace: namespaceName,
+        timeZone: "America/Sao_Paulo",
+        schedule: "0 6 * * *",
+        containers: [c],
+    });
 }

@@ -7,7 +7,11 @@ const NS = "kubernetes:core/v1:Namespace";
 describe("policy prod-offsite-backup", () => {
     for (const targets of ["gcs", "rubrik", "gcs,rubrik", " volume , GCS "]) {
         it(`accepts BACKUP_TARGETS=${JSON.stringify(targets)} in prod`, async () => {
-            const out = await runStack(prodOffsiteBackup, [namespace("c2a7dv", "prod"), backupCopy("c2a7dv", [{ name: "BACKUP_TARGETS", value: targets }])], "prod");
+            const out = await runStack(
+                prodOffsiteBackup,
+                [namespace("c2a7dv", "prod"), backupCopy("c2a7dv", [{ name: "BACKUP_TARGETS", value: targets }])],
+                "prod",
+            );
             assert.deepEqual(out.violations, []);
         });
     }
@@ -33,7 +37,11 @@ describe("policy prod-offsite-backup", () => {
     });
 
     for (const [label, env, re] of [
-        ["only the local volume", [{ name: "BACKUP_TARGETS", value: "volume" }], /BACKUP_TARGETS="volume" lists no offsite target; it must include gcs or rubrik/],
+        [
+            "only the local volume",
+            [{ name: "BACKUP_TARGETS", value: "volume" }],
+            /BACKUP_TARGETS="volume" lists no offsite target; it must include gcs or rubrik/,
+        ],
         ["an empty list", [{ name: "BACKUP_TARGETS", value: " , " }], /lists no offsite target/],
         ["no BACKUP_TARGETS", [{ name: "OTHER", value: "gcs" }], /no container sets env BACKUP_TARGETS/],
         ["no env at all", undefined, /no container sets env BACKUP_TARGETS/],

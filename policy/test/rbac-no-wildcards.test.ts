@@ -29,7 +29,10 @@ describe("policy rbac-no-wildcards", () => {
                 rule[field] = ["get", "*"];
                 const out = await runResource(rbacNoWildcards, role(kind, [{ apiGroups: [""], resources: ["pods"], verbs: ["get"] }, rule]));
                 assert.equal(out.violations.length, 1, out.violations.join("\n"));
-                assert.match(out.violations[0]!, new RegExp(`^${kind} "protheus-updater" \\(c2a7dv/protheus-updater\\): rules\\[1\\]\\.${field} contains wildcard "\\*"`));
+                assert.match(
+                    out.violations[0]!,
+                    new RegExp(`^${kind} "protheus-updater" \\(c2a7dv/protheus-updater\\): rules\\[1\\]\\.${field} contains wildcard "\\*"`),
+                );
             });
         }
     }

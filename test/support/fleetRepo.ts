@@ -19,7 +19,11 @@ export interface FleetRepo {
 export function fleetRepo(files = ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pulumi.c2a7dv-prod.yaml"]): FleetRepo {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-repo-"));
     const git = (...args: string[]) =>
-        execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], {
+            cwd: dir,
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "pipe"],
+        });
     for (const f of files) fs.copyFileSync(path.join(REPO_ROOT, f), path.join(dir, f));
     git("init", "-q", "-b", "main");
     git("add", "-A");

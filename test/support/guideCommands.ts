@@ -36,7 +36,10 @@ export function guideCommands(markdown: string): GuideCommand[] {
         if (!inBlock || line === "") return;
         const m = TEAM_LINE.exec(line);
         if (m) {
-            teams = m[1].split(",").map((t) => t.trim()).filter(Boolean);
+            teams = m[1]
+                .split(",")
+                .map((t) => t.trim())
+                .filter(Boolean);
             return;
         }
         if (line.startsWith("#")) return;
@@ -114,7 +117,8 @@ export interface ConfigCommand {
  * With --path, "true"/"false" become booleans and integers numbers, as `pulumi config set --path` documents.
  */
 export function configCommand(command: GuideCommand, words: string[]): ConfigCommand {
-    if (words[0] !== "pulumi" || words[1] !== "config" || (words[2] !== "set" && words[2] !== "rm")) throw new Error(`line ${command.line}: not a pulumi config set/rm command: ${command.text}`);
+    if (words[0] !== "pulumi" || words[1] !== "config" || (words[2] !== "set" && words[2] !== "rm"))
+        throw new Error(`line ${command.line}: not a pulumi config set/rm command: ${command.text}`);
     const action = words[2];
     let stack: string | undefined;
     let usePath = false;

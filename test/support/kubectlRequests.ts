@@ -75,9 +75,52 @@ export function shellWords(line: string): string[] {
 }
 
 /** Flags that take a value as the next word (when not written --flag=value). */
-const VALUED = new Set(["-n", "--namespace", "-l", "--selector", "-o", "--output", "-c", "--container", "--from", "--from-literal", "--from-file", "-p", "--patch", "--type", "--replicas", "--for", "--timeout", "--tail", "--since", "-f", "--filename", "--field-selector", "--image", "--sort-by"]);
+const VALUED = new Set([
+    "-n",
+    "--namespace",
+    "-l",
+    "--selector",
+    "-o",
+    "--output",
+    "-c",
+    "--container",
+    "--from",
+    "--from-literal",
+    "--from-file",
+    "-p",
+    "--patch",
+    "--type",
+    "--replicas",
+    "--for",
+    "--timeout",
+    "--tail",
+    "--since",
+    "-f",
+    "--filename",
+    "--field-selector",
+    "--image",
+    "--sort-by",
+]);
 /** Flags that take no value. */
-const BOOLEAN = new Set(["-i", "-t", "-it", "-ti", "-w", "--watch", "--all", "--follow", "--ignore-not-found", "--wait", "--no-headers", "--prefix", "-q", "--quiet", "--timestamps", "--previous", "--list"]);
+const BOOLEAN = new Set([
+    "-i",
+    "-t",
+    "-it",
+    "-ti",
+    "-w",
+    "--watch",
+    "--all",
+    "--follow",
+    "--ignore-not-found",
+    "--wait",
+    "--no-headers",
+    "--prefix",
+    "-q",
+    "--quiet",
+    "--timestamps",
+    "--previous",
+    "--list",
+]);
 
 interface Parsed {
     sub: string[];
@@ -146,7 +189,10 @@ function podOf(arg: string | undefined, p: Parsed): ApiRequest[] {
     if (arg.includes("/")) {
         const t = target([arg]);
         if (t.kind.resource === "pods") return [{ verb: "get", ...POD, name: t.name }];
-        return [{ verb: "get", ...t.kind, name: t.name }, { verb: "list", ...POD }];
+        return [
+            { verb: "get", ...t.kind, name: t.name },
+            { verb: "list", ...POD },
+        ];
     }
     return [{ verb: "get", ...POD, name: arg }];
 }
@@ -173,7 +219,10 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
         case "cp": {
             const remote = p.args.find((a) => a.includes(":"));
             if (!remote) throw new Error("kubectl cp needs a <pod>:<path> argument");
-            return [{ verb: "get", ...POD, name: remote.split(":")[0] }, { verb: "create", apiGroup: "", resource: "pods/exec" }];
+            return [
+                { verb: "get", ...POD, name: remote.split(":")[0] },
+                { verb: "create", apiGroup: "", resource: "pods/exec" },
+            ];
         }
         case "create": {
             const what = p.args[0];
@@ -181,7 +230,10 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
                 const from = p.flags.get("--from")?.[0];
                 if (!from) return [{ verb: "create", ...resolveKind("jobs") }];
                 const t = target([from]);
-                return [{ verb: "get", ...t.kind, name: t.name }, { verb: "create", ...resolveKind("jobs") }];
+                return [
+                    { verb: "get", ...t.kind, name: t.name },
+                    { verb: "create", ...resolveKind("jobs") },
+                ];
             }
             if (what === "configmap") return [{ verb: "create", ...resolveKind("configmaps") }];
             throw new Error(`unsupported: kubectl create ${what}`);
@@ -189,7 +241,11 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
         case "delete": {
             const t = target(p.args);
             if (t.name) return [{ verb: "delete", ...t.kind, name: t.name }];
-            if (has(p, "-l", "--selector", "--all")) return [{ verb: "list", ...t.kind }, { verb: "delete", ...t.kind }];
+            if (has(p, "-l", "--selector", "--all"))
+                return [
+                    { verb: "list", ...t.kind },
+                    { verb: "delete", ...t.kind },
+                ];
             throw new Error("kubectl delete needs a name, -l or --all");
         }
         case "patch": {
@@ -198,7 +254,10 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
         }
         case "edit": {
             const t = target(p.args);
-            return [{ verb: "get", ...t.kind, name: t.name }, { verb: "patch", ...t.kind, name: t.name }];
+            return [
+                { verb: "get", ...t.kind, name: t.name },
+                { verb: "patch", ...t.kind, name: t.name },
+            ];
         }
         case "scale": {
             const t = target(p.args);
@@ -211,8 +270,16 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
         case "rollout": {
             const action = p.args[0];
             const t = target(p.args.slice(1));
-            if (action === "restart") return [{ verb: "get", ...t.kind, name: t.name }, { verb: "patch", ...t.kind, name: t.name }];
-            if (action === "status") return [{ verb: "get", ...t.kind, name: t.name }, { verb: "watch", ...t.kind }];
+            if (action === "restart")
+                return [
+                    { verb: "get", ...t.kind, name: t.name },
+                    { verb: "patch", ...t.kind, name: t.name },
+                ];
+            if (action === "status")
+                return [
+                    { verb: "get", ...t.kind, name: t.name },
+                    { verb: "watch", ...t.kind },
+                ];
             throw new Error(`unsupported: kubectl rollout ${action}`);
         }
         case "wait": {

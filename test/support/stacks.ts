@@ -31,7 +31,12 @@ export function resolvedStackFile(stack: string): StackConfigInput {
 }
 
 /** The committed stack of `stage` (c2a7dv's by default), resolved, with some top-level keys replaced (undefined removes a key). */
-export function stackWith(stage: Stage, overrides: Record<string, unknown> = {}, secrets: Record<string, string> = {}, environment = EXAMPLE_ENVIRONMENT): StackConfigInput {
+export function stackWith(
+    stage: Stage,
+    overrides: Record<string, unknown> = {},
+    secrets: Record<string, string> = {},
+    environment = EXAMPLE_ENVIRONMENT,
+): StackConfigInput {
     const base = resolvedStackFile(exampleStack(stage, environment));
     const config = { ...base.config };
     for (const [key, value] of Object.entries(overrides)) {

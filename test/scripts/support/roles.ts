@@ -3,19 +3,19 @@
  * docs/backups.md gives the DBAs, exactly as written, so that the doc and the
  * tests cannot diverge.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { PgServer } from '../../support/postgres';
-import { run } from './run';
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PgServer } from "../../support/postgres";
+import { run } from "./run";
 
-export const DOCS = path.resolve(__dirname, '../../../docs/backups.md');
+export const DOCS = path.resolve(__dirname, "../../../docs/backups.md");
 
 /** role name -> the ```sql block after `<!-- role-sql: <role> -->` in docs/backups.md */
-export function roleSqlFromDocs(doc = fs.readFileSync(DOCS, 'utf8')): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const m of doc.matchAll(/<!-- role-sql: ([a-z_]+) -->\n```sql\n([\s\S]*?)```/g)) out[m[1]] = m[2];
-  return out;
+export function roleSqlFromDocs(doc = fs.readFileSync(DOCS, "utf8")): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const m of doc.matchAll(/<!-- role-sql: ([a-z_]+) -->\n```sql\n([\s\S]*?)```/g)) out[m[1]] = m[2];
+    return out;
 }
 
 /**
@@ -25,16 +25,16 @@ export function roleSqlFromDocs(doc = fs.readFileSync(DOCS, 'utf8')): Record<str
  * instead of /dev/tty, as when a DBA pastes the block and types.
  */
 export async function runRoleSql(pg: PgServer, sql: string, password: string): Promise<void> {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'role-sql-')), 'role.sql');
-  fs.writeFileSync(file, sql);
-  try {
-    const r = await run('psql', ['-X', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-f', file], {
-      env: pg.env(),
-      input: `${password}\n${password}\n`,
-      detached: true,
-    });
-    if (r.status !== 0) throw new Error(`role SQL from docs/backups.md failed (exit ${r.status}): ${r.stderr.trim()}`);
-  } finally {
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  }
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "role-sql-")), "role.sql");
+    fs.writeFileSync(file, sql);
+    try {
+        const r = await run("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", file], {
+            env: pg.env(),
+            input: `${password}\n${password}\n`,
+            detached: true,
+        });
+        if (r.status !== 0) throw new Error(`role SQL from docs/backups.md failed (exit ${r.status}): ${r.stderr.trim()}`);
+    } finally {
+        fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
 }
