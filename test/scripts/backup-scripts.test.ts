@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startPostgres, PgServer } from "../support/postgres";
-import { startFakeGcs, gcloudEnv, FakeGcs } from "./support/fake-gcs";
+import { startGcloudFixture, FakeGcs } from "./support/fake-gcs";
 import { run, RunOptions, RunResult } from "./support/run";
 import { createProtheusDatabase, fingerprint, databaseSettings, databaseOid, owners } from "./support/protheus-fixture";
 import { roleSqlFromDocs, runRoleSql } from "./support/roles";
@@ -52,10 +52,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
             await runRoleSql(pg, roleSql[role], passwords[role]);
         }
         original = fingerprint(pg, DB);
-        gcs = await startFakeGcs([BUCKET]);
-        fs.mkdirSync(path.join(tmp, "gcloud-config"));
-        fs.writeFileSync(path.join(tmp, "token"), "fake-token\n");
-        gcloud = gcloudEnv(gcs, path.join(tmp, "gcloud-config"), path.join(tmp, "token"));
+        ({ gcs, gcloud } = await startGcloudFixture([BUCKET], tmp));
     });
 
     after(async function () {

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startPostgres, PgServer } from "../support/postgres";
-import { startFakeGcs, gcloudEnv, FakeGcs } from "./support/fake-gcs";
+import { startGcloudFixture, FakeGcs } from "./support/fake-gcs";
 import { run, RunResult } from "./support/run";
 import { createProtheusDatabase, fingerprint, databaseOid } from "./support/protheus-fixture";
 import { PROTHEUS_TABLES } from "../../bench/protheus-db";
@@ -55,10 +55,7 @@ describe("restore drill and outcome lines (real PostgreSQL 15)", function () {
         live = fingerprint(pg, DB);
         liveOid = databaseOid(pg, DB);
         liveOdd = pg.psql(`SELECT count(*) FROM "${ODD_TABLE.replace(/"/g, '""')}"`, DB).trim();
-        gcs = await startFakeGcs([BUCKET]);
-        fs.mkdirSync(path.join(tmp, "gcloud-config"));
-        fs.writeFileSync(path.join(tmp, "token"), "fake-token\n");
-        gcloud = gcloudEnv(gcs, path.join(tmp, "gcloud-config"), path.join(tmp, "token"));
+        ({ gcs, gcloud } = await startGcloudFixture([BUCKET], tmp));
     });
 
     after(async function () {

@@ -14,6 +14,8 @@
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import { AddressInfo } from "node:net";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 const CRC_TABLE = (() => {
     const t = new Uint32Array(256);
@@ -372,4 +374,12 @@ export function gcloudEnv(fake: FakeGcs, configDir: string, tokenFile: string): 
         CLOUDSDK_STORAGE_BASE_RETRY_DELAY: "1",
         CLOUDSDK_STORAGE_EXPONENTIAL_SLEEP_MULTIPLIER: "1",
     };
+}
+
+/** A fake GCS with `bucketNames` and the gcloud environment that talks to it, its config and token under `dir`. */
+export async function startGcloudFixture(bucketNames: string[], dir: string): Promise<{ gcs: FakeGcs; gcloud: Record<string, string> }> {
+    const gcs = await startFakeGcs(bucketNames);
+    fs.mkdirSync(path.join(dir, "gcloud-config"));
+    fs.writeFileSync(path.join(dir, "token"), "fake-token\n");
+    return { gcs, gcloud: gcloudEnv(gcs, path.join(dir, "gcloud-config"), path.join(dir, "token")) };
 }
