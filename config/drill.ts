@@ -140,18 +140,18 @@ export function drillAndAlertIssues(
     },
     ctx: z.RefinementCtx,
 ): void {
-    // The copy ships what the night's backup finished: it must not start while a backup may still run.
-    if (cfg.backup && cfg.backup.targets.length > 0) {
-        let overlap: string | undefined;
+    // An invalid schedule is already reported by its own key: no overlap to report then.
+    const overlapOf = (...args: Parameters<typeof scheduleOverlap>): string | undefined => {
         try {
-            overlap = scheduleOverlap(
-                { schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" },
-                [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }],
-                cfg.timeZone,
-            );
+            return scheduleOverlap(...args);
         } catch {
-            overlap = undefined; // an invalid schedule is already reported by its own key
+            return undefined;
         }
+    };
+    const backupWindow = cfg.backup && { key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS };
+    // The copy ships what the night's backup finished: it must not start while a backup may still run.
+    if (cfg.backup && backupWindow && cfg.backup.targets.length > 0) {
+        const overlap = overlapOf({ schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" }, [backupWindow], cfg.timeZone);
         if (overlap) {
             ctx.addIssue({
                 code: "custom",
@@ -174,14 +174,9 @@ export function drillAndAlertIssues(
                     message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
                 });
             }
-            const others: Window[] = [{ key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS }];
+            const others: Window[] = [backupWindow!];
             if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
-            let overlap: string | undefined;
-            try {
-                overlap = scheduleOverlap({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
-            } catch {
-                overlap = undefined; // an invalid schedule is already reported by its own key
-            }
+            const overlap = overlapOf({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
             if (overlap) {
                 ctx.addIssue({
                     code: "custom",

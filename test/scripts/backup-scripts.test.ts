@@ -72,6 +72,10 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         return { base, backupDir, rubrikDir, dbDir: path.join(backupDir, DB) };
     }
 
+    /** copy.sh shipping a volume's backups to Rubrik and GCS */
+    const copyToBoth = (backupDir: string, rubrikDir: string) =>
+        script("copy", { BACKUP_DIR: backupDir, BACKUP_TARGETS: "rubrik,gcs", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir });
+
     /** connection of a role (never the superuser) */
     const as = (role: string) => ({ PGUSER: role, PGPASSWORD: passwords[role] });
 
@@ -195,13 +199,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         assert.deepEqual(manifest.files.map((f: { name: string }) => f.name).sort(), files);
         assert.ok(files.includes("toc.dat"));
 
-        const copy = await script("copy", {
-            BACKUP_DIR: backupDir,
-            BACKUP_TARGETS: "rubrik,gcs",
-            BACKUP_NAMESPACE: NS,
-            GCS_BUCKET: BUCKET,
-            RUBRIK_DIR: rubrikDir,
-        });
+        const copy = await copyToBoth(backupDir, rubrikDir);
         assert.equal(copy.status, 0, copy.stderr);
         assert.match(copy.stdout, /gcs: shipped/);
         assert.match(copy.stdout, /rubrik: shipped/);
@@ -339,13 +337,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         assert.ok(fs.existsSync(path.join(dbDir, partial, "toc.dat")));
         assert.equal(fs.existsSync(path.join(dbDir, partial, "MANIFEST.json")), false);
 
-        const copy = await script("copy", {
-            BACKUP_DIR: backupDir,
-            BACKUP_TARGETS: "rubrik,gcs",
-            BACKUP_NAMESPACE: NS,
-            GCS_BUCKET: BUCKET,
-            RUBRIK_DIR: rubrikDir,
-        });
+        const copy = await copyToBoth(backupDir, rubrikDir);
         assert.equal(copy.status, 0, copy.stderr);
         assert.match(copy.stdout, new RegExp(`skip ${partial}`));
         assert.deepEqual(fs.readdirSync(path.join(rubrikDir, NS)), [good]);
