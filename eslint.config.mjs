@@ -17,4 +17,10 @@ export default tseslint.config(
         files: ["test/**/*.ts", "policy/test/**/*.ts", "bench/**/*.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },
     },
+    {
+        // The one CommonJS file runs before ts-node is registered (it registers it), so it can only `require`.
+        files: ["**/*.cjs"],
+        languageOptions: { sourceType: "commonjs", globals: { require: "readonly" } },
+        rules: { "@typescript-eslint/no-require-imports": "off" },
+    },
 );

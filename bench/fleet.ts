@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { environmentFiles } from "../bin/new-environment";
+import { tsNodeCommand } from "../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
@@ -31,7 +32,6 @@ const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "10,50,100")
     .split(",")
     .map(Number);
 const KEEP = args.includes("--keep");
-const TS_NODE = require.resolve("ts-node/dist/bin.js", { paths: [ROOT] });
 
 interface Measure {
     environments: number;
@@ -82,7 +82,8 @@ function fleetCopy(n: number): string {
 }
 
 function measure(dir: string, n: number, label: string, cmdArgs: string[]): Measure {
-    const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", process.execPath, TS_NODE, "--transpile-only", ...cmdArgs], {
+    const [node, args] = tsNodeCommand(cmdArgs[0], cmdArgs.slice(1), ROOT);
+    const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", node, ...args], {
         cwd: dir,
         encoding: "utf8",
         maxBuffer: 1 << 30,

@@ -33,6 +33,7 @@ import { renderAll, renderFailureMessage, StackPlan } from "../lib/renderAll";
 import { PlannedResource, readStackFile, RenderResult, renderProgram, resourceKey, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
 import { VERSION_OUTPUT } from "../lib/versionChange";
 import { diffResources, diffToJson, formatDiffText, formatSummary, hasChanges, PlanDiff, secretConfigNotes } from "../lib/planDiff";
+import { tsNodeCommand } from "../lib/tsNode";
 
 interface PlanOptions {
     /** One stack (--stack), or undefined with `stacks`. */
@@ -180,8 +181,7 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
 export async function renderTree(dir: string, stack: string, side: string, extraArgs: string[] = []): Promise<PlannedResource[]> {
     if (!fs.existsSync(path.join(dir, "bin", "plan.ts")))
         throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
-    const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
-    const res = await run(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", "--stack", stack, "--json", ...extraArgs], dir);
+    const res = await run(...tsNodeCommand("bin/plan.ts", ["--stack", stack, "--json", ...extraArgs]), dir);
     if (res.code !== 0) {
         const detail = res.stderr.trim() || res.stdout.trim() || `exit ${res.code}`;
         throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${detail}`);
@@ -275,18 +275,13 @@ async function renderTreeMany(
         }
         return result;
     }
-    const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
     const res = await run(
-        process.execPath,
-        [
-            tsNode,
-            "--transpile-only",
-            "bin/plan.ts",
+        ...tsNodeCommand("bin/plan.ts", [
             "--stacks",
             stacks.join(","),
             "--json",
             ...(Object.keys(previousVersions).length > 0 ? ["--previous-versions", JSON.stringify(previousVersions)] : []),
-        ],
+        ]),
         dir,
     );
     let parsed: StackPlan[];

@@ -9,6 +9,7 @@ import { ConfigError } from "../config/load";
 import { PromotionError } from "./promotion";
 import { PlannedResource, readStackFile, RenderError, renderProgram, REPO_ROOT } from "./render";
 import { VERSION_OUTPUT } from "./versionChange";
+import { TS_NODE_REGISTER } from "./tsNode";
 
 export type StackPlan = { stack: string; resources: PlannedResource[]; outputs: Record<string, unknown> } | { stack: string; error: string };
 
@@ -37,7 +38,7 @@ export async function renderSequentially(stacks: string[], dir = REPO_ROOT, prev
 
 function renderInThread(stacks: string[], dir: string, previousVersions: Record<string, string>): Promise<StackPlan[]> {
     // ts-node registers itself in the thread too: the program is TypeScript.
-    const code = `require("ts-node").register({ transpileOnly: true }); require(${JSON.stringify(__filename)});`;
+    const code = `${TS_NODE_REGISTER} require(${JSON.stringify(__filename)});`;
     return new Promise((resolve, reject) => {
         const worker = new Worker(code, { eval: true, workerData: { renderAll: { stacks, dir, previousVersions } } });
         let result: StackPlan[] | undefined;

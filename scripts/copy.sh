@@ -25,8 +25,8 @@ its MANIFEST.json is there, so an interrupted copy is resumed next run.
   gcs     gs://$GCS_BUCKET/$BACKUP_NAMESPACE/<timestamp>/
           Objects already present with the same size and CRC32C are skipped
           (the bucket's retention policy forbids overwrites); what arrived is
-          checked against local CRC32C (gcloud storage hash) before and after
-          MANIFEST.json is uploaded.
+          checked against local CRC32C (gcloud storage hash) before
+          MANIFEST.json is uploaded; gcloud checks each upload's CRC32C itself.
   rubrik  $RUBRIK_DIR/$BACKUP_NAMESPACE/<timestamp>/
           Copied into <timestamp>.partial/, SHA-256 verified there, then
           renamed atomically.
@@ -122,24 +122,31 @@ trap 'die 1 "interrupted by SIGINT"' INT
 SRC_DIR=$BACKUP_DIR/$PGDATABASE
 GCS_PREFIX="gs://${GCS_BUCKET:-}/$BACKUP_NAMESPACE"
 
-# gcs_list NAME OUT: "<file> <size> <crc32c>" of every object under the
-# backup's prefix (possibly empty).
+# gcs_list PATTERN OUT: "<object name> <size> <crc32c>" of every object
+# matching PATTERN (possibly none).
 gcs_list() {
-  local name=$1 out=$2 oname size crc
-  if ! "$GCLOUD" storage objects list "$GCS_PREFIX/$name/**" --raw --format='value(name,size,crc32c)' >"$TMP/list.raw" 2>"$TMP/list.err"; then
+  local pattern=$1 out=$2
+  if ! "$GCLOUD" storage objects list "$pattern" --raw --format='value(name,size,crc32c)' >"$TMP/list.raw" 2>"$TMP/list.err"; then
     if grep -qi 'matched no objects' "$TMP/list.err"; then
       : >"$out"
       return 0
     fi
-    err "gcs: cannot list $GCS_PREFIX/$name/: $(gcloud_reason "$TMP/list.err")"
+    err "gcs: cannot list $pattern: $(gcloud_reason "$TMP/list.err")"
     return 1
   fi
-  : >"$out"
-  while IFS=$'\t' read -r oname size crc; do
-    [[ -n $oname ]] || continue
-    printf '%s %s %s\n' "${oname##*/}" "$size" "$crc" >>"$out"
-  done <"$TMP/list.raw"
+  tr '\t' ' ' <"$TMP/list.raw" | grep -v '^ *$' >"$out" || true
   return 0
+}
+
+# gcs_objects NAME LISTING OUT: "<file> <size> <crc32c>" of the backup NAME's
+# objects in LISTING (a gcs_list output).
+gcs_objects() {
+  local name=$1 listing=$2 out=$3 oname size crc
+  : >"$out"
+  while read -r oname size crc; do
+    [[ $oname == "$BACKUP_NAMESPACE/$name/"* ]] || continue
+    printf '%s %s %s\n' "${oname##*/}" "$size" "$crc" >>"$out"
+  done <"$listing"
 }
 
 # gcs_check DIR LISTING FILES...: every FILE is in LISTING with the local
@@ -181,7 +188,7 @@ ship_gcs() {
     LCRC[$f]=$crc
     LSIZE[$f]=$(stat -c %s -- "$dir/$f")
   done <"$TMP/hash.out"
-  gcs_list "$name" "$TMP/remote" || return 1
+  gcs_objects "$name" "$TMP/bucket" "$TMP/remote"
   # Objects already there (an earlier interrupted run) must match: they cannot be overwritten.
   for f in "${files[@]}"; do
     if grep -q "^$f " "$TMP/remote"; then
@@ -199,7 +206,8 @@ ship_gcs() {
       return 1
     fi
   fi
-  gcs_list "$name" "$TMP/remote" || return 1
+  gcs_list "$GCS_PREFIX/$name/**" "$TMP/remote.raw" || return 1
+  gcs_objects "$name" "$TMP/remote.raw" "$TMP/remote"
   if ! reason=$(gcs_check "$dir" "$TMP/remote" "${files[@]}"); then
     err "gcs: $name: verification after upload failed: $reason"
     return 1
@@ -209,19 +217,12 @@ ship_gcs() {
     err "gcs: $name: upload of MANIFEST.json failed: $(gcloud_reason "$TMP/cp.err")"
     return 1
   fi
-  gcs_list "$name" "$TMP/remote" || return 1
-  if ! reason=$(gcs_check "$dir" "$TMP/remote" MANIFEST.json "${files[@]}"); then
-    err "gcs: $name: verification after upload failed: $reason"
-    return 1
-  fi
   info "gcs: shipped $name to $GCS_PREFIX/$name/ (${#missing[@]} of ${#files[@]} data files uploaded, size+crc32c verified)"
   return 0
 }
 
-gcs_has() { # gcs_has NAME: 0 = manifest present, 1 = absent, 2 = error
-  gcs_list "$1" "$TMP/has" || return 2
-  grep -q '^MANIFEST.json ' "$TMP/has" && return 0
-  return 1
+gcs_has() { # gcs_has NAME: 0 = manifest present, 1 = absent
+  grep -q "^$BACKUP_NAMESPACE/$1/MANIFEST.json " "$TMP/bucket"
 }
 
 ship_rubrik() {
@@ -269,6 +270,12 @@ FAILED=0
 BAD=0
 SHIPPED=0
 PRESENT=0
+# One listing of the namespace serves every backup: what GCS already has and
+# what an interrupted run left there. When it fails, GCS is not tried this run.
+if [[ $TO_GCS == 1 ]] && ! gcs_list "$GCS_PREFIX/**" "$TMP/bucket"; then
+  FAILED=1
+  TO_GCS=0
+fi
 for d in "$SRC_DIR"/*; do
   [[ -d $d ]] || continue
   name=${d##*/}
@@ -283,11 +290,7 @@ for d in "$SRC_DIR"/*; do
   fi
   need=()
   if [[ $TO_GCS == 1 ]]; then
-    rc=0
-    gcs_has "$name" || rc=$?
-    if [[ $rc == 1 ]]; then
-      need+=(gcs)
-    elif [[ $rc == 2 ]]; then FAILED=1; fi
+    gcs_has "$name" || need+=(gcs)
   fi
   if [[ $TO_RUBRIK == 1 && ! -f $RUBRIK_DIR/$BACKUP_NAMESPACE/$name/MANIFEST.json ]]; then
     need+=(rubrik)

@@ -4,14 +4,12 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { renderAll } from "../lib/renderAll";
 import { REPO_ROOT } from "../lib/render";
+import { tsNodeCommand } from "../lib/tsNode";
 import { programRepo, FleetRepo } from "./support/fleetRepo";
-
-const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO_ROOT] });
 
 describe("plan --all and the plan diff of many stacks", function () {
     let repo: FleetRepo;
-    const plan = (...args: string[]) =>
-        spawnSync(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", ...args], { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
+    const plan = (...args: string[]) => spawnSync(...tsNodeCommand("bin/plan.ts", args), { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
     before(() => (repo = programRepo()));
     after(() => repo.remove());
     afterEach(() => repo.git("checkout", "-q", "--", "."));

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { diffResources, diffToJson, diffValues, FieldChange, formatDiffText, formatSummary, hasChanges, joinName, secretConfigNotes } from "../lib/planDiff";
 import type { PlannedResource } from "../lib/render";
+import { tsNodeCommand } from "../lib/tsNode";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -289,7 +290,6 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
 describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     this.timeout(180000);
     let dir: string;
-    const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO] });
     const git = (...args: string[]) =>
         execFileSync("git", ["-c", "user.name=plan-diff-test", "-c", "user.email=plan-diff-test@example.invalid", "-c", "commit.gpgsign=false", ...args], {
             cwd: dir,
@@ -297,7 +297,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
             stdio: ["ignore", "pipe", "pipe"],
         });
     const plan = (...args: string[]) => {
-        const r = spawnSync(process.execPath, [tsNode, "--transpile-only", "bin/plan.ts", ...args], {
+        const r = spawnSync(...tsNodeCommand("bin/plan.ts", args), {
             cwd: dir,
             encoding: "utf8",
             maxBuffer: 1 << 28,
@@ -461,17 +461,13 @@ describe("plan output piped into a reader that stops early (`npm run plan ... | 
             .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
             .find((s) => s !== undefined);
         assert.ok(stack, "a Pulumi.<stack>.yaml in the repository");
-        const tsNode = require.resolve("ts-node/dist/bin.js", { paths: [REPO] });
+        const [node, args] = tsNodeCommand("bin/plan.ts", ["--stack", stack]);
         // `head -n 0` closes the pipe before the plan writes anything, so the write always fails
         // with EPIPE, however short the plan is.
-        const r = spawnSync(
-            "bash",
-            ["-c", 'set -o pipefail; "$0" "$1" --transpile-only bin/plan.ts --stack "$2" | head -n 0', process.execPath, tsNode, stack],
-            {
-                cwd: REPO,
-                encoding: "utf8",
-            },
-        );
+        const r = spawnSync("bash", ["-c", 'set -o pipefail; "$0" "$@" | head -n 0', node, ...args], {
+            cwd: REPO,
+            encoding: "utf8",
+        });
         assert.strictEqual(r.stderr, "");
         assert.strictEqual(r.status, 0);
     });

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ENFORCEMENT, policies } from "../policies";
 import { checkResources, makeUrn, type PlannedResource } from "./engine";
 import { parse as parseYaml } from "yaml";
+import { TS_NODE_REGISTER } from "../../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -137,7 +138,7 @@ describe("the policy pack", () => {
         const files = fs.readdirSync(path.join(ROOT, "policy")).filter((f) => f.endsWith(".ts") && f !== "index.ts");
         assert.ok(files.includes("policies.ts") && files.includes("common.ts"), files.join(", "));
         const script = [
-            'require("ts-node").register({ transpileOnly: true });',
+            TS_NODE_REGISTER,
             ...files.map((f) => `require("./policy/${f}");`),
             "const loaded = Object.keys(require.cache).filter((k) => /@pulumi[\\\\/]policy[\\\\/](server|index)\\.js$/.test(k));",
             "process.stdout.write(JSON.stringify(loaded));",

@@ -292,7 +292,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         const env = { BACKUP_DIR: backupDir, BACKUP_TARGETS: "gcs", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir };
         // An earlier run got one data file up, then died.
         gcs.put(BUCKET, `${NS}/${name}/${files[0]}`, fs.readFileSync(path.join(dbDir, name, files[0])));
-        // This run fails on the manifest (simulated outage).
+        // This run fails on the manifest (the upload is refused).
         gcs.failUploadsMatching = /MANIFEST\.json$/;
         const failed = await script("copy", env);
         gcs.failUploadsMatching = undefined;
@@ -305,6 +305,31 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         assert.match(retry.stdout, /gcs: shipped .*\(0 of \d+ data files uploaded/);
         assert.deepEqual(gcs.uploads.slice(before), [`${BUCKET}/${NS}/${name}/MANIFEST.json`]);
         assert.deepEqual(gcs.rejectedOverwrites, [], "never tried to overwrite an object");
+    });
+
+    it("copy lists the bucket once; when that listing fails, GCS is not tried, Rubrik still gets the backup, exit 1", async function () {
+        const { backupDir, rubrikDir } = freshDirs();
+        const name = await backup(backupDir);
+        gcs.failListing = true;
+        const failed = await copyToBoth(backupDir, rubrikDir).finally(() => (gcs.failListing = false));
+        assert.equal(failed.status, 1, failed.stdout + failed.stderr);
+        assert.match(failed.stderr, /gcs: cannot list gs:\/\/[^ ]+\/\*\*: .*Simulated refusal to list/);
+        assert.deepEqual(fs.readdirSync(path.join(rubrikDir, NS)), [name], "Rubrik is shipped all the same");
+        assert.deepEqual(gcs.list(BUCKET, `${NS}/${name}/`), [], "nothing uploaded to GCS");
+        const retry = await copyToBoth(backupDir, rubrikDir);
+        assert.equal(retry.status, 0, retry.stderr);
+        assert.ok(gcs.get(BUCKET, `${NS}/${name}/MANIFEST.json`), "the next run ships it");
+        // with two backups at every target, a run asks GCS one question
+        await backup(backupDir);
+        assert.equal((await copyToBoth(backupDir, rubrikDir)).status, 0);
+        const before = gcs.requests.length;
+        const quiet = await copyToBoth(backupDir, rubrikDir);
+        assert.equal(quiet.status, 0, quiet.stderr);
+        assert.match(quiet.stdout, /0 shipment\(s\), 2 backup\(s\) already at every target/);
+        assert.deepEqual(
+            gcs.requests.slice(before).map((r) => r.replace(/\?.*/, "")),
+            [`GET /storage/v1/b/${BUCKET}/o`],
+        );
     });
 
     it("a backup killed midway (SIGKILL) leaves no complete backup; copy and restore skip it", async function () {

@@ -64,8 +64,13 @@ export interface FakeGcs {
     rejectedOverwrites: string[];
     /** request log "METHOD path" */
     requests: string[];
-    /** when set, uploads of names matching it fail with 503 (simulated outage) */
+    /**
+     * When set, uploads of names matching it are refused with 403. Not 503: gcloud retries a
+     * 5xx five times with backoff (about 30 s) before it fails, and the scripts only see the failure.
+     */
     failUploadsMatching?: RegExp;
+    /** when set, every object listing is refused with 403 */
+    failListing?: boolean;
     put(bucket: string, name: string, data: Buffer): void;
     get(bucket: string, name: string): Buffer | undefined;
     list(bucket: string, prefix?: string): string[];
@@ -206,7 +211,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
             const total = cr ? (cr[4] === "*" ? undefined : Number(cr[4])) : s.received;
             if (total !== undefined && s.received >= total) {
                 sessions.delete(url.searchParams.get("upload_id")!);
-                if (fake.failUploadsMatching?.test(s.name)) return error(res, 503, "Simulated outage");
+                if (fake.failUploadsMatching?.test(s.name)) return error(res, 403, "Simulated refusal");
                 const o = store(s.bucket, s.name, Buffer.concat(s.chunks), s.contentType);
                 if (o === "exists") return retentionError(res, s.bucket, s.name);
                 return send(res, 200, meta(s.bucket, o));
@@ -222,7 +227,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
             if (type === "multipart") {
                 const { metadata, media, mediaType } = parseMultipart(body, String(req.headers["content-type"] ?? ""));
                 const name = String(metadata.name ?? url.searchParams.get("name"));
-                if (fake.failUploadsMatching?.test(name)) return error(res, 503, "Simulated outage");
+                if (fake.failUploadsMatching?.test(name)) return error(res, 403, "Simulated refusal");
                 if (url.searchParams.get("ifGenerationMatch") === "0" && buckets.get(bucket)!.has(name))
                     return error(res, 412, "At least one of the pre-conditions you specified did not hold.");
                 const o = store(bucket, name, media, String(metadata.contentType ?? mediaType));
@@ -231,7 +236,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
             }
             if (type === "media") {
                 const name = String(url.searchParams.get("name"));
-                if (fake.failUploadsMatching?.test(name)) return error(res, 503, "Simulated outage");
+                if (fake.failUploadsMatching?.test(name)) return error(res, 403, "Simulated refusal");
                 const o = store(bucket, name, body, String(req.headers["content-type"] ?? "application/octet-stream"));
                 if (o === "exists") return retentionError(res, bucket, name);
                 return send(res, 200, meta(bucket, o));
@@ -281,6 +286,7 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
             const bucket = decodeURIComponent(m[1]);
             const objs = buckets.get(bucket);
             if (!objs) return error(res, 404, "The specified bucket does not exist.");
+            if (fake.failListing) return error(res, 403, "Simulated refusal to list");
             const prefix = url.searchParams.get("prefix") ?? "";
             const delimiter = url.searchParams.get("delimiter");
             const max = Number(url.searchParams.get("maxResults") ?? 1000);
