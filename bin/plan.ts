@@ -29,7 +29,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import * as semver from "semver";
 import { listStackNames } from "../lib/fleet";
-import { renderAll, renderFailureMessage, StackPlan } from "../lib/renderAll";
+import { renderAll, renderFailureMessage, renderSequentially, StackPlan } from "../lib/renderAll";
 import { PlannedResource, readStackFile, RenderResult, renderProgram, resourceKey, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
 import { VERSION_OUTPUT } from "../lib/versionChange";
 import { diffResources, diffToJson, formatDiffText, formatSummary, hasChanges, PlanDiff, secretConfigNotes } from "../lib/planDiff";
@@ -237,7 +237,11 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const baseVersion = baseExists ? versionIn(baseFile) : undefined;
         const [before, after] = await Promise.all([
             baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
-            renderTree(repo, stack, "working tree", baseVersion ? ["--previous-version", baseVersion] : []),
+            renderWorkingTree([stack], repo, baseVersion ? { [stack]: baseVersion } : {}).then((plans) => {
+                const plan = plans.get(stack)!;
+                if (plan instanceof Error) throw plan;
+                return plan;
+            }),
         ]);
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         const diff = diffResources(before, after);
@@ -294,6 +298,22 @@ async function renderTreeMany(
     return result;
 }
 
+/**
+ * The working tree's plans of `stacks`, rendered in this process, which runs the working tree's own
+ * program (a ref's program runs in a child process, renderTreeMany). Through JSON, as a child's
+ * plan arrives, so both sides of a diff compare alike.
+ */
+async function renderWorkingTree(stacks: string[], repo: string, previousVersions: Record<string, string>): Promise<Map<string, PlannedResource[] | Error>> {
+    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousVersions);
+    const plans = await renderSequentially(stacks, repo, previousVersions);
+    return new Map(
+        plans.map((p) => [
+            p.stack,
+            "error" in p ? new PlanDiffError(`working tree: the plan failed:\n${p.error}`) : (JSON.parse(JSON.stringify(p.resources)) as PlannedResource[]),
+        ]),
+    );
+}
+
 export interface StackDiffResult {
     stack: string;
     /** 0 no changes, 1 changes, 2 error. */
@@ -303,7 +323,7 @@ export interface StackDiffResult {
     error?: string;
 }
 
-/** The diff of every stack in `stacks` against `ref`: two child processes in all, temp dir removed whatever happens. */
+/** The diff of every stack in `stacks` against `ref`: one child process renders the ref, temp dir removed whatever happens. */
 export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT): Promise<{ commit: string; label: string; results: StackDiffResult[] }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
     const onSignal = (signal: NodeJS.Signals) => {
@@ -326,7 +346,7 @@ export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT):
                 return v ? [[s, v]] : [];
             }),
         );
-        const [before, after] = await Promise.all([renderTreeMany(dir, atBase, `at ${label}`), renderTreeMany(repo, stacks, "working tree", previous)]);
+        const [before, after] = await Promise.all([renderTreeMany(dir, atBase, `at ${label}`), renderWorkingTree(stacks, repo, previous)]);
         const results = stacks.map((stack): StackDiffResult => {
             const file = `Pulumi.${stack}.yaml`;
             const baseFile = path.join(dir, file);

@@ -57,9 +57,18 @@ export function configObject(stage: Stage, key: string, environment = EXAMPLE_EN
     return JSON.parse(resolvedStackFile(exampleStack(stage, environment)).config[`protheus:${key}`]);
 }
 
-/** Renders the committed stack of `stage` (c2a7dv's by default). */
-export function renderExample(stage: Stage, environment = EXAMPLE_ENVIRONMENT): Promise<RenderResult> {
-    return renderProgram(readStackFile(exampleStack(stage, environment)));
+const committedRenders = new Map<string, Promise<RenderResult>>();
+
+/**
+ * Renders the committed stack of `stage` (c2a7dv's by default). The committed files do not change
+ * during a run, so each stack is rendered once per process; every caller gets its own copy.
+ */
+export async function renderExample(stage: Stage, environment = EXAMPLE_ENVIRONMENT): Promise<RenderResult> {
+    const input = readStackFile(exampleStack(stage, environment));
+    const key = JSON.stringify(input);
+    let rendered = committedRenders.get(key);
+    if (!rendered) committedRenders.set(key, (rendered = renderProgram(input)));
+    return structuredClone(await rendered);
 }
 
 export function render(input: StackConfigInput): Promise<RenderResult> {
