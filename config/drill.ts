@@ -109,17 +109,37 @@ export function scheduleOverlap(
     timeZone: string,
     from = new Date("2026-01-01T00:00:00Z"),
 ): string | undefined {
+    // A year of time-zone arithmetic costs about 0.2 s, and every render and fleet view parses
+    // configs that share the default schedules: each distinct question is answered once.
+    const key = JSON.stringify([drill, others, timeZone, from.getTime()]);
+    if (!overlapVerdicts.has(key)) {
+        if (overlapVerdicts.size >= 1000) overlapVerdicts.clear();
+        overlapVerdicts.set(key, firstOverlap(drill, others, timeZone, from));
+    }
+    return overlapVerdicts.get(key);
+}
+
+const overlapVerdicts = new Map<string, string | undefined>();
+
+function firstOverlap(drill: { schedule: string; minutes: number; what?: string }, others: Window[], timeZone: string, from: Date): string | undefined {
     const end = from.getTime() + 366 * 86400_000;
     const runs = CronExpressionParser.parse(drill.schedule, { currentDate: from, tz: timeZone });
+    // Per other job, its first run after (start - its window), carried forward as the starts grow.
+    const cursors = others.map(() => ({ runs: undefined as ReturnType<typeof CronExpressionParser.parse> | undefined, next: 0 }));
     for (let i = 0; i < 2000; i++) {
         const start = runs.next().getTime();
         if (start > end) return undefined;
         const stop = start + drill.minutes * 60_000;
-        for (const o of others) {
+        for (const [n, o] of others.entries()) {
             // The latest run of `o` that could still be busy at `start` begins after start - window.
-            const other = CronExpressionParser.parse(o.schedule, { currentDate: new Date(start - o.hours * 3600_000), tz: timeZone })
-                .next()
-                .getTime();
+            const after = start - o.hours * 3600_000;
+            const c = cursors[n];
+            if (!c.runs) {
+                c.runs = CronExpressionParser.parse(o.schedule, { currentDate: new Date(after), tz: timeZone });
+                c.next = c.runs.next().getTime();
+            }
+            while (c.next <= after) c.next = c.runs.next().getTime();
+            const other = c.next;
             if (other < stop) {
                 const at = (t: number) => new Date(t).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
                 return `the ${drill.what ?? "drill"} run at ${at(start)} (until ${at(stop)}) overlaps the ${o.key} run at ${at(other)} (${o.hours} h window) in ${timeZone}`;
