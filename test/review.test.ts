@@ -1,10 +1,17 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import { REPO_ROOT } from "../lib/render";
+import { review } from "../bin/review";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
 
 function reviewCli(repo: FleetRepo, base: string) {
     return spawnSync("npm", ["run", "--silent", "review", "--", "--base", base, "--repo", repo.dir], { cwd: REPO_ROOT, encoding: "utf8" });
+}
+
+/** The review the command prints, called in this process: what the command adds is only its arguments (tested through npm above). */
+function reviewOf(repo: FleetRepo, base: string) {
+    const r = review(base, repo.dir);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe("npm run --silent review -- --base <ref>", () => {
@@ -25,16 +32,16 @@ describe("npm run --silent review -- --base <ref>", () => {
 
     it("exits 0 when only one stage moves, or the stages of different environments move", () => {
         repo.setVersion("c2a7dv-hml", "12.1.2610");
-        assert.equal(reviewCli(repo, "main").status, 0);
+        assert.equal(reviewOf(repo, "main").status, 0);
         repo.commit("hml moves");
         repo.setVersion("c2a7dv-prod", "12.1.2510");
-        const res = reviewCli(repo, "HEAD");
+        const res = reviewOf(repo, "HEAD");
         assert.equal(res.status, 0, res.stderr);
         assert.match(res.stdout, /no environment moves hml and prod together/);
         // A new environment's two stacks are new, not moved.
         repo.write("Pulumi.x9k2pq-hml.yaml", "config:\n  protheus:stage: hml\n  protheus:updateDesiredVersion: 12.1.2510\n");
         repo.write("Pulumi.x9k2pq-prod.yaml", "config:\n  protheus:stage: prod\n  protheus:updateDesiredVersion: 12.1.2510\n");
-        assert.equal(reviewCli(repo, "HEAD").status, 0);
+        assert.equal(reviewOf(repo, "HEAD").status, 0);
     });
 
     it("counts a version moved through Pulumi.yaml like one moved in the stack file", () => {
@@ -43,7 +50,7 @@ describe("npm run --silent review -- --base <ref>", () => {
             const f = `Pulumi.${s}.yaml`;
             repo.write(f, repo.git("show", `HEAD:${f}`).replace(/ {2}protheus:updateDesiredVersion: .*\n/, ""));
         }
-        assert.equal(reviewCli(repo, "main").status, 1);
+        assert.equal(reviewOf(repo, "main").status, 1);
     });
 
     it("exits 2 with a one-line reason on a bad ref", () => {
