@@ -25,7 +25,7 @@ const BUCKET = "protheus-backups-copy";
 describe("copy script (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const fx = useScriptFixture({ database: DB, bucket: BUCKET, sizeMb: 4, leastPrivilegeRoles: true });
-    const { freshDirs, script, backup } = fx;
+    const { freshDirs, script, backup, copyToBoth } = fx;
 
     it("copy is idempotent: a second run ships nothing", async function () {
         const { backupDir, rubrikDir } = freshDirs();
@@ -76,13 +76,7 @@ describe("copy script (real PostgreSQL 15)", function () {
         fs.renameSync(path.join(dbDir, name), path.join(dbDir, "20991231T235958Z")); // keep one real complete backup
         // GCS has the complete one already (its upload is not the point here): copy only lists the bucket
         putBackup(fx.gcs, BUCKET, `${NS}/20991231T235958Z`, path.join(dbDir, "20991231T235958Z"));
-        const r = await script("copy", {
-            BACKUP_DIR: backupDir,
-            BACKUP_TARGETS: "rubrik,gcs",
-            BACKUP_NAMESPACE: NS,
-            GCS_BUCKET: BUCKET,
-            RUBRIK_DIR: rubrikDir,
-        });
+        const r = await copyToBoth(backupDir, rubrikDir);
         assert.equal(r.status, 0, r.stderr);
         assert.deepEqual(fs.readdirSync(path.join(rubrikDir, NS)), ["20991231T235958Z"]);
         assert.deepEqual(fx.gcs.list(BUCKET, `${NS}/20991231T235959Z`), []);
