@@ -11,6 +11,7 @@
  * neither overwritten nor deleted (403), so the copy script must never
  * re-upload an object that is already there.
  */
+import { strict as assert } from "node:assert";
 import * as http from "node:http";
 import * as crypto from "node:crypto";
 import { AddressInfo } from "node:net";
@@ -388,4 +389,16 @@ export async function startGcloudFixture(bucketNames: string[], dir: string): Pr
     fs.mkdirSync(path.join(dir, "gcloud-config"));
     fs.writeFileSync(path.join(dir, "token"), "fake-token\n");
     return { gcs, gcloud: gcloudEnv(gcs, path.join(dir, "gcloud-config"), path.join(dir, "token")) };
+}
+
+/**
+ * Puts a local backup dir into the fake bucket under `prefix/` as copy.sh leaves it: every file, then
+ * MANIFEST.json last. For tests where objects in GCS are only a precondition (copy.sh has its own tests),
+ * so that they do not pay for gcloud runs.
+ */
+export function putBackup(gcs: FakeGcs, bucket: string, prefix: string, localBackupDir: string): void {
+    const files = fs.readdirSync(localBackupDir).sort();
+    assert.ok(files.includes("MANIFEST.json"), `${localBackupDir} is not a complete backup`);
+    for (const f of [...files.filter((f) => f !== "MANIFEST.json"), "MANIFEST.json"])
+        gcs.put(bucket, `${prefix}/${f}`, fs.readFileSync(path.join(localBackupDir, f)));
 }
