@@ -150,11 +150,12 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
 
             it("gcs without gcloud (postgres container): before:/latest are chosen from the staged manifests", async function () {
                 const env = { ...gcsEnv(), RESTORE_STAGING_DIR: path.join(backupDir, ".staging-nogcloud") };
-                // the cloud-sdk init container fetched the pre-rollback backup (by name) and before:<TO>; staged here
-                // as --fetch-only leaves them (a verified copy under the backup's name), since fetching with gcloud
-                // is tested in backup-scripts.test.ts and choosing in the bucket in the test above
-                for (const name of [names.rollback, names.up2])
-                    fs.cpSync(path.join(dbDir, name), path.join(env.RESTORE_STAGING_DIR, name), { recursive: true });
+                // the cloud-sdk init container fetched before:<TO> (for real, through gcloud) and, earlier, the
+                // pre-rollback backup by name (staged here as --fetch-only leaves it: a copy under its name)
+                const fetched = await script("restore", { ...env, RESTORE_BACKUP: `before:${TO}` }, ["--fetch-only"]);
+                assert.equal(fetched.status, 0, fetched.stderr);
+                assert.ok(fs.existsSync(path.join(env.RESTORE_STAGING_DIR, names.up2, "MANIFEST.json")), "before:<TO> staged under its name");
+                fs.cpSync(path.join(dbDir, names.rollback), path.join(env.RESTORE_STAGING_DIR, names.rollback), { recursive: true });
                 const noGcloud = { ...env, GCLOUD: "/nonexistent/gcloud" };
                 assert.equal(
                     verified(await script("restore", { ...noGcloud, RESTORE_BACKUP: "latest" }, ["--verify-only"])),
