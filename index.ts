@@ -21,7 +21,8 @@ import { BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, dril
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
-import { ConfigError, loadStackConfig } from "./config/load";
+import { ConfigError } from "./config/load";
+import { loadStackConfig } from "./config/stack";
 import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
 import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
 

@@ -8,7 +8,7 @@ import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
-import { readStackFile, REPO_ROOT } from "../lib/render";
+import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface StageView {
     stack: string;

@@ -10,7 +10,8 @@ import * as path from "path";
 import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { environmentCodeProblem, listFleet, stackFileOf, stackName, STAGES } from "../lib/fleet";
-import { RenderError, readStackFile, renderProgram, REPO_ROOT } from "../lib/render";
+import { RenderError, renderProgram } from "../lib/render";
+import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface NewEnvironmentOptions {
     code: string;

@@ -9,7 +9,7 @@
 // environment) has nothing running to protect and does not count as moved.
 import { execFileSync } from "child_process";
 import { listFleet, parseStackName, stackFileName, stackName } from "../lib/fleet";
-import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
+import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
 
 export class ReviewError extends Error {}
 

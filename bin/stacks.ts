@@ -10,7 +10,7 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 
 /** Paths whose change can change what every stack declares: the program, its assets, its dependencies, the shared config, the policy pack. */
 export const PROGRAM_PATHS = [

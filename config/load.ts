@@ -1,8 +1,6 @@
 // Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
 // StackConfig, or a ConfigError listing every problem at once.
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { isConfigSecret } from "../lib/pulumiInternals";
 import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
@@ -121,9 +119,4 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
     if (!result.success) problems.push(...formatIssues(result.error.issues, input, secretKeys));
     if (problems.length > 0) throw new ConfigError(problems);
     return result.data!;
-}
-
-/** Reads the running stack's config through the Pulumi runtime. */
-export function loadStackConfig(): StackConfig {
-    return parseStackConfig(pulumi.runtime.allConfig(), isConfigSecret);
 }

@@ -4,14 +4,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
 import { parseStackName } from "./fleet";
+import { PROJECT, REPO_ROOT, SECRET_MASK, StackConfigInput, readStackFile, stackFilePath } from "./stackFiles";
 
-export const PROJECT = "protheus";
-export const REPO_ROOT = path.resolve(__dirname, "..");
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
-export const SECRET_MASK = "[secret]";
 /** The organization offline renders run in (the DIY backends' default name). */
 export const OFFLINE_ORGANIZATION = "organization";
 
@@ -23,22 +20,6 @@ export interface PlannedResource {
     inputs: Record<string, unknown>;
     /** The resource options that are set (see PlannedOptions); absent when none is. */
     options?: Partial<PlannedOptions>;
-}
-
-export interface StackConfigInput {
-    stack: string;
-    /** Flat config as the Pulumi engine hands it over: "protheus:key" -> string (objects JSON-encoded). */
-    config: Record<string, string>;
-    /** Full keys set with --secret. */
-    secretKeys: string[];
-    /** Where the other stacks' files are, to resolve StackReferences offline (default: the repository). */
-    stackFileDir?: string;
-    /**
-     * The stack's own outputs from its last update, which the program reads through a
-     * StackReference to itself (index.ts). Default: the stack runs the version and
-     * the maintenance state its config names and made no version change the renderer knows of.
-     */
-    previousOutputs?: Record<string, unknown>;
 }
 
 /** Resource options that change what `pulumi up`/`destroy` may do, by resource key. */
@@ -71,84 +52,6 @@ export interface RenderResult {
     resources: PlannedResource[];
     options: Record<string, PlannedOptions>;
     outputs: Record<string, unknown>;
-}
-
-/** A value of Pulumi.yaml's project-level `config:`, by full key ("protheus:chart"). */
-export type ProjectConfig = Record<string, unknown>;
-
-const PROJECT_CONFIG_ATTRIBUTES = new Set(["type", "description", "secret", "default", "value", "items"]);
-
-/**
- * Reads Pulumi.yaml's `config:` the way the Pulumi CLI does: a key without a
- * namespace is the project's; a scalar or a list is the value itself; a mapping
- * is a declaration whose `value:` (or `default:`) is the value, so an object
- * value must be written under `value:`. Throws naming the key when it is not.
- */
-export function projectConfigFromYaml(text: string, project = PROJECT): ProjectConfig {
-    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
-    const out: ProjectConfig = {};
-    for (const [rawKey, entry] of Object.entries(doc.config ?? {})) {
-        const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
-        if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-            out[key] = entry;
-            continue;
-        }
-        const attrs = Object.keys(entry);
-        const unknown = attrs.filter((a) => !PROJECT_CONFIG_ATTRIBUTES.has(a));
-        if (unknown.length > 0) {
-            throw new Error(`Pulumi.yaml config ${rawKey}: ${unknown.join(", ")} is not a config attribute; write an object value under \`value:\``);
-        }
-        const declared = entry as { value?: unknown; default?: unknown };
-        if (declared.value !== undefined && declared.default !== undefined)
-            throw new Error(`Pulumi.yaml config ${rawKey}: cannot have both 'default' and 'value'`);
-        const value = declared.value ?? declared.default;
-        if (value !== undefined) out[key] = value;
-    }
-    return out;
-}
-
-/** Reads the project-level config of the Pulumi.yaml in `dir` ({} without one). */
-export function readProjectConfig(dir = REPO_ROOT): ProjectConfig {
-    const file = path.join(dir, "Pulumi.yaml");
-    return fs.existsSync(file) ? projectConfigFromYaml(fs.readFileSync(file, "utf8")) : {};
-}
-
-function engineValue(value: unknown): string {
-    return typeof value === "string" ? value : JSON.stringify(value);
-}
-
-/**
- * Converts a Pulumi.<stack>.yaml text into the engine's flat config form, on
- * top of the project's config: a key the stack sets replaces the project's
- * value as a whole (Pulumi does not merge objects), a key it does not set
- * takes the project's value.
- */
-export function stackConfigFromYaml(stack: string, text: string, project: ProjectConfig = {}): StackConfigInput {
-    const doc = (parseYaml(text) ?? {}) as { config?: Record<string, unknown> };
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    for (const [key, value] of Object.entries(project)) config[key] = engineValue(value);
-    for (const [key, value] of Object.entries(doc.config ?? {})) {
-        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
-            // Ciphertext cannot be decrypted offline: the program sees a placeholder marked secret.
-            config[key] = SECRET_MASK;
-            secretKeys.push(key);
-        } else {
-            config[key] = engineValue(value);
-        }
-    }
-    return { stack, config, secretKeys };
-}
-
-export function stackFilePath(stack: string, dir = REPO_ROOT): string {
-    return path.join(dir, `Pulumi.${stack}.yaml`);
-}
-
-/** The stack's config as the engine would hand it over: Pulumi.yaml's config overridden by Pulumi.<stack>.yaml's. */
-export function readStackFile(stack: string, dir = REPO_ROOT): StackConfigInput {
-    const file = stackFilePath(stack, dir);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file} for stack "${stack}"`);
-    return { ...stackConfigFromYaml(stack, fs.readFileSync(file, "utf8"), readProjectConfig(dir)), stackFileDir: dir };
 }
 
 /** Replaces secret values by the mask (a resource passed as an input already arrives as its id or URN). */

@@ -7,7 +7,8 @@
 import { isMainThread, parentPort, Worker, workerData } from "worker_threads";
 import { ConfigError } from "../config/load";
 import { PromotionError } from "./promotion";
-import { PlannedResource, readStackFile, RenderError, renderProgram, REPO_ROOT } from "./render";
+import { PlannedResource, RenderError, renderProgram } from "./render";
+import { readStackFile, REPO_ROOT } from "./stackFiles";
 import { VERSION_OUTPUT } from "./versionChange";
 import { TS_NODE_REGISTER } from "./tsNode";
 

@@ -5,9 +5,7 @@
  * the time of TypeScript's own transpiler. `pulumi up` is not affected: the
  * Pulumi runtime registers ts-node itself, from tsconfig.json, which sets no SWC.
  */
-import * as path from "path";
-
-const REPO_ROOT = path.resolve(__dirname, "..");
+import { REPO_ROOT } from "./stackFiles";
 
 /** Options for `require("ts-node").register(...)` in a new thread or process. */
 export const TS_NODE_REGISTER = `require("ts-node").register({ swc: true });`;

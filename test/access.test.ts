@@ -8,7 +8,8 @@ import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../lib/ac
 import { RESTORE_CRONJOB, ROBOT_CRONJOBS } from "../components/names";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TeamId, dutiesOf } from "../lib/access/responsibilities";
 import { schemaViolations } from "./support/k8sSchema";
-import { PlannedResource, RenderError, RenderResult, StackConfigInput, readStackFile, renderProgram } from "../lib/render";
+import { PlannedResource, RenderError, RenderResult, renderProgram } from "../lib/render";
+import { StackConfigInput, readStackFile } from "../lib/stackFiles";
 import { exampleStack, resolvedStackFile, Stage } from "./support/stacks";
 
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
-import { readStackFile } from "../lib/render";
+import { readStackFile } from "../lib/stackFiles";
 import { configObject, exampleStack, renderFailure, stackWith, Stage } from "./support/stacks";
 
 interface BadCase {

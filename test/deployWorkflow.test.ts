@@ -8,7 +8,7 @@ import { parse as parseYaml } from "yaml";
 import { parseStackConfig } from "../config/load";
 import { StackConfig } from "../config/schema";
 import { listStackNames, parseStackName } from "../lib/fleet";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 import { resolvedStackFile } from "./support/stacks";
 
 const WORKFLOW = path.join(REPO_ROOT, ".github", "workflows", "deploy.yml");

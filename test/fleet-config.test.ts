@@ -8,7 +8,8 @@ import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { environmentFiles, NewEnvironmentError, prepareEnvironment, writeEnvironment } from "../bin/new-environment";
 import { environmentCodeProblem, listFleet, listStackNames, parseStackName, stackNameProblem } from "../lib/fleet";
-import { projectConfigFromYaml, readStackFile, renderProgram, REPO_ROOT, stackConfigFromYaml } from "../lib/render";
+import { renderProgram } from "../lib/render";
+import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
 import { resolvedStackFile, exampleStack } from "./support/stacks";
 
 const PROJECT = `name: protheus

@@ -6,7 +6,7 @@ import * as path from "path";
 import { ConfigError } from "../config/load";
 import { fleetView, formatMarkdown, formatText, releasesBetween } from "../bin/fleet";
 import { environmentFiles } from "../bin/new-environment";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 
 describe("npm run fleet", () => {
     let dir: string;

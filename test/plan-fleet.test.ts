@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { renderAll } from "../lib/renderAll";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 import { tsNodeCommand } from "../lib/tsNode";
 import { programRepo, FleetRepo } from "./support/fleetRepo";
 

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../config/load";
 import { PromotionError, promotionProblem, ranVersionsAfter } from "../lib/promotion";
-import { readStackFile, REPO_ROOT } from "../lib/render";
+import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 import { find, render, renderExample, renderFailure, stackWith } from "./support/stacks";
 
 const HML = "organization/protheus/c2a7dv-hml";

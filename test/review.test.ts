@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 import { review } from "../bin/review";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
 

@@ -7,7 +7,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { githubOutput, selectChanged } from "../bin/stacks";
 import { listFleet, listStackNames } from "../lib/fleet";
-import { REPO_ROOT } from "../lib/render";
+import { REPO_ROOT } from "../lib/stackFiles";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
 
 const read = (f: string) => fs.readFileSync(path.join(REPO_ROOT, f), "utf8");

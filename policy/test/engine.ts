@@ -13,7 +13,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { PROJECT } from "../../lib/render";
+import { PROJECT } from "../../lib/stackFiles";
 import { resourcePolicies, stackPolicies } from "../policies";
 
 interface ProxyModule {

@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { REPO_ROOT } from "../../lib/render";
+import { REPO_ROOT } from "../../lib/stackFiles";
 
 export interface FleetRepo {
     dir: string;

@@ -3,7 +3,8 @@
 // the tests exercise the same config the operators edit.
 import { DEFAULTS_KEY, overlay } from "../../config/load";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../../lib/fleet";
-import { readStackFile, renderProgram, RenderError, RenderResult, PlannedResource, StackConfigInput } from "../../lib/render";
+import { renderProgram, RenderError, RenderResult, PlannedResource } from "../../lib/render";
+import { readStackFile, StackConfigInput } from "../../lib/stackFiles";
 
 export type Stage = "prod" | "hml";
 
