@@ -23,10 +23,10 @@ shipped. MANIFEST.json is always shipped LAST: a target "has" a backup when
 its MANIFEST.json is there, so an interrupted copy is resumed next run.
 
   gcs     gs://$GCS_BUCKET/$BACKUP_NAMESPACE/<timestamp>/
-          Objects already present with the same size and CRC32C are skipped
-          (the bucket's retention policy forbids overwrites); what arrived is
-          checked against local CRC32C (gcloud storage hash) before
-          MANIFEST.json is uploaded; gcloud checks each upload's CRC32C itself.
+          Objects already present with the same size and CRC32C (gcloud
+          storage hash) are skipped: the bucket's retention policy forbids
+          overwrites. gcloud checks the CRC32C of each upload itself; a
+          mismatch fails the copy before MANIFEST.json is uploaded.
   rubrik  $RUBRIK_DIR/$BACKUP_NAMESPACE/<timestamp>/
           Copied into <timestamp>.partial/, SHA-256 verified there, then
           renamed atomically.
@@ -177,19 +177,21 @@ ship_gcs() {
   local -a files=() missing=()
   declare -gA LSIZE=() LCRC=()
   mapfile -t files < <(manifest_files "$dir")
-  # Local CRC32C of every file (incl. the manifest), as GCS computes it.
-  if ! (cd "$dir" && "$GCLOUD" storage hash --skip-md5 --format='value(url,crc32c_hash)' "${files[@]}" MANIFEST.json) >"$TMP/hash.out" 2>"$TMP/hash.err"; then
-    err "gcs: $name: cannot hash local files: $(gcloud_reason "$TMP/hash.err")"
-    return 1
-  fi
-  while IFS=$'\t' read -r url crc; do
-    [[ -n $url ]] || continue
-    f=${url##*/}
-    LCRC[$f]=$crc
-    LSIZE[$f]=$(stat -c %s -- "$dir/$f")
-  done <"$TMP/hash.out"
   gcs_objects "$name" "$TMP/bucket" "$TMP/remote"
-  # Objects already there (an earlier interrupted run) must match: they cannot be overwritten.
+  # Objects already there (an earlier interrupted run) must match the local files by size and
+  # CRC32C: they cannot be overwritten (retention policy).
+  if [[ -s $TMP/remote ]]; then
+    if ! (cd "$dir" && "$GCLOUD" storage hash --skip-md5 --format='value(url,crc32c_hash)' "${files[@]}") >"$TMP/hash.out" 2>"$TMP/hash.err"; then
+      err "gcs: $name: cannot hash local files: $(gcloud_reason "$TMP/hash.err")"
+      return 1
+    fi
+    while IFS=$'\t' read -r url crc; do
+      [[ -n $url ]] || continue
+      f=${url##*/}
+      LCRC[$f]=$crc
+      LSIZE[$f]=$(stat -c %s -- "$dir/$f")
+    done <"$TMP/hash.out"
+  fi
   for f in "${files[@]}"; do
     if grep -q "^$f " "$TMP/remote"; then
       if ! reason=$(gcs_check "$dir" "$TMP/remote" "$f"); then
@@ -200,24 +202,27 @@ ship_gcs() {
       missing+=("$dir/$f")
     fi
   done
+  # gcloud checks the CRC32C of every object it uploads against the local file and fails
+  # the copy on a mismatch, so a zero exit means every data file arrived intact.
   if ((${#missing[@]} > 0)); then
     if ! printf '%s\n' "${missing[@]}" | "$GCLOUD" storage cp -I "$GCS_PREFIX/$name/" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
-      err "gcs: $name: upload failed: $(gcloud_reason "$TMP/cp.err")"
+      # gcloud removes an object whose CRC32C does not match; the retention policy refuses that.
+      local damaged
+      damaged=$(sed -n 's#^Removing \(gs://[^#]*\).*#\1#p' "$TMP/cp.err" | head -n1)
+      if [[ -n $damaged ]]; then
+        err "gcs: $name: upload failed: $damaged arrived damaged (its CRC32C differs from the local file's) and stays in the bucket (retention policy): resolve by hand"
+      else
+        err "gcs: $name: upload failed: $(gcloud_reason "$TMP/cp.err")"
+      fi
       return 1
     fi
-  fi
-  gcs_list "$GCS_PREFIX/$name/**" "$TMP/remote.raw" || return 1
-  gcs_objects "$name" "$TMP/remote.raw" "$TMP/remote"
-  if ! reason=$(gcs_check "$dir" "$TMP/remote" "${files[@]}"); then
-    err "gcs: $name: verification after upload failed: $reason"
-    return 1
   fi
   # Manifest last: from now on the target "has" this backup.
   if ! "$GCLOUD" storage cp "$dir/MANIFEST.json" "$GCS_PREFIX/$name/MANIFEST.json" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
     err "gcs: $name: upload of MANIFEST.json failed: $(gcloud_reason "$TMP/cp.err")"
     return 1
   fi
-  info "gcs: shipped $name to $GCS_PREFIX/$name/ (${#missing[@]} of ${#files[@]} data files uploaded, size+crc32c verified)"
+  info "gcs: shipped $name to $GCS_PREFIX/$name/ (${#missing[@]} of ${#files[@]} data files uploaded, CRC32C checked)"
   return 0
 }
 

@@ -68,6 +68,26 @@ describe("copy script (real PostgreSQL 15)", function () {
         assert.deepEqual(fx.gcs.rejectedOverwrites, [], "never tried to overwrite an object");
     });
 
+    it("a data file damaged on its way to GCS fails the copy (gcloud's CRC32C check), the manifest stays home, the next run says to resolve by hand", async function () {
+        const { backupDir, dbDir, rubrikDir } = freshDirs();
+        const name = await backup(backupDir);
+        const env = { BACKUP_DIR: backupDir, BACKUP_TARGETS: "gcs", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir };
+        const [damaged] = fs.readdirSync(path.join(dbDir, name)).filter((f) => f !== "MANIFEST.json" && f !== "toc.dat");
+        fx.gcs.corruptUploadsMatching = new RegExp(`/${damaged.replace(/\./g, "\\.")}$`);
+        const failed = await script("copy", env).finally(() => (fx.gcs.corruptUploadsMatching = undefined));
+        assert.equal(failed.status, 1, failed.stdout + failed.stderr);
+        assert.match(
+            failed.stderr,
+            new RegExp(`gcs: ${name}: upload failed: gs://${BUCKET}/${NS}/${name}/${damaged.replace(/\./g, "\\.")} arrived damaged \\(its CRC32C differs`),
+        );
+        assert.ok(fx.gcs.get(BUCKET, `${NS}/${name}/${damaged}`), "the damaged object is in the bucket (it cannot be deleted)");
+        assert.equal(fx.gcs.get(BUCKET, `${NS}/${name}/MANIFEST.json`), undefined, 'target does not "have" the backup');
+        const again = await script("copy", env);
+        assert.equal(again.status, 1, again.stdout + again.stderr);
+        assert.match(again.stderr, new RegExp(`gcs: ${name}: ${damaged.replace(/\./g, "\\.")}: target object differs .*resolve by hand`));
+        assert.equal(fx.gcs.get(BUCKET, `${NS}/${name}/MANIFEST.json`), undefined);
+    });
+
     it("copy never ships a .partial, even one that carries a manifest", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
         const name = await backup(backupDir);

@@ -72,6 +72,8 @@ export interface FakeGcs {
     failUploadsMatching?: RegExp;
     /** when set, every object listing is refused with 403 */
     failListing?: boolean;
+    /** when set, uploads of names matching it are stored with one byte changed (data damaged in transit) */
+    corruptUploadsMatching?: RegExp;
     put(bucket: string, name: string, data: Buffer): void;
     get(bucket: string, name: string): Buffer | undefined;
     list(bucket: string, prefix?: string): string[];
@@ -112,6 +114,10 @@ export async function startFakeGcs(bucketNames: string[]): Promise<FakeGcs> {
         if (objs.has(name)) {
             fake.rejectedOverwrites.push(`${bucket}/${name}`);
             return "exists";
+        }
+        if (fake.corruptUploadsMatching?.test(name) && data.length > 0) {
+            data = Buffer.from(data);
+            data[0] ^= 0xff;
         }
         const o: StoredObject = {
             name,
