@@ -222,25 +222,43 @@ select_local() {
   return 0
 }
 
-# select_gcs SELECTOR: the same in the bucket, reading each candidate's
-# MANIFEST.json, newest first. Exit 4 when there is none.
+# select_gcs SELECTOR: the same in the bucket, reading the candidates'
+# MANIFEST.json newest first, 5 per gcloud call (one call usually decides:
+# gcloud starts in about a second). Exit 4 when there is none.
 select_gcs() {
-  local sel=$1 name
+  local sel=$1 name i k
+  local -a names=() urls=()
   if ! "$GCLOUD" storage ls "$PREFIX/*/MANIFEST.json" >"$TMP/ls.out" 2>"$TMP/ls.err"; then
     if grep -qi 'matched no objects\|not found' "$TMP/ls.err"; then
       die 4 "no complete backup under $PREFIX/"
     fi
     die 1 "gcloud storage ls $PREFIX failed: $(grep -m1 -v '^[[:space:]]*$' "$TMP/ls.err" || echo unknown error)"
   fi
-  while IFS= read -r name; do
-    if ! "$GCLOUD" storage cat "$PREFIX/$name/MANIFEST.json" >"$TMP/meta" 2>"$TMP/cat.err"; then
-      die 1 "cannot read $PREFIX/$name/MANIFEST.json: $(grep -m1 -v '^[[:space:]]*$' "$TMP/cat.err" || echo unknown error)"
+  mapfile -t names < <(sed -n 's#^.*/\([0-9]\{8\}T[0-9]\{6\}Z\)/MANIFEST\.json$#\1#p' "$TMP/ls.out" | sort -r)
+  for ((i = 0; i < ${#names[@]}; i += 5)); do
+    urls=()
+    for name in "${names[@]:i:5}"; do urls+=("$PREFIX/$name/MANIFEST.json"); done
+    if ! "$GCLOUD" storage cat "${urls[@]}" >"$TMP/heads" 2>"$TMP/cat.err"; then
+      die 1 "cannot read the manifests under $PREFIX/: $(grep -m1 -v '^[[:space:]]*$' "$TMP/cat.err" || echo unknown error)"
     fi
-    if head -c 4096 -- "$TMP/meta" | manifest_meta | selected "$sel"; then
-      printf '%s' "$name"
-      return 0
-    fi
-  done < <(sed -n 's#^.*/\([0-9]\{8\}T[0-9]\{6\}Z\)/MANIFEST\.json$#\1#p' "$TMP/ls.out" | sort -r)
+    # gcloud prints the objects one after the other, in the order given: one file per
+    # manifest, each starting at its "format" line.
+    rm -rf -- "$TMP/heads.d" && mkdir -p -- "$TMP/heads.d"
+    awk -v dir="$TMP/heads.d" '
+      /^  "format": "protheus-pg-backup\// { if (file) close(file); n++; file = dir "/" n }
+      n { print > file }
+    ' "$TMP/heads"
+    k=0
+    for name in "${names[@]:i:5}"; do
+      k=$((k + 1))
+      [[ -f $TMP/heads.d/$k && ! -f $TMP/heads.d/$((${#urls[@]} + 1)) ]] ||
+        die 1 "cannot read the manifests under $PREFIX/: ${#urls[@]} asked for, another count of backup manifests received"
+      if head -c 4096 -- "$TMP/heads.d/$k" | manifest_meta | selected "$sel"; then
+        printf '%s' "$name"
+        return 0
+      fi
+    done
+  done
   die 4 "no $(what "$sel") under $PREFIX/"
 }
 

@@ -148,6 +148,20 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 assert.equal(oneLine(none), `restore: no complete pre-upgrade backup to version 12.1.2610 under gs://${BUCKET}/${NS}-history/`);
             });
 
+            it("gcs: manifests are read five per gcloud call, newest first; a choice further back is found in a later call", async function () {
+                // the pre-upgrade backup, then six newer nightlies (copies of one under later names)
+                const prefix = `${NS}-many`;
+                putBackup(fx.gcs, BUCKET, `${prefix}/${names.up2}`, path.join(dbDir, names.up2));
+                for (let d = 1; d <= 6; d++) putBackup(fx.gcs, BUCKET, `${prefix}/2099010${d}T000000Z`, path.join(dbDir, names.nightly2));
+                // gcloud, through a wrapper that notes each command
+                const calls = path.join(fx.tmp, "gcloud-calls");
+                const gcloud = path.join(fx.tmp, "gcloud-noting");
+                fs.writeFileSync(gcloud, `#!/bin/sh\necho "$2" >> "${calls}"\nexec gcloud "$@"\n`, { mode: 0o755 });
+                const r = await script("restore", { ...gcsEnv(), BACKUP_NAMESPACE: prefix, RESTORE_BACKUP: `before:${TO}`, GCLOUD: gcloud }, ["--verify-only"]);
+                assert.equal(verified(r), names.up2);
+                assert.deepEqual(fs.readFileSync(calls, "utf8").trim().split("\n"), ["ls", "cat", "cat", "cp"]);
+            });
+
             it("gcs without gcloud (postgres container): before:/latest are chosen from the staged manifests", async function () {
                 const env = { ...gcsEnv(), RESTORE_STAGING_DIR: path.join(backupDir, ".staging-nogcloud") };
                 // the cloud-sdk init container fetched before:<TO> (for real, through gcloud) and, earlier, the

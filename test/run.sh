@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm test`: the type check and the lint run beside mocha, which spends much of its
+# time waiting on PostgreSQL and gcloud. mocha prints as it goes; the type check's and
+# the lint's output follow when they fail. Fails when any of the three fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=$(mktemp -d "${TMPDIR:-/tmp}/protheus-checks.XXXXXX")
+trap 'rm -rf -- "$logs"' EXIT
+
+npm run --silent build >"$logs/type-check" 2>&1 &
+build=$!
+npm run --silent lint >"$logs/lint" 2>&1 &
+lint=$!
+# The script tests first: they are the longest files. Two workers for the two cores.
+mocha --parallel --jobs 2 "test/scripts/*.test.ts" "test/*.test.ts" "policy/test/*.test.ts" "$@"
+status=$?
+
+for check in build lint; do
+    name=$([[ $check == build ]] && echo type-check || echo lint)
+    if ! wait "${!check}"; then
+        echo "npm test: the $name failed:" >&2
+        cat "$logs/$name" >&2
+        status=1
+    fi
+done
+exit "$status"
