@@ -157,7 +157,17 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 const calls = path.join(fx.tmp, "gcloud-calls");
                 const gcloud = path.join(fx.tmp, "gcloud-noting");
                 fs.writeFileSync(gcloud, `#!/bin/sh\necho "$2" >> "${calls}"\nexec gcloud "$@"\n`, { mode: 0o755 });
-                const r = await script("restore", { ...gcsEnv(), BACKUP_NAMESPACE: prefix, RESTORE_BACKUP: `before:${TO}`, GCLOUD: gcloud }, ["--verify-only"]);
+                const r = await script(
+                    "restore",
+                    {
+                        ...gcsEnv(),
+                        BACKUP_NAMESPACE: prefix,
+                        RESTORE_STAGING_DIR: path.join(backupDir, ".staging-many"),
+                        RESTORE_BACKUP: `before:${TO}`,
+                        GCLOUD: gcloud,
+                    },
+                    ["--verify-only"],
+                );
                 assert.equal(verified(r), names.up2);
                 assert.deepEqual(fs.readFileSync(calls, "utf8").trim().split("\n"), ["ls", "cat", "cat", "cp"]);
             });
