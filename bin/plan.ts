@@ -236,14 +236,12 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         if (!baseExists) notes.push(`${stackFile} does not exist at ${baseLabel}: a new stack, every resource is added`);
         // The working tree is the update that follows the ref: it sees the ref's version as the running one.
         const baseVersion = baseExists ? versionIn(baseFile) : undefined;
-        const [before, after] = await Promise.all([
-            baseExists ? renderTree(dir, stack, `at ${baseLabel}`) : Promise.resolve([] as PlannedResource[]),
-            renderWorkingTree([stack], repo, baseVersion ? { [stack]: baseVersion } : {}).then((plans) => {
-                const plan = plans.get(stack)!;
-                if (plan instanceof Error) throw plan;
-                return plan;
-            }),
-        ]);
+        const here = sameProgram(commit, repo);
+        const [before, after] = await bothSides(
+            here,
+            () => (baseExists ? renderRef([stack], dir, `at ${baseLabel}`, here).then(planOf(stack)) : Promise.resolve([] as PlannedResource[])),
+            () => renderWorkingTree([stack], repo, baseVersion ? { [stack]: baseVersion } : {}).then(planOf(stack)),
+        );
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         const diff = diffResources(before, after);
         const stdout = json
@@ -300,19 +298,63 @@ async function renderTreeMany(
 }
 
 /**
- * The working tree's plans of `stacks`, rendered in this process, which runs the working tree's own
- * program (a ref's program runs in a child process, renderTreeMany). Through JSON, as a child's
- * plan arrives, so both sides of a diff compare alike.
+ * Plans rendered in this process, which runs the working tree's own program: the working tree's,
+ * or a ref's stack files (in `dir`) when the ref's program is the working tree's (see
+ * sameProgram). Through JSON, as a child's plan arrives, so both sides of a diff compare alike.
  */
-async function renderWorkingTree(stacks: string[], repo: string, previousVersions: Record<string, string>): Promise<Map<string, PlannedResource[] | Error>> {
-    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousVersions);
-    const plans = await renderSequentially(stacks, repo, previousVersions);
+async function renderHere(
+    stacks: string[],
+    dir: string,
+    side: string,
+    previousVersions: Record<string, string> = {},
+): Promise<Map<string, PlannedResource[] | Error>> {
+    const plans = await renderSequentially(stacks, dir, previousVersions);
     return new Map(
         plans.map((p) => [
             p.stack,
-            "error" in p ? new PlanDiffError(`working tree: the plan failed:\n${p.error}`) : (JSON.parse(JSON.stringify(p.resources)) as PlannedResource[]),
+            "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : (JSON.parse(JSON.stringify(p.resources)) as PlannedResource[]),
         ]),
     );
+}
+
+/** The working tree's plans of `stacks`: in this process when it runs the working tree's program. */
+function renderWorkingTree(stacks: string[], repo: string, previousVersions: Record<string, string>): Promise<Map<string, PlannedResource[] | Error>> {
+    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousVersions);
+    return renderHere(stacks, repo, "working tree", previousVersions);
+}
+
+/**
+ * True when the program at `commit` is the working tree's: nothing but stack files differs, tracked
+ * or not. Then the ref's stack files are rendered in this process too (most reviews only move a
+ * version), and no child process or second load of the SDK is needed.
+ */
+function sameProgram(commit: string, repo: string): boolean {
+    if (path.resolve(repo) !== REPO_ROOT) return false;
+    const notStackFiles = ["--", ".", ":(exclude)Pulumi.*.yaml"];
+    return (
+        git(["diff", "--name-only", commit, ...notStackFiles], repo).trim() === "" &&
+        git(["ls-files", "--others", "--exclude-standard", ...notStackFiles], repo).trim() === ""
+    );
+}
+
+/** The ref's plans of `stacks` (its tree materialised in `dir`): here, or by the ref's own plan in a child process. */
+function renderRef(stacks: string[], dir: string, side: string, here: boolean): Promise<Map<string, PlannedResource[] | Error>> {
+    return here ? renderHere(stacks, dir, side) : renderTreeMany(dir, stacks, side);
+}
+
+/** Both sides of a diff: at once while the ref renders in a child process; one after the other when both render here (one Pulumi runtime per process). */
+async function bothSides<A, B>(here: boolean, ref: () => Promise<A>, working: () => Promise<B>): Promise<[A, B]> {
+    if (here) return [await ref(), await working()];
+    return Promise.all([ref(), working()]);
+}
+
+/** The plan of `stack` out of a side's plans, or that side's error thrown. */
+function planOf(stack: string): (plans: Map<string, PlannedResource[] | Error>) => PlannedResource[] {
+    return (plans) => {
+        const plan = plans.get(stack)!;
+        if (plan instanceof Error) throw plan;
+        return plan;
+    };
 }
 
 export interface StackDiffResult {
@@ -347,7 +389,12 @@ export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT):
                 return v ? [[s, v]] : [];
             }),
         );
-        const [before, after] = await Promise.all([renderTreeMany(dir, atBase, `at ${label}`), renderWorkingTree(stacks, repo, previous)]);
+        const here = sameProgram(commit, repo);
+        const [before, after] = await bothSides(
+            here,
+            () => renderRef(atBase, dir, `at ${label}`, here),
+            () => renderWorkingTree(stacks, repo, previous),
+        );
         const results = stacks.map((stack): StackDiffResult => {
             const file = `Pulumi.${stack}.yaml`;
             const baseFile = path.join(dir, file);
