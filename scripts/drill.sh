@@ -74,17 +74,7 @@ Exit codes:
 EOF
 }
 
-MODE=drill
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  --fetch-only) MODE=fetch ;;
-  '') ;;
-  *) die 2 "unknown argument: $1 (try --help)" ;;
-esac
-[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+parse_mode drill --fetch-only=fetch -- "$@"
 outcome_begin drill
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}

@@ -13,18 +13,36 @@ info() { printf '%s: %s\n' "$PROG" "$*"; }
 err() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 warn() { printf '%s: warning: %s\n' "$PROG" "$*" >&2; }
 
-# no_arguments "$@": a script configured by environment variables takes only
-# --help (printed by the caller's usage function).
-no_arguments() {
+# parse_mode DEFAULT [--option=mode ...] -- "$@": a script configured by
+# environment variables takes at most one argument: --help (prints usage,
+# exit 0) or one of the given options, which sets MODE (else DEFAULT).
+# Anything else is exit 2.
+parse_mode() {
+  MODE=$1
+  shift
+  local -A modes=()
+  while [[ $1 != -- ]]; do
+    modes[${1%%=*}]=${1#*=}
+    shift
+  done
+  shift
   case "${1:-}" in
     -h | --help)
       usage
       exit 0
       ;;
     '') ;;
-    *) die 2 "unknown argument: $1 (try --help)" ;;
+    *)
+      [[ -n ${modes[$1]:-} ]] || die 2 "unknown argument: $1 (try --help)"
+      MODE=${modes[$1]}
+      ;;
   esac
   [[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+}
+
+# no_arguments "$@": only --help.
+no_arguments() {
+  parse_mode '' -- "$@"
 }
 
 # The first line carrying an error from a libpq tool's stderr, without the

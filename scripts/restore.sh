@@ -83,18 +83,7 @@ Exit codes:
 EOF
 }
 
-MODE=restore
-case "${1:-}" in
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  --fetch-only) MODE=fetch ;;
-  --verify-only) MODE=verify ;;
-  '') ;;
-  *) die 2 "unknown argument: $1 (try --help)" ;;
-esac
-[[ $# -le 1 ]] || die 2 "too many arguments (try --help)"
+parse_mode restore --fetch-only=fetch --verify-only=verify -- "$@"
 outcome_begin restore
 outcome_field mode "$MODE"
 
