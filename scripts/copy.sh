@@ -138,68 +138,44 @@ gcs_list() {
   return 0
 }
 
-# gcs_objects NAME LISTING OUT: "<file> <size> <crc32c>" of the backup NAME's
-# objects in LISTING (a gcs_list output).
+# gcs_objects NAME: RSIZE and RCRC (by file name) of the backup NAME's objects
+# in the run's listing of the namespace ($TMP/bucket).
 gcs_objects() {
-  local name=$1 listing=$2 out=$3 oname size crc
-  : >"$out"
+  local name=$1 oname size crc
+  declare -gA RSIZE=() RCRC=()
   while read -r oname size crc; do
     [[ $oname == "$BACKUP_NAMESPACE/$name/"* ]] || continue
-    printf '%s %s %s\n' "${oname##*/}" "$size" "$crc" >>"$out"
-  done <"$listing"
-}
-
-# gcs_check DIR LISTING FILES...: every FILE is in LISTING with the local
-# size and CRC32C (local CRC32C computed once into $TMP/local.crc).
-gcs_check() {
-  local dir=$1 listing=$2 f oname osize ocrc
-  shift 2
-  local -A rsize=() rcrc=()
-  while read -r oname osize ocrc; do
-    rsize[$oname]=$osize
-    rcrc[$oname]=$ocrc
-  done <"$listing"
-  for f in "$@"; do
-    if [[ -z ${rsize[$f]:-} ]]; then
-      echo "$f: missing at the target"
-      return 1
-    fi
-    if [[ ${rsize[$f]} != "${LSIZE[$f]}" || ${rcrc[$f]} != "${LCRC[$f]}" ]]; then
-      echo "$f: target object differs (size ${rsize[$f]}/${LSIZE[$f]}, crc32c ${rcrc[$f]}/${LCRC[$f]})"
-      return 1
-    fi
-  done
-  return 0
+    RSIZE[${oname##*/}]=$size
+    RCRC[${oname##*/}]=$crc
+  done <"$TMP/bucket"
 }
 
 ship_gcs() {
-  local name=$1 dir=$SRC_DIR/$1 f url crc reason
+  local name=$1 dir=$SRC_DIR/$1 f url crc size
   local -a files=() missing=()
-  declare -gA LSIZE=() LCRC=()
+  local -A lcrc=()
   mapfile -t files < <(manifest_files "$dir")
-  gcs_objects "$name" "$TMP/bucket" "$TMP/remote"
+  gcs_objects "$name"
   # Objects already there (an earlier interrupted run) must match the local files by size and
   # CRC32C: they cannot be overwritten (retention policy).
-  if [[ -s $TMP/remote ]]; then
+  if ((${#RSIZE[@]} > 0)); then
     if ! (cd "$dir" && "$GCLOUD" storage hash --skip-md5 --format='value(url,crc32c_hash)' "${files[@]}") >"$TMP/hash.out" 2>"$TMP/hash.err"; then
       err "gcs: $name: cannot hash local files: $(gcloud_reason "$TMP/hash.err")"
       return 1
     fi
     while IFS=$'\t' read -r url crc; do
-      [[ -n $url ]] || continue
-      f=${url##*/}
-      LCRC[$f]=$crc
-      LSIZE[$f]=$(stat -c %s -- "$dir/$f")
+      if [[ -n $url ]]; then lcrc[${url##*/}]=$crc; fi
     done <"$TMP/hash.out"
   fi
   for f in "${files[@]}"; do
-    if grep -q "^$f " "$TMP/remote"; then
-      if ! reason=$(gcs_check "$dir" "$TMP/remote" "$f"); then
-        err "gcs: $name: $reason; it cannot be overwritten (retention policy): resolve by hand"
-        return 1
-      fi
-    else
+    if [[ -z ${RSIZE[$f]:-} ]]; then
       missing+=("$dir/$f")
+      continue
+    fi
+    size=$(stat -c %s -- "$dir/$f")
+    if [[ ${RSIZE[$f]} != "$size" || ${RCRC[$f]} != "${lcrc[$f]:-}" ]]; then
+      err "gcs: $name: $f: target object differs (size ${RSIZE[$f]}/$size, crc32c ${RCRC[$f]}/${lcrc[$f]:-}); it cannot be overwritten (retention policy): resolve by hand"
+      return 1
     fi
   done
   # gcloud checks the CRC32C of every object it uploads against the local file and fails
