@@ -137,13 +137,17 @@ function main(): void {
             (m) =>
                 `| \`${m.command}\` | ${m.environments} | ${m.stacks} | ${m.seconds.toFixed(1)} | ${(m.seconds / m.stacks).toFixed(3)} | ${m.cpuSeconds.toFixed(1)} | ${(m.cpuSeconds / m.stacks).toFixed(3)} | ${m.peakMb} | ${m.exit} |`,
         ),
-        "",
-        "Growth from the smallest to the largest fleet (linear growth: the ratio approaches the stack ratio; a constant start-up keeps it below):",
-        "",
     ];
     const small = Math.min(...SIZES);
     const large = Math.max(...SIZES);
-    for (const command of [...new Set(results.map((m) => m.command))]) {
+    // Growth needs two fleet sizes: one size alone has none to report.
+    if (large > small)
+        lines.push(
+            "",
+            "Growth from the smallest to the largest fleet (linear growth: the ratio approaches the stack ratio; a constant start-up keeps it below):",
+            "",
+        );
+    for (const command of large > small ? [...new Set(results.map((m) => m.command))] : []) {
         const a = results.find((m) => m.command === command && m.environments === small)!;
         const b = results.find((m) => m.command === command && m.environments === large)!;
         lines.push(
