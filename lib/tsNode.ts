@@ -7,7 +7,7 @@
  */
 import { REPO_ROOT } from "./stackFiles";
 
-/** Options for `require("ts-node").register(...)` in a new thread or process. */
+/** The line of code that registers ts-node (with SWC) in a new thread or `node -e` process. */
 export const TS_NODE_REGISTER = `require("ts-node").register({ swc: true });`;
 
 /** `[node, ts-node, --swc, script, ...args]` split into a command and its arguments, run from `root`'s node_modules. */
