@@ -25,7 +25,7 @@ its MANIFEST.json is there, so an interrupted copy is resumed next run.
   gcs     gs://$GCS_BUCKET/$BACKUP_NAMESPACE/<timestamp>/
           Objects already present with the same size and CRC32C (gcloud
           storage hash) are skipped: the bucket's retention policy forbids
-          overwrites. gcloud checks the CRC32C of each upload itself; a
+          overwrites. gcloud checks the MD5 of each upload itself; a
           mismatch fails the copy before MANIFEST.json is uploaded.
   rubrik  $RUBRIK_DIR/$BACKUP_NAMESPACE/<timestamp>/
           Copied into <timestamp>.partial/, SHA-256 verified there, then
@@ -178,15 +178,17 @@ ship_gcs() {
       return 1
     fi
   done
-  # gcloud checks the CRC32C of every object it uploads against the local file and fails
-  # the copy on a mismatch, so a zero exit means every data file arrived intact.
+  # gcloud checks the MD5 of every object it uploads against its own digest of the local file
+  # and fails the copy on a mismatch, so a zero exit means every data file arrived intact.
   if ((${#missing[@]} > 0)); then
     if ! printf '%s\n' "${missing[@]}" | "$GCLOUD" storage cp -I "$GCS_PREFIX/$name/" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
-      # gcloud removes an object whose CRC32C does not match; the retention policy refuses that.
+      # gcloud removes an object whose checksum does not match; the retention policy refuses that.
+      # Its "Removing" line comes from a worker process and can be lost; the refusal names the object too.
       local damaged
-      damaged=$(sed -n 's#^Removing \(gs://[^#]*\).*#\1#p' "$TMP/cp.err" | head -n1)
+      damaged=$(sed -n -e 's#^Removing \(gs://[^#]*\).*#\1#p' \
+        -e "s#.*Object '\\([^']*\\)' is subject to bucket's retention policy.*#gs://\\1#p" "$TMP/cp.err" | head -n1)
       if [[ -n $damaged ]]; then
-        err "gcs: $name: upload failed: $damaged arrived damaged (its CRC32C differs from the local file's) and stays in the bucket (retention policy): resolve by hand"
+        err "gcs: $name: upload failed: $damaged arrived damaged (its checksum differs from the local file's) and stays in the bucket (retention policy): resolve by hand"
       else
         err "gcs: $name: upload failed: $(gcloud_reason "$TMP/cp.err")"
       fi

@@ -68,7 +68,7 @@ describe("copy script (real PostgreSQL 15)", function () {
         assert.deepEqual(fx.gcs.rejectedOverwrites, [], "never tried to overwrite an object");
     });
 
-    it("a data file damaged on its way to GCS fails the copy (gcloud's CRC32C check), the manifest stays home, the next run says to resolve by hand", async function () {
+    it("a data file damaged on its way to GCS fails the copy (gcloud's checksum check), the manifest stays home, the next run says to resolve by hand", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
         const name = await backup(backupDir);
         const env = { BACKUP_DIR: backupDir, BACKUP_TARGETS: "gcs", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir };
@@ -78,7 +78,7 @@ describe("copy script (real PostgreSQL 15)", function () {
         assert.equal(failed.status, 1, failed.stdout + failed.stderr);
         assert.match(
             failed.stderr,
-            new RegExp(`gcs: ${name}: upload failed: gs://${BUCKET}/${NS}/${name}/${damaged.replace(/\./g, "\\.")} arrived damaged \\(its CRC32C differs`),
+            new RegExp(`gcs: ${name}: upload failed: gs://${BUCKET}/${NS}/${name}/${damaged.replace(/\./g, "\\.")} arrived damaged \\(its checksum differs`),
         );
         assert.ok(fx.gcs.get(BUCKET, `${NS}/${name}/${damaged}`), "the damaged object is in the bucket (it cannot be deleted)");
         assert.equal(fx.gcs.get(BUCKET, `${NS}/${name}/MANIFEST.json`), undefined, 'target does not "have" the backup');
