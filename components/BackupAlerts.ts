@@ -1,4 +1,6 @@
-import * as gcp from "@pulumi/gcp";
+import * as logging from "@pulumi/gcp/logging";
+import * as monitoring from "@pulumi/gcp/monitoring";
+import type * as gcpTypes from "@pulumi/gcp/types";
 import * as pulumi from "@pulumi/pulumi";
 import { Stage } from "./labels";
 
@@ -43,7 +45,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
         this.drillSecondsMetric = `protheus-drill-restore-seconds-${ns}`;
         const logs = `resource.type="k8s_container" AND resource.labels.namespace_name="${ns}"`;
 
-        const outcomes = new gcp.logging.Metric(
+        const outcomes = new logging.Metric(
             `${name}-outcomes`,
             {
                 project: args.project,
@@ -68,7 +70,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
             parent,
         );
         const drillSeconds = args.drill
-            ? new gcp.logging.Metric(
+            ? new logging.Metric(
                   `${name}-drill-restore-seconds`,
                   {
                       project: args.project,
@@ -87,7 +89,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
         const channels: pulumi.Input<string>[] = [
             ...args.emails.map(
                 (email, i) =>
-                    new gcp.monitoring.NotificationChannel(
+                    new monitoring.NotificationChannel(
                         `${name}-email-${i}`,
                         { project: args.project, type: "email", displayName: `Protheus ${ns} (${args.stage}): ${email}`, labels: { email_address: email } },
                         parent,
@@ -102,12 +104,12 @@ export class BackupAlerts extends pulumi.ComponentResource {
         const policy = (
             id: string,
             displayName: string,
-            condition: gcp.types.input.monitoring.AlertPolicyCondition,
+            condition: gcpTypes.input.monitoring.AlertPolicyCondition,
             severity: string,
             doc: string,
             deps: pulumi.Resource[],
         ) =>
-            new gcp.monitoring.AlertPolicy(
+            new monitoring.AlertPolicy(
                 `${name}-${id}`,
                 {
                     project: args.project,
@@ -123,7 +125,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
                 { parent: this, dependsOn: deps },
             );
         // Any failed run of `event` in the last 5 minutes.
-        const failed = (event: string, displayName: string): gcp.types.input.monitoring.AlertPolicyCondition => ({
+        const failed = (event: string, displayName: string): gcpTypes.input.monitoring.AlertPolicyCondition => ({
             displayName,
             conditionThreshold: {
                 filter: `${metricType(this.outcomeMetric)} AND metric.labels.event="${event}" AND metric.labels.status="failed"`,
@@ -137,7 +139,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
         // No "ok" line of `event` for MISSING_RUN_HOURS. A metric-absence condition
         // cannot look back more than 23.5 h, so this is PromQL; `or vector(0)` also
         // fires when there was never a successful run.
-        const missing = (event: string, displayName: string): gcp.types.input.monitoring.AlertPolicyCondition => ({
+        const missing = (event: string, displayName: string): gcpTypes.input.monitoring.AlertPolicyCondition => ({
             displayName,
             conditionPrometheusQueryLanguage: {
                 query: `(sum(increase(${promMetric}{monitored_resource="k8s_container",event="${event}",status="ok"}[${MISSING_RUN_HOURS}h])) or vector(0)) < 1`,

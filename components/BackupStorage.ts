@@ -1,4 +1,5 @@
-import * as gcp from "@pulumi/gcp";
+import * as storage from "@pulumi/gcp/storage";
+import type * as gcpTypes from "@pulumi/gcp/types";
 import * as pulumi from "@pulumi/pulumi";
 import { Stage } from "./labels";
 import { BUCKET_LABELS, PART_OF } from "./names";
@@ -22,8 +23,8 @@ export interface BackupStorageArgs {
  * colder classes, but only when they stay there at least the class's minimum
  * storage duration (Nearline 30 days, Coldline 90); deleted after retention.
  */
-export function lifecycleRules(retentionDays: number): gcp.types.input.storage.BucketLifecycleRule[] {
-    const rules: gcp.types.input.storage.BucketLifecycleRule[] = [];
+export function lifecycleRules(retentionDays: number): gcpTypes.input.storage.BucketLifecycleRule[] {
+    const rules: gcpTypes.input.storage.BucketLifecycleRule[] = [];
     if (retentionDays >= 7 + 30)
         rules.push({ action: { type: "SetStorageClass", storageClass: "NEARLINE" }, condition: { age: 7, matchesStorageClasses: ["STANDARD"] } });
     if (retentionDays >= 30 + 90)
@@ -38,13 +39,13 @@ export function lifecycleRules(retentionDays: number): gcp.types.input.storage.B
  * policy enforces the same for everyone else.
  */
 export class BackupStorage extends pulumi.ComponentResource {
-    public readonly bucket: gcp.storage.Bucket;
+    public readonly bucket: storage.Bucket;
     public readonly bucketName: pulumi.Output<string>;
 
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:BackupStorage", name, {}, opts);
 
-        this.bucket = new gcp.storage.Bucket(
+        this.bucket = new storage.Bucket(
             name,
             {
                 name: args.bucketName,

@@ -1,4 +1,5 @@
-import * as gcp from "@pulumi/gcp";
+import * as serviceaccount from "@pulumi/gcp/serviceaccount";
+import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { copyServiceAccountId } from "../config/validators";
@@ -55,7 +56,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         const was = (former: readonly [string, string], oldName: string) => ({ parent: this, aliases: [formerlyUnder(former[0], former[1], oldName, opts)] });
 
         if (args.gcs) {
-            const account = new gcp.serviceaccount.Account(
+            const account = new serviceaccount.Account(
                 `${name}-account`,
                 {
                     project: args.gcs.project,
@@ -82,7 +83,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                 was(FORMER.schedule, "backup-sa"),
             );
             this.serviceAccountName = ksa.metadata.name;
-            new gcp.serviceaccount.IAMMember(
+            new serviceaccount.IAMMember(
                 `${name}-workload-identity`,
                 {
                     serviceAccountId: account.name,
@@ -93,13 +94,13 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             );
             const member = pulumi.interpolate`serviceAccount:${account.email}`;
             // objectCreator: create only; without storage.objects.delete an existing object cannot be overwritten.
-            new gcp.storage.BucketIAMMember(
+            new storage.BucketIAMMember(
                 `${name}-create`,
                 { bucket: args.gcs.bucket, role: "roles/storage.objectCreator", member },
                 was(FORMER.storage, "backup-storage-copy-create"),
             );
             // objectViewer: get and list, to verify what arrived and skip what is already there.
-            new gcp.storage.BucketIAMMember(
+            new storage.BucketIAMMember(
                 `${name}-read`,
                 { bucket: args.gcs.bucket, role: "roles/storage.objectViewer", member },
                 was(FORMER.storage, "backup-storage-copy-read"),

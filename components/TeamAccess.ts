@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AccessNames, teamReadsBackupBucket, teamRules } from "../lib/access/permissions";
@@ -35,7 +35,7 @@ export interface TeamAccessArgs {
 export class TeamAccess extends pulumi.ComponentResource {
     public readonly roles: Partial<Record<TeamId, k8s.rbac.v1.Role>> = {};
     public readonly bindings: Partial<Record<TeamId, k8s.rbac.v1.RoleBinding>> = {};
-    public readonly bucketReaders: Partial<Record<TeamId, gcp.storage.BucketIAMMember>> = {};
+    public readonly bucketReaders: Partial<Record<TeamId, storage.BucketIAMMember>> = {};
 
     constructor(name: string, args: TeamAccessArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:TeamAccess", name, {}, opts);
@@ -69,7 +69,7 @@ export class TeamAccess extends pulumi.ComponentResource {
                 { parent: this },
             );
             if (args.backupBucket !== undefined && teamReadsBackupBucket(team)) {
-                this.bucketReaders[team] = new gcp.storage.BucketIAMMember(
+                this.bucketReaders[team] = new storage.BucketIAMMember(
                     `${name}-${team}-backup-read`,
                     { bucket: args.backupBucket, role: BACKUP_READER_ROLE, member: `group:${group}` },
                     { parent: this },
