@@ -1,8 +1,8 @@
 // Config of the weekly restore drill (protheus:drill) and of the alerts
 // (protheus:alerts), and the rule that a drill never overlaps a backup or a
 // copy run. Part of the one stack-config schema (config/schema.ts).
-import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { offsetPeriods, runsAfter } from "./cronRuns";
 import { cronSchedule, dnsLabel } from "./validators";
 
 /**
@@ -100,8 +100,8 @@ interface Window {
 /**
  * The first time a drill run (start + deadline; or another job's run, `what`) overlaps a run of another
  * job (start + its window), over a year of drill runs from a fixed date, in
- * the stack's time zone; undefined when none does. A fixed start keeps the
- * verdict the same on every machine and day.
+ * the stack's time zone (runsAfter says what happens in the hour its clocks change);
+ * undefined when none does. A fixed start keeps the verdict the same on every machine and day.
  */
 export function scheduleOverlap(
     drill: { schedule: string; minutes: number; what?: string },
@@ -109,7 +109,7 @@ export function scheduleOverlap(
     timeZone: string,
     from = new Date("2026-01-01T00:00:00Z"),
 ): string | undefined {
-    // A year of time-zone arithmetic costs about 0.2 s, and every render and fleet view parses
+    // A year of cron runs costs tens of milliseconds, and every render and fleet view parses
     // configs that share the default schedules: each distinct question is answered once.
     const key = JSON.stringify([drill, others, timeZone, from.getTime()]);
     if (!overlapVerdicts.has(key)) {
@@ -123,22 +123,28 @@ const overlapVerdicts = new Map<string, string | undefined>();
 
 function firstOverlap(drill: { schedule: string; minutes: number; what?: string }, others: Window[], timeZone: string, from: Date): string | undefined {
     const end = from.getTime() + 366 * 86400_000;
-    const runs = CronExpressionParser.parse(drill.schedule, { currentDate: from, tz: timeZone });
-    // Per other job, its first run after (start - its window), carried forward as the starts grow.
-    const cursors = others.map(() => ({ runs: undefined as ReturnType<typeof CronExpressionParser.parse> | undefined, next: 0 }));
-    for (let i = 0; i < 2000; i++) {
-        const start = runs.next().getTime();
-        if (start > end) return undefined;
+    // Other jobs' runs are looked up from a window before the first drill run to past the last one's end.
+    const margin = (Math.max(0, ...others.map((o) => o.hours)) * 60 + drill.minutes) * 60_000 + 86400_000;
+    const periods = offsetPeriods(timeZone, from.getTime() - margin, end + margin);
+    // Per other job, its runs from (first start - its window), carried forward as the starts grow.
+    const cursors = others.map(() => ({ runs: undefined as Iterator<number> | undefined, next: 0 }));
+    const nextOf = (runs: Iterator<number>) => {
+        const r = runs.next();
+        return r.done ? Infinity : r.value;
+    };
+    let examined = 0;
+    for (const start of runsAfter(drill.schedule, from.getTime(), periods)) {
+        if (start > end || ++examined > 2000) return undefined;
         const stop = start + drill.minutes * 60_000;
         for (const [n, o] of others.entries()) {
             // The latest run of `o` that could still be busy at `start` begins after start - window.
             const after = start - o.hours * 3600_000;
             const c = cursors[n];
             if (!c.runs) {
-                c.runs = CronExpressionParser.parse(o.schedule, { currentDate: new Date(after), tz: timeZone });
-                c.next = c.runs.next().getTime();
+                c.runs = runsAfter(o.schedule, after, periods);
+                c.next = nextOf(c.runs);
             }
-            while (c.next <= after) c.next = c.runs.next().getTime();
+            while (c.next <= after) c.next = nextOf(c.runs);
             const other = c.next;
             if (other < stop) {
                 const at = (t: number) => new Date(t).toLocaleString("sv-SE", { timeZone, hour12: false }).slice(0, 16);
