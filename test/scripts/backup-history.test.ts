@@ -189,7 +189,7 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 const fetched = await script("restore", { ...env, RESTORE_BACKUP: `before:${TO}` }, ["--fetch-only"]);
                 assert.equal(fetched.status, 0, fetched.stderr);
                 assert.ok(fs.existsSync(path.join(env.RESTORE_STAGING_DIR, names.up2, "MANIFEST.json")), "before:<TO> staged under its name");
-                fs.cpSync(path.join(dbDir, names.rollback), path.join(env.RESTORE_STAGING_DIR, names.rollback), { recursive: true });
+                stage(env.RESTORE_STAGING_DIR, names.rollback);
                 const noGcloud = { ...env, GCLOUD: "/nonexistent/gcloud" };
                 assert.equal(
                     verified(await script("restore", { ...noGcloud, RESTORE_BACKUP: "latest" }, ["--verify-only"])),

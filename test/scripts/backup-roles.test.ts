@@ -14,7 +14,8 @@
 import { strict as assert } from "node:assert";
 import { run } from "./support/run";
 import { fingerprint, databaseOid, owners } from "./support/protheus-fixture";
-import { useScriptFixture, waitFor, oneLine, APP_ROLE, BACKUP_ROLE, RESTORE_ROLE } from "./support/script-fixture";
+import { useScriptFixture, oneLine, APP_ROLE, BACKUP_ROLE, RESTORE_ROLE } from "./support/script-fixture";
+import { waitFor } from "../support/wait";
 
 const DB = "p01";
 const BUCKET = "protheus-backups-roles";

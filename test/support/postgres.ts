@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { waitFor } from "./wait";
 
 export interface PgServer {
     /** 127.0.0.1 */
@@ -124,10 +125,11 @@ async function clusterFromTemplate(runDir: string, data: string, init: (into: st
             throw e;
         }
     }
-    for (const deadline = Date.now() + 120_000; !fs.existsSync(template); await new Promise((r) => setTimeout(r, 50))) {
+    const ready = () => {
         if (fs.existsSync(failed)) throw new Error(`postgres test helper: the run's template cluster failed: ${fs.readFileSync(failed, "utf8")}`);
-        if (Date.now() > deadline) throw new Error(`postgres test helper: no template cluster in ${root} after 120 s`);
-    }
+        return fs.existsSync(template);
+    };
+    await waitFor(ready, `the run's template cluster in ${root} (postgres test helper)`, 120_000);
     // cp -a keeps the owner (`postgres`) and the 0700 mode the server insists on.
     runChecked("cp", ["-a", template, data], "copy of the template cluster");
     return fs.readFileSync(passwordFile, "utf8");

@@ -149,12 +149,6 @@ export function oneLine(r: RunResult): string {
     return lines[0];
 }
 
-/** polls a condition (not a timing assertion: it only waits for a state) */
-export async function waitFor(cond: () => boolean, what: string): Promise<void> {
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) if (cond()) return;
-    assert.fail(`gave up waiting for ${what}`);
-}
-
 export type Outcome = Record<string, unknown> & { event: string; status: string; environment: string; database: string; seconds: number };
 
 /** The outcome line a robot prints: the last stdout line, which must be the only JSON line. */
