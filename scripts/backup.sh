@@ -9,7 +9,9 @@
 # directory-format dump (toc.dat, <n>.dat.gz) and MANIFEST.json. The dump is
 # written to <timestamp>.partial/, the manifest is written last, then the
 # directory is renamed atomically. Only a directory with MANIFEST.json and
-# without the .partial suffix is a complete backup.
+# without the .partial suffix is a complete backup. One backup of a database
+# runs at a time (a lock on $BACKUP_DIR/$PGDATABASE/.lock), and it creates its
+# .partial directory exclusively (mkdir fails when it exists).
 set -euo pipefail
 
 PROG=backup
@@ -24,13 +26,20 @@ Dumps $PGDATABASE with pg_dump (directory format, parallel, compressed) into
 $BACKUP_DIR/$PGDATABASE/<UTC timestamp, e.g. 20261126T210000Z>/, writes
 MANIFEST.json (SHA-256 and size of every file, why the backup was taken,
 versions, database owner, times), renames the directory from
-<timestamp>.partial atomically, then prunes old backups.
+<timestamp>.partial atomically, checks that the manifest and every file it
+lists are there with their sizes, then prunes old backups.
+
+One backup of a database at a time: a second one started while the first runs
+exits 1 ("another backup of <db> is running") without touching anything. The
+.partial directories an interrupted (killed) backup left are removed by the
+next backup, which names them in its outcome line ("interrupted").
 
 The connecting role needs only read access: a non-superuser member of
 pg_read_all_data (PostgreSQL 14+) is enough (docs/backups.md has the SQL).
 
 Environment:
-  PGDATABASE              database to back up (required)
+  PGDATABASE              database to back up (required; a name like protheus,
+                          letters, digits and _)
   PGHOST PGPORT PGUSER    connection (libpq defaults)
   PGPASSWORD / PGPASSFILE password (libpq)
   BACKUP_DIR              root of backups (default /volume/backups)
@@ -41,8 +50,9 @@ Environment:
                           (default 7)
   BACKUP_KEEP_MIN         the newest N complete backups are never deleted,
                           whatever their age (default 3)
-  BACKUP_STALE_HOURS      abandoned <timestamp>.partial dirs (and dirs without
-                          MANIFEST.json) older than this are deleted (default 24)
+  BACKUP_STALE_HOURS      timestamp-named dirs without MANIFEST.json (e.g. an
+                          interrupted deletion) older than this are deleted
+                          (default 24)
   BACKUP_REASON           why: nightly | pre-upgrade | pre-rollback | manual
                           (default manual); recorded in MANIFEST.json "reason"
   BACKUP_FROM_VERSION     version running when the backup was taken, and the
@@ -50,12 +60,12 @@ Environment:
                           required for pre-upgrade and pre-rollback, optional
                           otherwise; MANIFEST.json "from_version" /
                           "to_version" (null when not given)
-  PG_DUMP, PSQL           override the pg_dump / psql commands (tests)
 
 Exit codes:
   0  backup complete (pruning problems are reported on stderr, still 0)
   1  failure: cannot connect, pg_dump failed, disk/manifest error; the
-     .partial directory of this run has been removed
+     .partial directory of this run has been removed; or another backup of
+     the same database is running (nothing touched)
   2  usage or configuration error (bad variable, unknown argument, missing tool)
 EOF
 }
@@ -94,11 +104,12 @@ BACKUP_STALE_HOURS=${BACKUP_STALE_HOURS:-24}
 BACKUP_REASON=${BACKUP_REASON:-manual}
 BACKUP_FROM_VERSION=${BACKUP_FROM_VERSION:-}
 BACKUP_TO_VERSION=${BACKUP_TO_VERSION:-}
-PG_DUMP=${PG_DUMP:-pg_dump}
-PSQL=${PSQL:-psql}
+# The commands come from PATH only: an environment variable never names a program to run.
+PG_DUMP=pg_dump
+PSQL=psql
 
 [[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
-[[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"
+[[ $PGDATABASE =~ $DBNAME_RE ]] || die 2 "PGDATABASE must be a database name (letters, digits and _, not starting with a digit): $PGDATABASE"
 [[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
 [[ $BACKUP_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "BACKUP_JOBS must be a positive integer: $BACKUP_JOBS"
 [[ $BACKUP_COMPRESS =~ ^[0-9]$|^(gzip|lz4|zstd|none)(:[a-z0-9=,_-]+)?$ ]] || die 2 "BACKUP_COMPRESS must be a pg_dump --compress value (0-9, or method[:detail] on pg_dump 16+): $BACKUP_COMPRESS"
@@ -114,7 +125,7 @@ for v in BACKUP_FROM_VERSION BACKUP_TO_VERSION; do
     [[ ${!v} =~ $VERSION_RE ]] || die 2 "$v must be a version like 12.1.2510 or 12.1.2510-3: ${!v}"
   fi
 done
-for tool in "$PG_DUMP" "$PSQL" sha256sum stat date xargs; do
+for tool in "$PG_DUMP" "$PSQL" sha256sum stat date xargs flock; do
   command -v "$tool" >/dev/null 2>&1 || die 2 "required command not found: $tool"
 done
 
@@ -155,10 +166,33 @@ PG_DUMP_VERSION=$("$PG_DUMP" --version 2>/dev/null | head -n1) || die 2 "cannot 
 
 mkdir -p -- "$DB_DIR" || die 1 "cannot create $DB_DIR"
 
-# 2. A fresh timestamp (never reuse a name, even of an abandoned .partial).
+# 2. One backup of this database at a time. The lock is released when this
+# process and its children (pg_dump) are gone, however they end.
+exec {LOCK_FD}>>"$DB_DIR/.lock" || die 1 "cannot open $DB_DIR/.lock"
+flock -n "$LOCK_FD" || die 1 "another backup of $PGDATABASE is running (it holds $DB_DIR/.lock); nothing done"
+
+# Under the lock, every .partial directory is the remains of a backup killed
+# before it could clean up (and print its outcome line): say so, and remove it.
+interrupted=()
+for d in "$DB_DIR"/*.partial; do
+  [[ -d $d && ${d##*/} =~ ^[0-9]{8}T[0-9]{6}Z\.partial$ ]] || continue
+  if rm -rf -- "$d"; then
+    interrupted+=("${d##*/}")
+  else
+    warn "cannot remove ${d##*/}, left by an interrupted backup"
+  fi
+done
+if ((${#interrupted[@]} > 0)); then
+  info "removed ${interrupted[*]}: left by an interrupted backup (it printed no outcome line)"
+  outcome_field interrupted "${interrupted[*]} removed (an interrupted backup's .partial)"
+fi
+
+# A fresh timestamp (never reuse a name), its .partial created exclusively:
+# mkdir fails when the directory exists, so no two runs ever share one.
 while :; do
   TS=$(date -u +%Y%m%dT%H%M%SZ)
-  [[ -e $DB_DIR/$TS || -e $DB_DIR/$TS.partial ]] || break
+  if [[ ! -e $DB_DIR/$TS ]] && mkdir -- "$DB_DIR/$TS.partial" 2>/dev/null; then break; fi
+  [[ -d $DB_DIR ]] || die 1 "cannot create a directory in $DB_DIR"
   sleep 1
 done
 PARTIAL=$DB_DIR/$TS.partial
@@ -260,10 +294,16 @@ sync -- "$PARTIAL/MANIFEST.json.tmp" 2>/dev/null || true
 mv -- "$PARTIAL/MANIFEST.json.tmp" "$PARTIAL/MANIFEST.json" || die 1 "cannot write manifest in $PARTIAL"
 sync -- "$PARTIAL" 2>/dev/null || true
 
-# 5. Atomic publish.
+# 5. Atomic publish, then check what was published: the manifest and every
+# file it lists, with its size (the hashes were just computed from these files).
 mv -T -- "$PARTIAL" "$FINAL" || die 1 "cannot rename $PARTIAL to $FINAL"
 DONE=1
 sync -- "$DB_DIR" 2>/dev/null || true
+if ! reason=$(verify_backup "$FINAL" "$BACKUP_JOBS" sizes); then
+  # Not complete: without its manifest no reader takes it for a backup.
+  rm -f -- "$FINAL/MANIFEST.json" || true
+  die 1 "backup $TS is not complete after the rename: $reason; its MANIFEST.json was removed"
+fi
 ELAPSED=$(($(date +%s) - START_S))
 info "complete: $FINAL ($FILE_COUNT files, $TOTAL_BYTES bytes, ${ELAPSED}s)"
 outcome_field bytes "$TOTAL_BYTES"
@@ -284,11 +324,6 @@ for d in "$DB_DIR"/*; do
     elif ((NOW - age_epoch > STALE_S)); then
       # Not a backup (e.g. an interrupted deletion): remove.
       rm -rf -- "$d" && info "removed incomplete directory $name (no MANIFEST.json)" || warn "cannot remove $d"
-    fi
-  elif [[ $name == *.partial && ${name%.partial} =~ $TS_RE && $d != "$PARTIAL" ]]; then
-    age_epoch=$(ts_epoch "${name%.partial}" 2>/dev/null) || continue
-    if ((NOW - age_epoch > STALE_S)); then
-      rm -rf -- "$d" && info "removed stale partial backup $name" || warn "cannot remove $d"
     fi
   fi
 done

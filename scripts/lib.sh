@@ -57,6 +57,10 @@ pg_reason() {
   printf '%s' "${line:-unknown error}"
 }
 
+# A database name is an identifier, never a connection string: libpq takes a
+# -d/--dbname value holding "=" as conninfo (host=..., with the password).
+DBNAME_RE='^[A-Za-z_][A-Za-z0-9_]*$'
+
 # A backup's name is its UTC start time; its MANIFEST.json lists one file per
 # line (written by backup.sh) so that bash can read it without jq.
 # shellcheck disable=SC2034 # used by the scripts that source this file
@@ -84,10 +88,11 @@ manifest_meta() {
   printf '%s\t%s\t%s\t%s\n' "${m[reason]}" "${m[from_version]}" "${m[to_version]}" "${m[database_owner]}"
 }
 
-# verify_backup DIR JOBS: every file listed in DIR/MANIFEST.json is present
-# with the listed size and SHA-256. On failure prints a one-line reason.
+# verify_backup DIR JOBS [sizes]: every file listed in DIR/MANIFEST.json is
+# present with the listed size and SHA-256 (with "sizes": the size only, for
+# a backup just written and hashed). On failure prints a one-line reason.
 verify_backup() {
-  local dir=$1 jobs=$2 m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
+  local dir=$1 jobs=$2 only=${3:-} m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
   local -A want=()
   [[ -f $m ]] || {
     echo "no MANIFEST.json (incomplete backup)"
@@ -119,6 +124,7 @@ verify_backup() {
     echo "MANIFEST.json does not list toc.dat"
     return 1
   fi
+  [[ $only != sizes ]] || return 0
   if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
     echo "cannot read the backup files"
     return 1

@@ -21,9 +21,22 @@ Verifies every file of a backup against its MANIFEST.json (SHA-256 and size)
 BEFORE touching any database, creates a temporary database
 "<target>_restore_tmp" with ENCODING 'WIN1252' LC_COLLATE 'C' LC_CTYPE 'C'
 TEMPLATE template0, restores into it with pg_restore --jobs, runs ANALYZE, and
-only then renames it to the target name (dropping the old target when
-RESTORE_REPLACE=yes). A failed restore never leaves a database under the
-target name; the temporary database is dropped.
+only then swaps it in. With RESTORE_REPLACE=yes the swap renames the target
+to "<target>_prev_<UTC time>", the temporary database to the target, and only
+then drops the previous one; a failure in between renames the previous one
+back. A database is under the target name at every instant, or (between the
+two renames) the previous one is under its _prev_ name. A failed restore
+never leaves a half-restored database under the target name.
+
+One restore into a target at a time (a PostgreSQL advisory lock). A restore
+killed before it could clean up leaves "<target>_restore_tmp" or
+"<target>_prev_<time>"; the next restore into that target puts a _prev_
+database back when the target is missing, drops the rest, and names what it
+found in its outcome line ("interrupted").
+
+Sessions on the target or the temporary database of roles the connecting
+role cannot end (other than the owner's) make the restore refuse, naming
+them; the owner's sessions (the application's) are ended.
 
 The connecting role needs no superuser: CREATEDB and membership in the
 owner's role (GRANT protheus TO protheus_restore; docs/backups.md has the
@@ -52,7 +65,9 @@ Environment:
   RESTORE_JOBS            pg_restore --jobs and ANALYZE jobs (default 2)
   RESTORE_REPLACE         exactly "yes" to drop and replace an existing target
                           database; anything else refuses if it exists
-  RESTORE_DATABASE        target database name (default $PGDATABASE)
+  RESTORE_DATABASE        target database name (default $PGDATABASE): letters,
+                          digits and _, at most 41 bytes (so that
+                          <target>_prev_<UTC time> fits PostgreSQL's 63)
   RESTORE_OWNER           owner of the restored database and its objects
                           (default: the owner of the database being replaced,
                           else the backup's database_owner, else the
@@ -69,12 +84,16 @@ Environment:
   RESTORE_STAGING_DIR     where a GCS backup is downloaded
                           (default $BACKUP_DIR/.restore-staging/$PGDATABASE);
                           removed after a successful restore
-  GCLOUD, PSQL, PG_RESTORE, VACUUMDB  command overrides (tests)
+
+gcloud, psql, pg_restore and vacuumdb are found through PATH; no variable
+names a program to run.
 
 Exit codes:
   0  restored (or fetched/verified with --fetch-only/--verify-only)
-  1  failure (connection, pg_restore, ANALYZE, rename, download); the target
-     database is untouched, the temporary database is dropped
+  1  failure (connection, pg_restore, ANALYZE, rename, download, sessions of
+     other roles, another restore into the target running); the target
+     database is as before (put back if the swap had begun), the temporary
+     database is dropped
   2  usage or configuration error (bad variable, unknown argument, missing tool)
   3  refused: the target database exists and RESTORE_REPLACE is not "yes"
   4  backup not found (also: latest or before:<version> matches no complete
@@ -96,14 +115,16 @@ RESTORE_OWNER=${RESTORE_OWNER:-}
 RESTORE_NO_OWNER=${RESTORE_NO_OWNER:-}
 RESTORE_PGOPTIONS=${RESTORE_PGOPTIONS--c maintenance_work_mem=256MB -c synchronous_commit=off}
 RESTORE_MAINTENANCE_DB=${RESTORE_MAINTENANCE_DB:-postgres}
-GCLOUD=${GCLOUD:-gcloud}
-PSQL=${PSQL:-psql}
-PG_RESTORE=${PG_RESTORE:-pg_restore}
-VACUUMDB=${VACUUMDB:-vacuumdb}
+# The commands come from PATH only: an environment variable never names a program to run.
+GCLOUD=gcloud
+PSQL=psql
+PG_RESTORE=pg_restore
+VACUUMDB=vacuumdb
 
 [[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
-[[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"
+[[ $PGDATABASE =~ $DBNAME_RE ]] || die 2 "PGDATABASE must be a database name (letters, digits and _, not starting with a digit): $PGDATABASE"
 RESTORE_DATABASE=${RESTORE_DATABASE:-$PGDATABASE}
+[[ $RESTORE_DATABASE =~ $DBNAME_RE ]] || die 2 "RESTORE_DATABASE must be a database name (letters, digits and _, not starting with a digit): $RESTORE_DATABASE"
 RESTORE_STAGING_DIR=${RESTORE_STAGING_DIR:-$BACKUP_DIR/.restore-staging/$PGDATABASE}
 [[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
 if [[ $RESTORE_BACKUP == before:* ]]; then
@@ -113,7 +134,8 @@ else
 fi
 [[ $RESTORE_SOURCE == volume || $RESTORE_SOURCE == gcs ]] || die 2 "RESTORE_SOURCE must be volume or gcs: $RESTORE_SOURCE"
 [[ $RESTORE_JOBS =~ ^[1-9][0-9]*$ ]] || die 2 "RESTORE_JOBS must be a positive integer: $RESTORE_JOBS"
-[[ ${#RESTORE_DATABASE} -le 50 ]] || die 2 "RESTORE_DATABASE is too long (max 50 characters): $RESTORE_DATABASE"
+# PostgreSQL truncates names to 63 bytes: <target>_prev_<UTC time> (22 more) must fit whole.
+[[ ${#RESTORE_DATABASE} -le 41 ]] || die 2 "RESTORE_DATABASE is too long (at most 41 bytes, so that ${RESTORE_DATABASE}_prev_<UTC time> fits PostgreSQL's 63-byte names): $RESTORE_DATABASE"
 [[ $MODE != fetch || $RESTORE_SOURCE == gcs ]] || die 2 "--fetch-only needs RESTORE_SOURCE=gcs"
 if [[ $RESTORE_SOURCE == gcs ]]; then
   [[ -n ${GCS_BUCKET:-} ]] || die 2 "GCS_BUCKET is required for RESTORE_SOURCE=gcs"
@@ -135,35 +157,110 @@ export CLOUDSDK_CORE_DISABLE_PROMPTS=1
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/restore.XXXXXX")
 TMPDB="${RESTORE_DATABASE}_restore_tmp"
+PREV_RE="^${RESTORE_DATABASE}_prev_[0-9]{8}T[0-9]{6}Z\$"
+PREVDB=''
 TMPDB_CREATED=0
-SWAPPED=0
+# The swap: none, then live-moving (renaming the target to $PREVDB), live-moved,
+# then swapped (the restored database is the target).
+SWAP=none
 CHILD_PID=''
 FETCH_PARTIAL=''
+LOCK_PID=''
+INTERRUPTED=()
 
-# SQL against the maintenance database; variables target, tmpdb, owner.
+# SQL against the maintenance database; variables target, tmpdb, prev, owner
+# and any -v NAME=VALUE given.
 maint_sql() {
   "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$RESTORE_MAINTENANCE_DB" \
-    -v target="$RESTORE_DATABASE" -v tmpdb="$TMPDB" -v owner="${OWNER:-}" 2>"$TMP/psql.err"
+    -v target="$RESTORE_DATABASE" -v tmpdb="$TMPDB" -v prev="$PREVDB" -v owner="${OWNER:-}" "$@" 2>"$TMP/psql.err"
+}
+
+# Client sessions on database DB of roles this role cannot end (a superuser
+# ends any): "role (pid N, application)" each, comma separated. Another role's
+# row shows no backend_type to a non-superuser; autovacuum's has no role.
+OTHERS_SQL="SELECT string_agg(format('%s (pid %s%s)', usename, pid, CASE WHEN application_name <> '' THEN ', ' || application_name END), ', ' ORDER BY pid)
+  FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid() AND usesysid IS NOT NULL
+  AND coalesce(backend_type, 'client backend') = 'client backend' AND NOT pg_has_role(current_user, usesysid, 'MEMBER')"
+# The sessions this role may end: its own and its member roles' (the owner's).
+TERMINATE_SQL="SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid()
+  AND backend_type = 'client backend' AND pg_has_role(current_user, usesysid, 'MEMBER')"
+
+# other_sessions DB: prints the sessions of DB this role cannot end (nothing when none).
+other_sessions() {
+  maint_sql -v db="$1" <<<"$OTHERS_SQL"
+}
+
+# on_db DB SQL [-v NAME=VALUE...]: runs SQL (DROP/ALTER DATABASE :"db" ...) after
+# ending the sessions this role may end on DB. Never WITH (FORCE): that fails
+# when a session of a role it cannot signal is there, autovacuum included;
+# plain DROP/RENAME stops autovacuum itself. Sessions of other roles fail at
+# once, naming them; a session that reconnects meanwhile is retried.
+on_db() {
+  local db=$1 sql=$2 others attempt
+  shift 2
+  for attempt in 1 2 3 4 5; do
+    others=$(other_sessions "$db") || return 1
+    if [[ -n $others ]]; then
+      printf 'database "%s" has sessions of roles %s cannot end: %s\n' "$db" "$CURRENT_ROLE" "$others" >"$TMP/psql.err"
+      return 1
+    fi
+    maint_sql -v db="$db" <<<"$TERMINATE_SQL" >/dev/null || return 1
+    if maint_sql -v db="$db" "$@" <<<"$sql" >/dev/null; then return 0; fi
+    grep -q 'is being accessed by other users' "$TMP/psql.err" || return 1
+    sleep "$attempt"
+  done
+  return 1
+}
+
+# put_back: after a failure in the swap, the previous database under the
+# target name again (when the target is missing). Prints what it did.
+put_back() {
+  local state
+  state=$(maint_sql <<<"SELECT string_agg(datname, ' ') FROM pg_database WHERE datname IN (:'target', :'prev')") || {
+    echo "the previous database may be \"$PREVDB\" (cannot connect to check: $(pg_reason "$TMP/psql.err")); the next restore puts it back"
+    return 1
+  }
+  case " $state " in
+    *" $RESTORE_DATABASE "*) return 0 ;;
+    *" $PREVDB "*)
+      if on_db "$PREVDB" 'ALTER DATABASE :"db" RENAME TO :"target"'; then
+        echo "previous database put back as \"$RESTORE_DATABASE\""
+      else
+        echo "the previous database is \"$PREVDB\" (cannot rename it back: $(pg_reason "$TMP/psql.err")); the next restore puts it back"
+        return 1
+      fi
+      ;;
+  esac
 }
 
 cleanup() {
-  local rc=$?
+  local rc=$? said
   trap - TERM INT
   if [[ -n $CHILD_PID ]]; then
     kill -TERM "$CHILD_PID" 2>/dev/null || true
     wait "$CHILD_PID" 2>/dev/null || true
   fi
-  if [[ $TMPDB_CREATED == 1 && $SWAPPED != 1 ]]; then
-    maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null 2>&1 || true
+  if [[ $SWAP == live-moving || $SWAP == live-moved ]]; then
+    said=$(put_back) || true
+    if [[ -n $said ]]; then
+      err "$said"
+      OUTCOME_ERROR="${OUTCOME_ERROR:-exited with code $rc}; $said"
+    fi
   fi
+  if [[ $TMPDB_CREATED == 1 && $SWAP != swapped ]]; then
+    on_db "$TMPDB" 'DROP DATABASE IF EXISTS :"db"' >/dev/null 2>&1 ||
+      err "cannot drop the temporary database \"$TMPDB\": $(pg_reason "$TMP/psql.err"); the next restore drops it"
+  fi
+  # Ends the lock's session (its end releases the lock).
+  if [[ -n $LOCK_PID ]]; then kill -TERM "$LOCK_PID" 2>/dev/null || true; fi
   if [[ -n $FETCH_PARTIAL && -e $FETCH_PARTIAL ]]; then rm -rf -- "$FETCH_PARTIAL" || true; fi
   rm -rf -- "$TMP" || true
   outcome_end "$rc"
   exit "$rc"
 }
 trap cleanup EXIT
-trap 'die 1 "interrupted by SIGTERM; target database untouched"' TERM
-trap 'die 1 "interrupted by SIGINT; target database untouched"' INT
+trap 'die 1 "interrupted by SIGTERM"' TERM
+trap 'die 1 "interrupted by SIGINT"' INT
 
 # run_bg CMD...: run in the background and wait, so signals are handled.
 run_bg() {
@@ -260,6 +357,49 @@ if [[ $MODE == restore ]]; then
   fi
   CURRENT_ROLE=${out%|*}
   IS_SUPERUSER=${out##*|}
+  # One restore into a target at a time: a session holds an advisory lock for
+  # the whole run (released when it ends, however this script ends).
+  coproc LOCK { exec "$PSQL" -X -q -A -t -d "$RESTORE_MAINTENANCE_DB" -v target="$RESTORE_DATABASE" 2>"$TMP/lock.err"; }
+  printf '%s\n' "SELECT pg_try_advisory_lock(hashtext('protheus.restore'), hashtext(:'target'));" >&"${LOCK[1]}"
+  locked=''
+  read -r -t 60 locked <&"${LOCK[0]}" || true
+  [[ $locked == t ]] || {
+    [[ $locked == f ]] && die 1 "another restore into \"$RESTORE_DATABASE\" is running; nothing done"
+    die 1 "cannot take the restore lock: $(pg_reason "$TMP/lock.err")"
+  }
+  # What a restore killed before its cleanup left: the previous database
+  # without the target (killed between the two renames) goes back; the rest
+  # is dropped.
+  out=$(maint_sql <<<"SELECT datname FROM pg_database WHERE datname = :'target' OR datname = :'tmpdb' OR datname ~ '$PREV_RE' ORDER BY datname DESC") ||
+    die 1 "cannot query pg_database: $(pg_reason "$TMP/psql.err")"
+  mapfile -t found <<<"$out"
+  have_target=0
+  prevs=()
+  for d in "${found[@]}"; do
+    [[ $d != "$RESTORE_DATABASE" ]] || have_target=1
+    [[ ! $d =~ $PREV_RE ]] || prevs+=("$d")
+  done
+  for d in "${prevs[@]}"; do
+    if [[ $have_target == 0 ]]; then
+      on_db "$d" 'ALTER DATABASE :"db" RENAME TO :"target"' ||
+        die 1 "\"$RESTORE_DATABASE\" is missing and \"$d\" (left by an interrupted restore) cannot be renamed back: $(pg_reason "$TMP/psql.err")"
+      have_target=1
+      INTERRUPTED+=("renamed $d back to $RESTORE_DATABASE")
+    else
+      on_db "$d" 'DROP DATABASE IF EXISTS :"db"' ||
+        die 1 "cannot drop \"$d\", the database an interrupted restore replaced: $(pg_reason "$TMP/psql.err")"
+      INTERRUPTED+=("dropped $d")
+    fi
+  done
+  if [[ " ${found[*]} " == *" $TMPDB "* ]]; then
+    on_db "$TMPDB" 'DROP DATABASE IF EXISTS :"db"' ||
+      die 1 "cannot drop leftover database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
+    INTERRUPTED+=("dropped $TMPDB")
+  fi
+  if ((${#INTERRUPTED[@]} > 0)); then
+    info "an interrupted restore into \"$RESTORE_DATABASE\" left databases (it printed no outcome line): $(IFS=,; echo "${INTERRUPTED[*]}" | sed 's/,/, /g')"
+    outcome_field interrupted "$(IFS=,; echo "${INTERRUPTED[*]}" | sed 's/,/, /g')"
+  fi
   out=$(maint_sql <<<"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'target'") ||
     die 1 "cannot query pg_database: $(pg_reason "$TMP/psql.err")"
   if [[ -n $out ]]; then
@@ -268,6 +408,10 @@ if [[ $MODE == restore ]]; then
       die 3 "database \"$RESTORE_DATABASE\" exists; refusing to replace it (set RESTORE_REPLACE=yes to drop and replace it)"
     fi
     [[ -n $OWNER ]] || OWNER=$out
+    if [[ $IS_SUPERUSER != t ]]; then
+      others=$(other_sessions "$RESTORE_DATABASE") || die 1 "cannot query pg_stat_activity: $(pg_reason "$TMP/psql.err")"
+      [[ -z $others ]] || die 1 "database \"$RESTORE_DATABASE\" has sessions of roles $CURRENT_ROLE cannot end: $others; they must disconnect first (or a DBA ends them); nothing done"
+    fi
   fi
 fi
 
@@ -297,7 +441,11 @@ else
     else
       rm -rf -- "$SRC"
       FETCH_PARTIAL=$SRC.partial
-      rm -rf -- "$FETCH_PARTIAL"
+      if [[ -e $FETCH_PARTIAL ]]; then
+        rm -rf -- "$FETCH_PARTIAL"
+        info "removed ${FETCH_PARTIAL##*/}, left by an interrupted download (it printed no outcome line)"
+        outcome_field interrupted "removed ${FETCH_PARTIAL##*/} (an interrupted download)"
+      fi
       mkdir -p -- "$FETCH_PARTIAL" || die 1 "cannot create $FETCH_PARTIAL"
       info "downloading $PREFIX/$NAME/ to $SRC"
       if ! run_bg "$GCLOUD" storage cp "$PREFIX/$NAME/*" "$FETCH_PARTIAL/" >"$TMP/cp.out" 2>"$TMP/cp.err"; then
@@ -350,8 +498,6 @@ out=$(maint_sql <<<"SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_role
 
 # 5. Restore into a temporary database, then rename.
 START_S=$(date +%s)
-maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null ||
-  die 1 "cannot drop leftover database \"$TMPDB\": $(pg_reason "$TMP/psql.err")"
 TMPDB_CREATED=1
 # Owned by the owner from the start: in PostgreSQL 15 only the database owner
 # may create in schema public (pg_database_owner), and the owner's objects go there.
@@ -371,15 +517,30 @@ if ! PGOPTIONS="${PGOPTIONS:-} $RESTORE_PGOPTIONS" run_bg "$VACUUMDB" --analyze-
   die 1 "ANALYZE failed: $(pg_reason "$TMP/vacuumdb.err"); database \"$RESTORE_DATABASE\" untouched"
 fi
 
-# 6. Swap. DROP DATABASE cannot run in a transaction: between the two
-# statements the target briefly does not exist; it never exists half-restored.
+# 6. Swap: the target to <target>_prev_<time>, the restored database to the
+# target, and only then drop the previous one. Renames are atomic; between
+# the two the previous database is under its _prev_ name, and a failure puts
+# it back (cleanup). Sessions of other roles on either refuse the swap.
+PREVDB=${RESTORE_DATABASE}_prev_$(date -u +%Y%m%dT%H%M%SZ)
+others=$(other_sessions "$TMPDB") || die 1 "cannot query pg_stat_activity: $(pg_reason "$TMP/psql.err")"
+[[ -z $others ]] || die 1 "database \"$TMPDB\" has sessions of roles $CURRENT_ROLE cannot end: $others; database \"$RESTORE_DATABASE\" untouched"
 if [[ $TARGET_EXISTS == 1 ]]; then
-  maint_sql <<<'DROP DATABASE IF EXISTS :"target" WITH (FORCE)' >/dev/null ||
-    die 1 "cannot drop database \"$RESTORE_DATABASE\": $(pg_reason "$TMP/psql.err")"
+  SWAP=live-moving
+  on_db "$RESTORE_DATABASE" 'ALTER DATABASE :"db" RENAME TO :"prev"' ||
+    die 1 "cannot rename database \"$RESTORE_DATABASE\" to \"$PREVDB\": $(pg_reason "$TMP/psql.err")"
+  SWAP=live-moved
 fi
-maint_sql <<<'ALTER DATABASE :"tmpdb" RENAME TO :"target"' >/dev/null ||
+on_db "$TMPDB" 'ALTER DATABASE :"db" RENAME TO :"target"' ||
   die 1 "cannot rename \"$TMPDB\" to \"$RESTORE_DATABASE\": $(pg_reason "$TMP/psql.err")"
-SWAPPED=1
+SWAP=swapped
+if [[ $TARGET_EXISTS == 1 ]]; then
+  if on_db "$PREVDB" 'DROP DATABASE IF EXISTS :"db"'; then
+    PREVDB=''
+  else
+    warn "cannot drop the previous database \"$PREVDB\": $(pg_reason "$TMP/psql.err"); the next restore into \"$RESTORE_DATABASE\" drops it"
+    outcome_field left "$PREVDB"
+  fi
+fi
 check=$(maint_sql <<<"SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype FROM pg_database WHERE datname = :'target'") || check='?'
 [[ $check == 'WIN1252 C C' ]] || die 1 "restored database \"$RESTORE_DATABASE\" has encoding/collation \"$check\", expected \"WIN1252 C C\""
 

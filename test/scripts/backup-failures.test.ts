@@ -17,6 +17,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fakeCommands } from "./support/fake-commands";
 import { putBackup } from "./support/fake-gcs";
 import { databaseOid } from "./support/protheus-fixture";
 import { useScriptFixture, completeBackups, oneLine, NS } from "./support/script-fixture";
@@ -60,14 +61,11 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
         const { base, backupDir, dbDir, rubrikDir } = freshDirs();
         const good = await backup(backupDir);
         // pg_dump that finishes writing, then hangs: the .partial dir looks complete except for the manifest.
-        const slow = path.join(base, "slow-pg_dump");
-        fs.writeFileSync(
-            slow,
-            `#!/bin/bash\n[ "$1" = --version ] && exec "${fx.pg.binDir}/pg_dump" --version\n"${fx.pg.binDir}/pg_dump" "$@" || exit $?\nexec sleep 600\n`,
-            { mode: 0o755 },
-        );
+        const PATH = fakeCommands(fx.pg, path.join(base, "bin"), {
+            pg_dump: `[ "$1" = --version ] && exec "${fx.pg.binDir}/pg_dump" --version\n"${fx.pg.binDir}/pg_dump" "$@" || exit $?\nexec sleep 600`,
+        });
         let pid = 0;
-        const running = script("backup", { BACKUP_DIR: backupDir, PG_DUMP: slow }, [], { detached: true, onSpawn: (c) => (pid = c.pid ?? 0) });
+        const running = script("backup", { BACKUP_DIR: backupDir, PATH }, [], { detached: true, onSpawn: (c) => (pid = c.pid ?? 0) });
         // wait for the dump to be written
         const deadline = Date.now() + 60_000;
         let partial = "";
@@ -154,13 +152,10 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
     it("a failed restore leaves nothing under the target name (temp database dropped)", async function () {
         const { base, backupDir } = freshDirs();
         await backup(backupDir);
-        const failing = path.join(base, "failing-pg_restore");
-        fs.writeFileSync(
-            failing,
-            `#!/bin/bash\n"${fx.pg.binDir}/pg_restore" "$@" || exit $?\necho 'pg_restore: error: simulated failure at the end' >&2\nexit 1\n`,
-            { mode: 0o755 },
-        );
-        const r = await script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: "p01_copy", PG_RESTORE: failing });
+        const PATH = fakeCommands(fx.pg, path.join(base, "bin"), {
+            pg_restore: `"${fx.pg.binDir}/pg_restore" "$@" || exit $?\necho 'pg_restore: error: simulated failure at the end' >&2\nexit 1`,
+        });
+        const r = await script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: "p01_copy", PATH });
         assert.equal(r.status, 1);
         assert.match(oneLine(r), /^restore: pg_restore failed: simulated failure at the end; database "p01_copy" untouched$/);
         assert.equal(fx.pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'p01_copy%'`).trim(), "0");
@@ -176,15 +171,13 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
 
     it("pg_dump failing midway removes its own .partial", async function () {
         const { base, backupDir, dbDir } = freshDirs();
-        const failing = path.join(base, "failing-pg_dump");
-        fs.writeFileSync(
-            failing,
-            `#!/bin/bash\n[ "$1" = --version ] && exec "${fx.pg.binDir}/pg_dump" --version\n"${fx.pg.binDir}/pg_dump" "$@" || exit $?\necho 'pg_dump: error: could not write to file: No space left on device' >&2\nexit 1\n`,
-            { mode: 0o755 },
-        );
-        const r = await script("backup", { BACKUP_DIR: backupDir, PG_DUMP: failing });
+        const PATH = fakeCommands(fx.pg, path.join(base, "bin"), {
+            pg_dump: `[ "$1" = --version ] && exec "${fx.pg.binDir}/pg_dump" --version\n"${fx.pg.binDir}/pg_dump" "$@" || exit $?\necho 'pg_dump: error: could not write to file: No space left on device' >&2\nexit 1`,
+        });
+        const r = await script("backup", { BACKUP_DIR: backupDir, PATH });
         assert.equal(r.status, 1);
         assert.match(oneLine(r), /^backup: pg_dump failed: could not write to file: No space left on device$/);
-        assert.deepEqual(fs.readdirSync(dbDir), []);
+        assert.deepEqual(fs.readdirSync(dbDir), [".lock"], "nothing but the lock file (empty; one backup of a database at a time)");
+        assert.equal(fs.statSync(path.join(dbDir, ".lock")).size, 0);
     });
 });

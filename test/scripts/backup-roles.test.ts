@@ -71,7 +71,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
             fx.pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_app (id int); DROP TABLE zz_app`, DB);
         });
 
-        it("a session of another role blocks the replacement (no pg_signal_backend): exit 1, old database untouched", async function () {
+        it("a session of another role refuses the replacement before anything is created, naming it: exit 1, old database untouched", async function () {
             const { backupDir } = freshDirs();
             await backup(backupDir);
             const oid = databaseOid(fx.pg, DB);
@@ -89,7 +89,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
                 assert.equal(r.status, 1, r.stderr);
                 assert.match(
                     oneLine(r),
-                    /^restore: cannot drop database "p01": must be a member of the role whose process is being terminated or member of pg_signal_backend$/,
+                    /^restore: database "p01" has sessions of roles protheus_restore cannot end: protheus_backup \(pid \d+, other-role\); they must disconnect first \(or a DBA ends them\); nothing done$/,
                 );
                 assert.equal(databaseOid(fx.pg, DB), oid);
                 assert.equal(fx.pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE '%restore_tmp%'`).trim(), "0", "temporary database dropped");

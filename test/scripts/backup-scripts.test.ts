@@ -19,7 +19,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { putBackup } from "./support/fake-gcs";
 import { fingerprint, databaseSettings, databaseOid, owners } from "./support/protheus-fixture";
-import { useScriptFixture, completeBackups, oneLine, NS, APP_ROLE } from "./support/script-fixture";
+import { useScriptFixture, completeBackups, oneLine, outcome, NS, APP_ROLE } from "./support/script-fixture";
 
 const DB = "p01";
 const BUCKET = "protheus-backups-test";
@@ -95,7 +95,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
     it("full cycle: backup -> copy (rubrik + gcs) -> drop -> restore from volume, and from gcs: same rows, same content, WIN1252/C", async function () {
         const { backupDir, rubrikDir, dbDir } = freshDirs();
         const name = await backup(backupDir);
-        assert.deepEqual(fs.readdirSync(dbDir), [name]);
+        assert.deepEqual(fs.readdirSync(dbDir).sort(), [".lock", name], "the backup and the lock file (one backup of a database at a time)");
         const manifest = JSON.parse(fs.readFileSync(path.join(dbDir, name, "MANIFEST.json"), "utf8"));
         assert.equal(manifest.database, DB);
         assert.equal(manifest.reason, "manual", "BACKUP_REASON defaults to manual");
@@ -206,11 +206,15 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         fakeBackup(oldNoManifest, false);
         fs.mkdirSync(path.join(dbDir, "not-a-backup"));
 
-        const now = await backup(backupDir, { BACKUP_KEEP_MIN: "3", BACKUP_RETENTION_DAYS: "7" });
+        const first = await script("backup", { BACKUP_DIR: backupDir, BACKUP_KEEP_MIN: "3", BACKUP_RETENTION_DAYS: "7" });
+        assert.equal(first.status, 0, first.stderr);
+        const now = String(outcome(first).backup);
+        // Under the lock no other backup runs: every .partial, however recent, is an interrupted one's.
+        assert.equal(outcome(first).interrupted, `${[stalePartial, freshPartial].sort().join(" ")} removed (an interrupted backup's .partial)`);
         // newest 3 complete: now, d1, d10 (d10 is older than 7 days but kept by BACKUP_KEEP_MIN)
         assert.deepEqual(completeBackups(dbDir), [d10, d1, now].sort());
         const left = fs.readdirSync(dbDir).sort();
-        assert.ok(left.includes(freshPartial), "a recent .partial (maybe a running backup) is kept");
+        assert.ok(!left.includes(freshPartial), "a recent .partial removed (no backup runs beside this one)");
         assert.ok(!left.includes(stalePartial), "stale .partial removed");
         assert.ok(!left.includes(oldNoManifest), "old dir without manifest removed");
         assert.ok(left.includes("not-a-backup"), "foreign entries are left alone");
