@@ -21,7 +21,12 @@
  * Options (or env): --size-mb N (BENCH_SIZE_MB, default 1536),
  * --variants "Z:J,..." backup.sh BACKUP_COMPRESS:BACKUP_JOBS to try
  * (BENCH_VARIANTS, default "1:2,0:2,3:2"), --drill-rounds N restore.sh-alone /
- * drill.sh pairs (BENCH_DRILL_ROUNDS, default 2), --keep (keep the temp dir).
+ * drill.sh pairs (BENCH_DRILL_ROUNDS, default 2), --keep (keep the temp dir),
+ * --baseline-scripts DIR (BENCH_BASELINE_SCRIPTS): another copy of scripts/
+ * (e.g. main's) run side by side with this one, alternated for
+ * --compare-rounds N (BENCH_COMPARE_ROUNDS, default 3): backup.sh (default
+ * settings), restore.sh into a new database and restore.sh replacing it; the
+ * report gives each one's median and the ratio this / baseline.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -45,6 +50,8 @@ const RESTORE_VARIANTS = opt("restore-variants", "BENCH_RESTORE_VARIANTS", "defa
 const KEEP = args.includes("--keep");
 const DRILL_ROUNDS = Number(opt("drill-rounds", "BENCH_DRILL_ROUNDS", "2"));
 const SCRIPTS = path.resolve(__dirname, "../scripts");
+const BASELINE_SCRIPTS = opt("baseline-scripts", "BENCH_BASELINE_SCRIPTS", "");
+const COMPARE_ROUNDS = Number(opt("compare-rounds", "BENCH_COMPARE_ROUNDS", "3"));
 const DB = "bench01";
 const APP_ROLE = "protheus";
 const PASSWORD = `bench-${process.pid}`;
@@ -246,6 +253,46 @@ async function main() {
             ),
         ];
 
+        // ---- this scripts/ against a baseline copy, alternated -----------------
+        const compared: { action: string; baseline: number[]; current: number[] }[] = [];
+        if (BASELINE_SCRIPTS) {
+            const actions = ["backup.sh (defaults)", "restore.sh into a new database", "restore.sh RESTORE_REPLACE=yes"];
+            for (const action of actions) compared.push({ action, baseline: [], current: [] });
+            for (let round = 1; round <= COMPARE_ROUNDS; round++) {
+                for (const [which, dir] of [
+                    ["baseline", BASELINE_SCRIPTS],
+                    ["current", SCRIPTS],
+                ] as const) {
+                    const vol = path.join(work, `compare-${which}-${round}`);
+                    const b = await timed(`${which} backup.sh (round ${round})`, `bash ${dir}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: vol, ...as("protheus_backup") }));
+                    const restoreEnv = pg.env({ PGDATABASE: DB, BACKUP_DIR: vol, RESTORE_DATABASE: "compared", ...as("protheus_restore") });
+                    pg.psql("CHECKPOINT");
+                    const r = await timed(`${which} restore.sh new (round ${round})`, `bash ${dir}/restore.sh`, restoreEnv);
+                    pg.psql("CHECKPOINT");
+                    const rr = await timed(`${which} restore.sh replace (round ${round})`, `bash ${dir}/restore.sh`, { ...restoreEnv, RESTORE_REPLACE: "yes" });
+                    pg.psql("DROP DATABASE compared");
+                    pg.psql("CHECKPOINT");
+                    fs.rmSync(vol, { recursive: true });
+                    [b, r, rr].forEach((m, i) => compared[i][which].push(m.seconds));
+                }
+            }
+        }
+        const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+        const comparison = BASELINE_SCRIPTS
+            ? [
+                  `### This scripts/ against ${BASELINE_SCRIPTS}`,
+                  "",
+                  `Alternated, ${COMPARE_ROUNDS} rounds; median wall seconds.`,
+                  "",
+                  "| action | baseline s | this s | this / baseline |",
+                  "| --- | ---: | ---: | ---: |",
+                  ...compared.map(
+                      (c) => `| ${c.action} | ${median(c.baseline).toFixed(2)} | ${median(c.current).toFixed(2)} | ${(median(c.current) / median(c.baseline)).toFixed(2)} |`,
+                  ),
+                  "",
+              ].join("\n")
+            : "";
+
         // ---- report ------------------------------------------------------------
         const table = (title: string, rows: Measure[], floor: Measure, sizeLabel: string) => {
             const lines = [
@@ -266,6 +313,7 @@ async function main() {
             "",
             `Machine: ${nproc} CPUs (${os.cpus()[0]?.model ?? "?"}), ${memGb} GiB RAM; PostgreSQL ${version}; database ${fmtMb(dbBytes)} (${fmtMb(tableBytes)} heap, rest indexes), rows ${JSON.stringify(rowCountsForSize(SIZE_MB))}.`,
             "",
+            comparison,
             table("Backup", backups, backups[0], "output size"),
             table("Restore", restores, floorIn, "size (input / restored DB)"),
             `Restore vs the COPY-in + indexes floor: ${restores

@@ -40,7 +40,6 @@ Environment:
   RUBRIK_DIR        mounted Rubrik Managed Volume path (required for rubrik;
                     must be an existing directory)
   COPY_JOBS         parallel checksum processes (default 2)
-  GCLOUD            gcloud command (default gcloud)
 
 Exit codes:
   0  every complete backup is at every target (or nothing to ship)
@@ -67,7 +66,7 @@ outcome_begin copy
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 BACKUP_TARGETS=${BACKUP_TARGETS:-}
 COPY_JOBS=${COPY_JOBS:-2}
-GCLOUD=${GCLOUD:-gcloud}
+GCLOUD=gcloud
 
 [[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
 [[ $PGDATABASE != */* && $PGDATABASE != .* ]] || die 2 "PGDATABASE must not contain '/' or start with '.': $PGDATABASE"

@@ -56,7 +56,6 @@ Environment:
   GCS_BUCKET              bucket of the offsite copy
   RESTORE_JOBS RESTORE_NO_OWNER RESTORE_OWNER RESTORE_PGOPTIONS
   RESTORE_MAINTENANCE_DB  passed on to restore.sh (see restore.sh --help)
-  RESTORE_SH, GCLOUD, PSQL  command overrides (tests)
 
 Output: info lines, then one outcome JSON line on stdout
 ({"event":"protheus.drill",...,"restore_seconds":N,"backup":"<name>"}).
@@ -81,10 +80,11 @@ BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 DRILL_BACKUP=${DRILL_BACKUP:-latest}
 DRILL_DEADLINE_SECONDS=${DRILL_DEADLINE_SECONDS:-21600}
 DRILL_CHECKS_DIR=${DRILL_CHECKS_DIR:-}
-RESTORE_SH=${RESTORE_SH:-$(dirname "${BASH_SOURCE[0]}")/restore.sh}
+RESTORE_SH=$(dirname "${BASH_SOURCE[0]}")/restore.sh
 RESTORE_MAINTENANCE_DB=${RESTORE_MAINTENANCE_DB:-postgres}
-GCLOUD=${GCLOUD:-gcloud}
-PSQL=${PSQL:-psql}
+# The commands come from PATH only: an environment variable never names a program to run.
+GCLOUD=gcloud
+PSQL=psql
 if [[ -z ${DRILL_SOURCE:-} ]]; then
   DRILL_SOURCE=volume
   [[ -z ${GCS_BUCKET:-} ]] || DRILL_SOURCE=gcs
@@ -243,11 +243,11 @@ fi
 
 # 3. Restore with restore.sh, timed: the environment's recovery time on today's data.
 if [[ $DRILL_SOURCE == gcs ]]; then
-  # restore.sh without gcloud uses the staged, verified copy, as in the Kubernetes restore Job.
+  # restore.sh finds the staged, verified copy by its name (and never downloads it again).
   [[ -f $DRILL_STAGING_DIR/$NAME/MANIFEST.json ]] || die 4 "staged copy $DRILL_STAGING_DIR/$NAME has no MANIFEST.json"
   cp -- "$DRILL_STAGING_DIR/$NAME/MANIFEST.json" "$TMP/MANIFEST.json"
   RESTORE_START=${EPOCHREALTIME//[!0-9]/}
-  RESTORE_ARG='' run_restore "restore" "${RESTORE_ENV[@]}" RESTORE_BACKUP="$NAME" GCLOUD=/nonexistent/gcloud
+  RESTORE_ARG='' run_restore "restore" "${RESTORE_ENV[@]}" RESTORE_BACKUP="$NAME"
 else
   RESTORE_START=${EPOCHREALTIME//[!0-9]/}
   RESTORE_ARG='' run_restore "restore" "${RESTORE_ENV[@]}" RESTORE_BACKUP="$DRILL_BACKUP"

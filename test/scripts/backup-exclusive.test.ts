@@ -20,7 +20,10 @@ const DB = "p01";
 
 /** Every file MANIFEST.json lists is there with its size and SHA-256; returns how many. */
 function verifyBackup(dir: string): number {
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "MANIFEST.json"), "utf8")) as { files: { name: string; size: number; sha256: string }[]; file_count: number };
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "MANIFEST.json"), "utf8")) as {
+        files: { name: string; size: number; sha256: string }[];
+        file_count: number;
+    };
     assert.equal(manifest.files.length, manifest.file_count);
     assert.ok(manifest.files.some((f) => f.name === "toc.dat"));
     for (const f of manifest.files) {
@@ -53,7 +56,10 @@ describe("backup.sh owns its backup directory (real PostgreSQL 15)", function ()
                     if (r.status === 0) {
                         assert.equal(o.status, "ok");
                         const name = String(o.backup);
-                        assert.ok(fs.existsSync(path.join(dbDir, name, "MANIFEST.json")), `round ${round}: "ok" for ${name} without its MANIFEST.json:\n${r.stdout}${r.stderr}`);
+                        assert.ok(
+                            fs.existsSync(path.join(dbDir, name, "MANIFEST.json")),
+                            `round ${round}: "ok" for ${name} without its MANIFEST.json:\n${r.stdout}${r.stderr}`,
+                        );
                         verifyBackup(path.join(dbDir, name));
                         const manifest = JSON.parse(fs.readFileSync(path.join(dbDir, name, "MANIFEST.json"), "utf8"));
                         assert.equal(o.bytes, manifest.total_bytes);

@@ -17,6 +17,8 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
+import { fakeCommands, pathWithout } from "./support/fake-commands";
 import { putBackup } from "./support/fake-gcs";
 import { RunResult } from "./support/run";
 import { fingerprint, owners } from "./support/protheus-fixture";
@@ -163,8 +165,8 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 for (let d = 1; d <= 6; d++) putBackup(fx.gcs, BUCKET, `${prefix}/2099010${d}T000000Z`, path.join(dbDir, names.nightly2));
                 // gcloud, through a wrapper that notes each command
                 const calls = path.join(fx.tmp, "gcloud-calls");
-                const gcloud = path.join(fx.tmp, "gcloud-noting");
-                fs.writeFileSync(gcloud, `#!/bin/sh\necho "$2" >> "${calls}"\nexec gcloud "$@"\n`, { mode: 0o755 });
+                const realGcloud = execFileSync("bash", ["-c", "command -v gcloud"], { encoding: "utf8" }).trim();
+                const PATH = fakeCommands(fx.pg, path.join(fx.tmp, "gcloud-noting"), { gcloud: `echo "$2" >> "${calls}"\nexec "${realGcloud}" "$@"` });
                 const staging = path.join(backupDir, ".staging-many");
                 stage(staging, names.up2);
                 const r = await script(
@@ -174,7 +176,7 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                         BACKUP_NAMESPACE: prefix,
                         RESTORE_STAGING_DIR: staging,
                         RESTORE_BACKUP: `before:${TO}`,
-                        GCLOUD: gcloud,
+                        PATH,
                     },
                     ["--verify-only"],
                 );
@@ -190,7 +192,7 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 assert.equal(fetched.status, 0, fetched.stderr);
                 assert.ok(fs.existsSync(path.join(env.RESTORE_STAGING_DIR, names.up2, "MANIFEST.json")), "before:<TO> staged under its name");
                 stage(env.RESTORE_STAGING_DIR, names.rollback);
-                const noGcloud = { ...env, GCLOUD: "/nonexistent/gcloud" };
+                const noGcloud = { ...env, PATH: pathWithout(fx.pg, path.join(fx.tmp, "no-gcloud"), ["gcloud"]) };
                 assert.equal(
                     verified(await script("restore", { ...noGcloud, RESTORE_BACKUP: "latest" }, ["--verify-only"])),
                     names.up2,

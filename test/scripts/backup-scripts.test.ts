@@ -17,6 +17,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { pathWithout } from "./support/fake-commands";
 import { putBackup } from "./support/fake-gcs";
 import { fingerprint, databaseSettings, databaseOid, owners } from "./support/protheus-fixture";
 import { useScriptFixture, completeBackups, oneLine, outcome, NS, APP_ROLE } from "./support/script-fixture";
@@ -169,13 +170,14 @@ describe("backup scripts (real PostgreSQL 15)", function () {
         assert.equal(fetch.status, 0, fetch.stderr);
         const staged = path.join(backupDir, ".restore-staging", DB, name);
         assert.ok(fs.existsSync(path.join(staged, "MANIFEST.json")));
-        const r = await script("restore", { ...env, RESTORE_SOURCE: "gcs", RESTORE_BACKUP: name, RESTORE_REPLACE: "yes", GCLOUD: "/nonexistent/gcloud" });
+        const noGcloud = pathWithout(fx.pg, path.join(fx.tmp, "no-gcloud"), ["gcloud"]);
+        const r = await script("restore", { ...env, RESTORE_SOURCE: "gcs", RESTORE_BACKUP: name, RESTORE_REPLACE: "yes", PATH: noGcloud });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /using staged copy/);
         assert.deepEqual(fingerprint(fx.pg, DB), fx.original);
         assert.equal(fs.existsSync(staged), false);
         // without a staged copy and without gcloud: a config error, not a crash
-        const r2 = await script("restore", { ...env, RESTORE_SOURCE: "gcs", RESTORE_BACKUP: name, RESTORE_REPLACE: "yes", GCLOUD: "/nonexistent/gcloud" });
+        const r2 = await script("restore", { ...env, RESTORE_SOURCE: "gcs", RESTORE_BACKUP: name, RESTORE_REPLACE: "yes", PATH: noGcloud });
         assert.equal(r2.status, 2);
         assert.match(oneLine(r2), /--fetch-only/);
     });

@@ -9,6 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { startPostgres } from "../support/postgres";
+import { pathWithout } from "./support/fake-commands";
 import { putBackup } from "./support/fake-gcs";
 import { createProtheusDatabase } from "./support/protheus-fixture";
 import { outcome, NS } from "./support/script-fixture";
@@ -111,7 +112,8 @@ describe("restore drill (real PostgreSQL 15)", function () {
         // what this fetch staged, kept for the late drill below (instead of fetching it again)
         const stagedCopy = path.join(path.dirname(backupDir), "staged-copy");
         fs.cpSync(staging, stagedCopy, { recursive: true });
-        const drill = await script("drill", { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, GCLOUD: "/nonexistent/gcloud" });
+        const noGcloud = pathWithout(fx.pg, path.join(fx.tmp, "no-gcloud"), ["gcloud"]);
+        const drill = await script("drill", { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, PATH: noGcloud });
         assert.equal(drill.status, 0, drill.stderr);
         assert.equal(outcome(drill).backup, newest);
         assert.equal(fs.existsSync(staging), false);
@@ -120,7 +122,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
 
         fs.cpSync(stagedCopy, staging, { recursive: true });
         fs.writeFileSync(deadlineFile, `${Math.floor(Date.now() / 1000) - 1}\n`);
-        const late = await script("drill", { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, GCLOUD: "/nonexistent/gcloud" });
+        const late = await script("drill", { BACKUP_DIR: backupDir, GCS_BUCKET: BUCKET, PATH: noGcloud });
         assertFailed(late, 6, /deadline of 21600s passed before the restore/, staging);
 
         // a failed fetch prints the drill's failed outcome (no drill container will)

@@ -40,12 +40,7 @@ describe("restore.sh swap: a database under the live name at every step (real Po
     let restored: Record<string, string> = {};
 
     /** database names of this test's target: live, temporary and previous ones */
-    const databases = () =>
-        fx.pg
-            .psql(`SELECT datname FROM pg_database WHERE datname LIKE '${DB}%' ORDER BY 1`)
-            .trim()
-            .split("\n")
-            .filter(Boolean);
+    const databases = () => fx.pg.psql(`SELECT datname FROM pg_database WHERE datname LIKE '${DB}%' ORDER BY 1`).trim().split("\n").filter(Boolean);
     const leftovers = () => databases().filter((d) => d !== DB);
     /** the live database holds the pre-restore content (a table made after the backup) */
     const hasOldContent = () => fx.pg.psql(`SELECT count(*) FROM pg_tables WHERE tablename = 'zz_after_backup'`, DB).trim() === "1";
@@ -116,7 +111,13 @@ exec "${real}" "$@"`,
         const r = await restore({ PATH: faultyPathBeforeSwap() }, (p) => (pid = p));
         assert.ok(pid);
         assert.equal(r.status, 1, r.stderr);
-        assert.match(r.stderr, new RegExp(`^restore: database "${TMPDB}" has sessions of roles protheus_restore cannot end: ${fx.pg.user} \\(pid \\d+, psql\\); database "${DB}" untouched$`, "m"));
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `^restore: database "${TMPDB}" has sessions of roles protheus_restore cannot end: ${fx.pg.user} \\(pid \\d+, psql\\); database "${DB}" untouched$`,
+                "m",
+            ),
+        );
         assert.match(r.stderr, new RegExp(`cannot drop the temporary database "${TMPDB}": .*; the next restore drops it`));
         assert.equal(outcome(r).status, "failed");
         assert.ok(hasOldContent(), "the old database is live");
@@ -145,7 +146,13 @@ until [ "$(${su} "${real}" -X -At -d postgres -c "SELECT count(*) FROM pg_stat_a
         let pid = 0;
         const r = await restore({ PATH: faultyPath(path.join(fx.tmp, "block"), "block", "moved", () => pid) }, (p) => (pid = p));
         assert.equal(r.status, 1, r.stderr);
-        assert.match(r.stderr, new RegExp(`^restore: cannot rename "${TMPDB}" to "${DB}": database "${TMPDB}" has sessions of roles protheus_restore cannot end: ${fx.pg.user} \\(pid \\d+, psql\\)$`, "m"));
+        assert.match(
+            r.stderr,
+            new RegExp(
+                `^restore: cannot rename "${TMPDB}" to "${DB}": database "${TMPDB}" has sessions of roles protheus_restore cannot end: ${fx.pg.user} \\(pid \\d+, psql\\)$`,
+                "m",
+            ),
+        );
         assert.match(r.stderr, new RegExp(`^restore: previous database put back as "${DB}"$`, "m"));
         assert.match(String(outcome(r).error), /previous database put back/);
         assert.ok(hasOldContent(), "the old database is live again");
@@ -195,9 +202,7 @@ until [ "$(${su} "${real}" -X -At -d postgres -c "SELECT count(*) FROM pg_stat_a
             let pid = 0;
             const dir = path.join(fx.tmp, `kill-${phase}`);
             const PATH =
-                phase === "restoring"
-                    ? fakeCommands(fx.pg, path.join(dir, "bin"), { vacuumdb: "kill -KILL 0" })
-                    : faultyPath(dir, "kill", phase, () => pid);
+                phase === "restoring" ? fakeCommands(fx.pg, path.join(dir, "bin"), { vacuumdb: "kill -KILL 0" }) : faultyPath(dir, "kill", phase, () => pid);
             const r = await restore({ PATH }, (p) => (pid = p));
             assert.equal(r.signal, "SIGKILL");
             assert.equal(r.stdout.split("\n").filter((l) => l.startsWith("{")).length, 0, "a killed run prints no outcome line");
