@@ -264,7 +264,11 @@ async function main() {
                     ["current", SCRIPTS],
                 ] as const) {
                     const vol = path.join(work, `compare-${which}-${round}`);
-                    const b = await timed(`${which} backup.sh (round ${round})`, `bash ${dir}/backup.sh`, pg.env({ PGDATABASE: DB, BACKUP_DIR: vol, ...as("protheus_backup") }));
+                    const b = await timed(
+                        `${which} backup.sh (round ${round})`,
+                        `bash ${dir}/backup.sh`,
+                        pg.env({ PGDATABASE: DB, BACKUP_DIR: vol, ...as("protheus_backup") }),
+                    );
                     const restoreEnv = pg.env({ PGDATABASE: DB, BACKUP_DIR: vol, RESTORE_DATABASE: "compared", ...as("protheus_restore") });
                     pg.psql("CHECKPOINT");
                     const r = await timed(`${which} restore.sh new (round ${round})`, `bash ${dir}/restore.sh`, restoreEnv);
@@ -287,7 +291,8 @@ async function main() {
                   "| action | baseline s | this s | this / baseline |",
                   "| --- | ---: | ---: | ---: |",
                   ...compared.map(
-                      (c) => `| ${c.action} | ${median(c.baseline).toFixed(2)} | ${median(c.current).toFixed(2)} | ${(median(c.current) / median(c.baseline)).toFixed(2)} |`,
+                      (c) =>
+                          `| ${c.action} | ${median(c.baseline).toFixed(2)} | ${median(c.current).toFixed(2)} | ${(median(c.current) / median(c.baseline)).toFixed(2)} |`,
                   ),
                   "",
               ].join("\n")

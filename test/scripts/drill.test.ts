@@ -177,7 +177,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
         for (const [env, reason] of [
             [{ DRILL_SOURCE: "s3" }, /DRILL_SOURCE must be gcs or volume/],
             [{ DRILL_DEADLINE_SECONDS: "0" }, /DRILL_DEADLINE_SECONDS must be a positive integer/],
-            [{ PGDATABASE: "a".repeat(45) }, /at most 44 characters/],
+            [{ PGDATABASE: "a".repeat(36) }, /at most 35 characters/],
         ] as [Record<string, string>, RegExp][]) {
             const r = await script("drill", { BACKUP_DIR: freshDir(), ...env });
             assert.equal(r.status, 2, r.stderr);
