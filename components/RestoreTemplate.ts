@@ -56,7 +56,12 @@ export class RestoreTemplate extends pulumi.ComponentResource {
             serviceAccountName: args.gcs?.serviceAccountName,
         };
 
-        const requestFrom = [{ configMapRef: { name: SETTINGS_CONFIGMAP } }, { configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true } }];
+        // The request's keys arrive as REQUEST_<key>: restore.sh reads only its documented ones, so a
+        // request can never set the connection (PGHOST) or anything else of the pod.
+        const requestFrom = [
+            { configMapRef: { name: SETTINGS_CONFIGMAP } },
+            { configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true }, prefix: "REQUEST_" },
+        ];
         new k8s.batch.v1.CronJob(
             name,
             {
@@ -107,7 +112,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                       // The template fetches only when its request says RESTORE_SOURCE=gcs; a request Job fixed to gcs always does.
                       command: o.selection
                           ? ["bash", `${SCRIPTS_MOUNT}/restore.sh`, "--fetch-only"]
-                          : ["bash", "-c", `if [ "\${RESTORE_SOURCE:-volume}" = gcs ]; then exec bash ${SCRIPTS_MOUNT}/restore.sh --fetch-only; fi`],
+                          : ["bash", "-c", `if [ "\${REQUEST_RESTORE_SOURCE:-volume}" = gcs ]; then exec bash ${SCRIPTS_MOUNT}/restore.sh --fetch-only; fi`],
                       volumeReadOnly: false,
                       env,
                       envFrom,

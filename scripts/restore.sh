@@ -79,6 +79,11 @@ Environment:
                           (default "-c maintenance_work_mem=256MB
                           -c synchronous_commit=off")
   RESTORE_MAINTENANCE_DB  database to connect to for CREATE/DROP (default postgres)
+  REQUEST_RESTORE_BACKUP, REQUEST_RESTORE_SOURCE, REQUEST_RESTORE_REPLACE,
+  REQUEST_RESTORE_DATABASE
+                          the restore request (ConfigMap loaded with the
+                          prefix REQUEST_): override the variables above; any
+                          other REQUEST_ variable is refused (exit 2)
   GCS_BUCKET              bucket (RESTORE_SOURCE=gcs)
   BACKUP_NAMESPACE        object prefix in the bucket (RESTORE_SOURCE=gcs)
   RESTORE_STAGING_DIR     where a GCS backup is downloaded
@@ -105,6 +110,21 @@ EOF
 parse_mode restore --fetch-only=fetch --verify-only=verify -- "$@"
 outcome_begin restore
 outcome_field mode "$MODE"
+
+# The restore request (ConfigMap protheus-restore-request), loaded with the
+# prefix REQUEST_: only its documented keys are read, and any other key is
+# refused, so a request can never set the connection (PGHOST, ...) or
+# anything else of the pod.
+ALLOWED_REQUEST=(RESTORE_BACKUP RESTORE_SOURCE RESTORE_REPLACE RESTORE_DATABASE)
+unknown=()
+while IFS= read -r v; do
+  [[ " ${ALLOWED_REQUEST[*]} " == *" ${v#REQUEST_} "* ]] || unknown+=("${v#REQUEST_}")
+done < <(compgen -v REQUEST_ || true)
+((${#unknown[@]} == 0)) || die 2 "the restore request sets ${unknown[*]}; a request may set only ${ALLOWED_REQUEST[*]}"
+for v in "${ALLOWED_REQUEST[@]}"; do
+  r=REQUEST_$v
+  if [[ -n ${!r+x} ]]; then printf -v "$v" '%s' "${!r}"; fi
+done
 
 BACKUP_DIR=${BACKUP_DIR:-/volume/backups}
 RESTORE_BACKUP=${RESTORE_BACKUP:-latest}

@@ -103,11 +103,11 @@ describe("backups (prod plan)", () => {
         assert.deepEqual(pod.containers[0].command, ["bash", "/scripts/restore.sh"]);
         assert.deepEqual(pod.containers[0].envFrom, [
             { configMapRef: { name: "protheus-backup-settings" } },
-            { configMapRef: { name: "protheus-restore-request", optional: true } },
+            { configMapRef: { name: "protheus-restore-request", optional: true }, prefix: "REQUEST_" },
         ]);
         assert.equal(envOf(pod.containers[0]).RESTORE_REPLACE, undefined, "replacing a database must be asked for, never defaulted");
         // The GCS fetch runs in the Cloud SDK image first, only when asked for.
-        assert.match(pod.initContainers[0].command.join(" "), /RESTORE_SOURCE.*= gcs.*restore\.sh --fetch-only/);
+        assert.match(pod.initContainers[0].command.join(" "), /REQUEST_RESTORE_SOURCE.*= gcs.*restore\.sh --fetch-only/);
     });
 
     it("has a manual backup template: suspended, never fires, the nightly's Job but for BACKUP_REASON=manual", () => {

@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fakeCommands } from "./support/fake-commands";
 import { fingerprint } from "./support/protheus-fixture";
-import { useScriptFixture, outcome, APP_ROLE } from "./support/script-fixture";
+import { useScriptFixture, oneLine, outcome, APP_ROLE } from "./support/script-fixture";
 import { run, RunResult } from "./support/run";
 import { waitFor } from "../support/wait";
 
@@ -276,6 +276,34 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
             const r = await fx.script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: target, PGPORT: "1" });
             assert.equal(r.status, 2, `${target}: ${r.stderr}`);
             assert.match(r.stderr, why);
+        }
+    });
+
+    it("the restore request (REQUEST_ keys): only RESTORE_BACKUP, RESTORE_SOURCE, RESTORE_REPLACE, RESTORE_DATABASE are read; PGHOST or a command is refused (exit 2)", async function () {
+        const { backupDir } = fx.freshDirs();
+        const name = await fx.backup(backupDir);
+        const r = await fx.script("restore", {
+            BACKUP_DIR: backupDir,
+            REQUEST_RESTORE_BACKUP: name,
+            REQUEST_RESTORE_DATABASE: "n01_request",
+            REQUEST_RESTORE_SOURCE: "volume",
+            REQUEST_RESTORE_REPLACE: "no",
+        });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual([outcome(r).backup, outcome(r).target], [name, "n01_request"]);
+        assert.deepEqual(fingerprint(fx.pg, "n01_request"), fx.original);
+        fx.pg.psql("DROP DATABASE n01_request");
+        for (const [extra, why] of [
+            [
+                { REQUEST_PGHOST: "evil.example.com" },
+                /^restore: the restore request sets PGHOST; a request may set only RESTORE_BACKUP RESTORE_SOURCE RESTORE_REPLACE RESTORE_DATABASE$/,
+            ],
+            [{ REQUEST_PSQL: "/tmp/evil", REQUEST_GCLOUD: "/tmp/evil" }, /^restore: the restore request sets GCLOUD PSQL; a request may set only/],
+            [{ REQUEST_RESTORE_DATABASE: "host=evil.example.com dbname=p01" }, /^restore: RESTORE_DATABASE must be a database name/],
+        ] as const) {
+            const bad = await fx.script("restore", { BACKUP_DIR: backupDir, PGPORT: "1", ...extra });
+            assert.equal(bad.status, 2, bad.stderr);
+            assert.match(oneLine(bad), why);
         }
     });
 
