@@ -195,37 +195,42 @@ maint_sql() {
     -v target="$RESTORE_DATABASE" -v tmpdb="$TMPDB" -v prev="$PREVDB" -v owner="${OWNER:-}" "$@" 2>"$TMP/psql.err"
 }
 
-# Client sessions on database DB of roles this role cannot end (a superuser
-# ends any): "role (pid N, application)" each, comma separated. Another role's
-# row shows no backend_type to a non-superuser; autovacuum's has no role.
-OTHERS_SQL="SELECT string_agg(format('%s (pid %s%s)', usename, pid, CASE WHEN application_name <> '' THEN ', ' || application_name END), ', ' ORDER BY pid)
-  FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid() AND usesysid IS NOT NULL
+# Client sessions on database protheus.db of roles this role cannot end (a
+# superuser ends any): "role (pid N, application)" each, comma separated.
+# Another role's row shows no backend_type to a non-superuser; autovacuum's
+# has no role.
+OTHERS_SELECT="SELECT string_agg(format('%s (pid %s%s)', usename, pid, CASE WHEN application_name <> '' THEN ', ' || application_name END), ', ' ORDER BY pid)
+  FROM pg_stat_activity WHERE datname = current_setting('protheus.db') AND pid <> pg_backend_pid() AND usesysid IS NOT NULL
   AND coalesce(backend_type, 'client backend') = 'client backend' AND NOT pg_has_role(current_user, usesysid, 'MEMBER')"
-# The sessions this role may end: its own and its member roles' (the owner's).
-TERMINATE_SQL="SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid()
-  AND backend_type = 'client backend' AND pg_has_role(current_user, usesysid, 'MEMBER')"
+SET_DB_SQL="SELECT set_config('protheus.db', :'db', false) \\g /dev/null"
 
 # other_sessions DB: prints the sessions of DB this role cannot end (nothing when none).
 other_sessions() {
-  maint_sql -v db="$1" <<<"$OTHERS_SQL"
+  maint_sql -v db="$1" <<<"$SET_DB_SQL"$'\n'"$OTHERS_SELECT"
 }
 
 # on_db DB SQL [-v NAME=VALUE...]: runs SQL (DROP/ALTER DATABASE :"db" ...) after
-# ending the sessions this role may end on DB. Never WITH (FORCE): that fails
-# when a session of a role it cannot signal is there, autovacuum included;
-# plain DROP/RENAME stops autovacuum itself. Sessions of other roles fail at
-# once, naming them; a session that reconnects meanwhile is retried.
+# ending the sessions this role may end on DB (its own and its member roles',
+# the owner's), all in one psql run. Never WITH (FORCE): that fails when a
+# session of a role it cannot signal is there, autovacuum included; plain
+# DROP/RENAME stops autovacuum itself. Sessions of other roles fail at once,
+# naming them; a session that reconnects meanwhile is retried.
 on_db() {
-  local db=$1 sql=$2 others attempt
+  local db=$1 sql=$2 attempt
   shift 2
   for attempt in 1 2 3 4 5; do
-    others=$(other_sessions "$db") || return 1
-    if [[ -n $others ]]; then
-      printf 'database "%s" has sessions of roles %s cannot end: %s\n' "$db" "$CURRENT_ROLE" "$others" >"$TMP/psql.err"
-      return 1
-    fi
-    maint_sql -v db="$db" <<<"$TERMINATE_SQL" >/dev/null || return 1
-    if maint_sql -v db="$db" "$@" <<<"$sql" >/dev/null; then return 0; fi
+    if maint_sql -v db="$db" "$@" >/dev/null <<SQL; then return 0; fi
+$SET_DB_SQL
+DO \$\$ DECLARE others text; BEGIN
+  $OTHERS_SELECT INTO others;
+  IF others IS NOT NULL THEN
+    RAISE EXCEPTION 'database "%" has sessions of roles % cannot end: %', current_setting('protheus.db'), current_user, others;
+  END IF;
+END \$\$;
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'db' AND pid <> pg_backend_pid()
+  AND backend_type = 'client backend' AND pg_has_role(current_user, usesysid, 'MEMBER');
+$sql
+SQL
     grep -q 'is being accessed by other users' "$TMP/psql.err" || return 1
     sleep "$attempt"
   done
@@ -236,13 +241,22 @@ on_db() {
 # target name again (when the target is missing). Prints what it did.
 put_back() {
   local state
-  state=$(maint_sql <<<"SELECT string_agg(datname, ' ') FROM pg_database WHERE datname IN (:'target', :'prev')") || {
+  state=$(maint_sql <<<"SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname IN (:'target', :'prev')") || {
     echo "the previous database may be \"$PREVDB\" (cannot connect to check: $(pg_reason "$TMP/psql.err")); the next restore puts it back"
     return 1
   }
-  case " $state " in
-    *" $RESTORE_DATABASE "*) return 0 ;;
-    *" $PREVDB "*)
+  # Sorted: the target's name is a prefix of the previous one's.
+  case $state in
+    "$RESTORE_DATABASE $PREVDB")
+      # The last rename went through before the failure (e.g. SIGTERM during it): the swap is complete.
+      if on_db "$PREVDB" 'DROP DATABASE IF EXISTS :"db"'; then
+        echo "the swap had completed: the restored database is \"$RESTORE_DATABASE\"; previous database \"$PREVDB\" dropped"
+      else
+        echo "the swap had completed: the restored database is \"$RESTORE_DATABASE\"; the previous one is \"$PREVDB\" (cannot drop it: $(pg_reason "$TMP/psql.err")); the next restore drops it"
+      fi
+      ;;
+    "$RESTORE_DATABASE") return 0 ;;
+    "$PREVDB")
       if on_db "$PREVDB" 'ALTER DATABASE :"db" RENAME TO :"target"'; then
         echo "previous database put back as \"$RESTORE_DATABASE\""
       else
