@@ -182,6 +182,9 @@ OUTCOME_DONE=0
 outcome_begin() {
   OUTCOME_EVENT=$1
   OUTCOME_START=${EPOCHREALTIME//[!0-9]/}
+  # The script's stdout, kept: a signal handled inside a command whose stdout
+  # is redirected (e.g. >/dev/null) must still print the outcome line.
+  exec {OUTCOME_FD}>&1
   trap 'outcome_end $?' EXIT
 }
 
@@ -209,7 +212,7 @@ outcome_end() {
   if [[ $rc != 0 ]]; then
     line+=",\"exit_code\":$rc,\"error\":$(json_string "${OUTCOME_ERROR:-exited with code $rc}")"
   fi
-  printf '%s}\n' "$line"
+  printf '%s}\n' "$line" >&"${OUTCOME_FD:-1}"
 }
 
 # ---- Per-table row counts (backup.sh records them, drill.sh checks them)
