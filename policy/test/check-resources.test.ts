@@ -114,7 +114,7 @@ describe("the policy pack", () => {
         assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), policies.map((p) => p.name).sort());
     });
 
-    it("has the seven policies, unique names, all mandatory, each described", () => {
+    it("has the eight policies, unique names, all mandatory, each described", () => {
         assert.deepEqual(
             policies.map((p) => p.name),
             [
@@ -124,6 +124,7 @@ describe("the policy pack", () => {
                 "bucket-no-public-access",
                 "prod-bucket-retention",
                 "rbac-no-wildcards",
+                "pod-security-restricted",
                 "prod-offsite-backup",
             ],
         );
