@@ -2,7 +2,8 @@
 // `restricted` level, so Pod Security Admission never refuses one and an audit finds nothing.
 // The rules follow kubernetes.io/docs/concepts/security/pod-security-standards (the checks of
 // k8s.io/pod-security-admission, latest version), without the relaxations for pods in a user
-// namespace (hostUsers: false), which the program does not use.
+// namespace (hostUsers: false) and for Windows pods, which the program does not run: stricter
+// than Pod Security Admission there, never looser.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { asArray, dig, ENFORCEMENT, isObject, onTypes, POD_SPEC_PATHS } from "./common";
 
@@ -16,6 +17,8 @@ export const POD_SECURITY_LABEL = "protheus.totvs.com/pod-security";
 
 /** What a rule sees: the pod template's metadata and spec, and every container with where it sits. */
 export interface PodView {
+    /** Where the pod spec sits in the resource, for messages: "spec.template.spec". */
+    at: string;
     metadata: unknown;
     spec: unknown;
     containers: { where: string; c: Record<string, unknown> }[];
@@ -87,7 +90,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         fields: "spec.securityContext.windowsOptions.hostProcess, containers' securityContext.windowsOptions.hostProcess",
         allowed: "undefined, false",
         check: (p) => [
-            ...(unsetOr(false)(dig(podSc(p), ["windowsOptions", "hostProcess"])) ? [] : ["spec.securityContext.windowsOptions.hostProcess=true"]),
+            ...(unsetOr(false)(dig(podSc(p), ["windowsOptions", "hostProcess"])) ? [] : [`${p.at}.securityContext.windowsOptions.hostProcess=true`]),
             ...eachContainer(p, ["windowsOptions", "hostProcess"], unsetOr(false)),
         ],
     },
@@ -97,7 +100,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         control: "Host Namespaces",
         fields: "spec.hostNetwork, spec.hostPID, spec.hostIPC",
         allowed: "undefined, false",
-        check: (p) => ["hostNetwork", "hostPID", "hostIPC"].filter((f) => !unsetOr(false)(dig(p.spec, [f]))).map((f) => `spec.${f}=${show(dig(p.spec, [f]))}`),
+        check: (p) => ["hostNetwork", "hostPID", "hostIPC"].filter((f) => !unsetOr(false)(dig(p.spec, [f]))).map((f) => `${p.at}.${f}=${show(dig(p.spec, [f]))}`),
     },
     {
         id: "privileged",
@@ -124,7 +127,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         check: (p) =>
             asArray(dig(p.spec, ["volumes"]))
                 .filter((v) => isObject(v) && v["hostPath"] !== undefined && v["hostPath"] !== null)
-                .map((v) => `spec.volumes "${String((v as Record<string, unknown>)["name"])}" is a hostPath`),
+                .map((v) => `${p.at}.volumes "${String((v as Record<string, unknown>)["name"])}" is a hostPath`),
     },
     {
         id: "hostPorts",
@@ -170,7 +173,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         check: (p) => [
             ...(unsetOr("RuntimeDefault", "Localhost")(dig(podSc(p), ["appArmorProfile", "type"]))
                 ? []
-                : [`spec.securityContext.appArmorProfile.type=${show(dig(podSc(p), ["appArmorProfile", "type"]))}`]),
+                : [`${p.at}.securityContext.appArmorProfile.type=${show(dig(podSc(p), ["appArmorProfile", "type"]))}`]),
             ...eachContainer(p, ["appArmorProfile", "type"], unsetOr("RuntimeDefault", "Localhost")),
             ...Object.entries(isObject(dig(p.metadata, ["annotations"])) ? (dig(p.metadata, ["annotations"]) as Record<string, unknown>) : {})
                 .filter(([k, v]) => k.startsWith("container.apparmor.security.beta.kubernetes.io/") && !(v === "" || v === "runtime/default" || String(v).startsWith("localhost/")))
@@ -186,7 +189,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         check: (p) => {
             const bad = (o: unknown) => !unsetOr(...SELINUX_TYPES)(dig(o, ["type"])) || !unsetOr("")(dig(o, ["user"])) || !unsetOr("")(dig(o, ["role"]));
             return [
-                ...(bad(dig(podSc(p), ["seLinuxOptions"])) ? [`spec.securityContext.seLinuxOptions=${show(dig(podSc(p), ["seLinuxOptions"]))}`] : []),
+                ...(bad(dig(podSc(p), ["seLinuxOptions"])) ? [`${p.at}.securityContext.seLinuxOptions=${show(dig(podSc(p), ["seLinuxOptions"]))}`] : []),
                 ...eachContainer(p, ["seLinuxOptions"], (o) => !bad(o)),
             ];
         },
@@ -208,7 +211,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         check: (p) => [
             ...(unsetOr("RuntimeDefault", "Localhost")(dig(podSc(p), ["seccompProfile", "type"]))
                 ? []
-                : [`spec.securityContext.seccompProfile.type=${show(dig(podSc(p), ["seccompProfile", "type"]))}`]),
+                : [`${p.at}.securityContext.seccompProfile.type=${show(dig(podSc(p), ["seccompProfile", "type"]))}`]),
             ...eachContainer(p, ["seccompProfile", "type"], unsetOr("RuntimeDefault", "Localhost")),
         ],
     },
@@ -222,7 +225,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
             asArray(dig(podSc(p), ["sysctls"]))
                 .map((s) => dig(s, ["name"]))
                 .filter((n) => !SAFE_SYSCTLS.includes(String(n)))
-                .map((n) => `spec.securityContext.sysctls ${show(n)} is not a safe sysctl`),
+                .map((n) => `${p.at}.securityContext.sysctls ${show(n)} is not a safe sysctl`),
     },
     {
         id: "restrictedVolumes",
@@ -234,8 +237,9 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
             asArray(dig(p.spec, ["volumes"])).flatMap((v) => {
                 const o = isObject(v) ? v : {};
                 const sources = Object.keys(o).filter((k) => k !== "name" && o[k] !== undefined && o[k] !== null);
+                // A volume with no source at all is defaulted to an emptyDir by the API server.
                 const bad = sources.filter((k) => !RESTRICTED_VOLUME_TYPES.includes(k));
-                return bad.length > 0 || sources.length === 0 ? [`spec.volumes "${String(o["name"])}" is ${bad.length > 0 ? bad.join(", ") : "of no known type"}`] : [];
+                return bad.length > 0 ? [`${p.at}.volumes "${String(o["name"])}" is ${bad.join(", ")}`] : [];
             }),
     },
     {
@@ -254,7 +258,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         allowed: "true; a container's may be undefined when the pod's is true",
         check: (p) => {
             const pod = dig(podSc(p), ["runAsNonRoot"]);
-            if (pod !== undefined && pod !== null && pod !== true) return [`spec.securityContext.runAsNonRoot=${show(pod)}`];
+            if (pod !== undefined && pod !== null && pod !== true) return [`${p.at}.securityContext.runAsNonRoot=${show(pod)}`];
             return eachContainer(p, ["runAsNonRoot"], (v) => v === true || (pod === true && (v === undefined || v === null)));
         },
     },
@@ -265,7 +269,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         fields: "spec.securityContext.runAsUser, containers' securityContext.runAsUser",
         allowed: "undefined, any non-zero uid",
         check: (p) => [
-            ...(dig(podSc(p), ["runAsUser"]) === 0 ? ["spec.securityContext.runAsUser=0"] : []),
+            ...(dig(podSc(p), ["runAsUser"]) === 0 ? [`${p.at}.securityContext.runAsUser=0`] : []),
             ...eachContainer(p, ["runAsUser"], (v) => v !== 0),
         ],
     },
@@ -278,7 +282,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         check: (p) => {
             const ok = (v: unknown) => v === "RuntimeDefault" || v === "Localhost";
             const pod = dig(podSc(p), ["seccompProfile", "type"]);
-            if (pod !== undefined && pod !== null && !ok(pod)) return [`spec.securityContext.seccompProfile.type=${show(pod)}`];
+            if (pod !== undefined && pod !== null && !ok(pod)) return [`${p.at}.securityContext.seccompProfile.type=${show(pod)}`];
             return eachContainer(p, ["seccompProfile", "type"], (v) => ok(v) || (ok(pod) && (v === undefined || v === null)));
         },
     },
@@ -312,7 +316,7 @@ export function podView(metadata: unknown, spec: unknown, at = "spec"): PodView 
             return { where: `${at}.${field}[${i}]${name}`, c: o };
         }),
     );
-    return { metadata, spec, containers };
+    return { at, metadata, spec, containers };
 }
 
 /** Every rule of `level` (restricted includes baseline) the pod breaks, each with its findings. */

@@ -16,6 +16,7 @@ function plan(stage: "hml" | "prod", overrides: { image?: string; targets?: stri
         image: overrides.image ?? "ghcr.io/totvs/protheus-tools:1.4.2",
         command: ["/bin/run"],
         ...(env ? { env } : {}),
+        securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
     });
     const cron = (name: string, schedule: string, env?: { name: string; value: string }[]) => ({
         type: "kubernetes:batch/v1:CronJob",
