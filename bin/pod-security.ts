@@ -11,23 +11,34 @@ import { readStackFile, StackConfigInput } from "../lib/stackFiles";
 import { POD_SPEC_PATHS } from "../policy/common";
 import { POD_SECURITY_RULES, PssLevel, podSecurityProblems, podView } from "../policy/pod-security-restricted";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a rendered manifest is free-form JSON, read field by field
+type Manifest = any;
+
 /** A pod template in a plan: the workload it belongs to, its metadata and spec. */
 export interface PodTemplate {
     kind: string;
     name: string;
     at: string;
-    metadata: Record<string, any>;
-    spec: Record<string, any>;
+    metadata: Manifest;
+    spec: Manifest;
 }
 
 export function podTemplates(resources: PlannedResource[]): PodTemplate[] {
     return resources.flatMap((r) => {
         const path = POD_SPEC_PATHS[r.type];
         if (!path) return [];
-        let node: any = r.inputs;
+        let node: Manifest = r.inputs;
         for (const step of path.slice(0, -1)) node = node?.[step];
         if (!node?.spec) return [];
-        return [{ kind: r.type.split(":")[2], name: (r.inputs as any).metadata?.name ?? r.name, at: path.join("."), metadata: node.metadata ?? {}, spec: node.spec }];
+        return [
+            {
+                kind: r.type.split(":")[2],
+                name: (r.inputs as Manifest).metadata?.name ?? r.name,
+                at: path.join("."),
+                metadata: node.metadata ?? {},
+                spec: node.spec,
+            },
+        ];
     });
 }
 
@@ -58,23 +69,29 @@ const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const row = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
 const code = (s: string) => `\`${s}\``;
 
-function runsAs(pod: any, c: any): string {
+function runsAs(pod: Manifest, c: Manifest): string {
     const user = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
     const group = c.securityContext?.runAsGroup ?? pod.securityContext?.runAsGroup;
     if (user === 0) return "root (0)";
     return user === undefined ? "image's user" : `${user}:${group ?? "-"}`;
 }
 
-function seccomp(pod: any, c: any): string {
-    return c.securityContext?.seccompProfile?.type ?? (pod.securityContext?.seccompProfile?.type ? `${pod.securityContext.seccompProfile.type} (pod)` : "unset");
+function seccomp(pod: Manifest, c: Manifest): string {
+    return (
+        c.securityContext?.seccompProfile?.type ?? (pod.securityContext?.seccompProfile?.type ? `${pod.securityContext.seccompProfile.type} (pod)` : "unset")
+    );
 }
 
-function volumes(pod: any): string {
-    return (pod.volumes ?? []).map((v: any) => `${v.name}: ${Object.keys(v).find((k) => k !== "name")}`).join(", ");
+function volumes(pod: Manifest): string {
+    return (pod.volumes ?? []).map((v: Manifest) => `${v.name}: ${Object.keys(v).find((k) => k !== "name")}`).join(", ");
 }
 
 function quantities(q: Record<string, string> | undefined): string {
-    return q ? Object.entries(q).map(([k, v]) => `${k} ${v}`).join(", ") : "none";
+    return q
+        ? Object.entries(q)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(", ")
+        : "none";
 }
 
 function yesNo(v: unknown): string {
@@ -84,7 +101,9 @@ function yesNo(v: unknown): string {
 export async function renderPodSecurityDoc(): Promise<string> {
     const { resources } = await renderProgram(documentedStack());
     const namespace = resources.find((r) => r.type === "kubernetes:core/v1:Namespace")!;
-    const psa = Object.entries(((namespace.inputs as any).metadata.labels ?? {}) as Record<string, string>).filter(([k]) => k.startsWith("pod-security.kubernetes.io/"));
+    const psa = Object.entries(((namespace.inputs as Manifest).metadata.labels ?? {}) as Record<string, string>).filter(([k]) =>
+        k.startsWith("pod-security.kubernetes.io/"),
+    );
     const templates = podTemplates(resources);
     const out: string[] = [];
     out.push(
@@ -112,7 +131,7 @@ export async function renderPodSecurityDoc(): Promise<string> {
         "## Pod templates",
         "",
         "Rendered from the prod example stack, rolling back with a restore request from GCS, so the one-off Jobs appear",
-        "(the pre-rollback backup Job is the pre-upgrade Job under its other name). \"level\" is the highest Pod Security",
+        '(the pre-rollback backup Job is the pre-upgrade Job under its other name). "level" is the highest Pod Security',
         "Standards level the template meets, checked with the rules below.",
         "",
         row([
@@ -167,7 +186,7 @@ export async function renderPodSecurityDoc(): Promise<string> {
         "## Decisions",
         "",
         `- **Robots' uid** (\`protheus:podSecurity.robots\`, default ${DEFAULT_ROBOT_UID}:${DEFAULT_ROBOT_UID}): the \`postgres\` user of the`,
-        "  official Debian-based postgres image (use 70:70 with an Alpine-based one); the Cloud SDK image runs as any uid. The",
+        "  official Debian-based postgres image (use 70:70 with an Alpine-based one); the Cloud SDK image runs as Manifest uid. The",
         "  toolbox defaults to the same uid (`protheus:toolbox.runAsUser`), so everything the program writes on the",
         "  environment volume has one owner. `fsGroup` makes a block volume group-writable; NFS volumes (the Rubrik export)",
         "  ignore it, so the export must let this uid write.",

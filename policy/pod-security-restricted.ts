@@ -100,7 +100,8 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         control: "Host Namespaces",
         fields: "spec.hostNetwork, spec.hostPID, spec.hostIPC",
         allowed: "undefined, false",
-        check: (p) => ["hostNetwork", "hostPID", "hostIPC"].filter((f) => !unsetOr(false)(dig(p.spec, [f]))).map((f) => `${p.at}.${f}=${show(dig(p.spec, [f]))}`),
+        check: (p) =>
+            ["hostNetwork", "hostPID", "hostIPC"].filter((f) => !unsetOr(false)(dig(p.spec, [f]))).map((f) => `${p.at}.${f}=${show(dig(p.spec, [f]))}`),
     },
     {
         id: "privileged",
@@ -151,13 +152,7 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
         allowed: 'undefined, ""',
         check: (p) =>
             p.containers.flatMap(({ where, c }) =>
-                [
-                    ["livenessProbe"],
-                    ["readinessProbe"],
-                    ["startupProbe"],
-                    ["lifecycle", "postStart"],
-                    ["lifecycle", "preStop"],
-                ].flatMap((handler) =>
+                [["livenessProbe"], ["readinessProbe"], ["startupProbe"], ["lifecycle", "postStart"], ["lifecycle", "preStop"]].flatMap((handler) =>
                     ["httpGet", "tcpSocket"]
                         .filter((kind) => !unsetOr("")(dig(c, [...handler, kind, "host"])))
                         .map((kind) => `${where} ${[...handler, kind, "host"].join(".")}=${show(dig(c, [...handler, kind, "host"]))}`),
@@ -176,7 +171,11 @@ export const POD_SECURITY_RULES: readonly PodSecurityRule[] = [
                 : [`${p.at}.securityContext.appArmorProfile.type=${show(dig(podSc(p), ["appArmorProfile", "type"]))}`]),
             ...eachContainer(p, ["appArmorProfile", "type"], unsetOr("RuntimeDefault", "Localhost")),
             ...Object.entries(isObject(dig(p.metadata, ["annotations"])) ? (dig(p.metadata, ["annotations"]) as Record<string, unknown>) : {})
-                .filter(([k, v]) => k.startsWith("container.apparmor.security.beta.kubernetes.io/") && !(v === "" || v === "runtime/default" || String(v).startsWith("localhost/")))
+                .filter(
+                    ([k, v]) =>
+                        k.startsWith("container.apparmor.security.beta.kubernetes.io/") &&
+                        !(v === "" || v === "runtime/default" || String(v).startsWith("localhost/")),
+                )
                 .map(([k, v]) => `metadata.annotations["${k}"]=${show(v)}`),
         ],
     },

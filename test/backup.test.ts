@@ -88,7 +88,10 @@ describe("backups (prod plan)", () => {
         assert.equal(env.GCS_BUCKET, "protheus-backups-c2a7dv");
         assert.equal(env.BACKUP_NAMESPACE, "c2a7dv");
         assert.equal(env.RUBRIK_DIR, "/rubrik");
-        assert.deepEqual(pod.volumes.find((v: any) => v.name === "rubrik"), { name: "rubrik", persistentVolumeClaim: { claimName: "protheus-rubrik" } });
+        assert.deepEqual(
+            pod.volumes.find((v: any) => v.name === "rubrik"),
+            { name: "rubrik", persistentVolumeClaim: { claimName: "protheus-rubrik" } },
+        );
         assert.equal(pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/volume").readOnly, true);
         assert.equal(pod.serviceAccountName, "protheus-backup");
     });

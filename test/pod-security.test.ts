@@ -218,7 +218,10 @@ describe("pod security config (protheus:podSecurity)", () => {
 describe("docs/pod-security.md", () => {
     it("matches the rendered plan", async () => {
         const committed = fs.existsSync(DOC) ? fs.readFileSync(DOC, "utf8") : "";
-        assert.ok(committed === (await renderPodSecurityDoc()), "docs/pod-security.md is out of date: run `npm run -s pod-security > docs/pod-security.md` and commit it");
+        assert.ok(
+            committed === (await renderPodSecurityDoc()),
+            "docs/pod-security.md is out of date: run `npm run -s pod-security > docs/pod-security.md` and commit it",
+        );
     });
 
     it("has a row per container of every pod template, with the level it meets", async () => {

@@ -42,7 +42,9 @@ const BREAKS: Record<string, { spec: Record<string, any>; metadata?: unknown }> 
     seLinuxOptions: { spec: spec({}, { seLinuxOptions: { type: "spc_t" } }) },
     procMount: { spec: spec({}, { procMount: "Unmasked" }) },
     seccompProfile_baseline: { spec: spec({}, { seccompProfile: { type: "Unconfined" } }) },
-    sysctls: { spec: spec({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, sysctls: [{ name: "kernel.msgmax", value: "1" }] } }) },
+    sysctls: {
+        spec: spec({ securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" }, sysctls: [{ name: "kernel.msgmax", value: "1" }] } }),
+    },
     restrictedVolumes: { spec: spec({ volumes: [{ name: "rubrik", nfs: { server: "rubrik", path: "/export" } }] }) },
     allowPrivilegeEscalation: { spec: spec({}, { allowPrivilegeEscalation: undefined }) },
     runAsNonRoot: { spec: spec({ securityContext: { seccompProfile: { type: "RuntimeDefault" } } }, { runAsNonRoot: undefined }) },
@@ -76,12 +78,17 @@ describe("policy pod-security-restricted", () => {
             else if (rule.id !== "procMount_restricted" && rule.id !== "restrictedVolumes") assert.deepEqual(found, [], rule.id);
         }
         // A root container without dropped capabilities and without seccomp is still baseline.
-        assert.deepEqual(ids(spec({ securityContext: {} }, { runAsNonRoot: false, runAsUser: 0, capabilities: undefined, seccompProfile: undefined }), "baseline"), []);
+        assert.deepEqual(
+            ids(spec({ securityContext: {} }, { runAsNonRoot: false, runAsUser: 0, capabilities: undefined, seccompProfile: undefined }), "baseline"),
+            [],
+        );
     });
 
     it("checks the AppArmor annotations of the pod template", () => {
         assert.deepEqual(ids(spec(), "baseline", { annotations: { "container.apparmor.security.beta.kubernetes.io/main": "localhost/protheus" } }), []);
-        assert.deepEqual(ids(spec(), "baseline", { annotations: { "container.apparmor.security.beta.kubernetes.io/main": "unconfined" } }), ["appArmorProfile"]);
+        assert.deepEqual(ids(spec(), "baseline", { annotations: { "container.apparmor.security.beta.kubernetes.io/main": "unconfined" } }), [
+            "appArmorProfile",
+        ]);
     });
 
     it("refuses a CronJob whose pod template runs as root, naming the rule, the container and the field", async () => {
@@ -125,6 +132,9 @@ describe("policy pod-security-restricted", () => {
 
     it("ignores resources that are not workloads and workloads without a pod template", async () => {
         assert.deepEqual((await runResource(podSecurityRestricted, { type: "kubernetes:core/v1:ConfigMap", name: "cm", props: { data: {} } })).violations, []);
-        assert.deepEqual((await runResource(podSecurityRestricted, { type: "kubernetes:apps/v1:Deployment", name: "d", props: { metadata: {} } })).violations, []);
+        assert.deepEqual(
+            (await runResource(podSecurityRestricted, { type: "kubernetes:apps/v1:Deployment", name: "d", props: { metadata: {} } })).violations,
+            [],
+        );
     });
 });
