@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { documentedStack, levelMet, podTemplates, PodTemplate, renderPodSecurityDoc } from "../bin/pod-security";
 import { POD_SECURITY_LABEL, SCRATCH_MOUNT } from "../components/podSecurity";
-import { RenderResult } from "../lib/render";
+import { RenderResult, resourceKey } from "../lib/render";
 import { checkResources } from "../policy/test/engine";
 import { podSecurityProblems, podView } from "../policy/pod-security-restricted";
 import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
@@ -118,6 +118,30 @@ describe("pod security (every pod template of the plan)", () => {
         assert.equal(labels["pod-security.kubernetes.io/enforce"], "baseline");
         assert.equal(labels["pod-security.kubernetes.io/warn"], "restricted");
         assert.equal(labels["pod-security.kubernetes.io/audit"], "restricted");
+    });
+
+    it("the copy waits for the Rubrik claim, and the claim for its volume: pulumi up awaits the claim Bound", () => {
+        // pulumi-kubernetes awaits a claim's Bound phase when its storage class binds at once or it has none
+        // (pulumi/pulumi-kubernetes#3130): the claim names the volume, whose claimRef admits it, so a wrong
+        // volume fails `pulumi up` instead of the 06:00 copy.
+        const claim = resourceKey("kubernetes:core/v1:PersistentVolumeClaim", "backup-copy-rubrik");
+        assert.ok(full.options[resourceKey("kubernetes:batch/v1:CronJob", "backup-copy")].dependsOn.includes(claim));
+        assert.deepEqual(full.options[claim].dependsOn, [resourceKey("kubernetes:core/v1:PersistentVolume", "backup-copy-rubrik")]);
+    });
+
+    it("the pods' security settings and resources are part of what a version change's backup Job is, like its images", async () => {
+        // Job templates are immutable: a change replaces the Job, which runs the backup again (on purpose, as for an image).
+        const jobOf = async (podSecurity: unknown) =>
+            (
+                byK8sName(
+                    (await render({ ...documentedStack(), config: { ...documentedStack().config, "protheus:podSecurity": JSON.stringify(podSecurity) } }))
+                        .resources,
+                    "Job",
+                    "protheus-backup-pre-rollback-12-1-2410",
+                ).inputs as any
+            ).spec;
+        assert.deepEqual(await jobOf({}), await jobOf({ enforce: "baseline" }), "the namespace's level is not the Job's");
+        assert.notDeepEqual(await jobOf({}), await jobOf({ resources: { backup: { limits: { memory: "3Gi" } } } }));
     });
 
     it("renders only manifests the Kubernetes schemas accept (the Rubrik PersistentVolume and claim too)", async () => {
