@@ -61,7 +61,10 @@ export = async () => {
         name: config.namespace,
         stage: config.stage,
         updateDesiredVersion: config.updateDesiredVersion,
+        podSecurityEnforce: config.podSecurity.enforce,
     });
+    // Who the backup, copy, restore and drill containers run as, and their resources.
+    const pods = { runAs: config.podSecurity.robots, resources: config.podSecurity.resources };
 
     const volume = new EnvironmentVolume("volume", { namespace: namespace.name, stage: config.stage, ...config.volume }, { parent: namespace });
 
@@ -102,6 +105,7 @@ export = async () => {
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
                   images: backup.images,
+                  pods,
                   scripts: readBackupScripts(),
               },
               { parent: namespace },
@@ -123,6 +127,7 @@ export = async () => {
                       gcs: storage && backup.gcs && { project: backup.gcs.project, bucket: storage.bucketName },
                       rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -141,6 +146,7 @@ export = async () => {
                       identity: restoreIdentity(backup.database),
                       gcs: gcsFetch,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -209,6 +215,7 @@ export = async () => {
             timeZone: config.timeZone,
             volumeClaimName: volume.claimName,
             scripts: readUpdaterScripts(),
+            podSecurity: { ...config.podSecurity.updater, resources: config.podSecurity.resources.updater },
         },
         { parent: namespace, dependsOn: [release.release] },
     );
@@ -246,6 +253,7 @@ export = async () => {
                 checks: drill.checks,
                 gcs: gcsFetch,
                 images: backup.images,
+                pods,
             },
             { parent: namespace, dependsOn: [nightly] },
         );

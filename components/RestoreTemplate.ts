@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseIdentity, formerlyUnder, identityEnv, NEVER, SCRIPTS_MOUNT, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
+import { DatabaseIdentity, formerlyUnder, identityEnv, NEVER, RobotPods, SCRIPTS_MOUNT, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENTS, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
 
@@ -26,6 +26,8 @@ export interface RestoreTemplateArgs {
     /** When backups ship to GCS: the bucket, and the service account its fetch runs as (OffsiteCopy). */
     gcs?: { bucket: pulumi.Input<string>; serviceAccountName: pulumi.Input<string> };
     images: { postgres: string; cloudSdk: string };
+    /** Who the restore and fetch containers run as and their resources (protheus:podSecurity). */
+    pods: RobotPods;
     /** The scripts and settings ConfigMaps (NightlyBackup.jobInputs). */
     jobInputs: pulumi.Resource[];
 }
@@ -43,6 +45,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
         credentials: EnvVar[];
         env: EnvVar[];
         serviceAccountName?: pulumi.Input<string>;
+        pods: RobotPods;
     };
 
     constructor(name: string, args: RestoreTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -54,6 +57,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
             credentials: identityEnv(args.identity),
             env: [{ name: "BACKUP_NAMESPACE", value: args.namespace }, ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : [])],
             serviceAccountName: args.gcs?.serviceAccountName,
+            pods: args.pods,
         };
 
         // The request's keys arrive as REQUEST_<key>: restore.sh reads only its documented ones, so a
@@ -92,7 +96,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
         activeDeadlineSeconds: number;
         labels: Record<string, string>;
     }): k8s.types.input.batch.v1.JobSpec {
-        const { images, serviceAccountName } = this.podArgs;
+        const { images, serviceAccountName, pods } = this.podArgs;
         const selected: EnvVar[] = o.selection
             ? [
                   { name: "RESTORE_BACKUP", value: o.selection.backup },
@@ -116,6 +120,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                       volumeReadOnly: false,
                       env,
                       envFrom,
+                      pods,
                   }),
               ]
             : undefined;
@@ -129,6 +134,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                     volumeClaimName: this.podArgs.volumeClaimName,
                     serviceAccountName: fetch ? serviceAccountName : undefined,
                     initContainers: fetchFromGcs,
+                    pods,
                     containers: [
                         scriptContainer({
                             name: "restore",
@@ -138,6 +144,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                             // The restore role, over the settings ConfigMap's PGUSER (the backup's read-only role).
                             env: [...this.podArgs.credentials, ...env],
                             envFrom,
+                            pods,
                         }),
                     ],
                 }),

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
+import { podSecuritySchema } from "./podSecurity";
 import {
     backupSelector,
     bucketNameProblem,
@@ -209,6 +210,8 @@ export const stackConfigSchema = z.preprocess(
             // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
             drill: drillSchema.optional(),
             alerts: alertsSchema.optional(),
+            // Pod Security Admission level of the namespace, the pods' uids and resources (config/podSecurity.ts).
+            podSecurity: podSecuritySchema.prefault({}),
             /** The customer's Google Group (access.groups.cliente), set once per environment. */
             customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
             // prod only: the hml stack a version must have run on first; by default

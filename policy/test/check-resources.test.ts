@@ -16,6 +16,7 @@ function plan(stage: "hml" | "prod", overrides: { image?: string; targets?: stri
         image: overrides.image ?? "ghcr.io/totvs/protheus-tools:1.4.2",
         command: ["/bin/run"],
         ...(env ? { env } : {}),
+        securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
     });
     const cron = (name: string, schedule: string, env?: { name: string; value: string }[]) => ({
         type: "kubernetes:batch/v1:CronJob",
@@ -114,7 +115,7 @@ describe("the policy pack", () => {
         assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), policies.map((p) => p.name).sort());
     });
 
-    it("has the seven policies, unique names, all mandatory, each described", () => {
+    it("has the eight policies, unique names, all mandatory, each described", () => {
         assert.deepEqual(
             policies.map((p) => p.name),
             [
@@ -124,6 +125,7 @@ describe("the policy pack", () => {
                 "bucket-no-public-access",
                 "prod-bucket-retention",
                 "rbac-no-wildcards",
+                "pod-security-restricted",
                 "prod-offsite-backup",
             ],
         );
@@ -149,9 +151,9 @@ describe("the policy pack", () => {
     });
 
     it("policy/package.json pins the same @pulumi versions as the root package.json", () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- JSON read at run time: package.json is outside the compiled tree
         const root = require(path.join(ROOT, "package.json"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- JSON read at run time: package.json is outside the compiled tree
         const pack = require(path.join(ROOT, "policy", "package.json"));
         const all = { ...root.dependencies, ...root.devDependencies };
         for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "semver"]) {
