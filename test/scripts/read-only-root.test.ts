@@ -9,6 +9,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SCRATCH_MOUNT, scratchEnv } from "../../components/podSecurity";
+import { pathWithout } from "./support/fake-commands";
 import { fingerprint } from "./support/protheus-fixture";
 import { readOnlyRoot } from "./support/readOnlyRoot";
 import { run } from "./support/run";
@@ -66,7 +67,10 @@ describe("backup scripts with a read-only root filesystem (real PostgreSQL 15)",
         const fetch = await fx.script("restore", gcs, ["--fetch-only"], { prefix: p.prefix });
         assert.equal(fetch.status, 0, fetch.stderr);
         fx.pg.psql(`DROP DATABASE ${DB}`);
-        const restore = await fx.script("restore", { ...gcs, GCLOUD: "/nonexistent/gcloud" }, [], { prefix: p.prefix });
+        // as in the postgres image: no gcloud on PATH, the staged copy is used
+        const noGcloud = pathWithout(fx.pg, path.join(fx.tmp, "no-gcloud"), ["gcloud"]);
+        const restore = await fx.script("restore", { ...gcs, PATH: noGcloud }, [], { prefix: p.prefix });
+        assert.match(restore.stdout, /using staged copy/);
         assert.equal(restore.status, 0, restore.stderr);
         assert.deepEqual(fingerprint(fx.pg, DB), fx.original);
     });
