@@ -78,5 +78,11 @@ export const DATABASE_SECRET = "protheus-backup-database";
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
 
+/**
+ * The containers of the robots that print an outcome line (`{"event":"protheus.…"}`): the log-based
+ * metrics count lines from these containers only, so another pod printing such a line cannot pass for a backup.
+ */
+export const OUTCOME_CONTAINERS = ["backup", "copy", "fetch", "restore", "drill", "upddistr"] as const;
+
 /** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
 export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;
