@@ -75,6 +75,13 @@ export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
 export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
+/**
+ * What the scripts append to a database name, in the order they chain: drill.sh restores `<database>_drill`,
+ * and restore.sh restores into `<target>_restore_tmp` before renaming it to the target.
+ */
+export const DATABASE_NAME_SUFFIXES = ["_drill", "_restore_tmp"] as const;
+/** PostgreSQL names have at most 63 bytes: the longest name the scripts derive, `<database>_drill_restore_tmp`, must fit. */
+export const DATABASE_NAME_MAX = 63 - DATABASE_NAME_SUFFIXES.join("").length;
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
 

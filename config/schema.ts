@@ -1,7 +1,7 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
 import { z } from "zod";
-import { RESTORE_JOB_PREFIX } from "../components/names";
+import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES, RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import {
@@ -102,7 +102,12 @@ const secretKeyRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "ex
 const databaseSchema = z.strictObject({
     host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1),
     port: wholeNumber(1, 65535, "a TCP port number").default(5432),
-    name: z.string({ error: "expected the database name" }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "expected a PostgreSQL database name" }),
+    name: z
+        .string({ error: "expected the database name" })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a PostgreSQL database name (letters, digits and '_', not starting with a digit)" })
+        .max(DATABASE_NAME_MAX, {
+            error: `expected a database name of at most ${DATABASE_NAME_MAX} characters (the restore and the drill add ${DATABASE_NAME_SUFFIXES.join(" and ")})`,
+        }),
     user: z.string({ error: "expected the database user" }).min(1),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
@@ -272,6 +277,14 @@ export const stackConfigSchema = z.preprocess(
             if (b.targets.includes("gcs") && !b.gcs) {
                 ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: 'expected a gcs section because targets include "gcs"' });
             }
+            // A prod backup must outlive a mistake or an attacker with the project's keys: README promises a locked retention.
+            if (cfg.stage === "prod" && b.gcs && !b.gcs.lockRetention) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "gcs", "lockRetention"],
+                    message: "expected true in prod: the bucket's retention policy is locked, so nobody can delete a backup before retentionDays",
+                });
+            }
             if (b.targets.includes("rubrik") && !b.rubrik) {
                 ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: 'expected a rubrik section because targets include "rubrik"' });
             }
@@ -292,7 +305,7 @@ export const stackConfigSchema = z.preprocess(
                     ctx.addIssue({
                         code: "custom",
                         path: ["namespace"],
-                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>, cut to 30 characters) is not valid: ${accountProblem}`,
+                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>) is not valid: ${accountProblem}`,
                     });
                 }
             }

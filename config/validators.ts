@@ -1,5 +1,6 @@
 // Field validators shared by the stack-config schema. Each one carries an
 // "expected ..." message, so an error names what a valid value looks like.
+import { createHash } from "node:crypto";
 import { CronExpressionParser } from "cron-parser";
 import * as semver from "semver";
 import { z } from "zod";
@@ -11,11 +12,17 @@ export const dnsLabel = z.string({ error: "expected a string" }).max(63, { error
     error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
 });
 
-/** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. */
+/** A Kubernetes label value: at most 63 characters (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/). */
+export const LABEL_VALUE_MAX = 63;
+
+/** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. The version is also a label value (the pre-upgrade backup's). */
 export const protheusVersion = z
     .string({ error: "expected a version string such as 12.1.2410" })
     .refine((v) => semver.valid(v) !== null && semver.clean(v) === v, {
         error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')",
+    })
+    .refine((v) => v.length <= LABEL_VALUE_MAX, {
+        error: `expected a version of at most ${LABEL_VALUE_MAX} characters (it is a Kubernetes label value)`,
     });
 
 // Kubernetes CronJobs take the standard 5-field cron syntax (or a @macro);
@@ -120,9 +127,19 @@ export function defaultBucketName(namespace: string): string {
     return `protheus-backups-${namespace}`;
 }
 
-/** The Google service account id of the backup copy job: `bkp-<namespace>`, cut to the 30 characters an id may have. */
+/** A Google service account id has at most 30 characters. */
+const SERVICE_ACCOUNT_ID_MAX = 30;
+
+/**
+ * The Google service account id of the backup copy job: `bkp-<namespace>`; one longer than the 30
+ * characters an id may have keeps a prefix and ends in a hash of the whole namespace, so two long
+ * namespaces sharing a prefix never share an account (and the id never ends in '-').
+ */
 export function copyServiceAccountId(namespace: string): string {
-    return `bkp-${namespace}`.slice(0, 30);
+    const id = `bkp-${namespace}`;
+    if (id.length <= SERVICE_ACCOUNT_ID_MAX) return id;
+    const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 6);
+    return `${id.slice(0, SERVICE_ACCOUNT_ID_MAX - hash.length - 1)}-${hash}`;
 }
 
 /** Why `id` is not a valid Google service account id (6-30 characters, a letter first, no '-' last), or undefined. */

@@ -33,7 +33,7 @@ deadline or SIGTERM). The live database is never connected to.
 
 Environment:
   PGDATABASE              the live database whose backups are drilled (required;
-                          at most 44 characters)
+                          at most 45 characters)
   PGHOST PGPORT PGUSER    the server the scratch database is created on (libpq
   PGPASSWORD / PGPASSFILE defaults; the role needs CREATEDB)
   DRILL_PGHOST DRILL_PGPORT DRILL_PGUSER DRILL_PGPASSWORD
@@ -91,7 +91,7 @@ if [[ -z ${DRILL_SOURCE:-} ]]; then
 fi
 
 [[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
-[[ $PGDATABASE =~ ^[A-Za-z_][A-Za-z0-9_]{0,43}$ ]] || die 2 "PGDATABASE must be a database name of at most 44 characters (the drill adds _drill): $PGDATABASE"
+[[ $PGDATABASE =~ ^[A-Za-z_][A-Za-z0-9_]{0,44}$ ]] || die 2 "PGDATABASE must be a database name of at most 45 characters (the drill adds _drill, restore.sh _restore_tmp): $PGDATABASE"
 DRILL_STAGING_DIR=${DRILL_STAGING_DIR:-$BACKUP_DIR/.drill-staging/$PGDATABASE}
 [[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
 [[ $DRILL_STAGING_DIR == /* ]] || die 2 "DRILL_STAGING_DIR must be an absolute path: $DRILL_STAGING_DIR"

@@ -1,4 +1,7 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES } from "../components/names";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
 import { readStackFile } from "../lib/stackFiles";
@@ -187,11 +190,31 @@ const badCases: BadCase[] = [
         expect: [/= "a"/, /service account id "bkp-a"/, /expected 6 to 30 characters \(it has 5\)/],
     },
     {
-        what: "a namespace whose service account id would end in '-'",
+        what: "a database name too long for the names the restore and the drill derive from it",
         stage: "prod",
-        overrides: { namespace: `${"a".repeat(25)}-b` },
-        key: "protheus:namespace",
-        expect: [/service account id "bkp-a{25}-"/, /not ending in '-'/],
+        overrides: { backup: { ...prodBackup, database: { ...prodBackup.database, name: "p".repeat(DATABASE_NAME_MAX + 1) } } },
+        key: "protheus:backup.database.name",
+        expect: [new RegExp(`= "p{${DATABASE_NAME_MAX + 1}}"`), new RegExp(`at most ${DATABASE_NAME_MAX} characters`), /_drill and _restore_tmp/],
+    },
+    {
+        what: "a prod bucket whose retention is not locked",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, lockRetention: false } } },
+        key: "protheus:backup.gcs.lockRetention",
+        expect: [/= false/, /expected true in prod/],
+    },
+    {
+        what: "a prod bucket that leaves the retention lock to its default",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, lockRetention: undefined } } },
+        key: "protheus:backup.gcs.lockRetention",
+        expect: [/is missing/, /expected true in prod/],
+    },
+    {
+        what: "a version longer than a label value",
+        overrides: { updateDesiredVersion: `12.1.2510-${"a".repeat(54)}` },
+        key: "protheus:updateDesiredVersion",
+        expect: [/at most 63 characters/, /label value/],
     },
     {
         what: "pre-upgrade wait under 10 minutes",
@@ -300,13 +323,28 @@ describe("names derived from the config", () => {
     for (const [namespace, bucket, account] of [
         ["c2a7dv", "protheus-backups-c2a7dv", "bkp-c2a7dv"],
         ["c2a7dv-hml", "protheus-backups-c2a7dv-hml", "bkp-c2a7dv-hml"],
-        ["protheus-environment-homologacao-01", "protheus-backups-protheus-environment-homologacao-01", "bkp-protheus-environment-homol"],
+        ["a".repeat(26), `protheus-backups-${"a".repeat(26)}`, `bkp-${"a".repeat(26)}`],
+        ["protheus-environment-homologacao-01", "protheus-backups-protheus-environment-homologacao-01", "bkp-protheus-environmen-11a46c"],
     ] as const) {
         it(`namespace ${namespace}: bucket ${bucket}, service account ${account}`, () => {
             assert.equal(defaultBucketName(namespace), bucket);
             assert.equal(copyServiceAccountId(namespace), account);
         });
     }
+
+    it("service account ids stay valid and distinct for long namespaces that share a prefix (a hash, not a cut)", () => {
+        const namespaces = [`${"a".repeat(25)}-b`, `${"a".repeat(25)}-c`, `${"a".repeat(26)}`, `${"a".repeat(27)}`, `${"a".repeat(62)}x`, `${"a".repeat(62)}y`];
+        const ids = namespaces.map(copyServiceAccountId);
+        for (const id of ids) assert.equal(serviceAccountIdProblem(id), undefined, id);
+        assert.equal(new Set(ids).size, namespaces.length, ids.join(", "));
+    });
+
+    it("the database name limit follows the suffixes the scripts append", () => {
+        const script = (name: string) => fs.readFileSync(path.join(__dirname, "..", "scripts", name), "utf8");
+        assert.match(script("drill.sh"), new RegExp(`^DRILL_DB=\\$\\{PGDATABASE\\}${DATABASE_NAME_SUFFIXES[0]}$`, "m"));
+        assert.match(script("restore.sh"), new RegExp(`^TMPDB="\\$\\{RESTORE_DATABASE\\}${DATABASE_NAME_SUFFIXES[1]}"$`, "m"));
+        assert.equal(DATABASE_NAME_MAX + DATABASE_NAME_SUFFIXES.join("").length, 63);
+    });
 
     for (const [name, problem] of [
         ["protheus-backups-c2a7dv", undefined],
