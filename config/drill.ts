@@ -3,6 +3,7 @@
 // copy run. Part of the one stack-config schema (config/schema.ts).
 import { z } from "zod";
 import { offsetPeriods, runsAfter } from "./cronRuns";
+import { readOnlyQueryProblems } from "./readOnlyQuery";
 import { cronSchedule, dnsLabel } from "./validators";
 
 /**
@@ -45,12 +46,19 @@ export const drillSchema = z.strictObject({
             passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
         })
         .optional(),
-    // Extra checks: each SQL prints one value that must equal `expected`.
+    // Extra checks: each SQL query prints one value that must equal `expected`.
     checks: z
         .record(
             checkName,
             z.strictObject({
-                sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
+                // One read-only query, proved by PostgreSQL's parser (config/readOnlyQuery.ts); drill.sh runs it as a cursor.
+                sql: z
+                    .string({ error: "expected an SQL query" })
+                    .min(1, { error: "expected an SQL query" })
+                    .superRefine((sql, ctx) => {
+                        const [problem] = readOnlyQueryProblems([sql]);
+                        if (problem) ctx.addIssue({ code: "custom", message: problem });
+                    }),
                 expected: z.string({ error: "expected the value the query prints, as a string" }),
             }),
             { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },

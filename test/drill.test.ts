@@ -192,6 +192,35 @@ describe("restore drill (plan)", () => {
             });
         }
 
+        it("refuses every check that is not exactly one read-only query, all at once, naming each check's sql", async () => {
+            const bad: Record<string, [string, RegExp]> = {
+                shell: ["SELECT 1\n\\! id", /no backslash/],
+                other_db: ["\\c c2a7dv\nUPDATE sa1010 SET a1_nome = 'x'", /no backslash/],
+                update: ["UPDATE sa1010 SET a1_nome = 'x'", /found Update/],
+                two: ["SELECT 1; UPDATE sa1010 SET a1_nome = 'x'", /exactly one SQL statement \(found 2\)/],
+                commit: ["COMMIT; UPDATE sa1010 SET a1_nome = 'x'", /exactly one SQL statement \(found 2\)/],
+                read_write: ["SET transaction_read_only = off", /found VariableSet/],
+                writable_cte: ["WITH d AS (DELETE FROM sa1010 RETURNING 1) SELECT count(*) FROM d", /no data-modifying statement, found DELETE/],
+                select_into: ["SELECT * INTO copia FROM sa1010", /no SELECT INTO/],
+                locks: ["SELECT 1 FROM sa1010 FOR UPDATE", /no FOR UPDATE/],
+                kills: ["SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity", /no call of pg_terminate_backend\(\)/],
+                not_sql: ["SELEC 1", /PostgreSQL can parse: syntax error at or near "SELEC"/],
+            };
+            const checks = Object.fromEntries(Object.entries(bad).map(([name, [sql]]) => [name, { sql, expected: "1" }]));
+            const problems = await problemsOf("prod", {
+                drill: { checks: { ...checks, ok: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1" } } },
+            });
+            for (const [name, [sql, expect]] of Object.entries(bad)) {
+                const line = problemFor(problems, `protheus:drill.checks.${name}.sql`);
+                assert.ok(line.includes(JSON.stringify(sql)), `the value is shown: ${line}`);
+                assert.match(line, expect);
+            }
+            assert.equal(
+                problems.some((p) => p.startsWith("protheus:drill.checks.ok")),
+                false,
+            );
+        });
+
         it("refuses a copy that starts inside the backup's window (its deadline), naming protheus:backup.copySchedule", async () => {
             const backup = configObject("prod", "backup");
             const problems = await problemsOf("prod", { backup: { ...backup, copySchedule: "0 4 * * *" } });
