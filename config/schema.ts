@@ -361,3 +361,9 @@ export type ToolboxConfig = z.infer<typeof toolboxSchema>;
 
 /** Keys whose values must come from `pulumi config set --secret`. */
 export const SECRET_KEYS = ["databasePassword"] as const;
+/**
+ * Keys that may hold a secret (`pulumi config set --secret --path 'protheus:chart.values.x'`): the chart's
+ * settings reach only the Helm release, whose inputs then stay a Pulumi secret. Every other key's values
+ * go into object names, labels, ConfigMaps and the plan in clear, so a secret there is refused.
+ */
+export const SECRET_CAPABLE_KEYS = ["chart", "maintenance"] as const;
