@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { offsetPeriods, runsAfter } from "./cronRuns";
 import { readOnlyQueryProblems } from "./readOnlyQuery";
-import { cronSchedule, dnsLabel } from "./validators";
+import { containerString, cronSchedule, dnsLabel, secretKey } from "./validators";
 
 /**
  * How long a backup or copy run may hold the database/volume: index.ts makes them the
@@ -34,7 +34,7 @@ export const drillSchema = z.strictObject({
     // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
-            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
+            host: containerString("the drill PostgreSQL host name"),
             port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
         })
         .optional(),
@@ -42,8 +42,8 @@ export const drillSchema = z.strictObject({
     // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
     database: z
         .strictObject({
-            user: z.string({ error: "expected the database user" }).min(1),
-            passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
+            user: containerString("the database user"),
+            passwordSecret: z.strictObject({ name: dnsLabel, key: secretKey.default("password") }),
         })
         .optional(),
     // Extra checks: each SQL query prints one value that must equal `expected`.

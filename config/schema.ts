@@ -7,6 +7,7 @@ import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import {
     backupSelector,
     bucketNameProblem,
+    containerString,
     copyServiceAccountId,
     cronSchedule,
     defaultBucketName,
@@ -19,6 +20,7 @@ import {
     pinnedImage,
     protheusVersion,
     quantity,
+    secretKey,
     serviceAccountIdProblem,
     wholeNumber,
 } from "./validators";
@@ -97,10 +99,10 @@ export const volumeSchema = z.strictObject({
 });
 
 /** A key of an existing Kubernetes Secret. */
-const secretKeyRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") });
+const secretKeyRef = z.strictObject({ name: dnsLabel, key: secretKey.default("password") });
 
 const databaseSchema = z.strictObject({
-    host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1),
+    host: containerString("the DBAccess/PostgreSQL host name"),
     port: wholeNumber(1, 65535, "a TCP port number").default(5432),
     name: z
         .string({ error: "expected the database name" })
@@ -108,14 +110,14 @@ const databaseSchema = z.strictObject({
         .max(DATABASE_NAME_MAX, {
             error: `expected a database name of at most ${DATABASE_NAME_MAX} characters (the restore and the drill add ${DATABASE_NAME_SUFFIXES.join(" and ")})`,
         }),
-    user: z.string({ error: "expected the database user" }).min(1),
+    user: containerString("the database user"),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
     passwordSecret: secretKeyRef.optional(),
     // The identity every job that restores connects as (the restore template, protheus:restore, the drill):
     // CREATEDB and member of the owner's role, while `user` only reads (docs/backups.md). Its password
     // comes only from an existing Secret. Required in prod; without it hml restores as `user`.
-    restoreUser: z.string({ error: "expected the database user restores connect as" }).min(1).optional(),
+    restoreUser: containerString("the database user restores connect as").optional(),
     restorePasswordSecret: secretKeyRef.optional(),
 });
 

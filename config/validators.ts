@@ -15,6 +15,25 @@ export const dnsLabel = z.string({ error: "expected a string" }).max(63, { error
 /** A Kubernetes label value: at most 63 characters (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/). */
 export const LABEL_VALUE_MAX = 63;
 
+/**
+ * A config string that lands in a container's env value, command or args, where Kubernetes expands
+ * `$(VAR)`: `$(PGPASSWORD)` as a host name would print the password into a log the customer reads.
+ */
+export function containerString(what: string) {
+    return z
+        .string({ error: `expected ${what}` })
+        .min(1, { error: `expected ${what}` })
+        .refine((v) => !v.includes("$("), {
+            error: `expected ${what} without "$(": Kubernetes expands $(VAR) in the container's environment, so it would read another variable (a password) instead`,
+        });
+}
+
+/** A key of a Kubernetes Secret (https://kubernetes.io/docs/concepts/configuration/secret/#restriction-names-data). */
+export const secretKey = z
+    .string({ error: "expected a Secret key" })
+    .max(253, { error: "expected a Secret key of at most 253 characters" })
+    .regex(/^[-._a-zA-Z0-9]+$/, { error: "expected a Secret key: letters, digits, '-', '_' and '.'" });
+
 /** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. The version is also a label value (the pre-upgrade backup's). */
 export const protheusVersion = z
     .string({ error: "expected a version string such as 12.1.2410" })

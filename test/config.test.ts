@@ -5,7 +5,7 @@ import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES } from "../components/names";
 import { ConfigError, parseStackConfig } from "../config/load";
 import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
 import { readStackFile } from "../lib/stackFiles";
-import { configObject, exampleStack, renderFailure, stackWith, Stage } from "./support/stacks";
+import { configObject, exampleStack, render, renderFailure, stackWith, Stage } from "./support/stacks";
 
 interface BadCase {
     what: string;
@@ -316,6 +316,85 @@ describe("stack config validation", () => {
         assert.deepEqual(parsed.backup?.images, { postgres: "postgres:15.8", cloudSdk: "gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim" });
         const partial = stackWith("prod", { backup: { ...prodBackup, retention: { days: 14 } } });
         assert.deepEqual(parseStackConfig(partial.config, (k) => partial.secretKeys.includes(k)).backup?.retention, { days: 14, keepMin: 3 });
+    });
+});
+
+describe("config strings in a container's environment, command or args", () => {
+    // Every free-text key (its validator allows "$("), and a config section for it to sit in.
+    const backup = configObject("prod", "backup");
+    // No drill server or role unless a key asks for one: the drill then connects as the backup's.
+    const drill = { checks: { a: { sql: "SELECT 1", expected: "1" } } };
+    const freeText = [
+        "backup.database.host",
+        "backup.database.user",
+        "backup.database.restoreUser",
+        "backup.gcs.location",
+        "backup.rubrik.nfsServer",
+        "backup.rubrik.exportPath",
+        "drill.server.host",
+        "drill.database.user",
+        "drill.checks.a.expected",
+        "volume.storageClassName",
+    ];
+    /** The prod stack's sections with `value(key)` at each of `keys` (exportPath keeps its leading '/'). */
+    const withValues = (keys: string[], value: (key: string) => string) => {
+        const sections: Record<string, any> = structuredClone({ backup, drill, volume: configObject("prod", "volume") });
+        for (const key of keys) {
+            const path = key.split(".");
+            let at = sections;
+            for (const k of path.slice(0, -1)) at = at[k] ??= k === "database" ? { passwordSecret: { name: "drill-db" } } : {};
+            at[path[path.length - 1]] = key.endsWith("exportPath") ? `/${value(key)}` : value(key);
+        }
+        return sections;
+    };
+    const marker = (key: string) => `mark-${key.replace(/[^a-z]/gi, "").toLowerCase()}-x`;
+
+    it('refuses "$(" in each key that reaches a container\'s env value, command or args (found by rendering), naming each at once', async () => {
+        // Where each key lands: a marker in it alone, rendered, looked up in every container's env values, command and args.
+        const landing: string[] = [];
+        for (const key of freeText) {
+            const { resources } = await render(stackWith("prod", withValues([key], marker)));
+            const expanded: string[] = [];
+            for (const r of resources) {
+                const inputs = r.inputs as any;
+                const pod = inputs.spec?.jobTemplate?.spec?.template?.spec ?? inputs.spec?.template?.spec;
+                for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+                    expanded.push(...(c.env ?? []).map((e: any) => e.value ?? ""), ...(c.command ?? []), ...(c.args ?? []));
+                }
+            }
+            if (expanded.some((v) => v.includes(marker(key)))) landing.push(key);
+        }
+        assert.deepEqual(landing.sort(), ["backup.database.host", "backup.database.restoreUser", "drill.database.user", "drill.server.host"]);
+
+        const err = await renderFailure(
+            stackWith(
+                "prod",
+                withValues(freeText, () => "db-$(PGPASSWORD)"),
+            ),
+        );
+        assert.ok(err.cause instanceof ConfigError);
+        // backup.database.user lands there too when no restore user is set (hml restores as the backup user).
+        for (const key of [...landing, "backup.database.user"]) {
+            const line = err.cause.problems.find((p) => p.startsWith(`protheus:${key} `));
+            assert.ok(line, `protheus:${key} not refused:\n${err.message}`);
+            assert.match(line, /= "(\/)?db-\$\(PGPASSWORD\)": expected .* without "\$\(": Kubernetes expands \$\(VAR\)/);
+        }
+        assert.equal(err.resources.length, 0);
+    });
+
+    it("backup.database.user reaches PGUSER of the restore and the drill when no restore user is set", async () => {
+        const hmlBackup = configObject("hml", "backup");
+        const { restoreUser: _u, restorePasswordSecret: _s, ...database } = hmlBackup.database;
+        const { resources } = await render(stackWith("hml", { backup: { ...hmlBackup, database: { ...database, user: "mark-user-x" } } }));
+        assert.match(JSON.stringify(resources), /"name":"PGUSER","value":"mark-user-x"/);
+    });
+
+    it("refuses a Secret key Kubernetes would not accept", async () => {
+        const err = await renderFailure(
+            stackWith("prod", { backup: { ...backup, database: { ...backup.database, passwordSecret: { name: "db", key: "$(HOME)" } } } }),
+        );
+        assert.ok(err.cause instanceof ConfigError);
+        assert.match(err.message, /protheus:backup\.database\.passwordSecret\.key = "\$\(HOME\)": expected a Secret key/);
     });
 });
 
