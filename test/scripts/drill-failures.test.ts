@@ -7,6 +7,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readOnlyQueryProblems } from "../../config/readOnlyQuery";
 import { outcome } from "./support/script-fixture";
 import { useDrillFixture, DB } from "./support/drill-fixture";
 
@@ -119,6 +120,8 @@ describe("restore drill failures (real PostgreSQL 15)", function () {
             ],
         ];
         for (const [name, sql, code, reason] of cases) {
+            // The config refuses each before it could reach a drill; here drill.sh is run as if it had not.
+            assert.ok(readOnlyQueryProblems([sql])[0], `${name}: accepted by the config`);
             const checks = path.join(path.dirname(backupDir), `checks-${name}`);
             fs.mkdirSync(checks);
             fs.writeFileSync(path.join(checks, `${name}.sql`), sql);
