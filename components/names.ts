@@ -67,6 +67,9 @@ export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
  * changing them changes this ConfigMap, never the spec of a Job (which would make Pulumi re-run it).
  */
 export const SETTINGS_CONFIGMAP = "protheus-backup-settings";
+/** The backup Job before an upgrade (rollback) to a version is this prefix + the version with '-' for '.'. */
+export const PRE_UPGRADE_JOB_PREFIX = "protheus-backup-pre-";
+export const PRE_ROLLBACK_JOB_PREFIX = "protheus-backup-pre-rollback-";
 /** The restore Job `pulumi up` runs for protheus:restore is this prefix + the request's id. */
 export const RESTORE_JOB_PREFIX = "protheus-restore-";
 /** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */

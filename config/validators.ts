@@ -2,6 +2,7 @@
 // "expected ..." message, so an error names what a valid value looks like.
 import { createHash } from "node:crypto";
 import { CronExpressionParser } from "cron-parser";
+import { PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX } from "../components/names";
 import * as semver from "semver";
 import { z } from "zod";
 
@@ -11,9 +12,6 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const dnsLabel = z.string({ error: "expected a string" }).max(63, { error: "expected a DNS-1123 label of at most 63 characters" }).regex(DNS1123_LABEL, {
     error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
 });
-
-/** A Kubernetes label value: at most 63 characters (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/). */
-export const LABEL_VALUE_MAX = 63;
 
 /**
  * A config string that lands in a container's env value, command or args, where Kubernetes expands
@@ -34,14 +32,21 @@ export const secretKey = z
     .max(253, { error: "expected a Secret key of at most 253 characters" })
     .regex(/^[-._a-zA-Z0-9]+$/, { error: "expected a Secret key: letters, digits, '-', '_' and '.'" });
 
-/** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. The version is also a label value (the pre-upgrade backup's). */
+/**
+ * The longest version: it is a label value (at most 63 characters) and, with '-' for '.', the end of the
+ * pre-upgrade and pre-rollback backup Jobs' names (DNS labels of at most 63), which must never be cut:
+ * two versions cut to the same name would share one Job.
+ */
+export const VERSION_MAX = 63 - Math.max(PRE_UPGRADE_JOB_PREFIX.length, PRE_ROLLBACK_JOB_PREFIX.length);
+
+/** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. */
 export const protheusVersion = z
     .string({ error: "expected a version string such as 12.1.2410" })
     .refine((v) => semver.valid(v) !== null && semver.clean(v) === v, {
         error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')",
     })
-    .refine((v) => v.length <= LABEL_VALUE_MAX, {
-        error: `expected a version of at most ${LABEL_VALUE_MAX} characters (it is a Kubernetes label value)`,
+    .refine((v) => v.length <= VERSION_MAX, {
+        error: `expected a version of at most ${VERSION_MAX} characters (it names the pre-upgrade backup Job and labels it)`,
     });
 
 // Kubernetes CronJobs take the standard 5-field cron syntax (or a @macro);

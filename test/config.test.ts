@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES } from "../components/names";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
+import { preRollbackJobName, preUpgradeJobName } from "../components/PreUpgradeBackup";
+import { bucketNameProblem, copyServiceAccountId, defaultBucketName, protheusVersion, serviceAccountIdProblem, VERSION_MAX } from "../config/validators";
 import { readStackFile } from "../lib/stackFiles";
 import { configObject, exampleStack, render, renderFailure, stackWith, Stage } from "./support/stacks";
 
@@ -211,10 +212,10 @@ const badCases: BadCase[] = [
         expect: [/is missing/, /expected true in prod/],
     },
     {
-        what: "a version longer than a label value",
-        overrides: { updateDesiredVersion: `12.1.2510-${"a".repeat(54)}` },
+        what: "a version longer than the backup Job names and labels it goes into allow",
+        overrides: { updateDesiredVersion: `12.1.2510-${"a".repeat(VERSION_MAX - 9)}` },
         key: "protheus:updateDesiredVersion",
-        expect: [/at most 63 characters/, /label value/],
+        expect: [new RegExp(`at most ${VERSION_MAX} characters`), /names the pre-upgrade backup Job/],
     },
     {
         what: "pre-upgrade wait under 10 minutes",
@@ -416,6 +417,17 @@ describe("names derived from the config", () => {
         const ids = namespaces.map(copyServiceAccountId);
         for (const id of ids) assert.equal(serviceAccountIdProblem(id), undefined, id);
         assert.equal(new Set(ids).size, namespaces.length, ids.join(", "));
+    });
+
+    it("the longest version names its backup Jobs whole, within a DNS label, and fits a label value", () => {
+        const longest = `12.1.2510-${"a".repeat(VERSION_MAX - 10)}`;
+        assert.equal(longest.length, VERSION_MAX);
+        assert.equal(protheusVersion.safeParse(longest).success, true);
+        for (const name of [preUpgradeJobName(longest), preRollbackJobName(longest)]) {
+            assert.ok(name.endsWith(`12-1-2510-${"a".repeat(VERSION_MAX - 10)}`) && name.length <= 63, name);
+        }
+        assert.notEqual(preRollbackJobName(longest), preRollbackJobName(`12.1.2510-${"a".repeat(VERSION_MAX - 11)}b`));
+        assert.ok(VERSION_MAX <= 63);
     });
 
     it("the database name limit follows the suffixes the scripts append", () => {
