@@ -12,7 +12,7 @@ export type OffsiteTarget = "gcs" | "rubrik";
 /** Where the Rubrik Managed Volume (NFS) is mounted in the copy job. */
 export const RUBRIK_MOUNT = "/rubrik";
 
-/** Where these resources were declared before issue 10's split (the names index.ts gave those components). */
+/** Where stacks deployed with the one BackupSchedule component hold these resources (the names index.ts gave those components). */
 const FORMER = { schedule: ["protheus:index:BackupSchedule", "backup"], storage: ["protheus:index:BackupStorage", "backup-storage"] } as const;
 
 export interface OffsiteCopyArgs {
