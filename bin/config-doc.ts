@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { CONFIG_NAMESPACE, DEFAULTS_KEY } from "../config/load";
 import { SECRET_KEYS, stackConfigSchema } from "../config/schema";
+import { headingAnchor } from "../lib/markdown";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 export const CONFIG_DOC = path.join(REPO_ROOT, "docs", "config.md");
@@ -116,12 +117,6 @@ const cell = (s: string) =>
 const sentence = (s: string) => (s === "" ? s : s[0]!.toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? "" : "."));
 const row = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
 const keyName = (p: string[]) => `${CONFIG_NAMESPACE}:${p.join(".")}`;
-/** GitHub's heading anchor: lower case, punctuation dropped, spaces as '-'. */
-const anchor = (heading: string) =>
-    heading
-        .toLowerCase()
-        .replace(/[^\p{L}\p{N} _-]/gu, "")
-        .replace(/ /g, "-");
 
 function table(keys: ConfigKey[]): string[] {
     return [
@@ -173,7 +168,7 @@ export function renderConfigDoc(schema: z.ZodType = stackConfigSchema): string {
         "## Contents",
         "",
         "- [Top-level keys](#top-level-keys)",
-        ...sections.map((s) => `- [${s.heading}](#${anchor(s.heading)})`),
+        ...sections.map((s) => `- [${s.heading}](#${headingAnchor(s.heading)})`),
         "",
         "## Top-level keys",
         "",
