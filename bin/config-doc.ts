@@ -20,6 +20,7 @@ interface JsonSchema {
     description?: string;
     default?: unknown;
     enum?: unknown[];
+    const?: unknown;
     format?: string;
     minimum?: number;
     maximum?: number;
@@ -33,6 +34,7 @@ interface JsonSchema {
     additionalProperties?: JsonSchema | boolean;
     anyOf?: JsonSchema[];
     oneOf?: JsonSchema[];
+    allOf?: JsonSchema[];
 }
 
 /** One row of the reference: a key path such as `backup.gcs.project`. */
@@ -47,8 +49,11 @@ export interface ConfigKey {
 
 const code = (v: unknown) => "`" + (typeof v === "string" ? v : JSON.stringify(v)) + "`";
 
+const valuesOf = (n: JsonSchema) => n.enum ?? (n.const !== undefined ? [n.const] : undefined);
+
 function typeOf(n: JsonSchema): string {
-    if (n.enum) return n.enum.map(code).join(" | ");
+    const values = valuesOf(n);
+    if (values) return values.map(code).join(" | ");
     const alternatives = n.anyOf ?? n.oneOf;
     if (alternatives) return alternatives.map(typeOf).join(" or ");
     switch (n.type) {
@@ -57,9 +62,12 @@ function typeOf(n: JsonSchema): string {
         case "integer":
         case "number": {
             const what = n.type === "integer" ? "whole number" : "number";
+            // z.int() states the safe-integer range; only a narrower bound says something.
             const max = n.maximum !== undefined && n.maximum < Number.MAX_SAFE_INTEGER ? n.maximum : undefined;
-            if (n.minimum !== undefined && max !== undefined) return `${what}, ${n.minimum}–${max}`;
-            if (n.minimum !== undefined) return `${what} ≥ ${n.minimum}`;
+            const min = n.minimum !== undefined && n.minimum > Number.MIN_SAFE_INTEGER ? n.minimum : undefined;
+            if (min !== undefined && max !== undefined) return `${what}, ${min}–${max}`;
+            if (min !== undefined) return `${what} ≥ ${min}`;
+            if (max !== undefined) return `${what} ≤ ${max}`;
             return what;
         }
         case "string": {
@@ -83,9 +91,32 @@ function typeOf(n: JsonSchema): string {
     }
 }
 
+/** One key as two branches of a union declare it: the values of both, or either type. */
+function mergeKey(a: JsonSchema, b: JsonSchema): JsonSchema {
+    const description = a.description ?? b.description;
+    const [va, vb] = [valuesOf(a), valuesOf(b)];
+    if (va && vb) return { ...a, const: undefined, enum: [...new Set([...va, ...vb])], description };
+    if (typeOf(a) === typeOf(b)) return { ...a, description, default: JSON.stringify(a.default) === JSON.stringify(b.default) ? a.default : undefined };
+    return { anyOf: [a, b], description };
+}
+
+/**
+ * A union or intersection of objects (e.g. one object per stage) read as one object: every key of any
+ * branch, required where every branch requires it (any branch, for an intersection).
+ */
+function asOneObject(n: JsonSchema): JsonSchema {
+    const branches = (n.anyOf ?? n.oneOf ?? n.allOf)?.map(asOneObject);
+    if (!branches || !branches.every((b) => b.type === "object" && b.properties)) return n;
+    const properties: Record<string, JsonSchema> = {};
+    for (const b of branches) for (const [k, v] of Object.entries(b.properties!)) properties[k] = properties[k] ? mergeKey(properties[k], v) : v;
+    const requiredIn = (k: string) => branches.filter((b) => (b.required ?? []).includes(k)).length;
+    const required = Object.keys(properties).filter((k) => (n.allOf ? requiredIn(k) > 0 : requiredIn(k) === branches.length));
+    return { type: "object", description: n.description ?? branches.find((b) => b.description)?.description, default: n.default, properties, required };
+}
+
 function collect(node: JsonSchema, at: string[], out: ConfigKey[]): void {
     const children: [string, JsonSchema, boolean][] = node.properties
-        ? Object.entries(node.properties).map(([k, child]) => [k, child, (node.required ?? []).includes(k) && child.default === undefined])
+        ? Object.entries(node.properties).map(([k, child]) => [k, asOneObject(child), (node.required ?? []).includes(k) && child.default === undefined])
         : [];
     // An object of named entries whose values are objects (drill.checks.<name>.sql): its fields get rows too.
     const values = typeof node.additionalProperties === "object" ? node.additionalProperties : undefined;
@@ -102,7 +133,7 @@ function collect(node: JsonSchema, at: string[], out: ConfigKey[]): void {
 export function configKeys(schema: z.ZodType = stackConfigSchema): ConfigKey[] {
     const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
     const out: ConfigKey[] = [];
-    collect(json, [], out);
+    collect(asOneObject(json), [], out);
     return out;
 }
 

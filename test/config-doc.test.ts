@@ -48,4 +48,29 @@ describe("configuration reference (docs/config.md)", () => {
             ["flat"],
         );
     });
+
+    it("reads a config that is a union per stage (or an intersection) as one set of keys", () => {
+        const shared = { namespace: z.string().describe("the namespace") };
+        const schema = z.discriminatedUnion("stage", [
+            z.strictObject({
+                ...shared,
+                stage: z.literal("prod").describe("the stage"),
+                backup: z.strictObject({ days: z.int().describe("days") }).describe("backups"),
+            }),
+            z.strictObject({
+                ...shared,
+                stage: z.literal("hml").describe("the stage"),
+                backup: z
+                    .strictObject({ days: z.int().describe("days") })
+                    .optional()
+                    .describe("backups"),
+            }),
+        ]);
+        const doc = renderConfigDoc(schema.and(z.object({ extra: z.boolean().describe("an extra key") })));
+        assert.match(doc, /^\| `stage` \| `prod` \\\| `hml` \| — \| yes \| the stage \|$/m);
+        assert.match(doc, /^\| `namespace` \| string \| — \| yes \| the namespace \|$/m);
+        assert.match(doc, /^\| `extra` \| boolean \| — \| yes \| an extra key \|$/m);
+        assert.match(doc, /^## `protheus:backup`\n\nBackups\. Optional\.$/m);
+        assert.match(doc, /^\| `backup.days` \| whole number \| — \| yes \| days \|$/m);
+    });
 });
