@@ -165,7 +165,7 @@ describe("one pulumi up that changes the version", () => {
 describe("rollback as one commit: the version set back plus a restore request", () => {
     let rollback: RenderResult;
     before(async () => {
-        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the README's rollback asks.
+        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the rollback in docs/operacao.md asks.
         rollback = await after(
             "prod",
             { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true },
