@@ -227,7 +227,7 @@ export = async () => {
         { parent: namespace },
     );
 
-    // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
+    // The weekly restore drill and the alerts on the robots' outcome lines.
     const drill = config.drill ?? drillSchema.parse({});
     const drilling = nightly && backup && drillEnabled(config.stage, config.drill);
     if (drilling) {

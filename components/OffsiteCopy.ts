@@ -17,7 +17,7 @@ export const RUBRIK_MOUNT = "/rubrik";
  */
 export const RUBRIK_NOMINAL_SIZE = "1Ti";
 
-/** Where these resources were declared before issue 10's split (the names index.ts gave those components). */
+/** Where stacks deployed with the one BackupSchedule component hold these resources (the names index.ts gave those components). */
 const FORMER = { schedule: ["protheus:index:BackupSchedule", "backup"], storage: ["protheus:index:BackupStorage", "backup-storage"] } as const;
 
 export interface OffsiteCopyArgs {

@@ -74,7 +74,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                     },
                 }),
             },
-            // Was the child "backup-restore" of BackupSchedule (issue 10's split).
+            // Stacks deployed with the one BackupSchedule component hold it as its child "backup-restore".
             { parent: this, dependsOn: args.jobInputs, aliases: [formerlyUnder("protheus:index:BackupSchedule", "backup", "backup-restore", opts)] },
         );
         this.registerOutputs({});
