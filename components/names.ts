@@ -85,6 +85,12 @@ export const DATABASE_SECRET = "protheus-backup-database";
 export const DATABASE_NAME_SUFFIXES = ["_drill", "_restore_tmp"] as const;
 /** PostgreSQL names have at most 63 bytes: the longest name the scripts derive, `<database>_drill_restore_tmp`, must fit. */
 export const DATABASE_NAME_MAX = 63 - DATABASE_NAME_SUFFIXES.join("").length;
+/** The claim the copy mounts the Rubrik Managed Volume (NFS) through, bound by name to its PersistentVolume. */
+export const RUBRIK_CLAIM = "protheus-rubrik";
+/** The Rubrik PersistentVolume: cluster-scoped, so named after the namespace it serves. */
+export function rubrikVolumeName(namespace: string): string {
+    return `protheus-rubrik-${namespace}`;
+}
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
 

@@ -1,5 +1,5 @@
 // Plan tests of the restore drill CronJob, its schedule rules, and the
-// Cloud Monitoring metrics and alert policies (issue 11).
+// Cloud Monitoring metrics and alert policies.
 import { strict as assert } from "assert";
 import { OUTCOME_CONTAINERS } from "../components/names";
 import { ConfigError } from "../config/load";
