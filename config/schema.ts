@@ -295,7 +295,9 @@ export const stackConfigSchema = z.preprocess(
             drill: drillSchema.optional().describe("the weekly restore drill `protheus-restore-drill` (needs `backup`)"),
             alerts: alertsSchema.optional().describe("Cloud Monitoring metrics and alert policies for this environment; required in prod, optional in hml"),
             // Pod Security Admission level of the namespace, the pods' uids and resources (config/podSecurity.ts).
-            podSecurity: podSecuritySchema.prefault({}).describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
+            podSecurity: podSecuritySchema
+                .prefault({})
+                .describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
             /** The customer's Google Group (access.groups.cliente), set once per environment. */
             customerGroup: z
                 .email({ error: "expected a Google Group e-mail address" })
