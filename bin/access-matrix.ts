@@ -6,7 +6,7 @@ import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../lib/access/permissions";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
-import { headingAnchor } from "../lib/markdown";
+import { withContents } from "../lib/markdown";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const row = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
@@ -99,13 +99,6 @@ export function renderAccessMatrix(): string {
         "",
     );
     return withContents(out).join("\n");
-}
-
-/** The matrix with a list of its sections before the first one. */
-function withContents(lines: string[]): string[] {
-    const sections = lines.filter((l) => l.startsWith("## ")).map((l) => l.slice(3));
-    const first = lines.findIndex((l) => l.startsWith("## "));
-    return [...lines.slice(0, first), "## Contents", "", ...sections.map((t) => `- [${t}](#${headingAnchor(t)})`), "", ...lines.slice(first)];
 }
 
 if (require.main === module) process.stdout.write(renderAccessMatrix());

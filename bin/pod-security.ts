@@ -7,6 +7,7 @@ import { DEFAULT_RESOURCES, DEFAULT_ROBOT_UID } from "../config/podSecurity";
 import { POD_SECURITY_LABEL, SCRATCH_MOUNT } from "../components/podSecurity";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../lib/fleet";
 import { PlannedResource, renderProgram } from "../lib/render";
+import { withContents } from "../lib/markdown";
 import { readStackFile, StackConfigInput } from "../lib/stackFiles";
 import { POD_SPEC_PATHS } from "../policy/common";
 import { POD_SECURITY_RULES, PssLevel, podSecurityProblems, podView } from "../policy/pod-security-restricted";
@@ -218,7 +219,7 @@ export async function renderPodSecurityDoc(): Promise<string> {
         ...POD_SECURITY_RULES.map((r) => row([code(r.id), r.level, r.control, r.fields, r.allowed])),
         "",
     );
-    return out.join("\n");
+    return withContents(out).join("\n");
 }
 
 if (require.main === module) {

@@ -40,3 +40,10 @@ export function markdownHeadings(markdown: string): MarkdownHeading[] {
     });
     return out;
 }
+
+/** A generated document's lines with a list of its sections before the first one. */
+export function withContents(lines: string[]): string[] {
+    const sections = lines.filter((l) => l.startsWith("## ")).map((l) => l.slice(3));
+    const first = lines.findIndex((l) => l.startsWith("## "));
+    return [...lines.slice(0, first), "## Contents", "", ...sections.map((t) => `- [${t}](#${headingAnchor(t)})`), "", ...lines.slice(first)];
+}
