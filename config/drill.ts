@@ -18,51 +18,59 @@ export const DRILL_KILL_MARGIN_MINUTES = 10;
 // Sunday 13:00: after the 06:00 copy's window (until 12:00), done before the 21:00 backup.
 export const DRILL_DEFAULTS = { schedule: "0 13 * * 0", deadlineMinutes: 360, rtoMinutes: 240 } as const;
 
+/** The deadline a drill gets unless set: half as long again as the objective (360 min for 240), so a slow restore is measured, not cut. */
+export function defaultDrillDeadline(rtoMinutes: number): number {
+    return Math.min(23 * 60, Math.max(10, Math.ceil((rtoMinutes * 3) / 2)));
+}
+
 const checkName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expected a check name of lower-case letters, digits, '_' and '-' (at most 50)" });
 
-export const drillSchema = z.strictObject({
-    // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
-    enabled: z.boolean({ error: "expected true or false" }).optional(),
-    schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
-    // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
-    deadlineMinutes: z
-        .int({ error: "expected a whole number of minutes" })
-        .min(10)
-        .max(23 * 60)
-        .default(DRILL_DEFAULTS.deadlineMinutes),
-    // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
-    server: z
-        .strictObject({
-            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
-            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
-        })
-        .optional(),
-    // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
-    // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
-    database: z
-        .strictObject({
-            user: z.string({ error: "expected the database user" }).min(1),
-            passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
-        })
-        .optional(),
-    // Extra checks: each SQL prints one value that must equal `expected`.
-    checks: z
-        .record(
-            checkName,
-            z.strictObject({
-                sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
-                expected: z.string({ error: "expected the value the query prints, as a string" }),
-            }),
-            { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
-        )
-        .default({}),
-    // The recovery-time objective: a drill restore slower than this alerts.
-    rtoMinutes: z
-        .int({ error: "expected a whole number of minutes" })
-        .min(1)
-        .max(23 * 60)
-        .default(DRILL_DEFAULTS.rtoMinutes),
-});
+export const drillSchema = z
+    .strictObject({
+        // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
+        enabled: z.boolean({ error: "expected true or false" }).optional(),
+        schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
+        // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
+        // Default: follows rtoMinutes (defaultDrillDeadline).
+        deadlineMinutes: z
+            .int({ error: "expected a whole number of minutes" })
+            .min(10)
+            .max(23 * 60)
+            .optional(),
+        // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
+        server: z
+            .strictObject({
+                host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
+                port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+            })
+            .optional(),
+        // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
+        // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
+        database: z
+            .strictObject({
+                user: z.string({ error: "expected the database user" }).min(1),
+                passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
+            })
+            .optional(),
+        // Extra checks: each SQL prints one value that must equal `expected`.
+        checks: z
+            .record(
+                checkName,
+                z.strictObject({
+                    sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
+                    expected: z.string({ error: "expected the value the query prints, as a string" }),
+                }),
+                { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
+            )
+            .default({}),
+        // The recovery-time objective: a drill restore slower than this alerts.
+        rtoMinutes: z
+            .int({ error: "expected a whole number of minutes" })
+            .min(1)
+            .max(23 * 60)
+            .default(DRILL_DEFAULTS.rtoMinutes),
+    })
+    .transform((d) => ({ ...d, deadlineMinutes: d.deadlineMinutes ?? defaultDrillDeadline(d.rtoMinutes) }));
 
 export const alertsSchema = z.strictObject({
     // The GKE cluster's project (where the containers' logs land); default backup.gcs.project.
@@ -197,6 +205,7 @@ export function drillAndAlertIssues(
                 ctx.addIssue({
                     code: "custom",
                     path: ["drill", "deadlineMinutes"],
+                    params: { default: d.deadlineMinutes },
                     message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
                 });
             }
@@ -207,7 +216,8 @@ export function drillAndAlertIssues(
                 ctx.addIssue({
                     code: "custom",
                     path: ["drill", "schedule"],
-                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}`,
+                    params: { default: d.schedule },
+                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}; set protheus:drill.schedule to a time clear of both`,
                 });
             }
         }
