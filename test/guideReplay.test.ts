@@ -170,6 +170,15 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         ]);
         assert.match(rollback.stdout, /"name":"protheus-backup-pre-rollback-12-1-2410"/);
         assert.match(rollback.stdout, /"name":"protheus-restore-2026-11-27-upd2510"/);
+        // The pull request's workflow plans the same change for every stack (docs/ci.md): it passes too.
+        const workflow = spawnSync("npm", ["run", "--silent", "plan", "--", "--stacks", "c2a7dv-hml,c2a7dv-prod", "--diff", "main", "--markdown"], {
+            cwd: repo.dir,
+            encoding: "utf8",
+            maxBuffer: 1 << 28,
+        });
+        assert.equal(workflow.status, 1, workflow.stderr);
+        assert.match(workflow.stdout, /\| `c2a7dv-prod` \| \d+ to change, \d+ to add, 0 to remove \|/);
+        assert.match(workflow.stdout, /note: promotion gate: 12\.1\.2410 is in this stack's own history/);
         merge(repo, "rollback");
 
         const done = only(pullRequest(repo, "after-rollback", configBlock("## 6.", 2)));
