@@ -2,6 +2,7 @@
 // Printed from lib/access/ (the responsibility table and the duty ->
 // permission map), so the document cannot drift from the code; a test
 // regenerates it and compares.
+import { answerHelp } from "../lib/cliHelp";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../lib/access/permissions";
@@ -101,4 +102,7 @@ export function renderAccessMatrix(): string {
     return withContents(out).join("\n");
 }
 
-if (require.main === module) process.stdout.write(renderAccessMatrix());
+if (require.main === module) {
+    answerHelp(process.argv.slice(2), "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/.");
+    process.stdout.write(renderAccessMatrix());
+}

@@ -4,6 +4,7 @@
 // versions of hml and prod, how far prod trails hml, updater switches on,
 // backup targets, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
+import { answerHelp } from "../lib/cliHelp";
 import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
@@ -123,11 +124,14 @@ export function formatMarkdown(view: EnvironmentView[]): string {
     return [line(HEADER), line(HEADER.map(() => "---")), ...view.map((e) => line(row(e)))].join("\n") + "\n";
 }
 
+const FLEET_USAGE = "usage: npm run --silent fleet [-- --json | --markdown]";
+
 function main(): void {
     const argv = process.argv.slice(2);
+    answerHelp(argv, FLEET_USAGE);
     const unknown = argv.filter((a) => a !== "--json" && a !== "--markdown");
     if (unknown.length > 0 || argv.length > 1) {
-        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\nusage: npm run --silent fleet [-- --json | --markdown]\n`);
+        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\n${FLEET_USAGE}\n`);
         process.exit(2);
     }
     let view: EnvironmentView[];

@@ -4,6 +4,7 @@
 // program's schema and rendering both once offline (in a temporary copy).
 // Exit 0: both written; 2: refused (bad or existing code, invalid config,
 // render failure, usage), and nothing written.
+import { answerHelp } from "../lib/cliHelp";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -165,6 +166,7 @@ function parseArgs(argv: string[]): NewEnvironmentOptions {
 }
 
 async function main(): Promise<void> {
+    answerHelp(process.argv.slice(2), USAGE);
     const opts = parseArgs(process.argv.slice(2));
     const dir = REPO_ROOT;
     try {

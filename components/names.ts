@@ -30,7 +30,9 @@ export const BUCKET_LABELS = { namespace: "namespace", stage: "stage", partOf: "
 // The `app.kubernetes.io/component` value of each part, so `kubectl get jobs -l` finds its Jobs.
 export const COMPONENTS = {
     updater: "updater",
+    // One value per robot, so `get jobs -l app.kubernetes.io/component=<robot>` lists that robot's Jobs only.
     backup: "backup",
+    copy: "backup-copy",
     restore: "restore",
     restoreDrill: "restore-drill",
     toolbox: "toolbox",

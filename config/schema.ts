@@ -1,5 +1,6 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
+import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES, RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
@@ -256,12 +257,21 @@ export const maintenanceSchema = z.strictObject({
         .boolean({ error: "expected true or false" })
         .default(false)
         .describe("merge `maintenance.values` into the release (exclusive mode); required in prod for a restore"),
-    // Chart values deep-merged into chart.values while enabled (the chart is private: e.g. appservers scaled to 0).
+    // Chart values deep-merged into chart.values while enabled; the fleet's (appservers scaled to 0) are a project default.
     values: z
         .record(z.string(), z.unknown(), { error: "expected an object of chart values" })
         .default({})
-        .describe("chart values deep-merged over `chart.values` while enabled, e.g. `{appserver: {replicas: 0}}`"),
+        .describe(
+            "chart values deep-merged over `chart.values` while enabled; project default `{appserver: {replicas: 0}}`; must change something in the release",
+        ),
 });
+
+/** Whether laying `over` on `base` (objects key by key, anything else replaced) changes any value of `base`. */
+function changesValues(base: unknown, over: unknown): boolean {
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (isObject(base) && isObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
+    return !isDeepStrictEqual(base, over);
+}
 
 /** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
 function withCustomerGroup(input: unknown): unknown {
@@ -370,6 +380,16 @@ export const stackConfigSchema = z.preprocess(
                     code: "custom",
                     path: ["restore"],
                     message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
+                });
+            }
+            // Exclusive mode must take the users out: maintenance that leaves the release as it is would
+            // still open the prod restore gate while the appservers serve.
+            if (cfg.maintenance.enabled && !changesValues(cfg.chart.values, cfg.maintenance.values)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["maintenance", "values"],
+                    message:
+                        "expected chart values that take the users out (e.g. appserver.replicas: 0, as in protheus:defaults of Pulumi.yaml): with these, enabling maintenance changes nothing in the release",
                 });
             }
             if (!b) {

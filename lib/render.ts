@@ -6,6 +6,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
 import { parseStackName } from "./fleet";
+import { maintenanceEnabledIn, previousOutputs, ranVersionsOffline, versionsOnBranch } from "./previousOutputs";
+import { RAN_VERSIONS_OUTPUT } from "./promotion";
 import { PROJECT, REPO_ROOT, SECRET_MASK, StackConfigInput, readStackFile, stackFilePath } from "./stackFiles";
 
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
@@ -68,9 +70,9 @@ export function maskSecrets(value: unknown): unknown {
 /**
  * Offline, a StackReference resolves to what the referenced stack's file
  * declares (org/project/c2a7dv-hml -> Pulumi.c2a7dv-hml.yaml), as if that stack
- * were up to date: its environment code, its version, and, for an hml stack,
- * a history of exactly the version its file says now (the state that holds
- * the real history is not read offline).
+ * were up to date: its environment code, its version, and the versions it ran:
+ * those its file named on the main branch and the one it names now (the state
+ * that holds the real history is not read offline).
  */
 function referencedStackOutputs(stackName: string, dir: string): Record<string, unknown> {
     const stack = stackName.split("/").pop()!;
@@ -83,7 +85,7 @@ function referencedStackOutputs(stackName: string, dir: string): Record<string, 
         stage,
         environment: parseStackName(stack)?.environment,
         updateDesiredVersion: version,
-        ...(stage === "hml" && version !== undefined ? { ranVersions: [version] } : {}),
+        ...(version !== undefined ? { [RAN_VERSIONS_OUTPUT]: ranVersionsOffline(dir, stack, config) } : {}),
     };
 }
 
@@ -92,16 +94,20 @@ export function selfStackName(stack: string): string {
     return `${OFFLINE_ORGANIZATION}/${PROJECT}/${stack}`;
 }
 
-/** What a stack exported when it is up to date with its config: its version and maintenance state, no known version change. */
-function upToDateOutputs(config: Record<string, string>): Record<string, unknown> {
-    let maintenance: unknown;
-    try {
-        maintenance = JSON.parse(config["protheus:maintenance"] ?? "{}");
-    } catch {
-        maintenance = {};
-    }
-    const enabled = maintenance !== null && typeof maintenance === "object" && (maintenance as { enabled?: unknown }).enabled === true;
-    return { updateDesiredVersion: config["protheus:updateDesiredVersion"], maintenanceEnabled: enabled };
+/**
+ * What a stack exported when it is up to date with its config: its version and maintenance state,
+ * no known version change, and (prod, where the promotion gate reads it) the versions its file
+ * named on the main branch.
+ */
+function upToDateOutputs(input: StackConfigInput): Record<string, unknown> {
+    const { config, stack } = input;
+    const prod = config["protheus:stage"] === "prod";
+    return previousOutputs({
+        version: config["protheus:updateDesiredVersion"],
+        maintenance: maintenanceEnabledIn(config),
+        // Only what was merged: the version the file names now may be the change under review.
+        ...(prod && { ranVersions: versionsOnBranch(input.stackFileDir ?? REPO_ROOT, stack) }),
+    });
 }
 
 /** Output state a real provider would fill in, where the program reads it back. */
@@ -113,7 +119,7 @@ function mockState(type: string, name: string, inputs: any, input: StackConfigIn
         // The stack's reference to itself: what the caller says it exported last, by default "up to date, no known change".
         state.outputs =
             (inputs.name ?? name) === selfStackName(input.stack)
-                ? (input.previousOutputs ?? upToDateOutputs(input.config))
+                ? (input.previousOutputs ?? upToDateOutputs(input))
                 : referencedStackOutputs(inputs.name ?? name, stackFileDir);
     }
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
