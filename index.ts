@@ -22,6 +22,7 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
+import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
 import { loadStackConfig } from "./config/stack";
 import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
 import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
@@ -57,11 +58,18 @@ export = async () => {
     const restoreProblem = restoreOrderProblem(config.stage, config.restore !== undefined, previous);
     if (restoreProblem) throw new ConfigError([restoreProblem]);
 
-    const namespace = new EnvironmentNamespace("namespace", {
-        name: config.namespace,
-        stage: config.stage,
-        updateDesiredVersion: config.updateDesiredVersion,
-    });
+    // Every Kubernetes object goes to the stack's cluster through this provider: passed on the top
+    // component, it reaches each child declared with a parent (the default provider is disabled in Pulumi.yaml).
+    const cluster = await gkeClusterProvider(config.cluster);
+    const namespace = new EnvironmentNamespace(
+        "namespace",
+        {
+            name: config.namespace,
+            stage: config.stage,
+            updateDesiredVersion: config.updateDesiredVersion,
+        },
+        { providers: [cluster] },
+    );
 
     const volume = new EnvironmentVolume("volume", { namespace: namespace.name, stage: config.stage, ...config.volume }, { parent: namespace });
 
@@ -271,6 +279,8 @@ export = async () => {
 
     return {
         stage: config.stage,
+        /** The GKE cluster the stack's Kubernetes objects are in: project/location/name. */
+        cluster: clusterLabel(config.cluster),
         /** The environment code (the stack name's prefix); prod checks its hml's. */
         environment,
         /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */

@@ -72,6 +72,15 @@ export const updaterSchema = z.strictObject({
     logLines: wholeNumber(1, 100000, "a whole number of lines").default(500),
 });
 
+// The GKE cluster a stack's Kubernetes objects go to: the program's only way to a cluster (no ambient kubeconfig).
+export const clusterSchema = z.strictObject({
+    project: z.string({ error: "expected a GCP project ID" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
+    location: z
+        .string({ error: "expected a GCP region or zone" })
+        .regex(/^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/, { error: "expected a GCP region or zone such as southamerica-east1" }),
+    name: z.string({ error: "expected a GKE cluster name" }).regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "expected a GKE cluster name" }),
+});
+
 /** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
 export const DEFAULT_TOOLBOX = { image: "busybox:1.36.1", runAsUser: 999, hours: 2 } as const;
 
@@ -197,6 +206,7 @@ export const stackConfigSchema = z.preprocess(
             updateDesiredVersion: protheusVersion,
             // Brazil has had no daylight saving since 2019; the zone still names the intent.
             timeZone: ianaTimeZone.default("America/Sao_Paulo"),
+            cluster: clusterSchema,
             chart: chartSchema,
             updater: updaterSchema,
             volume: volumeSchema.prefault({}),
@@ -339,6 +349,7 @@ export const stackConfigSchema = z.preprocess(
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ChartConfig = StackConfig["chart"];
+export type ClusterConfig = StackConfig["cluster"];
 export type UpdaterConfig = StackConfig["updater"];
 export type VolumeConfig = StackConfig["volume"];
 export type BackupConfig = z.infer<typeof backupSchema>;
