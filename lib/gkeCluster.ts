@@ -35,7 +35,8 @@ export function gkeKubeconfig(c: ClusterConfig, endpoint: string, caCertificate:
                     exec: {
                         apiVersion: "client.authentication.k8s.io/v1beta1",
                         command: "gke-gcloud-auth-plugin",
-                        installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin (or apt-get install google-cloud-cli-gke-gcloud-auth-plugin)",
+                        installHint:
+                            "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin (or apt-get install google-cloud-cli-gke-gcloud-auth-plugin)",
                         provideClusterInfo: true,
                     },
                 },
@@ -54,11 +55,12 @@ export async function gkeClusterProvider(c: ClusterConfig): Promise<kubernetes.P
     const found = await gcp.container.getCluster({ project: c.project, location: c.location, name: c.name });
     const ca = found.masterAuths?.[0]?.clusterCaCertificate;
     if (!found.endpoint || !ca) {
-        throw new Error(`protheus:cluster ${clusterLabel(c)}: GKE returned no endpoint or CA certificate for the cluster; check the project, location and name`);
+        throw new Error(
+            `protheus:cluster ${clusterLabel(c)}: GKE returned no endpoint or CA certificate for the cluster; check the project, location and name`,
+        );
     }
     return new kubernetes.Provider(CLUSTER_PROVIDER_NAME, {
         kubeconfig: gkeKubeconfig(c, found.endpoint, ca),
         clusterIdentifier: gkeContextName(c),
     });
 }
-
