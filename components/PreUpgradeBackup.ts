@@ -37,6 +37,9 @@ function dnsPart(version: string): string {
     return version.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 }
 
+/** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
+export const REPLACE_UNREADY = "pulumi.com/replaceUnready";
+
 /** `protheus-backup-pre-12-1-2510-3`: a Job name is a DNS-1123 label. */
 export function preUpgradeJobName(version: string): string {
     return `protheus-backup-pre-${dnsPart(version)}`.slice(0, 63).replace(/-+$/, "");
@@ -67,7 +70,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
             name,
             {
                 // No ttlSecondsAfterFinished: a vanished Job would be re-created, and re-run, by the next `pulumi up`.
-                metadata: { name: objectName, namespace: args.namespace, labels },
+                // A Job that did not complete (failed, or left running by a killed update) is replaced on the next
+                // `pulumi up`, so the retry backs up again before the release moves; by default the provider would
+                // only wait on it again (pulumi-kubernetes, Diff: the replaceUnready check of a Job's live status).
+                metadata: { name: objectName, namespace: args.namespace, labels, annotations: { [REPLACE_UNREADY]: "true" } },
                 spec: args.jobSpec(
                     [
                         { name: "BACKUP_REASON", value: args.reason },

@@ -9,6 +9,7 @@
 // lets the release finish (SIGINT: the engine finishes the operations in flight) registers the
 // new outputs, and the release did move.
 import { strict as assert } from "assert";
+import { REPLACE_UNREADY } from "../components/PreUpgradeBackup";
 import { RenderResult, resourceKey } from "../lib/render";
 import { MAINTENANCE_OUTPUT, TRANSITION_OUTPUT, VERSION_OUTPUT } from "../lib/versionChange";
 import { render, stackWith } from "./support/stacks";
@@ -49,6 +50,12 @@ describe("the engine's outputs after an update that did not finish, and the retr
             assert.deepEqual(retry.outputs[TRANSITION_OUTPUT], { from: FROM, to: TO });
         });
     }
+
+    it("a backup Job that did not complete is replaced by the retry (pulumi.com/replaceUnready), so the release never moves on a failed backup", () => {
+        const [job] = backupJob(first);
+        assert.equal((job.inputs as { metadata: { annotations: Record<string, string> } }).metadata.annotations[REPLACE_UNREADY], "true");
+        // A finished Job is ready: the annotation replaces nothing then, and the retry re-runs no backup.
+    });
 
     it("cancelled after the release finished (the new outputs were registered): the retry keeps the finished Job and moves nothing", async () => {
         const retry = await after({ ...first.outputs });
