@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_REASON_LABEL, COMPONENTS, UPGRADE_TO_LABEL } from "./names";
+import { BACKUP_REASON_LABEL, COMPONENTS, REPLACE_UNREADY, UPGRADE_TO_LABEL } from "./names";
 
 /**
  * How long the backup before a version change may run. Fixed, not configured: the Job's spec
@@ -36,9 +36,6 @@ export interface PreUpgradeBackupArgs {
 function dnsPart(version: string): string {
     return version.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 }
-
-/** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
-export const REPLACE_UNREADY = "pulumi.com/replaceUnready";
 
 /** `protheus-backup-pre-12-1-2510-3`: a Job name is a DNS-1123 label. */
 export function preUpgradeJobName(version: string): string {

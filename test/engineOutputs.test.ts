@@ -9,7 +9,7 @@
 // lets the release finish (SIGINT: the engine finishes the operations in flight) registers the
 // new outputs, and the release did move.
 import { strict as assert } from "assert";
-import { REPLACE_UNREADY } from "../components/PreUpgradeBackup";
+import { REPLACE_UNREADY } from "../components/names";
 import { RenderResult, resourceKey } from "../lib/render";
 import { MAINTENANCE_OUTPUT, TRANSITION_OUTPUT, VERSION_OUTPUT } from "../lib/versionChange";
 import { render, stackWith } from "./support/stacks";
