@@ -69,7 +69,7 @@ describe("npm run fleet", () => {
         assert.equal(md[0], "| environment | hml | prod | prod trails by | clusters | switches on | backup targets | override |");
         assert.equal(
             md[3],
-            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | hml: totvs-protheus/southamerica-east1/protheus-hml; prod: totvs-protheus/southamerica-east1/protheus-prod | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history (issue 9); drop when prod moves |",
+            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | hml: totvs-protheus/southamerica-east1/protheus-hml; prod: totvs-protheus/southamerica-east1/protheus-prod | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
         );
     });
 
