@@ -89,11 +89,18 @@ export const updaterSchema = z.strictObject({
 
 // The GKE cluster a stack's Kubernetes objects go to: the program's only way to a cluster (no ambient kubeconfig).
 export const clusterSchema = z.strictObject({
-    project: z.string({ error: "expected a GCP project ID" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
+    project: z
+        .string({ error: "expected a GCP project ID" })
+        .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
+        .describe("the GCP project of the cluster"),
     location: z
         .string({ error: "expected a GCP region or zone" })
-        .regex(/^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/, { error: "expected a GCP region or zone such as southamerica-east1" }),
-    name: z.string({ error: "expected a GKE cluster name" }).regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "expected a GKE cluster name" }),
+        .regex(/^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/, { error: "expected a GCP region or zone such as southamerica-east1" })
+        .describe("its region or zone, e.g. `southamerica-east1`"),
+    name: z
+        .string({ error: "expected a GKE cluster name" })
+        .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "expected a GKE cluster name" })
+        .describe("the GKE cluster's name (set per stack)"),
 });
 
 /** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
