@@ -22,6 +22,7 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
+import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
 import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
 import { parseStackName, stackName } from "./lib/fleet";
 import {
@@ -78,12 +79,19 @@ export = async () => {
     const restoreProblem = restoreOrderProblem(config.stage, config.restore !== undefined, previous);
     if (restoreProblem) throw new ConfigError([restoreProblem]);
 
-    const namespace = new EnvironmentNamespace("namespace", {
-        name: config.namespace,
-        stage: config.stage,
-        updateDesiredVersion: config.updateDesiredVersion,
-        podSecurityEnforce: config.podSecurity.enforce,
-    });
+    // Every Kubernetes object goes to the stack's cluster through this provider: passed on the top
+    // component, it reaches each child declared with a parent (the default provider is disabled in Pulumi.yaml).
+    const cluster = await gkeClusterProvider(config.cluster);
+    const namespace = new EnvironmentNamespace(
+        "namespace",
+        {
+            name: config.namespace,
+            stage: config.stage,
+            updateDesiredVersion: config.updateDesiredVersion,
+            podSecurityEnforce: config.podSecurity.enforce,
+        },
+        { providers: [cluster] },
+    );
     // Who the backup, copy, restore and drill containers run as, and their resources.
     const pods = { runAs: config.podSecurity.robots, resources: config.podSecurity.resources };
 
@@ -301,6 +309,8 @@ export = async () => {
 
     return {
         stage: config.stage,
+        /** The GKE cluster the stack's Kubernetes objects are in: project/location/name. */
+        cluster: clusterLabel(config.cluster),
         /** The environment code (the stack name's prefix); prod checks its hml's. */
         environment,
         /** The versions whose release reached `deployed` here: prod's gate reads hml's and its own. */

@@ -9,11 +9,14 @@ import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
+import { clusterLabel } from "../lib/gkeCluster";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface StageView {
     stack: string;
     version: string;
+    /** The GKE cluster the stack deploys to: project/location/name. */
+    cluster: string;
     /** Updater switches that are on: "sleeper", "suspend". */
     switches: string[];
     backupTargets: string[];
@@ -36,6 +39,7 @@ function stageView(stack: string, cfg: StackConfig): StageView {
     return {
         stack,
         version: cfg.updateDesiredVersion,
+        cluster: clusterLabel(cfg.cluster),
         switches: (["sleeper", "suspend"] as const).filter((s) => cfg.updater[s]),
         backupTargets: cfg.backup ? [...cfg.backup.targets] : [],
     };
@@ -88,7 +92,7 @@ export function fleetView(dir = REPO_ROOT): EnvironmentView[] {
     });
 }
 
-const HEADER = ["environment", "hml", "prod", "prod trails by", "switches on", "backup targets", "override"];
+const HEADER = ["environment", "hml", "prod", "prod trails by", "clusters", "switches on", "backup targets", "override"];
 
 function row(e: EnvironmentView): string[] {
     const perStage = (f: (v: StageView) => string) =>
@@ -106,6 +110,7 @@ function row(e: EnvironmentView): string[] {
               : e.prodTrailsBy > 0
                 ? `${e.prodTrailsBy} release${e.prodTrailsBy === 1 ? "" : "s"}`
                 : `ahead by ${-e.prodTrailsBy}`,
+        perStage((v) => v.cluster),
         perStage((v) => v.switches.join(", ")) || "-",
         perStage((v) => v.backupTargets.join(", ") || "none"),
         e.override ? `${e.override.version}: ${e.override.reason}` : "-",

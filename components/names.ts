@@ -104,3 +104,6 @@ export const OUTCOME_CONTAINERS = ["backup", "copy", "fetch", "restore", "drill"
 
 /** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
 export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;
+
+/** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
+export const REPLACE_UNREADY = "pulumi.com/replaceUnready";

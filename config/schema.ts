@@ -94,6 +94,22 @@ export const updaterSchema = z.strictObject({
         .describe("lines of `UPDDISTR.LOG` the wrapper prints when UPDDISTR ends (`UPDDISTR_LOG_LINES`)"),
 });
 
+// The GKE cluster a stack's Kubernetes objects go to: the program's only way to a cluster (no ambient kubeconfig).
+export const clusterSchema = z.strictObject({
+    project: z
+        .string({ error: "expected a GCP project ID" })
+        .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
+        .describe("the GCP project of the cluster"),
+    location: z
+        .string({ error: "expected a GCP region or zone" })
+        .regex(/^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/, { error: "expected a GCP region or zone such as southamerica-east1" })
+        .describe("its region or zone, e.g. `southamerica-east1`"),
+    name: z
+        .string({ error: "expected a GKE cluster name" })
+        .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "expected a GKE cluster name" })
+        .describe("the GKE cluster's name (set per stack)"),
+});
+
 /** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
 export const DEFAULT_TOOLBOX = { image: "busybox:1.36.1", runAsUser: 999, hours: 2 } as const;
 
@@ -296,6 +312,7 @@ export const stackConfigSchema = z.preprocess(
             ),
             // Brazil has had no daylight saving since 2019; the zone still names the intent.
             timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
+            cluster: clusterSchema.describe("the GKE cluster the stack's Kubernetes objects go to; project and location usually shared in `protheus:defaults`"),
             chart: chartSchema.describe("the Protheus Helm chart and its release"),
             updater: updaterSchema.describe("the `protheus-updater` CronJob, which runs UPDDISTR"),
             volume: volumeSchema.prefault({}).describe("the environment volume, mounted at `/volume`"),
@@ -477,6 +494,7 @@ export const stackConfigSchema = z.preprocess(
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ChartConfig = StackConfig["chart"];
+export type ClusterConfig = StackConfig["cluster"];
 export type UpdaterConfig = StackConfig["updater"];
 export type VolumeConfig = StackConfig["volume"];
 export type BackupConfig = z.infer<typeof backupSchema>;

@@ -54,6 +54,8 @@ export interface RenderResult {
     resources: PlannedResource[];
     options: Record<string, PlannedOptions>;
     outputs: Record<string, unknown>;
+    /** The provider reference each custom resource was registered with ("" or absent: the engine's default provider), by resource key. */
+    providers?: Record<string, string>;
 }
 
 /** Replaces secret values by the mask (a resource passed as an input already arrives as its id or URN). */
@@ -134,6 +136,13 @@ function mockState(type: string, name: string, inputs: any, input: StackConfigIn
     return state;
 }
 
+const GKE_CLUSTER_INVOKE = "gcp:container/getCluster:getCluster";
+/** Offline, GKE's answer for a cluster: a documentation address (RFC 5737) and a placeholder CA, the same for every cluster. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an invoke's arguments, free-form
+function offlineCluster(inputs: any): Record<string, unknown> {
+    return { ...inputs, endpoint: "192.0.2.1", masterAuths: [{ clusterCaCertificate: "b2ZmbGluZQ==" }] };
+}
+
 /** How a resource is named in a plan: unique within a stack. */
 export function resourceKey(type: string, name: string): string {
     return `${type}::${name}`;
@@ -195,15 +204,18 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
     const parents = new Map<string, string | null>();
     const options: Record<string, PlannedOptions> = {};
+    const providers: Record<string, string> = {};
     const resources: pulumi.Resource[] = [];
 
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 if (args.type !== "pulumi:pulumi:Stack") registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                if (args.custom) providers[resourceKey(args.type, args.name)] = args.provider ?? "";
                 return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, input) };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                if (args.token === GKE_CLUSTER_INVOKE) return offlineCluster(args.inputs);
                 return args.inputs;
             },
         },
@@ -280,7 +292,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         Error.stackTraceLimit = stackTraceLimit;
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
-    return { resources: planned(), options, outputs: plain };
+    return { resources: planned(), options, outputs: plain, providers };
 }
 
 function withOptions(o: PlannedOptions | undefined): { options?: Partial<PlannedOptions> } {
