@@ -17,7 +17,7 @@ export const RUBRIK_MOUNT = "/rubrik";
  */
 export const RUBRIK_NOMINAL_SIZE = "1Ti";
 
-/** Where these resources were declared before issue 10's split (the names index.ts gave those components). */
+/** Where stacks deployed with the one BackupSchedule component hold these resources (the names index.ts gave those components). */
 const FORMER = { schedule: ["protheus:index:BackupSchedule", "backup"], storage: ["protheus:index:BackupStorage", "backup-storage"] } as const;
 
 export interface OffsiteCopyArgs {
@@ -59,7 +59,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         super("protheus:index:OffsiteCopy", name, {}, opts);
         if (args.targets.includes("gcs") && !args.gcs) throw new Error("OffsiteCopy: targets include gcs but no gcs settings were given");
         if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("OffsiteCopy: targets include rubrik but no rubrik settings were given");
-        const labels = commonLabels(args.stage, COMPONENTS.backup);
+        const labels = commonLabels(args.stage, COMPONENTS.copy);
         const was = (former: readonly [string, string], oldName: string) => ({ parent: this, aliases: [formerlyUnder(former[0], former[1], oldName, opts)] });
 
         if (args.gcs) {

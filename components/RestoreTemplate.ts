@@ -50,7 +50,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
 
     constructor(name: string, args: RestoreTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreTemplate", name, {}, opts);
-        const labels = commonLabels(args.stage, COMPONENTS.backup);
+        const labels = commonLabels(args.stage, COMPONENTS.restore);
         this.podArgs = {
             volumeClaimName: args.volumeClaimName,
             images: args.images,
@@ -79,7 +79,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                     },
                 }),
             },
-            // Was the child "backup-restore" of BackupSchedule (issue 10's split).
+            // Stacks deployed with the one BackupSchedule component hold it as its child "backup-restore".
             { parent: this, dependsOn: args.jobInputs, aliases: [formerlyUnder("protheus:index:BackupSchedule", "backup", "backup-restore", opts)] },
         );
         this.registerOutputs({});

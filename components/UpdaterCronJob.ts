@@ -117,6 +117,10 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                                                 { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
                                                 { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
                                                 ...security.container.env,
+                                                // Where the outcome is kept after the Job is gone: /volume/logs/<Job name>.log.
+                                                { name: "UPDDISTR_JOB", valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
+                                                // The environment in the outcome line (the namespace).
+                                                { name: "BACKUP_NAMESPACE", value: args.namespace },
                                             ],
                                             volumeMounts: [
                                                 { name: "volume", mountPath: VOLUME_MOUNT_PATH },

@@ -30,7 +30,9 @@ export const BUCKET_LABELS = { namespace: "namespace", stage: "stage", partOf: "
 // The `app.kubernetes.io/component` value of each part, so `kubectl get jobs -l` finds its Jobs.
 export const COMPONENTS = {
     updater: "updater",
+    // One value per robot, so `get jobs -l app.kubernetes.io/component=<robot>` lists that robot's Jobs only.
     backup: "backup",
+    copy: "backup-copy",
     restore: "restore",
     restoreDrill: "restore-drill",
     toolbox: "toolbox",
@@ -67,6 +69,9 @@ export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
  * changing them changes this ConfigMap, never the spec of a Job (which would make Pulumi re-run it).
  */
 export const SETTINGS_CONFIGMAP = "protheus-backup-settings";
+/** The backup Job before an upgrade (rollback) to a version is this prefix + the version with '-' for '.'. */
+export const PRE_UPGRADE_JOB_PREFIX = "protheus-backup-pre-";
+export const PRE_ROLLBACK_JOB_PREFIX = "protheus-backup-pre-rollback-";
 /** The restore Job `pulumi up` runs for protheus:restore is this prefix + the request's id. */
 export const RESTORE_JOB_PREFIX = "protheus-restore-";
 /** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
@@ -75,6 +80,19 @@ export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
 export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
+/** drill.sh restores the live database's backup with restore.sh into `<database>_drill`. */
+export const DRILL_DATABASE_SUFFIX = "_drill";
+/** The `date -u` format of the UTC time in restore.sh's `<target>_prev_<UTC time>` (16 characters, e.g. 20261127T101500Z). */
+export const RESTORE_PREVIOUS_TIME_FORMAT = "%Y%m%dT%H%M%SZ";
+/**
+ * What restore.sh appends to its target's name: it restores into `<target>_restore_tmp`, and during the swap the live
+ * database is `<target>_prev_<UTC time>` (shown with an example time, for its length).
+ */
+export const RESTORE_DATABASE_SUFFIXES = ["_restore_tmp", "_prev_20261127T101500Z"] as const;
+/** PostgreSQL cuts names to 63 bytes without a word: every name restore.sh derives from its target must fit whole. */
+export const RESTORE_TARGET_MAX = 63 - Math.max(...RESTORE_DATABASE_SUFFIXES.map((s) => s.length));
+/** The longest database name the stack accepts: the drill's `<database>_drill` must be a target restore.sh accepts. */
+export const DATABASE_NAME_MAX = RESTORE_TARGET_MAX - DRILL_DATABASE_SUFFIX.length;
 /** The claim the copy mounts the Rubrik Managed Volume (NFS) through, bound by name to its PersistentVolume. */
 export const RUBRIK_CLAIM = "protheus-rubrik";
 /** The Rubrik PersistentVolume: cluster-scoped, so named after the namespace it serves. */
@@ -84,5 +102,14 @@ export function rubrikVolumeName(namespace: string): string {
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
 
+/**
+ * The containers of the robots that print an outcome line (`{"event":"protheus.…"}`): the log-based
+ * metrics count lines from these containers only, so another pod printing such a line cannot pass for a backup.
+ */
+export const OUTCOME_CONTAINERS = ["backup", "copy", "fetch", "restore", "drill", "upddistr"] as const;
+
 /** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
 export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;
+
+/** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
+export const REPLACE_UNREADY = "pulumi.com/replaceUnready";

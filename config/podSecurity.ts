@@ -44,8 +44,20 @@ function cpuMillis(q: string): number {
 const resources = (d: { cpu: string; memory: string; memoryLimit: string }) =>
     z
         .strictObject({
-            requests: z.strictObject({ cpu: cpu.default(d.cpu), memory: memory.default(d.memory) }).prefault({}),
-            limits: z.strictObject({ cpu: cpu.optional(), memory: memory.default(d.memoryLimit) }).prefault({}),
+            requests: z
+                .strictObject({
+                    cpu: cpu.default(d.cpu).describe("CPU the scheduler reserves"),
+                    memory: memory.default(d.memory).describe("memory the scheduler reserves"),
+                })
+                .prefault({})
+                .describe("what the scheduler reserves for the container"),
+            limits: z
+                .strictObject({
+                    cpu: cpu.optional().describe("CPU cap; none by default (it would only throttle a dump with spare CPU)"),
+                    memory: memory.default(d.memoryLimit).describe("memory cap: the container is killed above it"),
+                })
+                .prefault({})
+                .describe("the most the container may use"),
         })
         .prefault({});
 
@@ -64,30 +76,47 @@ export const podSecuritySchema = z
     .strictObject({
         // Pod Security Admission's enforce level for the namespace. The Helm chart's pods (TOTVS's images)
         // run there too, so the default is what they can live with; warn and audit are always restricted.
-        enforce: z.enum(PSS_LEVELS, { error: 'expected "privileged", "baseline" or "restricted"' }).default("baseline"),
+        enforce: z
+            .enum(PSS_LEVELS, { error: 'expected "privileged", "baseline" or "restricted"' })
+            .default("baseline")
+            .describe("the namespace's Pod Security Admission enforce level (warn and audit are always `restricted`); see docs/pod-security.md"),
         // Who the backup, copy, restore and drill containers run as.
-        robots: z.strictObject({ runAsUser: id("uid").default(DEFAULT_ROBOT_UID), runAsGroup: id("gid").default(DEFAULT_ROBOT_UID) }).prefault({}),
+        robots: z
+            .strictObject({
+                runAsUser: id("uid").default(DEFAULT_ROBOT_UID).describe("their uid (the postgres image's `postgres`; 70 for Alpine images)"),
+                runAsGroup: id("gid").default(DEFAULT_ROBOT_UID).describe("their gid, also the volume's fsGroup"),
+            })
+            .prefault({})
+            .describe("who the backup, copy, restore, drill and toolbox containers run as"),
         // The updater runs TOTVS's image: its uid must be one the image and the volume's files allow.
         updater: z
             .strictObject({
-                runAsUser: id("uid").default(DEFAULT_ROBOT_UID),
-                runAsGroup: id("gid").default(DEFAULT_ROBOT_UID),
+                runAsUser: id("uid").default(DEFAULT_ROBOT_UID).describe("the updater's uid: one TOTVS's image and the volume's files allow"),
+                runAsGroup: id("gid").default(DEFAULT_ROBOT_UID).describe("the updater's gid"),
                 // Only for an updater image that cannot run without root: the pod then meets baseline, not restricted.
-                runAsRoot: z.boolean({ error: "expected true or false" }).default(false),
+                runAsRoot: z
+                    .boolean({ error: "expected true or false" })
+                    .default(false)
+                    .describe("only for an updater image that cannot run without root: the pod then meets baseline (refused with `enforce: restricted`)"),
                 // The image writes in its own tree (the RPO under protheus/apo, which the runbook's `kubectl cp` replaces).
-                readOnlyRootFilesystem: z.boolean({ error: "expected true or false" }).default(false),
+                readOnlyRootFilesystem: z
+                    .boolean({ error: "expected true or false" })
+                    .default(false)
+                    .describe("the image writes its own tree (the RPO under `protheus/apo`); `true` breaks the guide's RPO copy"),
             })
-            .prefault({}),
+            .prefault({})
+            .describe("how the updater (TOTVS's image) runs"),
         resources: z
             .strictObject({
-                backup: resources(DEFAULT_RESOURCES.backup),
-                copy: resources(DEFAULT_RESOURCES.copy),
-                fetch: resources(DEFAULT_RESOURCES.fetch),
-                restore: resources(DEFAULT_RESOURCES.restore),
-                drill: resources(DEFAULT_RESOURCES.drill),
-                updater: resources(DEFAULT_RESOURCES.updater),
+                backup: resources(DEFAULT_RESOURCES.backup).describe("the nightly and pre-upgrade dump"),
+                copy: resources(DEFAULT_RESOURCES.copy).describe("the 06:00 offsite copy"),
+                fetch: resources(DEFAULT_RESOURCES.fetch).describe("the download of a backup from GCS before a restore or drill"),
+                restore: resources(DEFAULT_RESOURCES.restore).describe("the restore (template, request)"),
+                drill: resources(DEFAULT_RESOURCES.drill).describe("the weekly restore drill"),
+                updater: resources(DEFAULT_RESOURCES.updater).describe("UPDDISTR, in the updater"),
             })
-            .prefault({}),
+            .prefault({})
+            .describe("requests and limits per container: `backup`, `copy`, `fetch`, `restore`, `drill`, `updater`"),
     })
     .superRefine((p, ctx) => {
         for (const [container, r] of Object.entries(p.resources)) {

@@ -1,4 +1,4 @@
-// Issue 8, the update failure path as the plan shows it: the order of one
+// The update failure path as the plan shows it: the order of one
 // `pulumi up` (upgrade and rollback), what it waits on, the backup before a
 // version change, restore requests and their refusals, maintenance values,
 // the toolbox and the sleeper.
@@ -66,7 +66,7 @@ describe("versionChange: the transition from the stack's own last outputs", () =
     it("the same target again: the transition exported last time, so the Job does not change", () => {
         const last = { from: "12.1.2410", to: "12.1.2510" };
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: last }), last);
-        // An export from before this program knew transitions, or a garbled one: no backup rather than a made-up FROM.
+        // Outputs without a transition (a stack last updated by a program that exported none), or a garbled one: no backup rather than a made-up FROM.
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510" }), { from: null, to: "12.1.2510" });
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "x", to: "12.1.2510" } }), {
             from: null,
@@ -165,7 +165,7 @@ describe("one pulumi up that changes the version", () => {
 describe("rollback as one commit: the version set back plus a restore request", () => {
     let rollback: RenderResult;
     before(async () => {
-        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the README's rollback asks.
+        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the rollback in docs/operacao.md asks.
         rollback = await after(
             "prod",
             { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true },
@@ -243,7 +243,10 @@ describe("rollback as one commit: the version set back plus a restore request", 
         const r = await after(
             "prod",
             { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true },
-            { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } },
+            {
+                restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" },
+                maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
+            },
         );
         const pod = (jobNamed(r.resources, "protheus-restore-2026-11-27-upd2510").inputs as any).spec.template.spec;
         assert.deepEqual(pod.initContainers[0].command, ["bash", "/scripts/restore.sh", "--fetch-only"]);
@@ -383,6 +386,16 @@ describe("updater: wrapper, sleeper bounds, labels", () => {
                 err.cause.message,
             );
         }
+    });
+});
+
+describe("updater: the environment and the Job's name reach the wrapper", () => {
+    it("passes the namespace for the outcome line and the Job's name (its pods' job-name label) for the kept report", async () => {
+        const { resources } = await render(stackWith("hml"));
+        const c = (byK8sName(resources, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec.template.spec.containers[0];
+        const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+        assert.equal(env.BACKUP_NAMESPACE, "c2a7dv-hml");
+        assert.deepEqual(env.UPDDISTR_JOB, { fieldRef: { fieldPath: "metadata.labels['job-name']" } });
     });
 });
 

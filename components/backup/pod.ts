@@ -151,8 +151,8 @@ export function scriptCronJobSpec(
 export const NEVER = "0 0 31 2 *";
 
 /**
- * Where a resource lived before the backup components were split (issue 10): an alias to its old
- * name under its old parent component, a sibling of its new one, so existing stacks move it
+ * An alias to a resource's name under the component that held it in stacks deployed with one
+ * backup component (BackupSchedule, a sibling of its new parent), so those stacks move it
  * instead of replacing it.
  */
 export function formerlyUnder(parentType: string, parentName: string, name: string, opts?: pulumi.ComponentResourceOptions): pulumi.Alias {

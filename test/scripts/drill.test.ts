@@ -15,6 +15,7 @@ import { createProtheusDatabase } from "./support/protheus-fixture";
 import { outcome, NS } from "./support/script-fixture";
 import { useDrillFixture, DB, ODD_TABLE } from "./support/drill-fixture";
 import { PROTHEUS_TABLES } from "../../bench/protheus-db";
+import { DATABASE_NAME_MAX } from "../../components/names";
 
 const BUCKET = "protheus-backups-drill";
 
@@ -166,6 +167,12 @@ describe("restore drill (real PostgreSQL 15)", function () {
         const backupDir = freshDir();
         const b = await script("backup", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_backup", PGPASSWORD: "pw-backup" });
         assert.equal(b.status, 0, b.stderr);
+        // Run as the backup role by mistake: refused, and the way out is the restore role, never a grant
+        // that would give the read-only role write rights.
+        const wrongRole = await script("drill", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_backup", PGPASSWORD: "pw-backup" });
+        assert.notEqual(wrongRole.status, 0);
+        assert.doesNotMatch(wrongRole.stderr, /GRANT/);
+        assert.match(String(outcome(wrongRole).error), /restore role/);
         const r = await script("drill", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_restore", PGPASSWORD: "pw-restore" });
         assert.equal(r.status, 0, r.stderr);
         const o = outcome(r);
@@ -177,7 +184,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
         for (const [env, reason] of [
             [{ DRILL_SOURCE: "s3" }, /DRILL_SOURCE must be gcs or volume/],
             [{ DRILL_DEADLINE_SECONDS: "0" }, /DRILL_DEADLINE_SECONDS must be a positive integer/],
-            [{ PGDATABASE: "a".repeat(36) }, /at most 35 characters/],
+            [{ PGDATABASE: "a".repeat(DATABASE_NAME_MAX + 1) }, new RegExp(`at most ${DATABASE_NAME_MAX} characters`)],
         ] as [Record<string, string>, RegExp][]) {
             const r = await script("drill", { BACKUP_DIR: freshDir(), ...env });
             assert.equal(r.status, 2, r.stderr);

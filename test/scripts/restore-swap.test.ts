@@ -19,6 +19,7 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RESTORE_TARGET_MAX } from "../../components/names";
 import { fakeCommands } from "./support/fake-commands";
 import { fingerprint } from "./support/protheus-fixture";
 import { useScriptFixture, oneLine, outcome, APP_ROLE } from "./support/script-fixture";
@@ -259,11 +260,11 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
     this.timeout(240_000);
     const fx = useScriptFixture({ database: "n01", bucket: "protheus-backups-names", sizeMb: 1, leastPrivilegeRoles: true });
 
-    it("a target of 41 bytes is replaced with its _prev_ name whole (63 bytes); 42 bytes or a non-identifier is refused (exit 2) before any connection", async function () {
+    it(`a target of ${RESTORE_TARGET_MAX} bytes is replaced with its _prev_ name whole (63 bytes); one byte more or a non-identifier is refused (exit 2) before any connection`, async function () {
         const { backupDir } = fx.freshDirs();
         await fx.backup(backupDir);
-        const long = `n01_${"x".repeat(37)}`;
-        assert.equal(long.length, 41);
+        const long = `n01_${"x".repeat(RESTORE_TARGET_MAX - 4)}`;
+        assert.equal(long.length, RESTORE_TARGET_MAX);
         for (const replace of ["", "yes"]) {
             const r = await fx.script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: long, RESTORE_REPLACE: replace });
             assert.equal(r.status, 0, r.stderr);
@@ -272,7 +273,7 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
         assert.equal(fx.pg.psql(`SELECT count(*) FROM pg_database WHERE datname LIKE 'n01_x%'`).trim(), "1");
         fx.pg.psql(`DROP DATABASE ${long}`);
         for (const [target, why] of [
-            [`${long}y`, /RESTORE_DATABASE is too long \(at most 41 bytes/],
+            [`${long}y`, new RegExp(`RESTORE_DATABASE is too long \\(at most ${RESTORE_TARGET_MAX} bytes`)],
             ["host=127.0.0.1 dbname=postgres", /RESTORE_DATABASE must be a database name/],
             ["postgresql://127.0.0.1/postgres", /RESTORE_DATABASE must be a database name/],
             ["n01'; DROP", /RESTORE_DATABASE must be a database name/],
