@@ -178,6 +178,10 @@ export const maintenanceSchema = z.strictObject({
     values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
 });
 
+/** Deploy waves (docs/ci.md): a program change reaches wave 1 (the canaries) first; the deploy workflow has a job per stage and wave up to this one. */
+export const MAX_ROLLOUT_WAVE = 3;
+export const rolloutSchema = z.strictObject({ wave: wholeNumber(1, MAX_ROLLOUT_WAVE, "a wave number").default(1) });
+
 /** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
 function withCustomerGroup(input: unknown): unknown {
     if (input === null || typeof input !== "object") return input;
@@ -209,6 +213,8 @@ export const stackConfigSchema = z.preprocess(
             // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
             drill: drillSchema.optional(),
             alerts: alertsSchema.optional(),
+            // When a program change reaches this stack, relative to the rest of its stage; the default wave is in Pulumi.yaml.
+            rollout: rolloutSchema.prefault({}),
             /** The customer's Google Group (access.groups.cliente), set once per environment. */
             customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
             // prod only: the hml stack a version must have run on first; by default
