@@ -91,7 +91,9 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
         const code = await runPulumi(pulumiArgs(opts.command, stack, opts.organization, opts.message), dir);
         process.stdout.write("::endgroup::\n");
         const minutes = elapsed() - from;
-        results.push(code === 0 ? { stack, status: "succeeded", minutes } : { stack, status: "failed", reason: `pulumi ${opts.command} exited ${code}`, minutes });
+        results.push(
+            code === 0 ? { stack, status: "succeeded", minutes } : { stack, status: "failed", reason: `pulumi ${opts.command} exited ${code}`, minutes },
+        );
         save();
     }
     save();

@@ -94,7 +94,9 @@ export function githubOutput(sel: StackSelection, dir = REPO_ROOT, batchSize = D
 function main(): void {
     const argv = process.argv.slice(2);
     const usage = (m: string): never => {
-        process.stderr.write(`stacks: ${m}\nusage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>] [--repo <dir>]\n`);
+        process.stderr.write(
+            `stacks: ${m}\nusage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>] [--repo <dir>]\n`,
+        );
         process.exit(2);
     };
     let since: string | undefined;

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import { decodedValues, layerStackValues, parseStackConfig } from "../config/load";
 import { MAX_ROLLOUT_WAVE, rolloutSchema, StackConfig } from "../config/schema";
 import { deployOrder, FleetStack, FleetStage, STAGES } from "./fleet";
-import { readStackFile } from "./stackFiles";
+import { readProjectConfig, readStackFile, stackConfigFromYaml, stackFilePath } from "./stackFiles";
 
 /**
  * GitHub Actions: "A job matrix can generate a maximum of 256 jobs per workflow run." Read as the
@@ -93,14 +93,24 @@ export function planRollout(stacks: RolloutStack[], requestedBatchSize = DEFAULT
 /** Batches of previews: no stage order and no waves (a preview changes nothing). */
 export function previewBatches(stacks: FleetStack[], requestedBatchSize = DEFAULT_BATCH_SIZE): { batchSize: number; batches: Batch[] } {
     const batchSize = fittingBatchSize([stacks.length], requestedBatchSize);
-    return { batchSize, batches: batchesOf(deployOrder(stacks).map((s) => s.name), batchSize, "preview") };
+    return {
+        batchSize,
+        batches: batchesOf(
+            deployOrder(stacks).map((s) => s.name),
+            batchSize,
+            "preview",
+        ),
+    };
 }
 
 /** The deploy wave of each stack, from its layered config (protheus:rollout.wave); throws naming every stack whose wave is invalid. */
 export function withWaves(stacks: FleetStack[], dir: string): RolloutStack[] {
     const problems: string[] = [];
+    // Pulumi.yaml read once for the whole fleet.
+    const project = readProjectConfig(dir);
     const out = stacks.map((s) => {
-        const { input } = layerStackValues(decodedValues(readStackFile(s.name, dir).config));
+        const { config } = stackConfigFromYaml(s.name, fs.readFileSync(stackFilePath(s.name, dir), "utf8"), project);
+        const { input } = layerStackValues(decodedValues(config));
         const rollout = rolloutSchema.safeParse(input.rollout ?? {});
         if (!rollout.success) {
             problems.push(`${s.name}: protheus:rollout = ${JSON.stringify(input.rollout)}: ${rollout.error.issues.map((i) => i.message).join("; ")}`);
@@ -164,7 +174,14 @@ export function runOutcome(plan: RolloutPlan, batches: BatchResults[]): StackRes
     return Object.values(plan.waves)
         .flat()
         .flatMap((b) => b.stacks.split(" ").filter((s) => s !== ""))
-        .map((stack) => reported.get(stack) ?? { stack, status: "not run", reason: "its batch did not report: an earlier wave failed, or the job was cancelled or ran out of time" });
+        .map(
+            (stack) =>
+                reported.get(stack) ?? {
+                    stack,
+                    status: "not run",
+                    reason: "its batch did not report: an earlier wave failed, or the job was cancelled or ran out of time",
+                },
+        );
 }
 
 /** A markdown table of results, the stacks that did not succeed first. */
