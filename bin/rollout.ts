@@ -8,6 +8,9 @@
 //     stack only while the budget (the job's time less its setup) still covers that stack's longest
 //     update (backup + restore waits + Helm timeout, from its config): GitHub would kill a job past
 //     its timeout in the middle of an update, leaving the stack locked with pending operations.
+//     The longest wait counts the pre-upgrade backup only when the version moves (the running one is
+//     the stack's output updateDesiredVersion; unknown counts as moving) and the restore only when
+//     one is requested.
 //     The stacks are qualified with $PULUMI_ORG when set. The Pulumi CLI is `pulumi` on the PATH.
 //     Exit 0: every stack succeeded; 1: some did not (named); 2: usage.
 //
@@ -15,10 +18,21 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { spawn } from "child_process";
+import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { BATCH_BUDGET_MINUTES, BatchResults, longestUpOf, resultsTable, RolloutPlan, runOutcome, StackResult, writeAtomically } from "../lib/rollout";
+import {
+    BATCH_BUDGET_MINUTES,
+    BatchResults,
+    resultsTable,
+    RolloutPlan,
+    runOutcome,
+    stackConfigOf,
+    StackResult,
+    updateWaitMinutes,
+    writeAtomically,
+} from "../lib/rollout";
+import { VERSION_OUTPUT } from "../lib/versionChange";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 const USAGE =
@@ -60,6 +74,16 @@ function runPulumi(args: string[], cwd: string): Promise<number> {
     });
 }
 
+/** The version the stack runs (its last update's output), or undefined when it cannot be read (a new stack, no state). */
+function runningVersion(stack: string, organization: string | undefined, cwd: string): Promise<string | undefined> {
+    const qualified = organization ? `${organization}/${stack}` : stack;
+    return new Promise((resolve) => {
+        execFile("pulumi", ["stack", "output", VERSION_OUTPUT, "--stack", qualified, "--non-interactive"], { cwd, encoding: "utf8" }, (err, stdout) =>
+            resolve(err ? undefined : stdout.trim() || undefined),
+        );
+    });
+}
+
 /** Runs the batch: every stack in turn, a failure does not stop the rest. */
 export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
     const dir = opts.dir ?? REPO_ROOT;
@@ -69,12 +93,13 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
     const save = () => writeAtomically(opts.results, JSON.stringify({ batch: opts.batch, command: opts.command, results } satisfies BatchResults) + "\n");
     for (const stack of opts.stacks) {
         if (opts.command === "up") {
-            const longest = longestUpOf(stack, dir);
-            if (longest instanceof Error) {
-                results.push({ stack, status: "not started", reason: `its config is invalid: ${longest.message.split("\n").slice(0, 3).join(" ")}` });
+            const cfg = stackConfigOf(stack, dir);
+            if (cfg instanceof Error) {
+                results.push({ stack, status: "not started", reason: `its config is invalid: ${cfg.message.split("\n").slice(0, 3).join(" ")}` });
                 save();
                 continue;
             }
+            const longest = updateWaitMinutes(cfg, await runningVersion(stack, opts.organization, dir));
             const left = opts.budgetMinutes - elapsed();
             if (longest > left) {
                 results.push({

@@ -127,17 +127,28 @@ export function outputBytes(lines: string): number {
     return 2 * lines.length;
 }
 
-/** The longest one `pulumi up` of this stack can wait, in minutes: pre-upgrade backup + restore + Helm upgrade, each waited for in turn. */
+/** The longest one `pulumi up` of this stack can wait, in minutes, whatever it does: pre-upgrade backup + restore + Helm upgrade, each waited for in turn. */
 export function longestUpMinutes(cfg: StackConfig): number {
     const waits = cfg.backup ? cfg.backup.preUpgradeTimeoutMinutes + cfg.backup.restoreTimeoutMinutes : 0;
     return waits + Math.ceil(cfg.chart.timeoutSeconds / 60);
 }
 
-/** The longest `pulumi up` of stack `stack` in `dir`, or the config problem that makes it fail anyway. */
-export function longestUpOf(stack: string, dir: string): number | Error {
+/**
+ * The longest this update can wait: the pre-upgrade backup only when the version changes (either
+ * way), the restore only when one is requested, the Helm upgrade always.
+ */
+export function updateWaitMinutes(cfg: StackConfig, runningVersion: string | undefined): number {
+    const backup = cfg.backup;
+    const versionChanges = runningVersion !== cfg.updateDesiredVersion;
+    const waits = (backup && versionChanges ? backup.preUpgradeTimeoutMinutes : 0) + (backup && cfg.restore ? backup.restoreTimeoutMinutes : 0);
+    return waits + Math.ceil(cfg.chart.timeoutSeconds / 60);
+}
+
+/** The config of stack `stack` in `dir`, or the problem that makes its update fail anyway. */
+export function stackConfigOf(stack: string, dir: string): StackConfig | Error {
     try {
         const input = readStackFile(stack, dir);
-        return longestUpMinutes(parseStackConfig(input.config, (k) => input.secretKeys.includes(k)));
+        return parseStackConfig(input.config, (k) => input.secretKeys.includes(k));
     } catch (err) {
         return err as Error;
     }

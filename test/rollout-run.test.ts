@@ -8,14 +8,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { pulumiArgs } from "../bin/rollout";
-import { BatchResults, longestUpOf, RolloutPlan } from "../lib/rollout";
+import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 describe("npm run rollout: a batch of stacks, and the run's report", () => {
     let tmp: string;
     let calls: string;
     let summary: string;
-    const rollout = (args: string[], failStack = "") =>
+    const rollout = (args: string[], failStack = "", runningVersion = "") =>
         spawnSync("npm", ["run", "--silent", "rollout", "--", ...args], {
             cwd: REPO_ROOT,
             encoding: "utf8",
@@ -24,6 +24,7 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
                 PATH: `${path.join(tmp, "bin")}:${process.env.PATH}`,
                 FAKE_PULUMI_CALLS: calls,
                 FAKE_PULUMI_FAIL: failStack,
+                FAKE_PULUMI_VERSION: runningVersion,
                 GITHUB_STEP_SUMMARY: summary,
                 PULUMI_ORG: "totvs",
             },
@@ -33,10 +34,17 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
         calls = path.join(tmp, "calls");
         summary = path.join(tmp, "summary.md");
         fs.mkdirSync(path.join(tmp, "bin"));
-        // Records its arguments; fails (exit 3) for the stack named in FAKE_PULUMI_FAIL.
+        // `stack output updateDesiredVersion` prints FAKE_PULUMI_VERSION (no state without it); up and
+        // preview record their arguments and fail (exit 3) for the stack named in FAKE_PULUMI_FAIL.
         fs.writeFileSync(
             path.join(tmp, "bin", "pulumi"),
-            '#!/usr/bin/env bash\necho "$*" >> "$FAKE_PULUMI_CALLS"\nfor a in "$@"; do if [ -n "$FAKE_PULUMI_FAIL" ] && [ "$a" = "totvs/$FAKE_PULUMI_FAIL" ]; then exit 3; fi; done\n',
+            [
+                "#!/usr/bin/env bash",
+                'if [ "$1 $2" = "stack output" ]; then [ -n "$FAKE_PULUMI_VERSION" ] || exit 255; echo "$FAKE_PULUMI_VERSION"; exit 0; fi',
+                'echo "$*" >> "$FAKE_PULUMI_CALLS"',
+                'for a in "$@"; do if [ -n "$FAKE_PULUMI_FAIL" ] && [ "$a" = "totvs/$FAKE_PULUMI_FAIL" ]; then exit 3; fi; done',
+                "",
+            ].join("\n"),
             { mode: 0o755 },
         );
     });
@@ -79,26 +87,24 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
     });
 
     it("starts no update the job's time left cannot cover (a job killed at its timeout would leave the update half done); previews are not held", () => {
-        const longest = longestUpOf("c2a7dv-prod", REPO_ROOT);
-        assert.equal(typeof longest, "number");
         const file = path.join(tmp, "results.json");
-        const res = rollout([
-            "run",
-            "up",
-            "--batch",
-            "prod-w2-1",
-            "--stacks",
-            "c2a7dv-prod",
-            "--results",
-            file,
-            "--budget-minutes",
-            String((longest as number) - 1),
-        ]);
-        assert.equal(res.status, 1);
-        assert.ok(!fs.existsSync(calls), "pulumi was not run");
+        const up = (budget: number, running = "") =>
+            rollout(["run", "up", "--batch", "prod-w2-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", String(budget)], "", running);
+        // Same version running, no restore requested: only the Helm upgrade's 60 minutes.
+        assert.equal(up(59, "12.1.2410").status, 1);
+        assert.ok(!fs.existsSync(calls), "pulumi up was not run");
         const [r] = results(file).results;
         assert.equal(r.status, "not started");
-        assert.match(r.reason!, new RegExp(`min left in this job, its longest update waits ${longest} min: re-run the failed jobs`));
+        assert.match(r.reason!, /^\d+ min left in this job, its longest update waits 60 min: re-run the failed jobs$/);
+        assert.equal(up(90, "12.1.2410").status, 0);
+        assert.equal(fs.readFileSync(calls, "utf8").trim(), pulumiArgs("up", "c2a7dv-prod", "totvs").join(" "));
+        // A version change (or an unknown running version) adds the pre-upgrade backup's 125 minutes.
+        fs.rmSync(calls);
+        assert.equal(up(150, "12.1.2310").status, 1);
+        assert.match(results(file).results[0].reason!, /its longest update waits 185 min/);
+        assert.equal(up(150).status, 1);
+        assert.match(results(file).results[0].reason!, /its longest update waits 185 min/);
+        assert.ok(!fs.existsSync(calls));
         const preview = rollout(["run", "preview", "--batch", "preview-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", "1"]);
         assert.equal(preview.status, 0, preview.stderr);
         assert.equal(fs.readFileSync(calls, "utf8").trim(), pulumiArgs("preview", "c2a7dv-prod", "totvs").join(" "));
