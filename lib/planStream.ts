@@ -102,16 +102,21 @@ export async function* plansInChild(dir: string, stacks: string[], side: string,
         child.once("close", (code) => resolve(code ?? -1));
     });
     const seen = new Set<string>();
+    let read = false;
     try {
         for await (const p of readJsonArray<StackPlan>(readline.createInterface({ input: child.stdout, crlfDelay: Infinity }))) {
             seen.add(p.stack);
             yield sidePlan(p, side);
         }
+        read = true;
     } catch (err) {
+        // Cut short or not JSON: the child's exit code and stderr say why (stopped if it still runs).
+        if (child.exitCode === null) child.kill();
         const code = await exited;
         throw new PlanDiffError(`${side}: the plan failed (exit ${code}):\n${(stderr || (err as Error).message).trim().slice(0, 4000)}`);
     } finally {
-        if (child.exitCode === null) child.kill();
+        // A reader that stops early (the other side failed) does not leave the child rendering.
+        if (!read && child.exitCode === null) child.kill();
     }
     await exited;
     const missing = stacks.filter((s) => !seen.has(s));
