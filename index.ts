@@ -22,12 +22,13 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
-import { loadStackConfig } from "./config/stack";
+import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
 import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
 import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
 
 export = async () => {
     const config = loadStackConfig();
+    const secretConfigKeys = loadSecretConfigKeys();
 
     // The stack is <environment>-<stage>; its name and protheus:stage must agree.
     const nameProblem = stackNameProblem(pulumi.getStack(), config.stage);
@@ -61,7 +62,10 @@ export = async () => {
         name: config.namespace,
         stage: config.stage,
         updateDesiredVersion: config.updateDesiredVersion,
+        podSecurityEnforce: config.podSecurity.enforce,
     });
+    // Who the backup, copy, restore and drill containers run as, and their resources.
+    const pods = { runAs: config.podSecurity.robots, resources: config.podSecurity.resources };
 
     const volume = new EnvironmentVolume("volume", { namespace: namespace.name, stage: config.stage, ...config.volume }, { parent: namespace });
 
@@ -102,6 +106,7 @@ export = async () => {
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
                   images: backup.images,
+                  pods,
                   scripts: readBackupScripts(),
               },
               { parent: namespace },
@@ -123,6 +128,7 @@ export = async () => {
                       gcs: storage && backup.gcs && { project: backup.gcs.project, bucket: storage.bucketName },
                       rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -141,6 +147,7 @@ export = async () => {
                       identity: restoreIdentity(backup.database),
                       gcs: gcsFetch,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -194,6 +201,7 @@ export = async () => {
             volumeClaimValue: config.chart.volumeClaimValue,
             timeoutSeconds: config.chart.timeoutSeconds,
             maxHistory: config.chart.maxHistory,
+            secret: secretConfigKeys.has("chart") || (config.maintenance.enabled && secretConfigKeys.has("maintenance")),
         },
         { parent: namespace, dependsOn: [previousStep] },
     );
@@ -209,6 +217,7 @@ export = async () => {
             timeZone: config.timeZone,
             volumeClaimName: volume.claimName,
             scripts: readUpdaterScripts(),
+            podSecurity: { ...config.podSecurity.updater, resources: config.podSecurity.resources.updater },
         },
         { parent: namespace, dependsOn: [release.release] },
     );
@@ -220,7 +229,7 @@ export = async () => {
         { parent: namespace },
     );
 
-    // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
+    // The weekly restore drill and the alerts on the robots' outcome lines.
     const drill = config.drill ?? drillSchema.parse({});
     const drilling = nightly && backup && drillEnabled(config.stage, config.drill);
     if (drilling) {
@@ -246,6 +255,7 @@ export = async () => {
                 checks: drill.checks,
                 gcs: gcsFetch,
                 images: backup.images,
+                pods,
             },
             { parent: namespace, dependsOn: [nightly] },
         );

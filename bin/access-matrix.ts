@@ -6,6 +6,7 @@ import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../lib/access/permissions";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
+import { withContents } from "../lib/markdown";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const row = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
@@ -97,7 +98,7 @@ export function renderAccessMatrix(): string {
         row(["edit the ini ConfigMaps", teamList(holders((r) => r.resources.includes("configmaps") && r.verbs.includes("update")))]),
         "",
     );
-    return out.join("\n");
+    return withContents(out).join("\n");
 }
 
 if (require.main === module) process.stdout.write(renderAccessMatrix());

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENT_LABEL, COMPONENTS, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP } from "./names";
+import { ImagePodSecurity, imagePod } from "./podSecurity";
 
 /** UPDDISTR's entry point inside the updater image. */
 export const UPDDISTR_ENTRY_POINT = "init-upddistr";
@@ -53,6 +54,8 @@ export interface UpdaterCronJobArgs {
     logLines: number;
     /** upddistr.sh, shipped in the updater's own ConfigMap. */
     scripts: Record<string, string>;
+    /** Who the updater runs as, its root filesystem and resources (protheus:podSecurity.updater). */
+    podSecurity: ImagePodSecurity;
 }
 
 export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "updateDesiredVersion">): string {
@@ -71,6 +74,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
     constructor(name: string, args: UpdaterCronJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:UpdaterCronJob", name, {}, opts);
         const labels = commonLabels(args.stage, COMPONENTS.updater);
+        const security = imagePod(args.podSecurity);
         // Independent of the backup section: the wrapper must exist wherever the updater runs.
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
@@ -97,9 +101,10 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                             // Only a sleeping Job has a deadline: UPDDISTR itself may run as long as it needs.
                             activeDeadlineSeconds: args.sleeper ? sleeperDeadlineSeconds(args.sleeperHours) : undefined,
                             template: {
-                                metadata: { labels },
+                                metadata: { labels: { ...labels, ...security.labels } },
                                 spec: {
                                     restartPolicy: "Never",
+                                    ...security.pod,
                                     containers: [
                                         {
                                             name: "upddistr",
@@ -111,16 +116,21 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                                                 { name: "UPDDISTR_LOG", value: `${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG` },
                                                 { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
                                                 { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
+                                                ...security.container.env,
                                             ],
                                             volumeMounts: [
                                                 { name: "volume", mountPath: VOLUME_MOUNT_PATH },
                                                 { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+                                                security.mount,
                                             ],
+                                            securityContext: security.container.securityContext,
+                                            resources: security.container.resources,
                                         },
                                     ],
                                     volumes: [
                                         { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
                                         { name: "scripts", configMap: { name: UPDATER_SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
+                                        security.volume,
                                     ],
                                 },
                             },

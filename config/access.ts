@@ -21,15 +21,22 @@ const configMapName = z
 
 export const accessSchema = z
     .strictObject({
-        groups: z.partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" })).default({}),
+        groups: z
+            .partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" }))
+            .default({})
+            .describe("each team's Google Group e-mail; a team without one must be opted out"),
         /** Teams deliberately without access in this stack, each with a written reason. */
-        optOut: z.partialRecord(z.enum(TEAM_IDS), z.string().trim().min(10, { error: "expected a written reason (at least 10 characters)" })).default({}),
+        optOut: z
+            .partialRecord(z.enum(TEAM_IDS), z.string().trim().min(10, { error: "expected a written reason (at least 10 characters)" }))
+            .default({})
+            .describe("a team deliberately without access in this stack, with the reason (at least 10 characters)"),
         /** The only ConfigMaps the ini duty may edit. */
         iniConfigMaps: z
             .array(configMapName, { error: "expected a list of ConfigMap names" })
             .min(1, { error: "expected at least one ConfigMap name" })
             .refine((names) => new Set(names).size === names.length, { error: "expected each ConfigMap name at most once" })
-            .default([...DEFAULT_INI_CONFIGMAPS]),
+            .default([...DEFAULT_INI_CONFIGMAPS])
+            .describe("the only ConfigMaps the ini duty may edit"),
     })
     .superRefine((access, ctx) => {
         for (const team of TEAM_IDS) {

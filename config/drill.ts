@@ -3,7 +3,8 @@
 // copy run. Part of the one stack-config schema (config/schema.ts).
 import { z } from "zod";
 import { offsetPeriods, runsAfter } from "./cronRuns";
-import { cronSchedule, dnsLabel } from "./validators";
+import { readOnlyQueryProblems } from "./readOnlyQuery";
+import { containerString, cronSchedule, dnsLabel, secretKey } from "./validators";
 import { DUTIES, TeamId } from "../lib/access/responsibilities";
 
 /**
@@ -23,46 +24,74 @@ const checkName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expec
 
 export const drillSchema = z.strictObject({
     // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
-    enabled: z.boolean({ error: "expected true or false" }).optional(),
-    schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
+    enabled: z.boolean({ error: "expected true or false" }).optional().describe("run the weekly drill; by default `true` in prod, `false` in hml"),
+    schedule: cronSchedule
+        .default(DRILL_DEFAULTS.schedule)
+        .describe(
+            "when the drill runs (cron); refused if a run, plus deadlineMinutes and 10 minutes, overlaps a backup (8 h) or copy (6 h) run over the year ahead",
+        ),
     // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
     deadlineMinutes: z
         .int({ error: "expected a whole number of minutes" })
         .min(10)
         .max(23 * 60)
-        .default(DRILL_DEFAULTS.deadlineMinutes),
+        .default(DRILL_DEFAULTS.deadlineMinutes)
+        .describe(
+            "the drill's own deadline (`DRILL_DEADLINE_SECONDS`), at least rtoMinutes: past it the drill fails and drops its scratch database; Kubernetes ends the Job 10 minutes later",
+        ),
     // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
-            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
-            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+            host: containerString("the drill PostgreSQL host name").describe("the drill server's host"),
+            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432).describe("its TCP port"),
         })
-        .optional(),
+        .optional()
+        .describe("restore the drill on this PostgreSQL instead of the live server (same restore user and password Secret)"),
     // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
     // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
     database: z
         .strictObject({
-            user: z.string({ error: "expected the database user" }).min(1),
-            passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
+            user: containerString("the database user").describe("the role's name"),
+            passwordSecret: z
+                .strictObject({
+                    name: dnsLabel.describe("the Secret's name"),
+                    key: secretKey.default("password").describe("the key in the Secret that holds the password"),
+                })
+                .describe("an existing Kubernetes Secret with the role's password"),
         })
-        .optional(),
-    // Extra checks: each SQL prints one value that must equal `expected`.
+        .optional()
+        .describe(
+            "the role the drill connects as, by default the restore identity (`backup.database.restoreUser`): it needs `CREATEDB` and membership in the owner's role",
+        ),
+    // Extra checks: each SQL query prints one value that must equal `expected`.
     checks: z
         .record(
             checkName,
             z.strictObject({
-                sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
-                expected: z.string({ error: "expected the value the query prints, as a string" }),
+                // One read-only query, proved by PostgreSQL's parser (config/readOnlyQuery.ts); drill.sh runs it as a cursor.
+                sql: z
+                    .string({ error: "expected an SQL query" })
+                    .min(1, { error: "expected an SQL query" })
+                    .superRefine((sql, ctx) => {
+                        const [problem] = readOnlyQueryProblems([sql]);
+                        if (problem) ctx.addIssue({ code: "custom", message: problem });
+                    })
+                    .describe(
+                        "exactly one read-only query (`SELECT`, `VALUES` or `WITH … SELECT`, checked with PostgreSQL's parser: no second statement, no backslash, no write, `SELECT INTO`, `FOR UPDATE` or side-effect function such as `pg_terminate_backend`), run in a read-only transaction of the restored scratch database",
+                    ),
+                expected: z.string({ error: "expected the value the query prints, as a string" }).describe("exactly what the query must print"),
             }),
             { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
         )
-        .default({}),
+        .default({})
+        .describe("extra checks by name (lower-case letters, digits, '_' and '-'): each query must print exactly its `expected` value"),
     // The recovery-time objective: a drill restore slower than this alerts.
     rtoMinutes: z
         .int({ error: "expected a whole number of minutes" })
         .min(1)
         .max(23 * 60)
-        .default(DRILL_DEFAULTS.rtoMinutes),
+        .default(DRILL_DEFAULTS.rtoMinutes)
+        .describe("the recovery-time objective, in minutes: a drill restore slower than this alerts"),
 });
 
 export const alertsSchema = z.strictObject({
@@ -70,8 +99,14 @@ export const alertsSchema = z.strictObject({
     project: z
         .string({ error: "expected a string" })
         .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
-        .optional(),
-    emails: z.array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" }).default([]),
+        .optional()
+        .describe("the GKE cluster's GCP project (where the containers' logs land); by default `backup.gcs.project`"),
+    emails: z
+        .array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" })
+        .default([])
+        .describe(
+            "extra recipients: the alerts always e-mail the groups (`access.groups`) of the teams responsible for the robots and the database (SmartSRE, Devops Protheus, DBAs), then these; each address is an e-mail notification channel",
+        ),
     // Existing Cloud Monitoring notification channels (e.g. a team's chat or pager).
     channelIds: z
         .array(
@@ -82,7 +117,8 @@ export const alertsSchema = z.strictObject({
                 error: "expected a list of notification channel ids",
             },
         )
-        .default([]),
+        .default([])
+        .describe("existing notification channels (`projects/<project>/notificationChannels/<id>`) notified as well"),
 });
 
 /** What the alerts are about (components/BackupAlerts.ts): the teams carrying these duties receive every alert. */

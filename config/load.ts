@@ -1,7 +1,7 @@
 // Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
 // StackConfig, or a ConfigError listing every problem at once.
 import { z } from "zod";
-import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
+import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
 const STAGE_NAMES: readonly string[] = ["prod", "hml"];
@@ -61,7 +61,7 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
                 const why =
                     issue.path.length === 0 && head !== k && TOP_LEVEL_KEYS.has(head)
                         ? `a flat key: a nested key is set with --path, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${k}' <value>\` (and \`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\` removes this one)`
-                        : "unknown key (see the config reference in README.md; a typo?)";
+                        : "unknown key (see the config reference in docs/config.md; a typo?)";
                 problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: ${why}`);
             }
             continue;
@@ -92,6 +92,16 @@ export function overlay(base: unknown, over: unknown): unknown {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) out[k] = overlay(base[k], v);
     return out;
+}
+
+/** The top-level keys (without the namespace) set with --secret, wholly or at a --path inside them. */
+export function secretConfigKeysOf(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): Set<string> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return new Set(
+        Object.keys(raw)
+            .filter((k) => k.startsWith(prefix) && isSecret(k))
+            .map((k) => k.slice(prefix.length)),
+    );
 }
 
 /**
@@ -157,8 +167,19 @@ export function decodedValues(raw: Record<string, string>): Record<string, unkno
 export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
     const own = decodedValues(raw);
     const prefix = `${CONFIG_NAMESPACE}:`;
-    const secretKeys = new Set<string>(SECRET_KEYS);
+    // A key set with --secret (wholly or at a --path inside it) is shown as [secret] in every message.
+    const secretInput = secretConfigKeysOf(raw, isSecret);
+    const secretKeys = new Set<string>([...SECRET_KEYS, ...secretInput]);
     const problems: string[] = [];
+    const mayHoldSecrets = new Set<string>([...SECRET_KEYS, ...SECRET_CAPABLE_KEYS]);
+    for (const k of secretInput) {
+        if (!mayHoldSecrets.has(k)) {
+            problems.push(
+                `${prefix}${k} = [secret]: expected plain config: its values go into object names, labels, ConfigMaps and the plan in clear; ` +
+                    `only ${[...mayHoldSecrets].map((s) => prefix + s).join(", ")} may hold a secret (e.g. --secret --path '${prefix}chart.values.<key>')`,
+            );
+        }
+    }
     const layered = layerStackValues(own);
     problems.push(...layered.problems);
     const input = layered.input;

@@ -1,4 +1,4 @@
-// Team access (issue 4): the responsibility table, its permissions, the
+// Team access: the responsibility table, its permissions, the
 // rendered Roles/RoleBindings of both stacks, the bucket IAM and the config rules.
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
@@ -38,7 +38,7 @@ const DANGEROUS_VERBS = new Set(["escalate", "bind", "impersonate", "deletecolle
 
 // The dangerous-power sets, written out on purpose: changing who can exec or
 // read Secrets must be a visible change to this test.
-// devops-cloud: updating includes aborting an update, which writes /volume/flags from the toolbox pod (issue 8).
+// devops-cloud: updating includes aborting an update, which writes /volume/flags from the toolbox pod.
 const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "devops-cloud", "dbas"];
 const SECRET_TEAMS: TeamId[] = [];
 const DB_TEAMS: TeamId[] = ["smartsre", "dbas"];
@@ -254,7 +254,7 @@ function teamCan(team: TeamId, verb: string, apiGroup: string, resource: string,
     );
 }
 
-describe("access: the update failure path (issue 8)", () => {
+describe("access: the update failure path", () => {
     it("lets log collection, updating and the robots read pod logs (kubectl logs job/<name>: get job, list pods, get pods/log)", () => {
         for (const team of ["cliente", "smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
             assert.ok(teamCan(team, "get", "batch", "jobs") && teamCan(team, "list", "", "pods") && teamCan(team, "get", "", "pods/log"), team);
