@@ -17,7 +17,7 @@ import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { BackupAlerts } from "./components/BackupAlerts";
 import { RestoreDrill } from "./components/RestoreDrill";
 import { restoreIdentity } from "./components/backup/pod";
-import { BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
+import { alertRecipients, BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
@@ -295,7 +295,7 @@ export = async () => {
                 project: config.alerts.project ?? backup!.gcs!.project,
                 namespace: config.namespace,
                 stage: config.stage,
-                emails: config.alerts.emails,
+                emails: alertRecipients(config.alerts.emails, config.access.groups),
                 channelIds: config.alerts.channelIds,
                 copies: (backup?.targets.length ?? 0) > 0,
                 drill: drilling ? { rtoMinutes: drill.rtoMinutes } : undefined,

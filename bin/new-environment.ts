@@ -29,10 +29,11 @@ export class NewEnvironmentError extends Error {
     }
 }
 
-/** The two stack files of a new environment: what differs per environment and per stage, nothing else. */
+/** The two stack files of a new environment: what is its own (what every stack of a stage shares is in Pulumi.yaml's protheus:stageDefaults). */
 export function environmentFiles(code: string, version: string, customerGroup: string, clusters = fleetClusters(REPO_ROOT)): Record<string, string> {
     const hml = `# Environment ${code}, homologation: a release is tried here before production.
-# Everything not set here comes from protheus:defaults in Pulumi.yaml.
+# Everything not set here comes from protheus:stageDefaults.hml and
+# protheus:defaults in Pulumi.yaml.
 config:
   protheus:cluster:
     name: ${clusters.hml}
@@ -42,7 +43,8 @@ config:
   protheus:customerGroup: ${customerGroup}
 `;
     const prod = `# Environment ${code}, production. Everything not set here comes from
-# protheus:defaults in Pulumi.yaml; a key set here is laid over it field by field.
+# protheus:stageDefaults.prod and protheus:defaults in Pulumi.yaml, laid under
+# this file field by field.
 config:
   protheus:cluster:
     name: ${clusters.prod}
@@ -50,24 +52,9 @@ config:
   protheus:namespace: ${code}
   protheus:updateDesiredVersion: ${version}
   protheus:customerGroup: ${customerGroup}
-  protheus:chart:
-    values:
-      appserver:
-        replicas: 3
-  protheus:volume:
-    size: 500Gi
   protheus:backup:
-    targets: [gcs, rubrik]
-    gcs:
-      project: totvs-protheus-prod
-      retentionDays: 30
-      lockRetention: true
     rubrik:
-      nfsServer: rubrik-mv.totvs.internal
       exportPath: /export/protheus/${code}
-  # Where failed/missing backups, copies, drills and updates are notified (robots and database teams).
-  protheus:alerts:
-    emails: [protheus-smartsre@totvs.com.br, protheus-devops@totvs.com.br, protheus-dbas@totvs.com.br]
 `;
     return { [stackName(code, "hml")]: hml, [stackName(code, "prod")]: prod };
 }

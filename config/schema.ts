@@ -288,6 +288,13 @@ function changesValues(base: unknown, over: unknown): boolean {
     if (isObject(base) && isObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
     return !isDeepStrictEqual(base, over);
 }
+/** Deploy waves (docs/ci.md): a program change reaches wave 1 (the canaries) first; the deploy workflow has a job per stage and wave up to this one. */
+export const MAX_ROLLOUT_WAVE = 3;
+export const rolloutSchema = z.strictObject({
+    wave: wholeNumber(1, MAX_ROLLOUT_WAVE, "a wave number")
+        .default(1)
+        .describe("1 to 3; the default is in `Pulumi.yaml` (`protheus:defaults.rollout.wave`: 2)"),
+});
 
 /** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
 function withCustomerGroup(input: unknown): unknown {
@@ -335,6 +342,12 @@ export const stackConfigSchema = z.preprocess(
             podSecurity: podSecuritySchema
                 .prefault({})
                 .describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
+            // When a program change reaches this stack, relative to the rest of its stage; the default wave is in Pulumi.yaml.
+            rollout: rolloutSchema
+                .prefault({})
+                .describe(
+                    "the deploy wave: a program change reaches wave 1 (canaries) first; a later wave of a stage starts only when the earlier ones succeeded (`docs/ci.md`)",
+                ),
             /** The customer's Google Group (access.groups.cliente), set once per environment. */
             customerGroup: z
                 .email({ error: "expected a Google Group e-mail address" })
