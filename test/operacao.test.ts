@@ -79,6 +79,22 @@ describe("docs/operacao.md against the prod stack's RBAC", () => {
         assert.deepStrictEqual(unknown, []);
     });
 
+    it("names only StatefulSets the stack declares, and pods by name only as a StatefulSet's pod (<name>-<ordinal>)", () => {
+        const statefulSets = new Set(k8sObjects(resources, "StatefulSet").map((s) => s.name));
+        const requests = checks.flatMap((c) => c.requests.filter((r) => r.name).map((r) => ({ c, r })));
+        const problems = requests.flatMap(({ c, r }) => {
+            if (r.resource.startsWith("statefulsets") && !statefulSets.has(r.name!)) return [`line ${c.command.line}: no StatefulSet ${r.name}`];
+            const pod = /^(.+)-\d+$/.exec(r.name!);
+            if (r.resource.startsWith("pods") && !(pod && statefulSets.has(pod[1]))) return [`line ${c.command.line}: pod ${r.name} is no StatefulSet's`];
+            return [];
+        });
+        assert.ok(
+            requests.some(({ r }) => r.resource === "pods/exec"),
+            "the guide execs into the toolbox and the sleeper",
+        );
+        assert.deepStrictEqual(problems, []);
+    });
+
     it("every block's `pulumi config` commands, applied in order to the committed stack file as Pulumi writes them, leave a valid config", () => {
         const commands = guideCommands(GUIDE).filter((c) => c.text.startsWith("pulumi config"));
         assert.ok(commands.length >= 10, `expected the guide's config commands, found ${commands.length}`);
