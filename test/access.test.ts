@@ -2,7 +2,7 @@
 // rendered Roles/RoleBindings of both stacks, the bucket IAM and the config rules.
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
-import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
+import { DEFAULT_INI_CONFIGMAPS, iniConfigMapProblem } from "../config/access";
 import { BACKUP_READER_ROLE } from "../components/TeamAccess";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../lib/access/permissions";
 import { RESTORE_CRONJOB, ROBOT_CRONJOBS } from "../components/names";
@@ -239,6 +239,15 @@ for (const stack of STACKS) {
             );
         });
 
+        it("could not be configured to let the ini duty edit any ConfigMap the stack declares", () => {
+            const declared = byType(res, "kubernetes:core/v1:ConfigMap").map((c) => meta(c).name);
+            assert.ok(declared.length >= 3, declared.join(", "));
+            assert.deepEqual(
+                declared.filter((name) => iniConfigMapProblem(name) === undefined),
+                [],
+            );
+        });
+
         it("validates every Role and RoleBinding against the Kubernetes OpenAPI schema", async () => {
             const roles = byType(res, ROLE);
             const bindings = byType(res, BINDING);
@@ -416,6 +425,16 @@ describe("access: stack config", () => {
                 { apiGroups: [""], resources: ["configmaps"], resourceNames: ["appserver-ini", "dbaccess-ini"], verbs: ["get", "patch", "update"] },
             ]);
         }
+        // A ConfigMap a robot reads, or a name the program reserves, is not an ini file: editing it would change what the robot runs.
+        const taken = await configProblems(
+            withAccess("hml", (a) => (a.iniConfigMaps = ["appserver-ini", "protheus-backup-settings", "protheus-restore-request", "protheus-toolbox-x", "protheus-updater"])),
+        );
+        assert.deepEqual(taken, [
+            'protheus:access.iniConfigMaps[1] = "protheus-backup-settings": protheus-backup-settings is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[2] = "protheus-restore-request": protheus-restore-request is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[3] = "protheus-toolbox-x": names protheus-toolbox and protheus-toolbox-* are reserved for the program\'s own objects; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[4] = "protheus-updater": names protheus-updater and protheus-updater-* are reserved for the program\'s own objects; expected the name of an ini ConfigMap',
+        ]);
         const bad = await configProblems(withAccess("hml", (a) => (a.iniConfigMaps = [])));
         assert.ok(
             bad.some((p) => p.startsWith("protheus:access.iniConfigMaps = []")),
