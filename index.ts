@@ -77,6 +77,7 @@ export = async () => {
                       location: backup.gcs.location,
                       bucketName: backup.gcs.bucketName ?? defaultBucketName(config.namespace),
                       namespace: config.namespace,
+                      workloadNamespace: namespace.name,
                       stage: config.stage,
                       retentionDays: backup.gcs.retentionDays,
                       lockRetention: backup.gcs.lockRetention,
@@ -130,7 +131,8 @@ export = async () => {
                   { parent: namespace },
               )
             : undefined;
-    const gcsFetch = storage && copy?.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: copy.serviceAccountName };
+    // Restores and drills read the bucket as the read-only account, never as the copy's.
+    const gcsFetch = storage && copy?.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: storage.readerServiceAccountName };
     const restoreTemplate =
         nightly && backup
             ? new RestoreTemplate(

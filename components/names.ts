@@ -79,8 +79,10 @@ export const SETTINGS_CONFIGMAP = "protheus-backup-settings";
 export const RESTORE_JOB_PREFIX = "protheus-restore-";
 /** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
 export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
-/** The copy's (and the GCS fetch's) Kubernetes service account, bound to the Google one by Workload Identity. */
+/** The copy's Kubernetes service account, bound to the Google one (create and read on the bucket) by Workload Identity. */
 export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
+/** The restore's and the drill's GCS fetch: a Kubernetes service account bound to a Google one that only reads the bucket. */
+export const BACKUP_READER_SERVICE_ACCOUNT = "protheus-backup-reader";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
 /** Where backups land inside the environment volume. */

@@ -14,7 +14,7 @@ import { exampleStack, resolvedStackFile } from "./support/stacks";
 const POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
 const PERSON = "maria@totvs.com.br";
-const DEPLOYER = "protheus-deploy@totvs-protheus.iam.gserviceaccount.com";
+const DEPLOYER = "pulumi-deployer@totvs-protheus.iam.gserviceaccount.com";
 
 const k8sName = (r: PlannedResource) => (r.inputs.metadata as { name: string }).name;
 const byKind = (res: RenderResult, kind: string) => res.resources.filter((r) => r.type.endsWith(`:${kind}`));

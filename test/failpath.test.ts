@@ -250,7 +250,7 @@ describe("rollback as one commit: the version set back plus a restore request", 
         assert.match(pod.initContainers[0].image, /cloud/);
         assert.equal(envOf(pod.initContainers[0]).PGPASSWORD, undefined);
         assert.equal(envOf(pod.containers[0]).GCS_BUCKET, "protheus-backups-c2a7dv");
-        assert.equal(pod.serviceAccountName, "protheus-backup");
+        assert.equal(pod.serviceAccountName, "protheus-backup-reader", "the fetch reads as the read-only account");
     });
 
     it("renders only manifests the Kubernetes schemas accept, and passes the policy pack", async () => {
