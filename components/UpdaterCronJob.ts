@@ -81,6 +81,8 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
         );
         // One pod for both: what the sleeper runs by hand is what the CronJob runs.
         const podSpec = (command: string[]): k8s.types.input.core.v1.PodSpec => ({
+            // UPDDISTR needs no Kubernetes API: no token in a pod people exec into.
+            automountServiceAccountToken: false,
             containers: [
                 {
                     name: "upddistr",
