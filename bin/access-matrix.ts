@@ -8,7 +8,7 @@ import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { TEAM_LABEL } from "../components/names";
 import { admissionPolicyNames } from "../lib/access/admission";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../lib/access/permissions";
-import { PlanFacts, Power, effectivePowers } from "../lib/access/powers";
+import { PlanFacts, PlanObject, Power, effectivePowers } from "../lib/access/powers";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
 import { RenderResult, renderProgram } from "../lib/render";
 import { readStackFile } from "../lib/stackFiles";
@@ -18,14 +18,14 @@ export const MATRIX_STACK = "c2a7dv-prod";
 
 /** Each team's rendered Role rules and the plan facts the effective powers are derived from. */
 export function planAccess(plan: RenderResult): { roles: Partial<Record<TeamId, PolicyRule[]>>; facts: PlanFacts } {
-    const objects = plan.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => ({ type: r.type, inputs: r.inputs as Record<string, any> }));
+    const objects: PlanObject[] = plan.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => ({ type: r.type, inputs: r.inputs }));
     const roles: Partial<Record<TeamId, PolicyRule[]>> = {};
     for (const r of objects.filter((o) => o.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")) {
         const team = r.inputs.metadata?.labels?.[TEAM_LABEL] as TeamId | undefined;
         if (team) roles[team] = r.inputs.rules as PolicyRule[];
     }
-    const namespaces = new Set(objects.map((o) => o.inputs.metadata?.namespace as string | undefined).filter((n): n is string => n !== undefined));
-    const policies = new Set(objects.filter((o) => o.type.endsWith(":ValidatingAdmissionPolicy")).map((o) => o.inputs.metadata?.name as string));
+    const namespaces = new Set(objects.map((o) => o.inputs.metadata?.namespace).filter((n): n is string => n !== undefined));
+    const policies = new Set(objects.filter((o) => o.type.endsWith(":ValidatingAdmissionPolicy")).map((o) => o.inputs.metadata?.name));
     // Held only when both policies of every namespace of the plan are declared.
     const guarded = namespaces.size > 0 && [...namespaces].every((ns) => Object.values(admissionPolicyNames(ns)).every((n) => policies.has(n)));
     return { roles, facts: { objects, guarded } };

@@ -17,8 +17,46 @@ import { PolicyRule } from "./permissions";
 /** A rendered Kubernetes object of the plan (type token and inputs). */
 export interface PlanObject {
     type: string;
-    inputs: Record<string, any>;
+    inputs: {
+        metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+        [field: string]: unknown;
+    };
 }
+
+// The parts of a pod spec the powers depend on.
+interface Ref {
+    name: string;
+}
+interface ContainerView {
+    env?: { valueFrom?: { secretKeyRef?: Ref; configMapKeyRef?: Ref } }[];
+    envFrom?: { secretRef?: Ref; configMapRef?: Ref }[];
+    volumeMounts?: { name: string; readOnly?: boolean }[];
+}
+interface VolumeView {
+    name: string;
+    secret?: { secretName: string };
+    projected?: { sources?: { secret?: Ref }[] };
+    configMap?: Ref;
+    persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+}
+export interface PodSpecView {
+    containers?: ContainerView[];
+    initContainers?: ContainerView[];
+    volumes?: VolumeView[];
+    serviceAccountName?: string;
+    automountServiceAccountToken?: boolean;
+}
+
+/** The value at a path of nested objects, if every step is an object. */
+function at(value: unknown, path: readonly string[]): unknown {
+    return path.reduce<unknown>((v, k) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), value);
+}
+const POD_SPEC_PATHS: Readonly<Record<string, readonly string[]>> = {
+    CronJob: ["spec", "jobTemplate", "spec", "template", "spec"],
+    Job: ["spec", "template", "spec"],
+    StatefulSet: ["spec", "template", "spec"],
+    Deployment: ["spec", "template", "spec"],
+};
 
 export interface PlanFacts {
     /** The plan's Kubernetes objects (StatefulSets, CronJobs, ServiceAccounts, ...). */
@@ -34,7 +72,7 @@ export interface Power {
 }
 
 const kindOf = (o: PlanObject) => o.type.split(":").pop()!;
-const nameOf = (o: PlanObject) => o.inputs.metadata?.name as string;
+const nameOf = (o: PlanObject) => o.inputs.metadata?.name ?? "";
 const can = (rules: readonly PolicyRule[], apiGroup: string, resource: string, verbs: readonly string[], name?: string) =>
     rules.some(
         (r) =>
@@ -50,22 +88,23 @@ function namesFor(rules: readonly PolicyRule[], apiGroup: string, resource: stri
     return [...new Set(matching.flatMap((r) => r.resourceNames ?? []))];
 }
 
+/** The pod template's spec of a workload of the plan, if it has one. */
+function podSpecOf(o: PlanObject): PodSpecView | undefined {
+    const path = POD_SPEC_PATHS[kindOf(o)];
+    return path ? (at(o.inputs, path) as PodSpecView | undefined) : undefined;
+}
+
 /** Every pod template of the plan, with the object it belongs to. */
-function podTemplates(objects: readonly PlanObject[]): { owner: PlanObject; spec: Record<string, any> }[] {
+function podTemplates(objects: readonly PlanObject[]): { owner: PlanObject; spec: PodSpecView }[] {
     return objects.flatMap((o) => {
-        const spec =
-            kindOf(o) === "CronJob"
-                ? o.inputs.spec?.jobTemplate?.spec?.template?.spec
-                : ["StatefulSet", "Deployment", "Job"].includes(kindOf(o))
-                  ? o.inputs.spec?.template?.spec
-                  : undefined;
+        const spec = podSpecOf(o);
         return spec ? [{ owner: o, spec }] : [];
     });
 }
 
 /** What a pod of this spec holds: its Secrets, service account, Google account, volume claims. */
-export function podHoldings(spec: Record<string, any>, objects: readonly PlanObject[]) {
-    const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+export function podHoldings(spec: PodSpecView, objects: readonly PlanObject[]) {
+    const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
     const secrets = new Set<string>();
     for (const v of spec.volumes ?? []) {
         if (v.secret) secrets.add(v.secret.secretName);
@@ -75,24 +114,22 @@ export function podHoldings(spec: Record<string, any>, objects: readonly PlanObj
         for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) secrets.add(e.valueFrom.secretKeyRef.name);
         for (const e of c.envFrom ?? []) if (e.secretRef) secrets.add(e.secretRef.name);
     }
-    const account = spec.serviceAccountName as string | undefined;
-    const ksa = objects.find((o) => kindOf(o) === "ServiceAccount" && nameOf(o) === account);
-    const google = ksa?.inputs.metadata?.annotations?.["iam.gke.io/gcp-service-account"] as string | undefined;
-    const claims = (spec.volumes ?? []).filter((v: any) => v.persistentVolumeClaim);
-    const writable = claims.filter(
-        (v: any) => !v.persistentVolumeClaim.readOnly && containers.some((c) => (c.volumeMounts ?? []).some((m: any) => m.name === v.name && !m.readOnly)),
-    );
+    const account = spec.serviceAccountName;
+    const ksa = account === undefined ? undefined : objects.find((o) => kindOf(o) === "ServiceAccount" && nameOf(o) === account);
+    const google = ksa?.inputs.metadata?.annotations?.["iam.gke.io/gcp-service-account"];
+    const claims = (spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [{ volume: v.name, ...v.persistentVolumeClaim }] : []));
+    const writable = claims.filter((c) => !c.readOnly && containers.some((k) => (k.volumeMounts ?? []).some((m) => m.name === c.volume && !m.readOnly)));
     return {
         secrets: [...secrets].sort(),
         token: spec.automountServiceAccountToken !== false,
         google,
-        claims: claims.map((v: any) => v.persistentVolumeClaim.claimName as string),
-        writableClaims: writable.map((v: any) => v.persistentVolumeClaim.claimName as string),
+        claims: claims.map((c) => c.claimName),
+        writableClaims: writable.map((c) => c.claimName),
     };
 }
 
 /** The ConfigMaps a pod template reads (volumes, envFrom, env). */
-function configMapsRead(spec: Record<string, any>): string[] {
+function configMapsRead(spec: PodSpecView): string[] {
     const names = new Set<string>();
     for (const v of spec.volumes ?? []) if (v.configMap) names.add(v.configMap.name);
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -138,7 +175,7 @@ export function effectivePowers(rules: readonly PolicyRule[], facts: PlanFacts):
                 add(`exec into ${pod}`, "a pod the plan does not declare: what it holds is unknown");
                 continue;
             }
-            const h = podHoldings(set.inputs.spec.template.spec, objects);
+            const h = podHoldings(podSpecOf(set) ?? {}, objects);
             if (h.secrets.length > 0) add("read Secrets", `may exec into ${pod}, which mounts ${h.secrets.join(", ")}`);
             if (h.google) add(`act as the Google account ${h.google}`, `may exec into ${pod}, whose service account is bound to it`);
             else if (h.token) add("use a service account token", `may exec into ${pod}, which mounts its service account's token`);
