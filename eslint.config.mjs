@@ -1,13 +1,17 @@
 // ESLint for the TypeScript program, its tools and tests (`npm run lint`, run by `npm test`).
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import comments from "@eslint-community/eslint-plugin-eslint-comments";
 
 export default tseslint.config(
     { ignores: ["node_modules/**", "policy/node_modules/**", "bin-out/**"] },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
+        plugins: { "@eslint-community/eslint-comments": comments },
         rules: {
+            // A rule switched off in one place says why, on the same line (`-- reason`).
+            "@eslint-community/eslint-comments/require-description": "error",
             // `_`-prefixed names are deliberately unused (destructuring to drop a key, callback positions).
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
         },

@@ -6,7 +6,7 @@ import * as semver from "semver";
 
 describe("the Node.js the tests run on", () => {
     it("is the one package.json requires (engines.node), not an older system Node", () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- JSON read at run time: package.json is outside the compiled tree
         const { engines, devDependencies } = require("../package.json") as { engines: { node: string }; devDependencies: Record<string, string> };
         assert.ok(
             semver.satisfies(process.versions.node, engines.node),

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { INTERNALS } from "../lib/pulumiInternals";
 import { renderProgram, resourceKey } from "../lib/render";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the installed SDK's own package.json, read at run time
 const SDK_VERSION: string = require("@pulumi/pulumi/package.json").version;
 
 describe(`Pulumi SDK internals (@pulumi/pulumi ${SDK_VERSION})`, () => {

@@ -149,9 +149,9 @@ describe("the policy pack", () => {
     });
 
     it("policy/package.json pins the same @pulumi versions as the root package.json", () => {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- JSON read at run time: package.json is outside the compiled tree
         const root = require(path.join(ROOT, "package.json"));
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- JSON read at run time: package.json is outside the compiled tree
         const pack = require(path.join(ROOT, "policy", "package.json"));
         const all = { ...root.dependencies, ...root.devDependencies };
         for (const dep of ["@pulumi/policy", "@pulumi/pulumi", "semver"]) {

@@ -24,7 +24,7 @@ interface ProxyModule {
 
 // proxy.d.ts hides these (@internal), but they are exported at runtime; the engine uses them
 // to wrap props. proxy.js has no dependencies, so loading it has no side effects.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the proxy module has no typings; its shape is declared above
 const proxy = require("@pulumi/policy/proxy") as ProxyModule;
 
 /** The engine's sentinel for a string not known during preview. */
