@@ -427,7 +427,10 @@ describe("access: stack config", () => {
         }
         // A ConfigMap a robot reads, or a name the program reserves, is not an ini file: editing it would change what the robot runs.
         const taken = await configProblems(
-            withAccess("hml", (a) => (a.iniConfigMaps = ["appserver-ini", "protheus-backup-settings", "protheus-restore-request", "protheus-toolbox-x", "protheus-updater"])),
+            withAccess(
+                "hml",
+                (a) => (a.iniConfigMaps = ["appserver-ini", "protheus-backup-settings", "protheus-restore-request", "protheus-toolbox-x", "protheus-updater"]),
+            ),
         );
         assert.deepEqual(taken, [
             'protheus:access.iniConfigMaps[1] = "protheus-backup-settings": protheus-backup-settings is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap',

@@ -155,21 +155,18 @@ describe("backups (prod plan)", () => {
             if (g.role === "roles/storage.objectCreator") assert.equal(g.member, mine[0].member, "only the backup account writes");
         }
         const wi = resources.filter((r) => r.type === "gcp:serviceaccount/iAMMember:IAMMember").map((r) => r.inputs as any);
-        assert.deepEqual(
-            wi.map((m) => [m.role, m.member, m.serviceAccountId]).sort(),
+        assert.deepEqual(wi.map((m) => [m.role, m.member, m.serviceAccountId]).sort(), [
             [
-                [
-                    "roles/iam.workloadIdentityUser",
-                    "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup-reader]",
-                    "projects/totvs-protheus-prod/serviceAccounts/rdr-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
-                ],
-                [
-                    "roles/iam.workloadIdentityUser",
-                    "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup]",
-                    "projects/totvs-protheus-prod/serviceAccounts/bkp-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
-                ],
+                "roles/iam.workloadIdentityUser",
+                "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup-reader]",
+                "projects/totvs-protheus-prod/serviceAccounts/rdr-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
             ],
-        );
+            [
+                "roles/iam.workloadIdentityUser",
+                "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup]",
+                "projects/totvs-protheus-prod/serviceAccounts/bkp-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
+            ],
+        ]);
     });
 
     it("fetches for restores and drills as a second Google account that only reads the bucket", () => {
