@@ -9,7 +9,7 @@ import { readStackFile, StackConfigInput } from "../lib/stackFiles";
 import { RESTARTED_AT_ANNOTATION, admissionPolicyNames } from "../lib/access/admission";
 import { AdmissionRequest, PolicySpec, defaultedPodSpec, jobFromCronJob, refusals, storedCronJob } from "./support/admission";
 import { schemaViolations } from "./support/k8sSchema";
-import { exampleStack, resolvedStackFile } from "./support/stacks";
+import { exampleStack, render, resolvedStackFile, stackWith } from "./support/stacks";
 
 const POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
@@ -141,7 +141,7 @@ describe("admission: people are held to the program's templates (rendered prod p
             "system:kube-controller-manager",
         ])
             assert.deepEqual(createJob(own, trusted), [], trusted);
-        for (const held of ["system:serviceaccount:c2a7dv:default", "system:serviceaccount:c2a7dv:protheus-backup", "someone@example.com"])
+        for (const held of ["system:serviceaccount:c2a7dv:default", "system:serviceaccount:c2a7dv:protheus-backup", "system:anonymous", "someone@example.com"])
             assert.ok(createJob(own, held).length > 0, held);
         const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: defaultedPodSpec({ containers: [{ name: "c", image: "alpine:3.20" }] }) };
         assert.deepEqual(
@@ -227,6 +227,17 @@ describe("admission: people are held to the program's templates (rendered prod p
             return refusals(keptPolicy, asPerson({ resource: "statefulsets", operation: "UPDATE", object: next, oldObject: stored }));
         };
         assert.ok(sts((o) => (o.spec.persistentVolumeClaimRetentionPolicy = { whenScaled: "Delete", whenDeleted: "Delete" })).length > 0);
+    });
+});
+
+describe("admission: the templates follow what each stack declares", () => {
+    it("hml, and a stack without backups (the updater only)", async () => {
+        for (const input of [stackWith("hml"), stackWith("hml", { backup: undefined })]) {
+            const res = await render(input);
+            const policy = byKind(res, "ValidatingAdmissionPolicy").find((p) => k8sName(p).endsWith("-jobs-from-templates"))!;
+            const listed = [...(policy.inputs.spec as PolicySpec).validations[0].expression.matchAll(/'([a-z0-9-]+)'/g)].map((m) => m[1]).sort();
+            assert.deepEqual(listed, byKind(res, "CronJob").map(k8sName).sort());
+        }
     });
 });
 

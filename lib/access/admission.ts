@@ -23,14 +23,14 @@ const celList = (xs: readonly string[]) => `[${xs.map(celString).join(", ")}]`;
  * (`system:kube-controller-manager`, the controllers' service accounts in
  * kube-system such as `system:serviceaccount:kube-system:job-controller`).
  * Service accounts of other namespaces are `system:serviceaccount:...` too and
- * stay held: a pod's token is not a controller.
+ * stay held: a pod's token is not a controller; so does `system:anonymous`.
  */
 export function madeByAPersonExpression(deployers: readonly string[]): string {
     const u = "request.userInfo.username";
     return [
         `!(${u} in ${celList(deployers)})`,
         `!(${u}.startsWith('system:serviceaccount:kube-system:'))`,
-        `!(${u}.startsWith('system:') && !${u}.startsWith('system:serviceaccount:'))`,
+        `!(${u}.startsWith('system:') && !${u}.startsWith('system:serviceaccount:') && ${u} != 'system:anonymous')`,
     ].join(" && ");
 }
 
