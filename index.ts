@@ -63,7 +63,10 @@ export = async () => {
         name: config.namespace,
         stage: config.stage,
         updateDesiredVersion: config.updateDesiredVersion,
+        podSecurityEnforce: config.podSecurity.enforce,
     });
+    // Who the backup, copy, restore and drill containers run as, and their resources.
+    const pods = { runAs: config.podSecurity.robots, resources: config.podSecurity.resources };
 
     const volume = new EnvironmentVolume("volume", { namespace: namespace.name, stage: config.stage, ...config.volume }, { parent: namespace });
 
@@ -105,6 +108,7 @@ export = async () => {
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
                   images: backup.images,
+                  pods,
                   scripts: readBackupScripts(),
               },
               { parent: namespace },
@@ -126,6 +130,7 @@ export = async () => {
                       gcs: storage && backup.gcs && { project: backup.gcs.project, bucket: storage.bucketName },
                       rubrik: backup.targets.includes("rubrik") ? backup.rubrik : undefined,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -145,6 +150,7 @@ export = async () => {
                       identity: restoreIdentity(backup.database),
                       gcs: gcsFetch,
                       images: backup.images,
+                      pods,
                       jobInputs: nightly.jobInputs,
                   },
                   { parent: namespace },
@@ -213,6 +219,7 @@ export = async () => {
             timeZone: config.timeZone,
             volumeClaimName: volume.claimName,
             scripts: readUpdaterScripts(),
+            podSecurity: { ...config.podSecurity.updater, resources: config.podSecurity.resources.updater },
         },
         { parent: namespace, dependsOn: [release.release] },
     );
@@ -224,7 +231,7 @@ export = async () => {
         { parent: namespace },
     );
 
-    // The weekly restore drill and the alerts on the robots' outcome lines (issue 11).
+    // The weekly restore drill and the alerts on the robots' outcome lines.
     const drill = config.drill ?? drillSchema.parse({});
     const drilling = nightly && backup && drillEnabled(config.stage, config.drill);
     if (drilling) {
@@ -250,6 +257,7 @@ export = async () => {
                 checks: drill.checks,
                 gcs: gcsFetch,
                 images: backup.images,
+                pods,
             },
             { parent: namespace, dependsOn: [nightly] },
         );

@@ -36,6 +36,7 @@ export function teamPowers(plan: RenderResult): Partial<Record<TeamId, Power[]>>
     const { roles, facts } = planAccess(plan);
     return Object.fromEntries(Object.entries(roles).map(([team, rules]) => [team, effectivePowers(rules!, facts)]));
 }
+import { withContents } from "../lib/markdown";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const row = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
@@ -146,7 +147,7 @@ export async function renderAccessMatrix(): Promise<string> {
         row(["edit the ini ConfigMaps", teamList(holders((p) => p.power.startsWith("edit the ConfigMaps")))]),
         "",
     );
-    return out.join("\n");
+    return withContents(out).join("\n");
 }
 
 if (require.main === module)

@@ -193,7 +193,7 @@ export async function renderTree(dir: string, stack: string, side: string, extra
     } catch {
         throw new PlanDiffError(`${side}: the plan did not print JSON:\n${res.stdout.slice(0, 2000)}`);
     }
-    // Today --json prints the resource list; accept a {resources} object too.
+    // --json prints the resource list; a {resources} object is accepted too, as a ref's plan may print one.
     const list = Array.isArray(parsed) ? parsed : (parsed as { resources?: unknown })?.resources;
     if (!Array.isArray(list)) throw new PlanDiffError(`${side}: the plan's JSON is not a list of resources`);
     return list as PlannedResource[];

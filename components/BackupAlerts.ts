@@ -29,7 +29,8 @@ const TEAMS_DATABASE = "DBAs (Engenharia/Cloud) e SmartSRE (manutenção do banc
 /**
  * Cloud Monitoring for one environment: log-based metrics on the robots'
  * outcome lines (GKE sends container stdout to Cloud Logging; a JSON line
- * becomes jsonPayload) and the alert policies of issue 11, with their
+ * becomes jsonPayload) and the alert policies on them (no backup, copy, drill
+ * and updater failures, a slow restore), with their
  * documentation in Portuguese naming the teams of the responsibility table.
  */
 export class BackupAlerts extends pulumi.ComponentResource {

@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
+import type { PssLevel } from "../config/podSecurity";
 import { DESIRED_VERSION_ANNOTATION } from "./names";
+import { podSecurityAdmissionLabels } from "./podSecurity";
 
 export interface EnvironmentNamespaceArgs {
     /** The namespace of the environment, e.g. c2a7dv. */
@@ -9,6 +11,8 @@ export interface EnvironmentNamespaceArgs {
     stage: Stage;
     /** The Protheus version the environment must run. */
     updateDesiredVersion: string;
+    /** Pod Security Admission's enforce level (warn and audit are always restricted). */
+    podSecurityEnforce: PssLevel;
 }
 
 /**
@@ -28,7 +32,7 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
             {
                 metadata: {
                     name: args.name,
-                    labels: commonLabels(args.stage),
+                    labels: { ...commonLabels(args.stage), ...podSecurityAdmissionLabels(args.podSecurityEnforce) },
                     annotations: { [DESIRED_VERSION_ANNOTATION]: args.updateDesiredVersion },
                 },
             },

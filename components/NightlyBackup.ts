@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseSettings, DatabaseConnection, passwordEnv, scriptContainer, scriptCronJobSpec, scriptPod, NEVER } from "./backup/pod";
+import { databaseSettings, DatabaseConnection, passwordEnv, RobotPods, scriptContainer, scriptCronJobSpec, scriptPod, NEVER } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 import { BACKUP_CRONJOB, COMPONENTS, DATABASE_SECRET, MANUAL_BACKUP_CRONJOB, SCRIPTS_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
 
@@ -22,6 +22,8 @@ export interface NightlyBackupArgs {
     retentionDays: number;
     keepMin: number;
     images: { postgres: string };
+    /** Who the backup container runs as and its resources (protheus:podSecurity). */
+    pods: RobotPods;
     /** backup.sh, copy.sh, restore.sh, drill.sh, lib.sh: shipped in a ConfigMap and run by stock images. */
     scripts: Record<string, string>;
 }
@@ -35,7 +37,7 @@ export interface NightlyBackupArgs {
 export class NightlyBackup extends pulumi.ComponentResource {
     /** What a backup or restore Job needs before its pod can start: the scripts and the settings ConfigMaps. */
     public readonly jobInputs: pulumi.Resource[];
-    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; image: string; password: EnvVar };
+    private readonly podArgs: { volumeClaimName: pulumi.Input<string>; image: string; password: EnvVar; pods: RobotPods };
 
     constructor(name: string, args: NightlyBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         // Was BackupSchedule, which also held the copy and the restore template.
@@ -70,7 +72,7 @@ export class NightlyBackup extends pulumi.ComponentResource {
             );
             passwordSecret = { name: secret.metadata.name, key: "password" };
         }
-        this.podArgs = { volumeClaimName: args.volumeClaimName, image: args.images.postgres, password: passwordEnv({ passwordSecret }) };
+        this.podArgs = { volumeClaimName: args.volumeClaimName, image: args.images.postgres, password: passwordEnv({ passwordSecret }), pods: args.pods };
 
         new k8s.batch.v1.CronJob(
             `${name}-backup`,
@@ -117,6 +119,7 @@ export class NightlyBackup extends pulumi.ComponentResource {
                 metadata: { labels },
                 spec: scriptPod({
                     volumeClaimName: this.podArgs.volumeClaimName,
+                    pods: this.podArgs.pods,
                     containers: [
                         scriptContainer({
                             name: "backup",
@@ -125,6 +128,7 @@ export class NightlyBackup extends pulumi.ComponentResource {
                             volumeReadOnly: false,
                             env: [this.podArgs.password, ...env],
                             envFrom: [{ configMapRef: { name: SETTINGS_CONFIGMAP } }],
+                            pods: this.podArgs.pods,
                         }),
                     ],
                 }),

@@ -3,16 +3,21 @@ import * as storage from "@pulumi/gcp/storage";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { copyServiceAccountId } from "../config/validators";
-import { formerlyUnder, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
+import { formerlyUnder, RobotPods, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_SERVICE_ACCOUNT, COMPONENTS, COPY_CRONJOB } from "./names";
+import { BACKUP_SERVICE_ACCOUNT, COMPONENTS, COPY_CRONJOB, RUBRIK_CLAIM, rubrikVolumeName } from "./names";
 
 export type OffsiteTarget = "gcs" | "rubrik";
 
 /** Where the Rubrik Managed Volume (NFS) is mounted in the copy job. */
 export const RUBRIK_MOUNT = "/rubrik";
+/**
+ * The size the Rubrik PersistentVolume and its claim declare. The API requires one; an NFS
+ * volume is not sized by it (the Managed Volume's own size is Rubrik's).
+ */
+export const RUBRIK_NOMINAL_SIZE = "1Ti";
 
-/** Where these resources were declared before issue 10's split (the names index.ts gave those components). */
+/** Where stacks deployed with the one BackupSchedule component hold these resources (the names index.ts gave those components). */
 const FORMER = { schedule: ["protheus:index:BackupSchedule", "backup"], storage: ["protheus:index:BackupStorage", "backup-storage"] } as const;
 
 export interface OffsiteCopyArgs {
@@ -31,6 +36,8 @@ export interface OffsiteCopyArgs {
     /** Required when targets include rubrik. */
     rubrik?: { nfsServer: string; exportPath: string };
     images: { cloudSdk: string };
+    /** Who the copy container runs as and its resources (protheus:podSecurity). */
+    pods: RobotPods;
     /** The scripts and settings ConfigMaps (NightlyBackup.jobInputs). */
     jobInputs: pulumi.Resource[];
 }
@@ -114,6 +121,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         ];
         if (args.gcs) env.push({ name: "GCS_BUCKET", value: args.gcs.bucket });
         if (args.rubrik) env.push({ name: "RUBRIK_DIR", value: RUBRIK_MOUNT });
+        const rubrikClaim = args.rubrik ? this.rubrikClaim(name, args.namespace, args.rubrik, labels) : undefined;
         new k8s.batch.v1.CronJob(
             name,
             {
@@ -132,7 +140,9 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                                 spec: scriptPod({
                                     volumeClaimName: args.volumeClaimName,
                                     serviceAccountName: this.serviceAccountName,
-                                    extraVolumes: args.rubrik ? [{ name: "rubrik", nfs: { server: args.rubrik.nfsServer, path: args.rubrik.exportPath } }] : [],
+                                    // Through a claim, not an inline nfs volume: `restricted` admits persistentVolumeClaim, not nfs.
+                                    extraVolumes: rubrikClaim ? [{ name: "rubrik", persistentVolumeClaim: { claimName: rubrikClaim.metadata.name } }] : [],
+                                    pods: args.pods,
                                     containers: [
                                         scriptContainer({
                                             name: "copy",
@@ -142,6 +152,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                                             volumeReadOnly: true,
                                             env,
                                             extraMounts: args.rubrik ? [{ name: "rubrik", mountPath: RUBRIK_MOUNT }] : [],
+                                            pods: args.pods,
                                         }),
                                     ],
                                 }),
@@ -150,9 +161,52 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                     },
                 }),
             },
-            { ...was(FORMER.schedule, "backup-copy"), dependsOn: args.jobInputs },
+            { ...was(FORMER.schedule, "backup-copy"), dependsOn: [...args.jobInputs, ...(rubrikClaim ? [rubrikClaim] : [])] },
         );
 
         this.registerOutputs({ serviceAccountName: this.serviceAccountName, serviceAccountEmail: this.serviceAccountEmail });
+    }
+
+    /**
+     * The Rubrik Managed Volume as an NFS PersistentVolume and the claim bound to it by name:
+     * the volume's claimRef admits only this claim, and the claim names only this volume, with no
+     * storage class, so nothing is provisioned and no other claim can take it. Retain: removing
+     * them never touches what Rubrik holds.
+     */
+    private rubrikClaim(
+        name: string,
+        namespace: string,
+        rubrik: { nfsServer: string; exportPath: string },
+        labels: Record<string, string>,
+    ): k8s.core.v1.PersistentVolumeClaim {
+        const volumeName = rubrikVolumeName(namespace);
+        const volume = new k8s.core.v1.PersistentVolume(
+            `${name}-rubrik`,
+            {
+                metadata: { name: volumeName, labels },
+                spec: {
+                    capacity: { storage: RUBRIK_NOMINAL_SIZE },
+                    accessModes: ["ReadWriteMany"],
+                    persistentVolumeReclaimPolicy: "Retain",
+                    storageClassName: "",
+                    claimRef: { namespace, name: RUBRIK_CLAIM },
+                    nfs: { server: rubrik.nfsServer, path: rubrik.exportPath },
+                },
+            },
+            { parent: this },
+        );
+        return new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-rubrik`,
+            {
+                metadata: { name: RUBRIK_CLAIM, namespace, labels },
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    storageClassName: "",
+                    volumeName,
+                    resources: { requests: { storage: RUBRIK_NOMINAL_SIZE } },
+                },
+            },
+            { parent: this, dependsOn: [volume] },
+        );
     }
 }

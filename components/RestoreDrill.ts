@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseConnection, databaseSettings, passwordEnv, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
+import { DatabaseConnection, databaseSettings, passwordEnv, RobotPods, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENTS, DRILL_CHECKS_CONFIGMAP, DRILL_CRONJOB } from "./names";
 
@@ -25,6 +25,8 @@ export interface RestoreDrillArgs {
     /** When the environment ships to GCS: the drill restores the offsite copy. */
     gcs?: { bucket: pulumi.Input<string>; serviceAccountName: pulumi.Input<string> };
     images: { postgres: string; cloudSdk: string };
+    /** Who the drill and fetch containers run as and their resources (protheus:podSecurity). */
+    pods: RobotPods;
 }
 
 /**
@@ -84,6 +86,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
                       command: ["bash", `${SCRIPTS_MOUNT}/drill.sh`, "--fetch-only"],
                       volumeReadOnly: false,
                       env: [{ name: "PGDATABASE", value: args.database.name }, ...common],
+                      pods: args.pods,
                   }),
               ]
             : undefined;
@@ -111,6 +114,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
                                     volumeClaimName: args.volumeClaimName,
                                     serviceAccountName: args.gcs?.serviceAccountName,
                                     initContainers: fetch,
+                                    pods: args.pods,
                                     extraVolumes: checks ? [{ name: "drill-checks", configMap: { name: DRILL_CHECKS_CONFIGMAP } }] : [],
                                     containers: [
                                         scriptContainer({
@@ -121,6 +125,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
                                             volumeReadOnly: false,
                                             env: drillEnv,
                                             extraMounts: checks ? [{ name: "drill-checks", mountPath: DRILL_CHECKS_MOUNT, readOnly: true }] : [],
+                                            pods: args.pods,
                                         }),
                                     ],
                                 }),

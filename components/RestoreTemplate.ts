@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseIdentity, formerlyUnder, identityEnv, NEVER, SCRIPTS_MOUNT, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
+import { DatabaseIdentity, formerlyUnder, identityEnv, NEVER, RobotPods, SCRIPTS_MOUNT, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENTS, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
 
@@ -26,6 +26,8 @@ export interface RestoreTemplateArgs {
     /** When backups ship to GCS: the bucket, and the service account its fetch runs as (OffsiteCopy). */
     gcs?: { bucket: pulumi.Input<string>; serviceAccountName: pulumi.Input<string> };
     images: { postgres: string; cloudSdk: string };
+    /** Who the restore and fetch containers run as and their resources (protheus:podSecurity). */
+    pods: RobotPods;
     /** The scripts and settings ConfigMaps (NightlyBackup.jobInputs). */
     jobInputs: pulumi.Resource[];
 }
@@ -43,6 +45,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
         credentials: EnvVar[];
         env: EnvVar[];
         serviceAccountName?: pulumi.Input<string>;
+        pods: RobotPods;
     };
 
     constructor(name: string, args: RestoreTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -54,6 +57,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
             credentials: identityEnv(args.identity),
             env: [{ name: "BACKUP_NAMESPACE", value: args.namespace }, ...(args.gcs ? [{ name: "GCS_BUCKET", value: args.gcs.bucket }] : [])],
             serviceAccountName: args.gcs?.serviceAccountName,
+            pods: args.pods,
         };
 
         const requestFrom = [{ configMapRef: { name: SETTINGS_CONFIGMAP } }, { configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true } }];
@@ -70,7 +74,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                     },
                 }),
             },
-            // Was the child "backup-restore" of BackupSchedule (issue 10's split).
+            // Stacks deployed with the one BackupSchedule component hold it as its child "backup-restore".
             { parent: this, dependsOn: args.jobInputs, aliases: [formerlyUnder("protheus:index:BackupSchedule", "backup", "backup-restore", opts)] },
         );
         this.registerOutputs({});
@@ -87,7 +91,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
         activeDeadlineSeconds: number;
         labels: Record<string, string>;
     }): k8s.types.input.batch.v1.JobSpec {
-        const { images, serviceAccountName } = this.podArgs;
+        const { images, serviceAccountName, pods } = this.podArgs;
         const selected: EnvVar[] = o.selection
             ? [
                   { name: "RESTORE_BACKUP", value: o.selection.backup },
@@ -111,6 +115,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                       volumeReadOnly: false,
                       env,
                       envFrom,
+                      pods,
                   }),
               ]
             : undefined;
@@ -124,6 +129,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                     volumeClaimName: this.podArgs.volumeClaimName,
                     serviceAccountName: fetch ? serviceAccountName : undefined,
                     initContainers: fetchFromGcs,
+                    pods,
                     containers: [
                         scriptContainer({
                             name: "restore",
@@ -133,6 +139,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
                             // The restore role, over the settings ConfigMap's PGUSER (the backup's read-only role).
                             env: [...this.podArgs.credentials, ...env],
                             envFrom,
+                            pods,
                         }),
                     ],
                 }),

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENT_LABEL, COMPONENTS, NAME_LABEL, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP, UPDATER_SLEEPER_NAME } from "./names";
+import { ImagePodSecurity, imagePod } from "./podSecurity";
 
 /** UPDDISTR's entry point inside the updater image. */
 export const UPDDISTR_ENTRY_POINT = "init-upddistr";
@@ -49,6 +50,8 @@ export interface UpdaterCronJobArgs {
     logLines: number;
     /** upddistr.sh, shipped in the updater's own ConfigMap. */
     scripts: Record<string, string>;
+    /** Who the updater runs as, its root filesystem and resources (protheus:podSecurity.updater). */
+    podSecurity: ImagePodSecurity;
 }
 
 export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "updateDesiredVersion">): string {
@@ -73,6 +76,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
     constructor(name: string, args: UpdaterCronJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:UpdaterCronJob", name, {}, opts);
         const labels = commonLabels(args.stage, COMPONENTS.updater);
+        const security = imagePod(args.podSecurity);
         // Independent of the backup section: the wrapper must exist wherever the updater runs.
         const scripts = new k8s.core.v1.ConfigMap(
             `${name}-scripts`,
@@ -81,8 +85,8 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
         );
         // One pod for both: what the sleeper runs by hand is what the CronJob runs.
         const podSpec = (command: string[]): k8s.types.input.core.v1.PodSpec => ({
-            // UPDDISTR needs no Kubernetes API: no token in a pod people exec into.
-            automountServiceAccountToken: false,
+            // No service account token either (security.pod): people exec into the sleeper.
+            ...security.pod,
             containers: [
                 {
                     name: "upddistr",
@@ -94,16 +98,21 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                         { name: "UPDDISTR_LOG", value: `${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG` },
                         { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
                         { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
+                        ...security.container.env,
                     ],
                     volumeMounts: [
                         { name: "volume", mountPath: VOLUME_MOUNT_PATH },
                         { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+                        security.mount,
                     ],
+                    securityContext: security.container.securityContext,
+                    resources: security.container.resources,
                 },
             ],
             volumes: [
                 { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
                 { name: "scripts", configMap: { name: UPDATER_SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
+                security.volume,
             ],
         });
         this.cronJob = new k8s.batch.v1.CronJob(
@@ -125,7 +134,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                             backoffLimit: 0,
                             // No deadline: UPDDISTR itself may run as long as it needs.
                             template: {
-                                metadata: { labels },
+                                metadata: { labels: { ...labels, ...security.labels } },
                                 spec: { ...podSpec(UPDATER_COMMAND), restartPolicy: "Never" },
                             },
                         },
@@ -152,7 +161,10 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                 spec: {
                     replicas: args.sleeper ? 1 : 0,
                     selector: { matchLabels: sleeperLabels },
-                    template: { metadata: { labels: sleeperLabels }, spec: { ...podSpec(sleeperCommand(args.sleeperHours)), restartPolicy: "Always" } },
+                    template: {
+                        metadata: { labels: { ...sleeperLabels, ...security.labels } },
+                        spec: { ...podSpec(sleeperCommand(args.sleeperHours)), restartPolicy: "Always" },
+                    },
                 },
             },
             { parent: this, dependsOn: [this.cronJob] },

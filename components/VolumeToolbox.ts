@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
 import { COMPONENTS, TOOLBOX_NAME, TOOLBOX_POD } from "./names";
+import { restrictedContainer, restrictedPod } from "./podSecurity";
 
 /** The flag file names of protheus:updater.completionFlags, space-separated, for a shell loop. */
 export const COMPLETION_FLAGS_ENV = "COMPLETION_FLAGS";
@@ -58,13 +59,7 @@ export class VolumeToolbox extends pulumi.ComponentResource {
                         spec: {
                             restartPolicy: "Always",
                             automountServiceAccountToken: false,
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: args.runAsUser,
-                                runAsGroup: args.runAsUser,
-                                fsGroup: args.runAsUser,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: restrictedPod({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
                             containers: [
                                 {
                                     name: "toolbox",
@@ -80,14 +75,7 @@ export class VolumeToolbox extends pulumi.ComponentResource {
                                         { name: "tmp", mountPath: "/tmp" },
                                     ],
                                     resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: args.runAsUser,
-                                        runAsGroup: args.runAsUser,
-                                        readOnlyRootFilesystem: true,
-                                        allowPrivilegeEscalation: false,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
+                                    securityContext: restrictedContainer({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
                                 },
                             ],
                             volumes: [

@@ -85,6 +85,12 @@ export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
 export const BACKUP_READER_SERVICE_ACCOUNT = "protheus-backup-reader";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
+/** The claim the copy mounts the Rubrik Managed Volume (NFS) through, bound by name to its PersistentVolume. */
+export const RUBRIK_CLAIM = "protheus-rubrik";
+/** The Rubrik PersistentVolume: cluster-scoped, so named after the namespace it serves. */
+export function rubrikVolumeName(namespace: string): string {
+    return `protheus-rubrik-${namespace}`;
+}
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
 

@@ -34,9 +34,15 @@ export function iniConfigMapProblem(name: string): string | undefined {
 
 export const accessSchema = z
     .strictObject({
-        groups: z.partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" })).default({}),
+        groups: z
+            .partialRecord(z.enum(TEAM_IDS), z.email({ error: "expected a Google Group e-mail address" }))
+            .default({})
+            .describe("each team's Google Group e-mail; a team without one must be opted out"),
         /** Teams deliberately without access in this stack, each with a written reason. */
-        optOut: z.partialRecord(z.enum(TEAM_IDS), z.string().trim().min(10, { error: "expected a written reason (at least 10 characters)" })).default({}),
+        optOut: z
+            .partialRecord(z.enum(TEAM_IDS), z.string().trim().min(10, { error: "expected a written reason (at least 10 characters)" }))
+            .default({})
+            .describe("a team deliberately without access in this stack, with the reason (at least 10 characters)"),
         /** The only ConfigMaps the ini duty may edit. */
         iniConfigMaps: z
             .array(configMapName, { error: "expected a list of ConfigMap names" })
@@ -48,7 +54,8 @@ export const accessSchema = z
                     if (problem) ctx.addIssue({ code: "custom", path: [i], message: problem });
                 });
             })
-            .default([...DEFAULT_INI_CONFIGMAPS]),
+            .default([...DEFAULT_INI_CONFIGMAPS])
+            .describe("the only ConfigMaps the ini duty may edit; never one the program declares nor a name it reserves"),
         /**
          * The Kubernetes user names that run `pulumi up` (the deploy workflow's Google service account e-mail):
          * the admission policies hold everyone else to the program's templates, and the program itself creates Jobs.
@@ -58,7 +65,8 @@ export const accessSchema = z
                 error: "expected the list of Kubernetes user names that deploy this program (the deploy workflow's Google service account e-mail)",
             })
             .min(1, { error: "expected at least one deployer: the deploy workflow's Google service account e-mail" })
-            .refine((names) => names.every((n) => !n.startsWith("system:")), { error: "expected deployers outside system:, which the policies already trust" }),
+            .refine((names) => names.every((n) => !n.startsWith("system:")), { error: "expected deployers outside system:, which the policies already trust" })
+            .describe("who runs `pulumi up` (the deploy workflow's Google service account e-mail, as GKE names it): the admission policies hold everyone else"),
     })
     .superRefine((access, ctx) => {
         for (const team of TEAM_IDS) {

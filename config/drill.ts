@@ -22,46 +22,67 @@ const checkName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expec
 
 export const drillSchema = z.strictObject({
     // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
-    enabled: z.boolean({ error: "expected true or false" }).optional(),
-    schedule: cronSchedule.default(DRILL_DEFAULTS.schedule),
+    enabled: z.boolean({ error: "expected true or false" }).optional().describe("run the weekly drill; by default `true` in prod, `false` in hml"),
+    schedule: cronSchedule
+        .default(DRILL_DEFAULTS.schedule)
+        .describe(
+            "when the drill runs (cron); refused if a run, plus deadlineMinutes and 10 minutes, overlaps a backup (8 h) or copy (6 h) run over the year ahead",
+        ),
     // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
     deadlineMinutes: z
         .int({ error: "expected a whole number of minutes" })
         .min(10)
         .max(23 * 60)
-        .default(DRILL_DEFAULTS.deadlineMinutes),
+        .default(DRILL_DEFAULTS.deadlineMinutes)
+        .describe(
+            "the drill's own deadline (`DRILL_DEADLINE_SECONDS`), at least rtoMinutes: past it the drill fails and drops its scratch database; Kubernetes ends the Job 10 minutes later",
+        ),
     // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
-            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1),
-            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432),
+            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1).describe("the drill server's host"),
+            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432).describe("its TCP port"),
         })
-        .optional(),
+        .optional()
+        .describe("restore the drill on this PostgreSQL instead of the live server (same restore user and password Secret)"),
     // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
     // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
     database: z
         .strictObject({
-            user: z.string({ error: "expected the database user" }).min(1),
-            passwordSecret: z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") }),
+            user: z.string({ error: "expected the database user" }).min(1).describe("the role's name"),
+            passwordSecret: z
+                .strictObject({
+                    name: dnsLabel.describe("the Secret's name"),
+                    key: z.string({ error: "expected a string" }).min(1).default("password").describe("the key in the Secret that holds the password"),
+                })
+                .describe("an existing Kubernetes Secret with the role's password"),
         })
-        .optional(),
+        .optional()
+        .describe(
+            "the role the drill connects as, by default the restore identity (`backup.database.restoreUser`): it needs `CREATEDB` and membership in the owner's role",
+        ),
     // Extra checks: each SQL prints one value that must equal `expected`.
     checks: z
         .record(
             checkName,
             z.strictObject({
-                sql: z.string({ error: "expected an SQL query" }).min(1, { error: "expected an SQL query" }),
-                expected: z.string({ error: "expected the value the query prints, as a string" }),
+                sql: z
+                    .string({ error: "expected an SQL query" })
+                    .min(1, { error: "expected an SQL query" })
+                    .describe("the query, run in the restored scratch database"),
+                expected: z.string({ error: "expected the value the query prints, as a string" }).describe("exactly what the query must print"),
             }),
             { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
         )
-        .default({}),
+        .default({})
+        .describe("extra checks by name (lower-case letters, digits, '_' and '-'): each query must print exactly its `expected` value"),
     // The recovery-time objective: a drill restore slower than this alerts.
     rtoMinutes: z
         .int({ error: "expected a whole number of minutes" })
         .min(1)
         .max(23 * 60)
-        .default(DRILL_DEFAULTS.rtoMinutes),
+        .default(DRILL_DEFAULTS.rtoMinutes)
+        .describe("the recovery-time objective, in minutes: a drill restore slower than this alerts"),
 });
 
 export const alertsSchema = z.strictObject({
@@ -69,8 +90,12 @@ export const alertsSchema = z.strictObject({
     project: z
         .string({ error: "expected a string" })
         .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
-        .optional(),
-    emails: z.array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" }).default([]),
+        .optional()
+        .describe("the GKE cluster's GCP project (where the containers' logs land); by default `backup.gcs.project`"),
+    emails: z
+        .array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" })
+        .default([])
+        .describe("e-mail addresses, each an e-mail notification channel; `emails` and `channelIds` together name at least one"),
     // Existing Cloud Monitoring notification channels (e.g. a team's chat or pager).
     channelIds: z
         .array(
@@ -81,7 +106,8 @@ export const alertsSchema = z.strictObject({
                 error: "expected a list of notification channel ids",
             },
         )
-        .default([]),
+        .default([])
+        .describe("existing notification channels (`projects/<project>/notificationChannels/<id>`) notified as well"),
 });
 
 export type DrillConfig = z.infer<typeof drillSchema>;

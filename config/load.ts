@@ -60,7 +60,7 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
                 const why =
                     issue.path.length === 0 && head !== k && TOP_LEVEL_KEYS.has(head)
                         ? `a flat key: a nested key is set with --path, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${k}' <value>\` (and \`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\` removes this one)`
-                        : "unknown key (see the config reference in README.md; a typo?)";
+                        : "unknown key (see the config reference in docs/config.md; a typo?)";
                 problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: ${why}`);
             }
             continue;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
+import { podSecuritySchema } from "./podSecurity";
 import {
     backupSelector,
     bucketNameProblem,
@@ -37,39 +38,53 @@ const httpsOrOci = z
     .regex(/^(https|oci):\/\/[^\s/]+(\/[^\s]*)?$/, { error: "expected an https:// or oci:// chart repository URL" });
 
 export const chartSchema = z.strictObject({
-    repo: httpsOrOci,
+    repo: httpsOrOci.describe("the chart repository: `https://…` or `oci://…`"),
     name: z
         .string({ error: "expected a chart name such as protheus" })
-        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" }),
-    values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
+        .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" })
+        .describe("the chart's name, e.g. `protheus`"),
+    values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}).describe("values passed to the release"),
     // A Protheus upgrade (images pulled, pods restarted, UPDDISTR waited on) routinely takes tens of minutes.
-    timeoutSeconds: wholeNumber(300, 4 * 3600, "a whole number of seconds").default(3600),
-    maxHistory: wholeNumber(2, 50).default(10),
+    timeoutSeconds: wholeNumber(300, 4 * 3600, "a whole number of seconds")
+        .default(3600)
+        .describe("Helm upgrade timeout, in seconds"),
+    maxHistory: wholeNumber(2, 50).default(10).describe("release revisions Helm keeps"),
     // Where in the chart's values the environment volume's claim name goes (dot path).
     volumeClaimValue: z
         .string({ error: "expected a string" })
         .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: "expected a dot path such as volume.existingClaim" })
-        .default("volume.existingClaim"),
+        .default("volume.existingClaim")
+        .describe("where in the chart's values the environment volume's claim name is written (a dot path)"),
 });
 
 export const updaterSchema = z.strictObject({
-    image: imageRepository,
-    tag: imageTag.optional(),
-    schedule: cronSchedule,
-    sleeper: z.boolean({ error: "expected true or false" }).default(false),
-    suspend: z.boolean({ error: "expected true or false" }).default(false),
+    image: imageRepository.describe("the updater image repository, without tag: the tag is `updateDesiredVersion`"),
+    tag: imageTag.optional().describe("pins the updater tag instead of `updateDesiredVersion` (never `latest`)"),
+    schedule: cronSchedule.describe("when `protheus-updater` runs: a 5-field cron expression (checked with cron-parser) or a `@macro`"),
+    sleeper: z
+        .boolean({ error: "expected true or false" })
+        .default(false)
+        .describe("suspend the updater and run its pod asleep as `protheus-updater-sleeper-0`, to work inside it (a RUP failed)"),
+    suspend: z.boolean({ error: "expected true or false" }).default(false).describe("stop new updater runs"),
     // Failed pods are kept so UPDDISTR's output can be collected after the fact.
-    failedJobsHistoryLimit: wholeNumber(1, 10).default(3),
-    successfulJobsHistoryLimit: wholeNumber(0, 10).default(1),
+    failedJobsHistoryLimit: wholeNumber(1, 10).default(3).describe("failed updater Jobs (and their pods) kept, for log collection"),
+    successfulJobsHistoryLimit: wholeNumber(0, 10).default(1).describe("successful updater Jobs kept"),
     // A forgotten sleeping Job must not block later runs (concurrencyPolicy Forbid) for long.
-    sleeperHours: wholeNumber(1, 24, "a whole number of hours").default(8),
+    sleeperHours: wholeNumber(1, 24, "a whole number of hours")
+        .default(8)
+        .describe("how long the sleeper's `sleep` lasts before it starts again (the pod stays until the sleeper is off)"),
     // The flag files a finished UPDDISTR leaves in /volume/flags: chart-specific, so no default names.
     completionFlags: z
         .array(fileName, { error: "expected a list of file names" })
         .refine((names) => new Set(names).size === names.length, { error: "expected each file name at most once" })
-        .default([]),
+        .default([])
+        .describe(
+            "the flag files a finished UPDDISTR leaves in `/volume/flags` (plain file names, chart-specific); the toolbox gets them as `$COMPLETION_FLAGS`",
+        ),
     // How much of UPDDISTR.LOG the wrapper prints to the pod's log when UPDDISTR ends.
-    logLines: wholeNumber(1, 100000, "a whole number of lines").default(500),
+    logLines: wholeNumber(1, 100000, "a whole number of lines")
+        .default(500)
+        .describe("lines of `UPDDISTR.LOG` the wrapper prints when UPDDISTR ends (`UPDDISTR_LOG_LINES`)"),
 });
 
 /** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
@@ -77,105 +92,167 @@ export const DEFAULT_TOOLBOX = { image: "busybox:1.36.1", runAsUser: 999, hours:
 
 export const toolboxSchema = z.strictObject({
     // Small and pinned: sh, ls, cat, tail, touch are all the abort procedure needs.
-    image: pinnedImage.default(DEFAULT_TOOLBOX.image),
+    image: pinnedImage.default(DEFAULT_TOOLBOX.image).describe("the `protheus-toolbox` image, with a fixed tag or digest (needs `sh`, `touch`, `tail`)"),
     // Must be able to write /volume/flags (the updater image's uid, or a group that can).
     runAsUser: z
         .int({ error: "expected a numeric uid" })
         .min(1, { error: "expected a non-root uid (1 or more)" })
         .max(2147483647)
-        .default(DEFAULT_TOOLBOX.runAsUser),
-    hours: wholeNumber(1, 12, "a whole number of hours").default(DEFAULT_TOOLBOX.hours),
+        .default(DEFAULT_TOOLBOX.runAsUser)
+        .describe("the toolbox's uid (also its group and fsGroup), not root: one that may write `/volume/flags`"),
+    hours: wholeNumber(1, 12, "a whole number of hours")
+        .default(DEFAULT_TOOLBOX.hours)
+        .describe("how long the toolbox's `sleep` lasts before it starts again (the pod stays until scaled back to zero)"),
 });
 
 export const volumeSchema = z.strictObject({
-    claimName: dnsLabel.default("protheus-volume"),
+    claimName: dnsLabel.default("protheus-volume").describe("the environment volume's claim (a DNS-1123 label)"),
     // true: this program creates the claim (protected, retained on delete);
     // false: the claim already exists (made by the chart or by hand) and is only mounted.
-    manage: z.boolean({ error: "expected true or false" }).default(true),
-    storageClassName: z.string({ error: "expected a string" }).min(1).default("standard-rwx"),
-    size: quantity.default("100Gi"),
+    manage: z.boolean({ error: "expected true or false" }).default(true).describe("create the claim (`true`) or only mount an existing one (`false`)"),
+    storageClassName: z.string({ error: "expected a string" }).min(1).default("standard-rwx").describe("a ReadWriteMany storage class (Filestore)"),
+    size: quantity.default("100Gi").describe("the claim's size, a Kubernetes quantity"),
 });
 
 /** A key of an existing Kubernetes Secret. */
-const secretKeyRef = z.strictObject({ name: dnsLabel, key: z.string({ error: "expected a string" }).min(1).default("password") });
+const secretKeyRef = z.strictObject({
+    name: dnsLabel.describe("the Secret's name"),
+    key: z.string({ error: "expected a string" }).min(1).default("password").describe("the key in the Secret that holds the password"),
+});
 
 const databaseSchema = z.strictObject({
-    host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1),
-    port: wholeNumber(1, 65535, "a TCP port number").default(5432),
-    name: z.string({ error: "expected the database name" }).regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "expected a PostgreSQL database name" }),
-    user: z.string({ error: "expected the database user" }).min(1),
+    host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1).describe("the PostgreSQL host the backup reads"),
+    port: wholeNumber(1, 65535, "a TCP port number").default(5432).describe("its TCP port"),
+    name: z
+        .string({ error: "expected the database name" })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "expected a PostgreSQL database name" })
+        .describe("the database's name"),
+    user: z.string({ error: "expected the database user" }).min(1).describe("the role backups connect as (`protheus_backup` in `docs/backups.md`: reads only)"),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
-    passwordSecret: secretKeyRef.optional(),
+    passwordSecret: secretKeyRef
+        .optional()
+        .describe(
+            "an existing Kubernetes Secret with `user`'s password; otherwise the secret `protheus:databasePassword` is put in one. One of the two is required",
+        ),
     // The identity every job that restores connects as (the restore template, protheus:restore, the drill):
     // CREATEDB and member of the owner's role, while `user` only reads (docs/backups.md). Its password
     // comes only from an existing Secret. Required in prod; without it hml restores as `user`.
-    restoreUser: z.string({ error: "expected the database user restores connect as" }).min(1).optional(),
-    restorePasswordSecret: secretKeyRef.optional(),
+    restoreUser: z
+        .string({ error: "expected the database user restores connect as" })
+        .min(1)
+        .optional()
+        .describe(
+            "the role every restore connects as (`protheus_restore`: `CREATEDB`, member of the owner's role), other than `user`. Required in prod; without it (hml) restores connect as `user`",
+        ),
+    restorePasswordSecret: secretKeyRef
+        .optional()
+        .describe("an existing Kubernetes Secret with `restoreUser`'s password (there is no Pulumi-secret route); required with `restoreUser`"),
 });
 
 const offsiteTarget = z.enum(["gcs", "rubrik"], { error: 'expected "gcs" or "rubrik"' });
 
 export const backupSchema = z.strictObject({
-    schedule: cronSchedule.default("0 21 * * *"),
-    copySchedule: cronSchedule.default("0 6 * * *"),
-    database: databaseSchema,
+    schedule: cronSchedule.default("0 21 * * *").describe("when the dump into the volume runs (cron)"),
+    copySchedule: cronSchedule
+        .default("0 6 * * *")
+        .describe("when the copy offsite runs (cron); refused when a run would start within 8 h (the backup Job's deadline) of a `backup.schedule` run"),
+    database: databaseSchema.describe("the PostgreSQL database the backup reads and restores write"),
     // A backup Job named after the new version runs before the release is upgraded.
-    preUpgrade: z.boolean({ error: "expected true or false" }).default(true),
-    dumpJobs: wholeNumber(1, 16).default(2),
+    preUpgrade: z
+        .boolean({ error: "expected true or false" })
+        .default(true)
+        .describe("back up before each version change (pre-upgrade, or pre-rollback going down)"),
+    dumpJobs: wholeNumber(1, 16).default(2).describe("`pg_dump --jobs` (with the connection and retention, in the ConfigMap `protheus-backup-settings`)"),
     retention: z
         .strictObject({
-            days: wholeNumber(1, 365, "a whole number of days").default(7),
-            keepMin: wholeNumber(1, 100, "a whole number of backups").default(3),
+            days: wholeNumber(1, 365, "a whole number of days").default(7).describe("backups on the volume older than this many days are pruned"),
+            keepMin: wholeNumber(1, 100, "a whole number of backups").default(3).describe("the newest `keepMin` complete backups are always kept"),
         })
-        .prefault({}),
+        .prefault({})
+        .describe("retention of the backups on the volume"),
     targets: z
         .array(offsiteTarget, { error: "expected a list of offsite targets" })
-        .refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" }),
+        .refine((t) => new Set(t).size === t.length, { error: "expected each target at most once" })
+        .describe("the offsite targets, `gcs` and/or `rubrik`; prod needs at least one"),
     gcs: z
         .strictObject({
-            project: z.string({ error: "expected a string" }).regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" }),
-            location: z.string({ error: "expected a string" }).min(2).default("SOUTHAMERICA-EAST1"),
-            bucketName: gcsBucketName.optional(),
-            retentionDays: wholeNumber(1, 3650, "a whole number of days").default(30),
-            lockRetention: z.boolean({ error: "expected true or false" }).default(false),
+            project: z
+                .string({ error: "expected a string" })
+                .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
+                .describe("the GCP project where the bucket and the copy's Google service account live"),
+            location: z.string({ error: "expected a string" }).min(2).default("SOUTHAMERICA-EAST1").describe("the bucket's location"),
+            bucketName: gcsBucketName
+                .optional()
+                .describe("the bucket's name; by default `protheus-backups-<namespace>` (which needs a namespace of at most 46 characters)"),
+            retentionDays: wholeNumber(1, 3650, "a whole number of days").default(30).describe("the bucket's retention and deletion age, in days"),
+            lockRetention: z.boolean({ error: "expected true or false" }).default(false).describe("lock the retention policy (irreversible; prod should)"),
         })
-        .optional(),
+        .optional()
+        .describe("the GCS target; required when targets include `gcs`"),
     rubrik: z
         .strictObject({
-            nfsServer: z.string({ error: "expected the Rubrik Managed Volume NFS server" }).min(1),
-            exportPath: z.string({ error: "expected a string" }).regex(/^\//, { error: "expected an absolute NFS export path" }),
+            nfsServer: z.string({ error: "expected the Rubrik Managed Volume NFS server" }).min(1).describe("the NFS server of the Rubrik Managed Volume"),
+            exportPath: z
+                .string({ error: "expected a string" })
+                .regex(/^\//, { error: "expected an absolute NFS export path" })
+                .describe("its export path (absolute)"),
         })
-        .optional(),
+        .optional()
+        .describe("the Rubrik target; required when targets include `rubrik`"),
     images: z
         .strictObject({
-            postgres: pinnedImage.default("postgres:15.8"),
-            cloudSdk: pinnedImage.default("gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim"),
+            postgres: pinnedImage
+                .default("postgres:15.8")
+                .describe("the PostgreSQL image `backup.sh`, `restore.sh` and `drill.sh` run in (fixed tag or digest)"),
+            cloudSdk: pinnedImage
+                .default("gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim")
+                .describe("the Google Cloud SDK image `copy.sh` and the downloads run in (fixed tag or digest)"),
         })
-        .prefault({}),
+        .prefault({})
+        .describe("the stock images the scripts run in"),
     // How long `pulumi up` waits for the pre-upgrade (or pre-rollback) backup Job; at least its
     // activeDeadlineSeconds (components/PreUpgradeBackup.ts) so Pulumi never gives up on a Job still allowed to run.
-    preUpgradeTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes").default(DEFAULT_WAIT_MINUTES.preUpgrade),
+    preUpgradeTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes")
+        .default(DEFAULT_WAIT_MINUTES.preUpgrade)
+        .describe("how long `pulumi up` waits for the pre-upgrade (or pre-rollback) backup Job, in minutes (the Job's deadline: 120 minutes)"),
     // How long `pulumi up` waits for a restore Job (protheus:restore); at least its activeDeadlineSeconds.
-    restoreTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes").default(DEFAULT_WAIT_MINUTES.restore),
+    restoreTimeoutMinutes: wholeNumber(10, 24 * 60, "a whole number of minutes")
+        .default(DEFAULT_WAIT_MINUTES.restore)
+        .describe("how long `pulumi up` waits for a restore Job, in minutes (the Job's deadline: 150 minutes)"),
 });
 
 /** A restore that `pulumi up` runs once, as a Job named after `id` (a DNS label short enough for the Job name). */
 export const restoreSchema = z.strictObject({
-    id: dnsLabel.refine((id) => id.length <= RESTORE_ID_MAX, {
-        error: `expected an id of at most ${RESTORE_ID_MAX} characters (the Job is named protheus-restore-<id>)`,
-    }),
-    backup: backupSelector,
-    source: z.enum(["volume", "gcs"], { error: 'expected "volume" or "gcs"' }).default("volume"),
+    id: dnsLabel
+        .refine((id) => id.length <= RESTORE_ID_MAX, {
+            error: `expected an id of at most ${RESTORE_ID_MAX} characters (the Job is named protheus-restore-<id>)`,
+        })
+        .describe(`names the Job \`protheus-restore-<id>\` (a DNS label of at most ${RESTORE_ID_MAX} characters); the same id never runs twice`),
+    backup: backupSelector.describe("which backup (`RESTORE_BACKUP`): `latest`, a backup name such as `20261127T000012Z`, or `before:<version>`"),
+    source: z
+        .enum(["volume", "gcs"], { error: 'expected "volume" or "gcs"' })
+        .default("volume")
+        .describe("where the backup is read from (`gcs` needs a GCS target)"),
     // Replacing an existing database must be asked for; without it restore.sh refuses (exit 3) and touches nothing.
-    replace: z.boolean({ error: "expected true or false" }).default(false),
-    reason: z.string({ error: "expected a written reason" }).trim().min(20, { error: "expected a written reason of at least 20 characters" }),
+    replace: z.boolean({ error: "expected true or false" }).default(false).describe("`RESTORE_REPLACE=yes`: replace an existing database"),
+    reason: z
+        .string({ error: "expected a written reason" })
+        .trim()
+        .min(20, { error: "expected a written reason of at least 20 characters" })
+        .describe("why, at least 20 characters (an annotation on the Job)"),
 });
 
 export const maintenanceSchema = z.strictObject({
-    enabled: z.boolean({ error: "expected true or false" }).default(false),
+    enabled: z
+        .boolean({ error: "expected true or false" })
+        .default(false)
+        .describe("merge `maintenance.values` into the release (exclusive mode); required in prod for a restore"),
     // Chart values deep-merged into chart.values while enabled (the chart is private: e.g. appservers scaled to 0).
-    values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}),
+    values: z
+        .record(z.string(), z.unknown(), { error: "expected an object of chart values" })
+        .default({})
+        .describe("chart values deep-merged over `chart.values` while enabled, e.g. `{appserver: {replicas: 0}}`"),
 });
 
 /** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
@@ -192,25 +269,44 @@ export const stackConfigSchema = z.preprocess(
     withCustomerGroup,
     z
         .strictObject({
-            stage: z.enum(["prod", "hml"], { error: 'expected "prod" or "hml"' }),
-            namespace: dnsLabel,
-            updateDesiredVersion: protheusVersion,
+            stage: z
+                .enum(["prod", "hml"], { error: 'expected "prod" or "hml"' })
+                .describe("the stage this stack is; the stack name `<environment>-<stage>` must agree"),
+            namespace: dnsLabel.describe("the environment namespace, a DNS-1123 label of at most 63 characters, e.g. `c2a7dv`"),
+            updateDesiredVersion: protheusVersion.describe(
+                "the version the environment runs, an exact semver such as `12.1.2410` or `12.1.2510-3`: the namespace annotation, the chart version and the updater tag",
+            ),
             // Brazil has had no daylight saving since 2019; the zone still names the intent.
-            timeZone: ianaTimeZone.default("America/Sao_Paulo"),
-            chart: chartSchema,
-            updater: updaterSchema,
-            volume: volumeSchema.prefault({}),
-            backup: backupSchema.optional(),
-            restore: restoreSchema.optional(),
-            maintenance: maintenanceSchema.prefault({}),
-            toolbox: toolboxSchema.prefault({}),
-            access: accessSchema,
-            databasePassword: z.string({ error: "expected a string" }).min(1).optional(),
+            timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
+            chart: chartSchema.describe("the Protheus Helm chart and its release"),
+            updater: updaterSchema.describe("the `protheus-updater` CronJob, which runs UPDDISTR"),
+            volume: volumeSchema.prefault({}).describe("the environment volume, mounted at `/volume`"),
+            backup: backupSchema.optional().describe("backups, their offsite copies and the database they read; required in prod"),
+            restore: restoreSchema.optional().describe("a restore `pulumi up` runs once, as a reviewed change (`docs/backups.md`); needs `backup`"),
+            maintenance: maintenanceSchema.prefault({}).describe("exclusive mode: chart values that take the users off the environment"),
+            toolbox: toolboxSchema.prefault({}).describe("the `protheus-toolbox` StatefulSet (no replica until scaled): a shell on the volume"),
+            access: accessSchema.describe("team access from the responsibility table (`docs/access.md`)"),
+            databasePassword: z
+                .string({ error: "expected a string" })
+                .min(1)
+                .optional()
+                .describe(
+                    "the password of `backup.database.user`, set with `pulumi config set --secret`, put in the Secret `protheus-backup-database`; the alternative to `backup.database.passwordSecret`",
+                ),
             // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
-            drill: drillSchema.optional(),
-            alerts: alertsSchema.optional(),
+            drill: drillSchema.optional().describe("the weekly restore drill `protheus-restore-drill` (needs `backup`)"),
+            alerts: alertsSchema.optional().describe("Cloud Monitoring metrics and alert policies for this environment; required in prod, optional in hml"),
+            // Pod Security Admission level of the namespace, the pods' uids and resources (config/podSecurity.ts).
+            podSecurity: podSecuritySchema
+                .prefault({})
+                .describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
             /** The customer's Google Group (access.groups.cliente), set once per environment. */
-            customerGroup: z.email({ error: "expected a Google Group e-mail address" }).optional(),
+            customerGroup: z
+                .email({ error: "expected a Google Group e-mail address" })
+                .optional()
+                .describe(
+                    "the customer's Google Group (`access.groups.cliente`), set once per environment; the other teams' groups are shared in `Pulumi.yaml`",
+                ),
             // prod only: the hml stack a version must have run on first; by default
             // <org>/<project>/<environment>-hml, derived from the stack name.
             promotion: z
@@ -218,15 +314,21 @@ export const stackConfigSchema = z.preprocess(
                     hmlStack: z
                         .string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
                         .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
-                        .optional(),
+                        .optional()
+                        .describe("the hml stack prod's version must have run on, the same environment's; by default `<org>/protheus/<environment>-hml`"),
                     override: z
                         .strictObject({
-                            version: protheusVersion,
-                            reason: z.string({ error: "expected a written reason" }).min(20, { error: "expected a written reason of at least 20 characters" }),
+                            version: protheusVersion.describe("the exact version let through"),
+                            reason: z
+                                .string({ error: "expected a written reason" })
+                                .min(20, { error: "expected a written reason of at least 20 characters" })
+                                .describe("why, at least 20 characters"),
                         })
-                        .optional(),
+                        .optional()
+                        .describe("lets exactly one version through the gate, with a reason"),
                 })
-                .optional(),
+                .optional()
+                .describe("prod only: the hml-before-prod gate (`docs/ci.md`)"),
         })
         .superRefine((cfg, ctx) => {
             if (cfg.customerGroup !== undefined && cfg.access.groups.cliente !== cfg.customerGroup) {

@@ -5,6 +5,7 @@ import { bucketNoPublicAccess } from "./bucket-no-public-access";
 import { containerImagePinned } from "./container-image-pinned";
 import { cronJobTimeZone } from "./cronjob-time-zone";
 import { helmReleaseExactVersion } from "./helm-release-exact-version";
+import { podSecurityRestricted } from "./pod-security-restricted";
 import { prodBucketRetention } from "./prod-bucket-retention";
 import { prodOffsiteBackup } from "./prod-offsite-backup";
 import { rbacNoWildcards } from "./rbac-no-wildcards";
@@ -18,6 +19,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     bucketNoPublicAccess,
     prodBucketRetention,
     rbacNoWildcards,
+    podSecurityRestricted,
 ];
 
 export const stackPolicies: StackValidationPolicy[] = [prodOffsiteBackup];

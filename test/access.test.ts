@@ -1,4 +1,4 @@
-// Team access (issue 4): the responsibility table, its permissions, the
+// Team access: the responsibility table, its permissions, the
 // rendered Roles/RoleBindings of both stacks, the bucket IAM and the config rules.
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
@@ -284,7 +284,7 @@ function teamCan(team: TeamId, verb: string, apiGroup: string, resource: string,
     );
 }
 
-describe("access: the update failure path (issue 8)", () => {
+describe("access: the update failure path", () => {
     it("lets log collection, updating and the robots read pod logs (kubectl logs job/<name>: get job, list pods, get pods/log)", () => {
         for (const team of ["cliente", "smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
             assert.ok(teamCan(team, "get", "batch", "jobs") && teamCan(team, "list", "", "pods") && teamCan(team, "get", "", "pods/log"), team);

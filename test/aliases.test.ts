@@ -1,6 +1,6 @@
-// Issue 10 split BackupSchedule into NightlyBackup, OffsiteCopy and RestoreTemplate, and moved the
-// copy's Google service account and its grants from BackupStorage to OffsiteCopy. A stack deployed
-// before the split must see each of its resources again under an alias (a move, not a replacement).
+// Stacks deployed with one BackupSchedule component hold what NightlyBackup, OffsiteCopy and
+// RestoreTemplate declare, and the copy's Google service account and its grants under BackupStorage.
+// Such a stack must see each of its resources again under an alias (a move, not a replacement).
 import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";

@@ -72,13 +72,26 @@ describe("backups (prod plan)", () => {
     });
 
     it("copies to GCS and the Rubrik NFS mount, reading the volume only", () => {
+        // Rubrik through a claim bound by name to an NFS PersistentVolume that admits only that claim.
+        const claim = byK8sName(resources, "PersistentVolumeClaim", "protheus-rubrik").inputs as any;
+        const volume = byK8sName(resources, "PersistentVolume", "protheus-rubrik-c2a7dv").inputs as any;
+        assert.deepEqual(volume.spec.nfs, { server: "rubrik-mv.totvs.internal", path: "/export/protheus/c2a7dv" });
+        assert.deepEqual(volume.spec.claimRef, { namespace: "c2a7dv", name: "protheus-rubrik" });
+        assert.equal(volume.spec.persistentVolumeReclaimPolicy, "Retain");
+        assert.equal(claim.metadata.namespace, "c2a7dv");
+        assert.equal(claim.spec.volumeName, "protheus-rubrik-c2a7dv");
+        assert.equal(claim.spec.storageClassName, "", "no storage class: nothing is provisioned");
+        assert.equal(volume.spec.storageClassName, "");
         const pod = podOf(byK8sName(resources, "CronJob", "protheus-backup-copy"));
         const env = envOf(pod.containers[0]);
         assert.equal(env.BACKUP_TARGETS, "gcs,rubrik");
         assert.equal(env.GCS_BUCKET, "protheus-backups-c2a7dv");
         assert.equal(env.BACKUP_NAMESPACE, "c2a7dv");
         assert.equal(env.RUBRIK_DIR, "/rubrik");
-        assert.deepEqual(pod.volumes.find((v: any) => v.name === "rubrik").nfs, { server: "rubrik-mv.totvs.internal", path: "/export/protheus/c2a7dv" });
+        assert.deepEqual(
+            pod.volumes.find((v: any) => v.name === "rubrik"),
+            { name: "rubrik", persistentVolumeClaim: { claimName: "protheus-rubrik" } },
+        );
         assert.equal(pod.containers[0].volumeMounts.find((m: any) => m.mountPath === "/volume").readOnly, true);
         assert.equal(pod.serviceAccountName, "protheus-backup");
     });
@@ -198,7 +211,11 @@ describe("backups (hml plan)", () => {
         const { resources } = await renderExample("hml");
         assert.equal(envOf(podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).containers[0]).BACKUP_TARGETS, "gcs");
         assert.equal(
-            podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).volumes.some((v: any) => v.nfs),
+            podOf(byK8sName(resources, "CronJob", "protheus-backup-copy")).volumes.some((v: any) => v.name === "rubrik"),
+            false,
+        );
+        assert.equal(
+            resources.some((r) => r.type === "kubernetes:core/v1:PersistentVolume"),
             false,
         );
         assert.equal((find(resources, BUCKET).inputs as any).retentionPolicy.isLocked, false);

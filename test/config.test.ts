@@ -273,7 +273,7 @@ describe("stack config validation", () => {
             assert.equal(parsed.chart.maxHistory, 10);
             assert.equal(parsed.backup?.schedule, "0 21 * * *");
             assert.equal(parsed.backup?.copySchedule, "0 6 * * *");
-            // The failure path (issue 8): bounded sleeper, no invented flag names, waits longer than the Jobs' deadlines.
+            // The failure path: bounded sleeper, no invented flag names, waits longer than the Jobs' deadlines.
             assert.equal(parsed.updater.sleeperHours, 8);
             assert.deepEqual(parsed.updater.completionFlags, []);
             assert.equal(parsed.updater.logLines, 500);

@@ -1,6 +1,6 @@
 // The deploy workflow must outlast the longest `pulumi up` a stack's config
 // allows: the backup before a version change, a requested restore and the Helm
-// upgrade, each waited for in turn (issue 8).
+// upgrade, each waited for in turn.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -53,7 +53,7 @@ describe("deploy workflow timeout", () => {
         });
     }
 
-    it("would fail a stack whose waits no longer fit, so raising a timeout in config shows up here", () => {
+    it("would fail a stack whose waits do not fit, so raising a timeout in config shows up here", () => {
         const cfg = stackConfig("c2a7dv-prod", {
             chart: { ...JSON.parse(resolvedStackFile("c2a7dv-prod").config["protheus:chart"]), timeoutSeconds: 4 * 3600 },
         });

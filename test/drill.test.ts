@@ -1,5 +1,5 @@
 // Plan tests of the restore drill CronJob, its schedule rules, and the
-// Cloud Monitoring metrics and alert policies (issue 11).
+// Cloud Monitoring metrics and alert policies.
 import { strict as assert } from "assert";
 import { ConfigError } from "../config/load";
 import { BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, scheduleOverlap } from "../config/drill";

@@ -1,6 +1,6 @@
 // The project brings its own Node (the `node` devDependency); npm puts it first on PATH for
 // `npm test`, `npm run` and `npx`, which is why the EBADENGINE warnings of `npm ci` on an
-// older system Node are harmless (README.md).
+// older system Node are harmless (docs/setup.md).
 import * as assert from "node:assert/strict";
 import * as semver from "semver";
 

@@ -1,4 +1,4 @@
-// Issue 8, the update failure path as the plan shows it: the order of one
+// The update failure path as the plan shows it: the order of one
 // `pulumi up` (upgrade and rollback), what it waits on, the backup before a
 // version change, restore requests and their refusals, maintenance values,
 // the toolbox and the sleeper.
@@ -66,7 +66,7 @@ describe("versionChange: the transition from the stack's own last outputs", () =
     it("the same target again: the transition exported last time, so the Job does not change", () => {
         const last = { from: "12.1.2410", to: "12.1.2510" };
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: last }), last);
-        // An export from before this program knew transitions, or a garbled one: no backup rather than a made-up FROM.
+        // Outputs without a transition (a stack last updated by a program that exported none), or a garbled one: no backup rather than a made-up FROM.
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510" }), { from: null, to: "12.1.2510" });
         assert.deepEqual(deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2510", versionTransition: { from: "x", to: "12.1.2510" } }), {
             from: null,
@@ -165,7 +165,7 @@ describe("one pulumi up that changes the version", () => {
 describe("rollback as one commit: the version set back plus a restore request", () => {
     let rollback: RenderResult;
     before(async () => {
-        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the README's rollback asks.
+        // Maintenance was enabled by the update before (maintenanceEnabled exported), as the rollback in docs/operacao.md asks.
         rollback = await after(
             "prod",
             { updateDesiredVersion: "12.1.2510", versionTransition: { from: "12.1.2410", to: "12.1.2510" }, maintenanceEnabled: true },

@@ -51,7 +51,7 @@ describe("npm run fleet", () => {
         assert.equal(md[0], "| environment | hml | prod | prod trails by | switches on | backup targets | override |");
         assert.equal(
             md[3],
-            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history (issue 9); drop when prod moves |",
+            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
         );
     });
 

@@ -133,6 +133,8 @@ describe("UpdaterCronJob", () => {
         assert.deepEqual(c.volumeMounts, [
             { name: "volume", mountPath: "/volume" },
             { name: "scripts", mountPath: "/scripts", readOnly: true },
+            // The scratch emptyDir (components/podSecurity.ts).
+            { name: "tmp", mountPath: "/tmp" },
         ]);
         assert.equal(cj.spec.jobTemplate.spec.activeDeadlineSeconds, undefined, "UPDDISTR itself runs as long as it needs");
         const vol = cj.spec.jobTemplate.spec.template.spec.volumes[0];
@@ -189,11 +191,15 @@ describe("UpdaterCronJob", () => {
 describe("EnvironmentVolume", () => {
     it("creates the claim when managed, and only mounts an existing one otherwise", async () => {
         const managed = (await renderExample("prod")).resources;
-        const pvc = find(managed, PVC).inputs as any;
+        // The environment volume's claim (prod also has the Rubrik claim, protheus-rubrik).
+        const pvc = find(managed, PVC, "volume").inputs as any;
         assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
         assert.equal(pvc.spec.resources.requests.storage, "500Gi");
         const existing = (await render(stackWith("prod", { volume: { manage: false, claimName: "chart-volume" } }))).resources;
-        assert.equal(existing.filter((r) => r.type === PVC).length, 0);
+        assert.deepEqual(
+            existing.filter((r) => r.type === PVC).map((r) => (r.inputs as any).metadata.name),
+            ["protheus-rubrik"],
+        );
         const cj = byK8sName(existing, "CronJob", "protheus-updater").inputs as any;
         assert.equal(cj.spec.jobTemplate.spec.template.spec.volumes[0].persistentVolumeClaim.claimName, "chart-volume");
     });

@@ -1,18 +1,23 @@
-// The hardened pod shape shared by every backup, copy and restore job: stock
-// images running the scripts from a ConfigMap, non-root, read-only root
-// filesystem, no capabilities.
+// The pod shape shared by every backup, copy and restore job: stock images running the
+// scripts from a ConfigMap, hardened as ../podSecurity.ts says (restricted, read-only root).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ContainerResources } from "../../config/podSecurity";
 import { VOLUME_MOUNT_PATH } from "../EnvironmentVolume";
 import { BACKUP_SUBDIR, DATABASE_SECRET, SCRIPTS_CONFIGMAP } from "../names";
+import { containerResources, restrictedContainer, restrictedPod, RunAs, scratchEnv, scratchMount, scratchVolume } from "../podSecurity";
 
 type Container = k8s.types.input.core.v1.Container;
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
-/** uid/gid of the `postgres` user in the official postgres image; also used for the Cloud SDK image. */
-export const BACKUP_UID = 999;
 export const SCRIPTS_MOUNT = "/scripts";
+
+/** The robots' containers (protheus:podSecurity): who they run as, and each one's requests and limits. */
+export interface RobotPods {
+    runAs: RunAs;
+    resources: Record<"backup" | "copy" | "fetch" | "restore" | "drill", ContainerResources>;
+}
 
 export interface DatabaseConnection {
     host: string;
@@ -62,7 +67,8 @@ export function identityEnv(identity: DatabaseIdentity): EnvVar[] {
 }
 
 export interface ScriptContainerOptions {
-    name: string;
+    /** Also the key of its resources in RobotPods. */
+    name: keyof RobotPods["resources"];
     image: string;
     /** The script file in the ConfigMap. */
     script: string;
@@ -72,7 +78,7 @@ export interface ScriptContainerOptions {
     envFrom?: k8s.types.input.core.v1.EnvFromSource[];
     volumeReadOnly: boolean;
     extraMounts?: k8s.types.input.core.v1.VolumeMount[];
-    resources?: k8s.types.input.core.v1.ResourceRequirements;
+    pods: RobotPods;
 }
 
 export function scriptContainer(o: ScriptContainerOptions): Container {
@@ -82,28 +88,19 @@ export function scriptContainer(o: ScriptContainerOptions): Container {
         command: o.command ?? ["bash", `${SCRIPTS_MOUNT}/${o.script}`],
         env: [
             { name: "BACKUP_DIR", value: `${VOLUME_MOUNT_PATH}/${BACKUP_SUBDIR}` },
-            // Read-only root filesystem: every tool writes under the /tmp emptyDir.
-            { name: "HOME", value: "/tmp" },
-            { name: "TMPDIR", value: "/tmp" },
-            { name: "CLOUDSDK_CONFIG", value: "/tmp/gcloud" },
+            // Read-only root filesystem: every tool writes under the scratch emptyDir.
+            ...scratchEnv(),
             ...o.env,
         ],
         envFrom: o.envFrom,
         volumeMounts: [
             { name: "volume", mountPath: VOLUME_MOUNT_PATH, readOnly: o.volumeReadOnly },
             { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-            { name: "tmp", mountPath: "/tmp" },
+            scratchMount(),
             ...(o.extraMounts ?? []),
         ],
-        resources: o.resources,
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: BACKUP_UID,
-            runAsGroup: BACKUP_UID,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            capabilities: { drop: ["ALL"] },
-        },
+        resources: containerResources(o.pods.resources[o.name]),
+        securityContext: restrictedContainer(o.pods.runAs),
     };
 }
 
@@ -113,6 +110,7 @@ export interface ScriptPodOptions {
     volumeClaimName: pulumi.Input<string>;
     serviceAccountName?: pulumi.Input<string>;
     extraVolumes?: k8s.types.input.core.v1.Volume[];
+    pods: RobotPods;
 }
 
 export function scriptPod(o: ScriptPodOptions): PodSpec {
@@ -121,13 +119,13 @@ export function scriptPod(o: ScriptPodOptions): PodSpec {
         serviceAccountName: o.serviceAccountName,
         // Only the copy job talks to a cloud API; the others get no token at all.
         automountServiceAccountToken: o.serviceAccountName !== undefined,
-        securityContext: { runAsNonRoot: true, fsGroup: BACKUP_UID, seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: restrictedPod(o.pods.runAs),
         initContainers: o.initContainers,
         containers: o.containers,
         volumes: [
             { name: "volume", persistentVolumeClaim: { claimName: o.volumeClaimName } },
             { name: "scripts", configMap: { name: SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
-            { name: "tmp", emptyDir: {} },
+            scratchVolume(),
             ...(o.extraVolumes ?? []),
         ],
     };
@@ -153,8 +151,8 @@ export function scriptCronJobSpec(
 export const NEVER = "0 0 31 2 *";
 
 /**
- * Where a resource lived before the backup components were split (issue 10): an alias to its old
- * name under its old parent component, a sibling of its new one, so existing stacks move it
+ * An alias to a resource's name under the component that held it in stacks deployed with one
+ * backup component (BackupSchedule, a sibling of its new parent), so those stacks move it
  * instead of replacing it.
  */
 export function formerlyUnder(parentType: string, parentName: string, name: string, opts?: pulumi.ComponentResourceOptions): pulumi.Alias {

@@ -16,6 +16,7 @@ function plan(stage: "hml" | "prod", overrides: { image?: string; targets?: stri
         image: overrides.image ?? "ghcr.io/totvs/protheus-tools:1.4.2",
         command: ["/bin/run"],
         ...(env ? { env } : {}),
+        securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
     });
     const cron = (name: string, schedule: string, env?: { name: string; value: string }[]) => ({
         type: "kubernetes:batch/v1:CronJob",
@@ -114,7 +115,7 @@ describe("the policy pack", () => {
         assert.deepEqual(files.map((f) => f.replace(/\.ts$/, "")).sort(), policies.map((p) => p.name).sort());
     });
 
-    it("has the seven policies, unique names, all mandatory, each described", () => {
+    it("has the eight policies, unique names, all mandatory, each described", () => {
         assert.deepEqual(
             policies.map((p) => p.name),
             [
@@ -124,6 +125,7 @@ describe("the policy pack", () => {
                 "bucket-no-public-access",
                 "prod-bucket-retention",
                 "rbac-no-wildcards",
+                "pod-security-restricted",
                 "prod-offsite-backup",
             ],
         );

@@ -53,7 +53,8 @@ export interface ScriptFixture {
     freshDirs(): { base: string; backupDir: string; rubrikDir: string; dbDir: string };
     /** connection of a role (never the superuser) */
     as(role: string): { PGUSER: string; PGPASSWORD: string };
-    script(name: ScriptName, env: Record<string, string | undefined>, args?: string[], opts?: RunOptions): Promise<RunResult>;
+    /** `opts.prefix`: a command the script runs under (e.g. in a read-only mount namespace). */
+    script(name: ScriptName, env: Record<string, string | undefined>, args?: string[], opts?: RunOptions & { prefix?: string[] }): Promise<RunResult>;
     /** backup.sh, which must succeed; the new backup's name */
     backup(backupDir: string, env?: Record<string, string>): Promise<string>;
     /** copy.sh shipping a volume's backups to Rubrik and GCS */
@@ -107,9 +108,15 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
         as(role: string) {
             return { PGUSER: role, PGPASSWORD: passwords[role] };
         },
-        script(name: ScriptName, env: Record<string, string | undefined>, args: string[] = [], opts: RunOptions = {}) {
+        script(
+            name: ScriptName,
+            env: Record<string, string | undefined>,
+            args: string[] = [],
+            { prefix = [], ...opts }: RunOptions & { prefix?: string[] } = {},
+        ) {
             const role = options.leastPrivilegeRoles ? fixture.as(ROLE_OF[name]) : {};
-            return run("bash", [path.join(SCRIPTS, `${name}.sh`), ...args], {
+            const [cmd, ...before] = [...prefix, "bash"];
+            return run(cmd, [...before, path.join(SCRIPTS, `${name}.sh`), ...args], {
                 env: fixture.pg.env({ PGDATABASE: DB, ...role, ...options.env, ...gcloud, ...env }),
                 ...opts,
             });
