@@ -24,12 +24,13 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
-import { loadStackConfig } from "./config/stack";
+import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
 import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
 import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
 
 export = async () => {
     const config = loadStackConfig();
+    const secretConfigKeys = loadSecretConfigKeys();
 
     // The stack is <environment>-<stage>; its name and protheus:stage must agree.
     const nameProblem = stackNameProblem(pulumi.getStack(), config.stage);
@@ -204,6 +205,7 @@ export = async () => {
             volumeClaimValue: config.chart.volumeClaimValue,
             timeoutSeconds: config.chart.timeoutSeconds,
             maxHistory: config.chart.maxHistory,
+            secret: secretConfigKeys.has("chart") || (config.maintenance.enabled && secretConfigKeys.has("maintenance")),
         },
         { parent: namespace, dependsOn: [previousStep] },
     );

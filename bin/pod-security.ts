@@ -3,11 +3,11 @@
 // with a version change and a restore request so the one-off Jobs are there too) and checked
 // with the policy pack's rules, so the document cannot drift from the code; a test regenerates
 // it and compares.
-import { withContents } from "../lib/markdown";
 import { DEFAULT_RESOURCES, DEFAULT_ROBOT_UID } from "../config/podSecurity";
 import { POD_SECURITY_LABEL, SCRATCH_MOUNT } from "../components/podSecurity";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../lib/fleet";
 import { PlannedResource, renderProgram } from "../lib/render";
+import { withContents } from "../lib/markdown";
 import { readStackFile, StackConfigInput } from "../lib/stackFiles";
 import { POD_SPEC_PATHS } from "../policy/common";
 import { POD_SECURITY_RULES, PssLevel, podSecurityProblems, podView } from "../policy/pod-security-restricted";

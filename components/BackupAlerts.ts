@@ -3,6 +3,7 @@ import * as monitoring from "@pulumi/gcp/monitoring";
 import type * as gcpTypes from "@pulumi/gcp/types";
 import * as pulumi from "@pulumi/pulumi";
 import { Stage } from "./labels";
+import { OUTCOME_CONTAINERS } from "./names";
 
 /** The robots' outcome lines (scripts/lib.sh outcome_end, scripts/upddistr.sh). */
 export const OUTCOME_EVENTS = ["protheus.backup", "protheus.copy", "protheus.restore", "protheus.drill", "protheus.updater"] as const;
@@ -44,7 +45,9 @@ export class BackupAlerts extends pulumi.ComponentResource {
         // Log-based metrics are project-wide: the namespace in the name keeps environments sharing a project apart.
         this.outcomeMetric = `protheus-outcomes-${ns}`;
         this.drillSecondsMetric = `protheus-drill-restore-seconds-${ns}`;
-        const logs = `resource.type="k8s_container" AND resource.labels.namespace_name="${ns}"`;
+        // Only the robots' own containers in this namespace: a line printed by any other pod must not count as an outcome.
+        const containers = OUTCOME_CONTAINERS.map((c) => `"${c}"`).join(" OR ");
+        const logs = `resource.type="k8s_container" AND resource.labels.namespace_name="${ns}" AND resource.labels.container_name=(${containers})`;
 
         const outcomes = new logging.Metric(
             `${name}-outcomes`,

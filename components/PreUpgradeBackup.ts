@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_REASON_LABEL, COMPONENTS, UPGRADE_TO_LABEL } from "./names";
+import { BACKUP_REASON_LABEL, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, UPGRADE_TO_LABEL } from "./names";
 
 /**
  * How long the backup before a version change may run. Fixed, not configured: the Job's spec
@@ -39,12 +39,12 @@ function dnsPart(version: string): string {
 
 /** `protheus-backup-pre-12-1-2510-3`: a Job name is a DNS-1123 label. */
 export function preUpgradeJobName(version: string): string {
-    return `protheus-backup-pre-${dnsPart(version)}`.slice(0, 63).replace(/-+$/, "");
+    return `${PRE_UPGRADE_JOB_PREFIX}${dnsPart(version)}`.slice(0, 63).replace(/-+$/, "");
 }
 
 /** `protheus-backup-pre-rollback-12-1-2410`: another name, so a rollback never reuses an upgrade's Job. */
 export function preRollbackJobName(version: string): string {
-    return `protheus-backup-pre-rollback-${dnsPart(version)}`.slice(0, 63).replace(/-+$/, "");
+    return `${PRE_ROLLBACK_JOB_PREFIX}${dnsPart(version)}`.slice(0, 63).replace(/-+$/, "");
 }
 
 /**

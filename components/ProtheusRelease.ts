@@ -19,6 +19,11 @@ export interface ProtheusReleaseArgs {
     volumeClaimValue: string;
     timeoutSeconds: number;
     maxHistory: number;
+    /**
+     * The chart settings hold a secret (protheus:chart or protheus:maintenance set with --secret): the
+     * repository, chart and values then stay a Pulumi secret in the release's inputs, the state and the plan.
+     */
+    secret?: boolean;
 }
 
 /** Sets `value` at a dot path in a copy of `values`, keeping what is already there. */
@@ -60,16 +65,17 @@ export class ProtheusRelease extends pulumi.ComponentResource {
         const oci = args.repo.startsWith("oci://");
         const merged = args.maintenanceValues ? deepMerge(args.values, args.maintenanceValues) : args.values;
         const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(merged, args.volumeClaimValue, claim));
+        const kept = <T>(value: T): pulumi.Input<T> => (args.secret ? (pulumi.secret(value) as pulumi.Output<T>) : value);
         this.release = new k8s.helm.v3.Release(
             name,
             {
                 name: RELEASE_NAME,
                 namespace: args.namespace,
                 // OCI charts are addressed by URL; classic repositories by name plus repo.
-                chart: oci ? `${args.repo.replace(/\/+$/, "")}/${args.chart}` : args.chart,
-                repositoryOpts: oci ? undefined : { repo: args.repo },
+                chart: kept(oci ? `${args.repo.replace(/\/+$/, "")}/${args.chart}` : args.chart),
+                repositoryOpts: oci ? undefined : kept({ repo: args.repo }),
                 version: args.version,
-                values,
+                values: args.secret ? pulumi.secret(values) : values,
                 atomic: true,
                 cleanupOnFail: true,
                 timeout: args.timeoutSeconds,

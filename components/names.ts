@@ -75,6 +75,9 @@ export const SCRIPTS_CONFIGMAP = "protheus-backup-scripts";
  * changing them changes this ConfigMap, never the spec of a Job (which would make Pulumi re-run it).
  */
 export const SETTINGS_CONFIGMAP = "protheus-backup-settings";
+/** The backup Job before an upgrade (rollback) to a version is this prefix + the version with '-' for '.'. */
+export const PRE_UPGRADE_JOB_PREFIX = "protheus-backup-pre-";
+export const PRE_ROLLBACK_JOB_PREFIX = "protheus-backup-pre-rollback-";
 /** The restore Job `pulumi up` runs for protheus:restore is this prefix + the request's id. */
 export const RESTORE_JOB_PREFIX = "protheus-restore-";
 /** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
@@ -85,6 +88,13 @@ export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
 export const BACKUP_READER_SERVICE_ACCOUNT = "protheus-backup-reader";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
+/**
+ * What the scripts append to a database name, in the order they chain: drill.sh restores `<database>_drill`,
+ * and restore.sh restores into `<target>_restore_tmp` before renaming it to the target.
+ */
+export const DATABASE_NAME_SUFFIXES = ["_drill", "_restore_tmp"] as const;
+/** PostgreSQL names have at most 63 bytes: the longest name the scripts derive, `<database>_drill_restore_tmp`, must fit. */
+export const DATABASE_NAME_MAX = 63 - DATABASE_NAME_SUFFIXES.join("").length;
 /** The claim the copy mounts the Rubrik Managed Volume (NFS) through, bound by name to its PersistentVolume. */
 export const RUBRIK_CLAIM = "protheus-rubrik";
 /** The Rubrik PersistentVolume: cluster-scoped, so named after the namespace it serves. */
@@ -93,6 +103,12 @@ export function rubrikVolumeName(namespace: string): string {
 }
 /** Where backups land inside the environment volume. */
 export const BACKUP_SUBDIR = "backups";
+
+/**
+ * The containers of the robots that print an outcome line (`{"event":"protheus.…"}`): the log-based
+ * metrics count lines from these containers only, so another pod printing such a line cannot pass for a backup.
+ */
+export const OUTCOME_CONTAINERS = ["backup", "copy", "fetch", "restore", "drill", "upddistr"] as const;
 
 /** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
 export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;

@@ -3,7 +3,8 @@
 // copy run. Part of the one stack-config schema (config/schema.ts).
 import { z } from "zod";
 import { offsetPeriods, runsAfter } from "./cronRuns";
-import { cronSchedule, dnsLabel } from "./validators";
+import { readOnlyQueryProblems } from "./readOnlyQuery";
+import { containerString, cronSchedule, dnsLabel, secretKey } from "./validators";
 
 /**
  * How long a backup or copy run may hold the database/volume: index.ts makes them the
@@ -40,7 +41,7 @@ export const drillSchema = z.strictObject({
     // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
     server: z
         .strictObject({
-            host: z.string({ error: "expected the drill PostgreSQL host name" }).min(1).describe("the drill server's host"),
+            host: containerString("the drill PostgreSQL host name").describe("the drill server's host"),
             port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432).describe("its TCP port"),
         })
         .optional()
@@ -49,11 +50,11 @@ export const drillSchema = z.strictObject({
     // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
     database: z
         .strictObject({
-            user: z.string({ error: "expected the database user" }).min(1).describe("the role's name"),
+            user: containerString("the database user").describe("the role's name"),
             passwordSecret: z
                 .strictObject({
                     name: dnsLabel.describe("the Secret's name"),
-                    key: z.string({ error: "expected a string" }).min(1).default("password").describe("the key in the Secret that holds the password"),
+                    key: secretKey.default("password").describe("the key in the Secret that holds the password"),
                 })
                 .describe("an existing Kubernetes Secret with the role's password"),
         })
@@ -61,15 +62,22 @@ export const drillSchema = z.strictObject({
         .describe(
             "the role the drill connects as, by default the restore identity (`backup.database.restoreUser`): it needs `CREATEDB` and membership in the owner's role",
         ),
-    // Extra checks: each SQL prints one value that must equal `expected`.
+    // Extra checks: each SQL query prints one value that must equal `expected`.
     checks: z
         .record(
             checkName,
             z.strictObject({
+                // One read-only query, proved by PostgreSQL's parser (config/readOnlyQuery.ts); drill.sh runs it as a cursor.
                 sql: z
                     .string({ error: "expected an SQL query" })
                     .min(1, { error: "expected an SQL query" })
-                    .describe("the query, run in the restored scratch database"),
+                    .superRefine((sql, ctx) => {
+                        const [problem] = readOnlyQueryProblems([sql]);
+                        if (problem) ctx.addIssue({ code: "custom", message: problem });
+                    })
+                    .describe(
+                        "exactly one read-only query (`SELECT`, `VALUES` or `WITH … SELECT`, checked with PostgreSQL's parser: no second statement, no backslash, no write, `SELECT INTO`, `FOR UPDATE` or side-effect function such as `pg_terminate_backend`), run in a read-only transaction of the restored scratch database",
+                    ),
                 expected: z.string({ error: "expected the value the query prints, as a string" }).describe("exactly what the query must print"),
             }),
             { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },

@@ -1,7 +1,7 @@
 // Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
 // StackConfig, or a ConfigError listing every problem at once.
 import { z } from "zod";
-import { SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
+import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
 const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.out.shape));
@@ -93,6 +93,16 @@ export function overlay(base: unknown, over: unknown): unknown {
     return out;
 }
 
+/** The top-level keys (without the namespace) set with --secret, wholly or at a --path inside them. */
+export function secretConfigKeysOf(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): Set<string> {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return new Set(
+        Object.keys(raw)
+            .filter((k) => k.startsWith(prefix) && isSecret(k))
+            .map((k) => k.slice(prefix.length)),
+    );
+}
+
 /**
  * Validates a raw config map. `isSecret` tells which keys were set with
  * `--secret`; a key that must be secret but is in plain text is an error.
@@ -103,8 +113,19 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
     for (const [k, v] of Object.entries(raw)) {
         if (k.startsWith(prefix)) own[k.slice(prefix.length)] = decode(v);
     }
-    const secretKeys = new Set<string>(SECRET_KEYS);
+    // A key set with --secret (wholly or at a --path inside it) is shown as [secret] in every message.
+    const secretInput = secretConfigKeysOf(raw, isSecret);
+    const secretKeys = new Set<string>([...SECRET_KEYS, ...secretInput]);
     const problems: string[] = [];
+    const mayHoldSecrets = new Set<string>([...SECRET_KEYS, ...SECRET_CAPABLE_KEYS]);
+    for (const k of secretInput) {
+        if (!mayHoldSecrets.has(k)) {
+            problems.push(
+                `${prefix}${k} = [secret]: expected plain config: its values go into object names, labels, ConfigMaps and the plan in clear; ` +
+                    `only ${[...mayHoldSecrets].map((s) => prefix + s).join(", ")} may hold a secret (e.g. --secret --path '${prefix}chart.values.<key>')`,
+            );
+        }
+    }
     const { [DEFAULTS_KEY]: defaults, ...stackValues } = own;
     if (defaults !== undefined && !isPlainObject(defaults)) {
         problems.push(`${prefix}${DEFAULTS_KEY} = ${JSON.stringify(defaults)}: expected an object of shared values (Pulumi.yaml, under \`value:\`)`);

@@ -1,13 +1,14 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
 import { z } from "zod";
-import { RESTORE_JOB_PREFIX } from "../components/names";
+import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES, RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import { podSecuritySchema } from "./podSecurity";
 import {
     backupSelector,
     bucketNameProblem,
+    containerString,
     copyServiceAccountId,
     cronSchedule,
     defaultBucketName,
@@ -20,7 +21,9 @@ import {
     pinnedImage,
     protheusVersion,
     quantity,
+    secretKey,
     serviceAccountIdProblem,
+    VERSION_MAX,
     wholeNumber,
 } from "./validators";
 
@@ -43,7 +46,10 @@ export const chartSchema = z.strictObject({
         .string({ error: "expected a chart name such as protheus" })
         .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expected a chart name such as protheus" })
         .describe("the chart's name, e.g. `protheus`"),
-    values: z.record(z.string(), z.unknown(), { error: "expected an object of chart values" }).default({}).describe("values passed to the release"),
+    values: z
+        .record(z.string(), z.unknown(), { error: "expected an object of chart values" })
+        .default({})
+        .describe("values passed to the release; may hold secrets (`pulumi config set --secret --path 'protheus:chart.values.<key>' …`)"),
     // A Protheus upgrade (images pulled, pods restarted, UPDDISTR waited on) routinely takes tens of minutes.
     timeoutSeconds: wholeNumber(300, 4 * 3600, "a whole number of seconds")
         .default(3600)
@@ -117,17 +123,20 @@ export const volumeSchema = z.strictObject({
 /** A key of an existing Kubernetes Secret. */
 const secretKeyRef = z.strictObject({
     name: dnsLabel.describe("the Secret's name"),
-    key: z.string({ error: "expected a string" }).min(1).default("password").describe("the key in the Secret that holds the password"),
+    key: secretKey.default("password").describe("the key in the Secret that holds the password"),
 });
 
 const databaseSchema = z.strictObject({
-    host: z.string({ error: "expected the DBAccess/PostgreSQL host name" }).min(1).describe("the PostgreSQL host the backup reads"),
+    host: containerString("the DBAccess/PostgreSQL host name").describe("the PostgreSQL host the backup reads (no `$(`: Kubernetes would expand it)"),
     port: wholeNumber(1, 65535, "a TCP port number").default(5432).describe("its TCP port"),
     name: z
         .string({ error: "expected the database name" })
-        .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: "expected a PostgreSQL database name" })
-        .describe("the database's name"),
-    user: z.string({ error: "expected the database user" }).min(1).describe("the role backups connect as (`protheus_backup` in `docs/backups.md`: reads only)"),
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "expected a PostgreSQL database name (letters, digits and '_', not starting with a digit)" })
+        .max(DATABASE_NAME_MAX, {
+            error: `expected a database name of at most ${DATABASE_NAME_MAX} characters (the restore and the drill add ${DATABASE_NAME_SUFFIXES.join(" and ")})`,
+        })
+        .describe(`the database's name (the restore and the drill append ${DATABASE_NAME_SUFFIXES.map((s) => `\`${s}\``).join(" and ")})`),
+    user: containerString("the database user").describe("the role backups connect as (`protheus_backup` in `docs/backups.md`: reads only)"),
     // An existing Kubernetes Secret holding the password; otherwise the Pulumi
     // secret protheus:databasePassword is turned into one.
     passwordSecret: secretKeyRef
@@ -138,9 +147,7 @@ const databaseSchema = z.strictObject({
     // The identity every job that restores connects as (the restore template, protheus:restore, the drill):
     // CREATEDB and member of the owner's role, while `user` only reads (docs/backups.md). Its password
     // comes only from an existing Secret. Required in prod; without it hml restores as `user`.
-    restoreUser: z
-        .string({ error: "expected the database user restores connect as" })
-        .min(1)
+    restoreUser: containerString("the database user restores connect as")
         .optional()
         .describe(
             "the role every restore connects as (`protheus_restore`: `CREATEDB`, member of the owner's role), other than `user`. Required in prod; without it (hml) restores connect as `user`",
@@ -186,7 +193,10 @@ export const backupSchema = z.strictObject({
                 .optional()
                 .describe("the bucket's name; by default `protheus-backups-<namespace>` (which needs a namespace of at most 46 characters)"),
             retentionDays: wholeNumber(1, 3650, "a whole number of days").default(30).describe("the bucket's retention and deletion age, in days"),
-            lockRetention: z.boolean({ error: "expected true or false" }).default(false).describe("lock the retention policy (irreversible; prod should)"),
+            lockRetention: z
+                .boolean({ error: "expected true or false" })
+                .default(false)
+                .describe("lock the retention policy (irreversible); must be `true` in prod"),
         })
         .optional()
         .describe("the GCS target; required when targets include `gcs`"),
@@ -274,7 +284,7 @@ export const stackConfigSchema = z.preprocess(
                 .describe("the stage this stack is; the stack name `<environment>-<stage>` must agree"),
             namespace: dnsLabel.describe("the environment namespace, a DNS-1123 label of at most 63 characters, e.g. `c2a7dv`"),
             updateDesiredVersion: protheusVersion.describe(
-                "the version the environment runs, an exact semver such as `12.1.2410` or `12.1.2510-3`: the namespace annotation, the chart version and the updater tag",
+                `the version the environment runs, an exact semver of at most ${VERSION_MAX} characters such as \`12.1.2410\` or \`12.1.2510-3\`: the namespace annotation, the chart version, the updater tag and the pre-upgrade backup Job's name`,
             ),
             // Brazil has had no daylight saving since 2019; the zone still names the intent.
             timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
@@ -374,6 +384,14 @@ export const stackConfigSchema = z.preprocess(
             if (b.targets.includes("gcs") && !b.gcs) {
                 ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: 'expected a gcs section because targets include "gcs"' });
             }
+            // A prod backup must outlive a mistake or an attacker with the project's keys: README promises a locked retention.
+            if (cfg.stage === "prod" && b.gcs && !b.gcs.lockRetention) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["backup", "gcs", "lockRetention"],
+                    message: "expected true in prod: the bucket's retention policy is locked, so nobody can delete a backup before retentionDays",
+                });
+            }
             if (b.targets.includes("rubrik") && !b.rubrik) {
                 ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: 'expected a rubrik section because targets include "rubrik"' });
             }
@@ -394,7 +412,7 @@ export const stackConfigSchema = z.preprocess(
                     ctx.addIssue({
                         code: "custom",
                         path: ["namespace"],
-                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>, cut to 30 characters) is not valid: ${accountProblem}`,
+                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>) is not valid: ${accountProblem}`,
                     });
                 }
             }
@@ -450,3 +468,9 @@ export type ToolboxConfig = z.infer<typeof toolboxSchema>;
 
 /** Keys whose values must come from `pulumi config set --secret`. */
 export const SECRET_KEYS = ["databasePassword"] as const;
+/**
+ * Keys that may hold a secret (`pulumi config set --secret --path 'protheus:chart.values.x'`): the chart's
+ * settings reach only the Helm release, whose inputs then stay a Pulumi secret. Every other key's values
+ * go into object names, labels, ConfigMaps and the plan in clear, so a secret there is refused.
+ */
+export const SECRET_CAPABLE_KEYS = ["chart", "maintenance"] as const;

@@ -1,6 +1,8 @@
 // Field validators shared by the stack-config schema. Each one carries an
 // "expected ..." message, so an error names what a valid value looks like.
+import { createHash } from "node:crypto";
 import { CronExpressionParser } from "cron-parser";
+import { PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX } from "../components/names";
 import * as semver from "semver";
 import { z } from "zod";
 
@@ -11,11 +13,40 @@ export const dnsLabel = z.string({ error: "expected a string" }).max(63, { error
     error: "expected a DNS-1123 label: lower-case letters, digits and '-', starting and ending with a letter or digit",
 });
 
+/**
+ * A config string that lands in a container's env value, command or args, where Kubernetes expands
+ * `$(VAR)`: `$(PGPASSWORD)` as a host name would print the password into a log the customer reads.
+ */
+export function containerString(what: string) {
+    return z
+        .string({ error: `expected ${what}` })
+        .min(1, { error: `expected ${what}` })
+        .refine((v) => !v.includes("$("), {
+            error: `expected ${what} without "$(": Kubernetes expands $(VAR) in the container's environment, so it would read another variable (a password) instead`,
+        });
+}
+
+/** A key of a Kubernetes Secret (https://kubernetes.io/docs/concepts/configuration/secret/#restriction-names-data). */
+export const secretKey = z
+    .string({ error: "expected a Secret key" })
+    .max(253, { error: "expected a Secret key of at most 253 characters" })
+    .regex(/^[-._a-zA-Z0-9]+$/, { error: "expected a Secret key: letters, digits, '-', '_' and '.'" });
+
+/**
+ * The longest version: it is a label value (at most 63 characters) and, with '-' for '.', the end of the
+ * pre-upgrade and pre-rollback backup Jobs' names (DNS labels of at most 63), which must never be cut:
+ * two versions cut to the same name would share one Job.
+ */
+export const VERSION_MAX = 63 - Math.max(PRE_UPGRADE_JOB_PREFIX.length, PRE_ROLLBACK_JOB_PREFIX.length);
+
 /** Protheus releases are semver-shaped: 12.1.2410, 12.1.2510-3. */
 export const protheusVersion = z
     .string({ error: "expected a version string such as 12.1.2410" })
     .refine((v) => semver.valid(v) !== null && semver.clean(v) === v, {
         error: "expected an exact semantic version such as 12.1.2410 or 12.1.2510-3 (no range, no leading 'v')",
+    })
+    .refine((v) => v.length <= VERSION_MAX, {
+        error: `expected a version of at most ${VERSION_MAX} characters (it names the pre-upgrade backup Job and labels it)`,
     });
 
 // Kubernetes CronJobs take the standard 5-field cron syntax (or a @macro);
@@ -120,9 +151,19 @@ export function defaultBucketName(namespace: string): string {
     return `protheus-backups-${namespace}`;
 }
 
-/** The Google service account id of the backup copy job: `bkp-<namespace>`, cut to the 30 characters an id may have. */
+/** A Google service account id has at most 30 characters. */
+const SERVICE_ACCOUNT_ID_MAX = 30;
+
+/**
+ * The Google service account id of the backup copy job: `bkp-<namespace>`; one longer than the 30
+ * characters an id may have keeps a prefix and ends in a hash of the whole namespace, so two long
+ * namespaces sharing a prefix never share an account (and the id never ends in '-').
+ */
 export function copyServiceAccountId(namespace: string): string {
-    return `bkp-${namespace}`.slice(0, 30);
+    const id = `bkp-${namespace}`;
+    if (id.length <= SERVICE_ACCOUNT_ID_MAX) return id;
+    const hash = createHash("sha256").update(namespace).digest("hex").slice(0, 6);
+    return `${id.slice(0, SERVICE_ACCOUNT_ID_MAX - hash.length - 1)}-${hash}`;
 }
 
 /** The backup reader's Google service account id (restore and drill fetches): as long as the copy's, so valid when it is. */

@@ -18,13 +18,6 @@ export function headingAnchor(text: string): string {
         .replace(/ /g, "-");
 }
 
-/** A generated document's lines with a list of its sections (`## `) before the first one. */
-export function withContents(lines: string[]): string[] {
-    const sections = lines.filter((l) => l.startsWith("## ")).map((l) => l.slice(3));
-    const first = lines.findIndex((l) => l.startsWith("## "));
-    return [...lines.slice(0, first), "## Contents", "", ...sections.map((t) => `- [${t}](#${headingAnchor(t)})`), "", ...lines.slice(first)];
-}
-
 /** The ATX headings of a Markdown text, outside fenced code blocks. */
 export function markdownHeadings(markdown: string): MarkdownHeading[] {
     const seen = new Map<string, number>();
@@ -46,4 +39,11 @@ export function markdownHeadings(markdown: string): MarkdownHeading[] {
         out.push({ level: h[1]!.length, text: h[2]!, anchor: n === 0 ? base : `${base}-${n}`, line: i + 1 });
     });
     return out;
+}
+
+/** A generated document's lines with a list of its sections before the first one. */
+export function withContents(lines: string[]): string[] {
+    const sections = lines.filter((l) => l.startsWith("## ")).map((l) => l.slice(3));
+    const first = lines.findIndex((l) => l.startsWith("## "));
+    return [...lines.slice(0, first), "## Contents", "", ...sections.map((t) => `- [${t}](#${headingAnchor(t)})`), "", ...lines.slice(first)];
 }

@@ -69,6 +69,23 @@ function engineValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+function isSecureValue(value: unknown): boolean {
+    return value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1;
+}
+
+/** A structured value with every `secure:` leaf (set with `--secret --path`) replaced by the placeholder; whether it had one. */
+function maskSecureLeaves(value: unknown): { value: unknown; secret: boolean } {
+    if (isSecureValue(value)) return { value: SECRET_MASK, secret: true };
+    if (value === null || typeof value !== "object") return { value, secret: false };
+    let secret = false;
+    const masked = Object.entries(value).map(([k, v]) => {
+        const m = maskSecureLeaves(v);
+        secret ||= m.secret;
+        return [k, m.value] as const;
+    });
+    return { value: Array.isArray(value) ? masked.map(([, v]) => v) : Object.fromEntries(masked), secret };
+}
+
 /**
  * Converts a Pulumi.<stack>.yaml text into the engine's flat config form, on
  * top of the project's config: a key the stack sets replaces the project's
@@ -81,13 +98,11 @@ export function stackConfigFromYaml(stack: string, text: string, project: Projec
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries(project)) config[key] = engineValue(value);
     for (const [key, value] of Object.entries(doc.config ?? {})) {
-        if (value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1) {
-            // Ciphertext cannot be decrypted offline: the program sees a placeholder marked secret.
-            config[key] = SECRET_MASK;
-            secretKeys.push(key);
-        } else {
-            config[key] = engineValue(value);
-        }
+        // Ciphertext cannot be decrypted offline: the program sees a placeholder, and the key is secret as
+        // the engine marks it: wholly, also when the secret is one leaf set with --path.
+        const masked = maskSecureLeaves(value);
+        config[key] = engineValue(masked.value);
+        if (masked.secret) secretKeys.push(key);
     }
     return { stack, config, secretKeys };
 }

@@ -33,7 +33,7 @@ deadline or SIGTERM). The live database is never connected to.
 
 Environment:
   PGDATABASE              the live database whose backups are drilled (required;
-                          at most 44 characters)
+                          at most 45 characters)
   PGHOST PGPORT PGUSER    the server the scratch database is created on (libpq
   PGPASSWORD / PGPASSFILE defaults; the role needs CREATEDB)
   DRILL_PGHOST DRILL_PGPORT DRILL_PGUSER DRILL_PGPASSWORD
@@ -45,9 +45,11 @@ Environment:
   DRILL_DEADLINE_SECONDS  the restore and the checks must end within this many
                           seconds (default 21600); past it the drill fails and
                           cleans up
-  DRILL_CHECKS_DIR        optional dir of extra checks: each <name>.sql runs in
-                          the scratch database and must print exactly the
-                          content of <name>.expected (surrounding blanks ignored)
+  DRILL_CHECKS_DIR        optional dir of extra checks: each <name>.sql is one
+                          read-only SQL query (no psql commands, no backslash),
+                          run as a cursor in a read-only transaction of the
+                          scratch database; it must print exactly the content
+                          of <name>.expected (surrounding blanks ignored)
   DRILL_STAGING_DIR       where the GCS copy is downloaded
                           (default $BACKUP_DIR/.drill-staging/$PGDATABASE);
                           emptied when the drill ends
@@ -91,7 +93,7 @@ if [[ -z ${DRILL_SOURCE:-} ]]; then
 fi
 
 [[ -n ${PGDATABASE:-} ]] || die 2 "PGDATABASE is required"
-[[ $PGDATABASE =~ ^[A-Za-z_][A-Za-z0-9_]{0,43}$ ]] || die 2 "PGDATABASE must be a database name of at most 44 characters (the drill adds _drill): $PGDATABASE"
+[[ $PGDATABASE =~ ^[A-Za-z_][A-Za-z0-9_]{0,44}$ ]] || die 2 "PGDATABASE must be a database name of at most 45 characters (the drill adds _drill, restore.sh _restore_tmp): $PGDATABASE"
 DRILL_STAGING_DIR=${DRILL_STAGING_DIR:-$BACKUP_DIR/.drill-staging/$PGDATABASE}
 [[ $BACKUP_DIR == /* ]] || die 2 "BACKUP_DIR must be an absolute path: $BACKUP_DIR"
 [[ $DRILL_STAGING_DIR == /* ]] || die 2 "DRILL_STAGING_DIR must be an absolute path: $DRILL_STAGING_DIR"
@@ -108,6 +110,8 @@ if [[ -n $DRILL_CHECKS_DIR ]]; then
     name=${f##*/}
     name=${name%.sql}
     [[ -f $DRILL_CHECKS_DIR/$name.expected ]] || die 2 "check $name: $DRILL_CHECKS_DIR/$name.expected is missing"
+    # The config refuses it too: a check is one SQL query, never psql input (\! runs a shell, \c connects elsewhere).
+    ! grep -q '[\]' "$f" || die 2 "check $name: $f contains a backslash; a check is one SQL query, not psql commands"
     CHECKS+=("$name")
   done
 fi
@@ -262,12 +266,13 @@ info "restored backup $NAME into \"$DRILL_DB\" in ${RESTORE_SECONDS}s"
 
 # 4. Checks, in the scratch database, read-only, under the deadline.
 CHECK_START=${EPOCHREALTIME//[!0-9]/}
-drill_sql() { # drill_sql OUT: SQL on stdin, result in OUT; fails with the reason in $TMP/check.err
-  local left
+drill_sql() { # drill_sql OUT [PSQL ARGS...]: SQL on stdin, result in OUT; fails with the reason in $TMP/check.err
+  local left out=$1
+  shift
   left=$(remaining)
   ((left > 0)) || die 6 "deadline of ${DRILL_DEADLINE_SECONDS}s passed during the checks"
   if ! PGOPTIONS="${PGOPTIONS:-} -c statement_timeout=${left}s -c default_transaction_read_only=on" \
-    "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$DRILL_DB" >"$1" 2>"$TMP/check.err"; then
+    "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 "$@" -d "$DRILL_DB" >"$out" 2>"$TMP/check.err"; then
     if grep -q 'statement timeout' "$TMP/check.err"; then die 6 "deadline of ${DRILL_DEADLINE_SECONDS}s passed during the checks"; fi
     return 1
   fi
@@ -308,8 +313,20 @@ for t in "${tables[@]}"; do
 done
 info "tables: all ${#WANT[@]} present with the row counts the backup recorded"
 
+# An extra check reaches the server only as a string value: opened there as a cursor, which PostgreSQL
+# refuses for more than one statement or for anything but a query, in a read-only transaction of the
+# scratch database. psql never reads the check's text as commands.
+CHECK_CURSOR_SQL=$(
+  cat <<'EOF'
+BEGIN TRANSACTION READ ONLY;
+SET LOCAL protheus.drill_check = :'check';
+DO $$DECLARE c refcursor := 'drill_check'; BEGIN OPEN c FOR EXECUTE current_setting('protheus.drill_check'); END$$;
+FETCH ALL FROM drill_check;
+ROLLBACK;
+EOF
+)
 for name in "${CHECKS[@]}"; do
-  drill_sql "$TMP/check.out" <"$DRILL_CHECKS_DIR/$name.sql" || die 5 "check $name failed: $(pg_reason "$TMP/check.err")"
+  drill_sql "$TMP/check.out" -v check="$(<"$DRILL_CHECKS_DIR/$name.sql")" <<<"$CHECK_CURSOR_SQL" || die 5 "check $name failed: $(pg_reason "$TMP/check.err")"
   got=$(<"$TMP/check.out")
   want=$(<"$DRILL_CHECKS_DIR/$name.expected")
   # Surrounding blanks (a ConfigMap value's trailing newline) do not count.

@@ -1,8 +1,12 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES } from "../components/names";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { bucketNameProblem, copyServiceAccountId, defaultBucketName, serviceAccountIdProblem } from "../config/validators";
+import { preRollbackJobName, preUpgradeJobName } from "../components/PreUpgradeBackup";
+import { bucketNameProblem, copyServiceAccountId, defaultBucketName, protheusVersion, serviceAccountIdProblem, VERSION_MAX } from "../config/validators";
 import { readStackFile } from "../lib/stackFiles";
-import { configObject, exampleStack, renderFailure, stackWith, Stage } from "./support/stacks";
+import { configObject, exampleStack, render, renderFailure, stackWith, Stage } from "./support/stacks";
 
 interface BadCase {
     what: string;
@@ -187,11 +191,31 @@ const badCases: BadCase[] = [
         expect: [/= "a"/, /service account id "bkp-a"/, /expected 6 to 30 characters \(it has 5\)/],
     },
     {
-        what: "a namespace whose service account id would end in '-'",
+        what: "a database name too long for the names the restore and the drill derive from it",
         stage: "prod",
-        overrides: { namespace: `${"a".repeat(25)}-b` },
-        key: "protheus:namespace",
-        expect: [/service account id "bkp-a{25}-"/, /not ending in '-'/],
+        overrides: { backup: { ...prodBackup, database: { ...prodBackup.database, name: "p".repeat(DATABASE_NAME_MAX + 1) } } },
+        key: "protheus:backup.database.name",
+        expect: [new RegExp(`= "p{${DATABASE_NAME_MAX + 1}}"`), new RegExp(`at most ${DATABASE_NAME_MAX} characters`), /_drill and _restore_tmp/],
+    },
+    {
+        what: "a prod bucket whose retention is not locked",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, lockRetention: false } } },
+        key: "protheus:backup.gcs.lockRetention",
+        expect: [/= false/, /expected true in prod/],
+    },
+    {
+        what: "a prod bucket that leaves the retention lock to its default",
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, lockRetention: undefined } } },
+        key: "protheus:backup.gcs.lockRetention",
+        expect: [/is missing/, /expected true in prod/],
+    },
+    {
+        what: "a version longer than the backup Job names and labels it goes into allow",
+        overrides: { updateDesiredVersion: `12.1.2510-${"a".repeat(VERSION_MAX - 9)}` },
+        key: "protheus:updateDesiredVersion",
+        expect: [new RegExp(`at most ${VERSION_MAX} characters`), /names the pre-upgrade backup Job/],
     },
     {
         what: "pre-upgrade wait under 10 minutes",
@@ -296,17 +320,122 @@ describe("stack config validation", () => {
     });
 });
 
+describe("config strings in a container's environment, command or args", () => {
+    // Every free-text key (its validator allows "$("), and a config section for it to sit in.
+    const backup = configObject("prod", "backup");
+    // No drill server or role unless a key asks for one: the drill then connects as the backup's.
+    const drill = { checks: { a: { sql: "SELECT 1", expected: "1" } } };
+    const freeText = [
+        "backup.database.host",
+        "backup.database.user",
+        "backup.database.restoreUser",
+        "backup.gcs.location",
+        "backup.rubrik.nfsServer",
+        "backup.rubrik.exportPath",
+        "drill.server.host",
+        "drill.database.user",
+        "drill.checks.a.expected",
+        "volume.storageClassName",
+    ];
+    /** The prod stack's sections with `value(key)` at each of `keys` (exportPath keeps its leading '/'). */
+    const withValues = (keys: string[], value: (key: string) => string) => {
+        const sections: Record<string, any> = structuredClone({ backup, drill, volume: configObject("prod", "volume") });
+        for (const key of keys) {
+            const path = key.split(".");
+            let at = sections;
+            for (const k of path.slice(0, -1)) at = at[k] ??= k === "database" ? { passwordSecret: { name: "drill-db" } } : {};
+            at[path[path.length - 1]] = key.endsWith("exportPath") ? `/${value(key)}` : value(key);
+        }
+        return sections;
+    };
+    const marker = (key: string) => `mark-${key.replace(/[^a-z]/gi, "").toLowerCase()}-x`;
+
+    it('refuses "$(" in each key that reaches a container\'s env value, command or args (found by rendering), naming each at once', async () => {
+        // Where each key lands: a marker in it alone, rendered, looked up in every container's env values, command and args.
+        const landing: string[] = [];
+        for (const key of freeText) {
+            const { resources } = await render(stackWith("prod", withValues([key], marker)));
+            const expanded: string[] = [];
+            for (const r of resources) {
+                const inputs = r.inputs as any;
+                const pod = inputs.spec?.jobTemplate?.spec?.template?.spec ?? inputs.spec?.template?.spec;
+                for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+                    expanded.push(...(c.env ?? []).map((e: any) => e.value ?? ""), ...(c.command ?? []), ...(c.args ?? []));
+                }
+            }
+            if (expanded.some((v) => v.includes(marker(key)))) landing.push(key);
+        }
+        assert.deepEqual(landing.sort(), ["backup.database.host", "backup.database.restoreUser", "drill.database.user", "drill.server.host"]);
+
+        const err = await renderFailure(
+            stackWith(
+                "prod",
+                withValues(freeText, () => "db-$(PGPASSWORD)"),
+            ),
+        );
+        assert.ok(err.cause instanceof ConfigError);
+        // backup.database.user lands there too when no restore user is set (hml restores as the backup user).
+        for (const key of [...landing, "backup.database.user"]) {
+            const line = err.cause.problems.find((p) => p.startsWith(`protheus:${key} `));
+            assert.ok(line, `protheus:${key} not refused:\n${err.message}`);
+            assert.match(line, /= "(\/)?db-\$\(PGPASSWORD\)": expected .* without "\$\(": Kubernetes expands \$\(VAR\)/);
+        }
+        assert.equal(err.resources.length, 0);
+    });
+
+    it("backup.database.user reaches PGUSER of the restore and the drill when no restore user is set", async () => {
+        const hmlBackup = configObject("hml", "backup");
+        const { restoreUser: _u, restorePasswordSecret: _s, ...database } = hmlBackup.database;
+        const { resources } = await render(stackWith("hml", { backup: { ...hmlBackup, database: { ...database, user: "mark-user-x" } } }));
+        assert.match(JSON.stringify(resources), /"name":"PGUSER","value":"mark-user-x"/);
+    });
+
+    it("refuses a Secret key Kubernetes would not accept", async () => {
+        const err = await renderFailure(
+            stackWith("prod", { backup: { ...backup, database: { ...backup.database, passwordSecret: { name: "db", key: "$(HOME)" } } } }),
+        );
+        assert.ok(err.cause instanceof ConfigError);
+        assert.match(err.message, /protheus:backup\.database\.passwordSecret\.key = "\$\(HOME\)": expected a Secret key/);
+    });
+});
+
 describe("names derived from the config", () => {
     for (const [namespace, bucket, account] of [
         ["c2a7dv", "protheus-backups-c2a7dv", "bkp-c2a7dv"],
         ["c2a7dv-hml", "protheus-backups-c2a7dv-hml", "bkp-c2a7dv-hml"],
-        ["protheus-environment-homologacao-01", "protheus-backups-protheus-environment-homologacao-01", "bkp-protheus-environment-homol"],
+        ["a".repeat(26), `protheus-backups-${"a".repeat(26)}`, `bkp-${"a".repeat(26)}`],
+        ["protheus-environment-homologacao-01", "protheus-backups-protheus-environment-homologacao-01", "bkp-protheus-environmen-11a46c"],
     ] as const) {
         it(`namespace ${namespace}: bucket ${bucket}, service account ${account}`, () => {
             assert.equal(defaultBucketName(namespace), bucket);
             assert.equal(copyServiceAccountId(namespace), account);
         });
     }
+
+    it("service account ids stay valid and distinct for long namespaces that share a prefix (a hash, not a cut)", () => {
+        const namespaces = [`${"a".repeat(25)}-b`, `${"a".repeat(25)}-c`, `${"a".repeat(26)}`, `${"a".repeat(27)}`, `${"a".repeat(62)}x`, `${"a".repeat(62)}y`];
+        const ids = namespaces.map(copyServiceAccountId);
+        for (const id of ids) assert.equal(serviceAccountIdProblem(id), undefined, id);
+        assert.equal(new Set(ids).size, namespaces.length, ids.join(", "));
+    });
+
+    it("the longest version names its backup Jobs whole, within a DNS label, and fits a label value", () => {
+        const longest = `12.1.2510-${"a".repeat(VERSION_MAX - 10)}`;
+        assert.equal(longest.length, VERSION_MAX);
+        assert.equal(protheusVersion.safeParse(longest).success, true);
+        for (const name of [preUpgradeJobName(longest), preRollbackJobName(longest)]) {
+            assert.ok(name.endsWith(`12-1-2510-${"a".repeat(VERSION_MAX - 10)}`) && name.length <= 63, name);
+        }
+        assert.notEqual(preRollbackJobName(longest), preRollbackJobName(`12.1.2510-${"a".repeat(VERSION_MAX - 11)}b`));
+        assert.ok(VERSION_MAX <= 63);
+    });
+
+    it("the database name limit follows the suffixes the scripts append", () => {
+        const script = (name: string) => fs.readFileSync(path.join(__dirname, "..", "scripts", name), "utf8");
+        assert.match(script("drill.sh"), new RegExp(`^DRILL_DB=\\$\\{PGDATABASE\\}${DATABASE_NAME_SUFFIXES[0]}$`, "m"));
+        assert.match(script("restore.sh"), new RegExp(`^TMPDB="\\$\\{RESTORE_DATABASE\\}${DATABASE_NAME_SUFFIXES[1]}"$`, "m"));
+        assert.equal(DATABASE_NAME_MAX + DATABASE_NAME_SUFFIXES.join("").length, 63);
+    });
 
     for (const [name, problem] of [
         ["protheus-backups-c2a7dv", undefined],

@@ -1,6 +1,7 @@
 // Plan tests of the restore drill CronJob, its schedule rules, and the
 // Cloud Monitoring metrics and alert policies.
 import { strict as assert } from "assert";
+import { OUTCOME_CONTAINERS } from "../components/names";
 import { ConfigError } from "../config/load";
 import { BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, scheduleOverlap } from "../config/drill";
 import { PlannedResource } from "../lib/render";
@@ -191,6 +192,35 @@ describe("restore drill (plan)", () => {
             });
         }
 
+        it("refuses every check that is not exactly one read-only query, all at once, naming each check's sql", async () => {
+            const bad: Record<string, [string, RegExp]> = {
+                shell: ["SELECT 1\n\\! id", /no backslash/],
+                other_db: ["\\c c2a7dv\nUPDATE sa1010 SET a1_nome = 'x'", /no backslash/],
+                update: ["UPDATE sa1010 SET a1_nome = 'x'", /found Update/],
+                two: ["SELECT 1; UPDATE sa1010 SET a1_nome = 'x'", /exactly one SQL statement \(found 2\)/],
+                commit: ["COMMIT; UPDATE sa1010 SET a1_nome = 'x'", /exactly one SQL statement \(found 2\)/],
+                read_write: ["SET transaction_read_only = off", /found VariableSet/],
+                writable_cte: ["WITH d AS (DELETE FROM sa1010 RETURNING 1) SELECT count(*) FROM d", /no data-modifying statement, found DELETE/],
+                select_into: ["SELECT * INTO copia FROM sa1010", /no SELECT INTO/],
+                locks: ["SELECT 1 FROM sa1010 FOR UPDATE", /no FOR UPDATE/],
+                kills: ["SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity", /no call of pg_terminate_backend\(\)/],
+                not_sql: ["SELEC 1", /PostgreSQL can parse: syntax error at or near "SELEC"/],
+            };
+            const checks = Object.fromEntries(Object.entries(bad).map(([name, [sql]]) => [name, { sql, expected: "1" }]));
+            const problems = await problemsOf("prod", {
+                drill: { checks: { ...checks, ok: { sql: "SELECT count(*) FROM sa1010 WHERE d_e_l_e_t_ = ' '", expected: "1" } } },
+            });
+            for (const [name, [sql, expect]] of Object.entries(bad)) {
+                const line = problemFor(problems, `protheus:drill.checks.${name}.sql`);
+                assert.ok(line.includes(JSON.stringify(sql)), `the value is shown: ${line}`);
+                assert.match(line, expect);
+            }
+            assert.equal(
+                problems.some((p) => p.startsWith("protheus:drill.checks.ok")),
+                false,
+            );
+        });
+
         it("refuses a copy that starts inside the backup's window (its deadline), naming protheus:backup.copySchedule", async () => {
             const backup = configObject("prod", "backup");
             const problems = await problemsOf("prod", { backup: { ...backup, copySchedule: "0 4 * * *" } });
@@ -224,7 +254,7 @@ describe("backup alerts (plan)", () => {
         assert.equal(outcomes.project, "totvs-protheus-prod");
         assert.equal(
             outcomes.filter,
-            'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND jsonPayload.event=("protheus.backup" OR "protheus.copy" OR "protheus.restore" OR "protheus.drill" OR "protheus.updater")',
+            'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND resource.labels.container_name=("backup" OR "copy" OR "fetch" OR "restore" OR "drill" OR "upddistr") AND jsonPayload.event=("protheus.backup" OR "protheus.copy" OR "protheus.restore" OR "protheus.drill" OR "protheus.updater")',
         );
         assert.deepEqual(outcomes.labelExtractors, { event: "EXTRACT(jsonPayload.event)", status: "EXTRACT(jsonPayload.status)" });
         assert.deepEqual([outcomes.metricDescriptor.metricKind, outcomes.metricDescriptor.valueType], ["DELTA", "INT64"]);
@@ -235,11 +265,37 @@ describe("backup alerts (plan)", () => {
         const seconds = metrics["protheus-drill-restore-seconds-c2a7dv"];
         assert.equal(
             seconds.filter,
-            'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND jsonPayload.event="protheus.drill" AND jsonPayload.restore_seconds>0',
+            'resource.type="k8s_container" AND resource.labels.namespace_name="c2a7dv" AND resource.labels.container_name=("backup" OR "copy" OR "fetch" OR "restore" OR "drill" OR "upddistr") AND jsonPayload.event="protheus.drill" AND jsonPayload.restore_seconds>0',
         );
         assert.equal(seconds.valueExtractor, "EXTRACT(jsonPayload.restore_seconds)");
         assert.deepEqual([seconds.metricDescriptor.valueType, seconds.metricDescriptor.unit], ["DISTRIBUTION", "s"]);
         assert.ok(seconds.bucketOptions.exponentialBuckets);
+    });
+
+    it("counts outcome lines only from the robots' own containers: every container that runs a robot script is named, no other", () => {
+        // A robot is a container running one of the scripts that print an outcome line (scripts/*.sh, upddistr.sh).
+        const robots = new Set<string>();
+        for (const r of prod) {
+            const inputs = r.inputs as any;
+            const pod = inputs.spec?.jobTemplate?.spec?.template?.spec ?? inputs.spec?.template?.spec;
+            for (const c of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+                if (/\/scripts\/(backup|copy|restore|drill|upddistr)\.sh/.test(JSON.stringify([c.command, c.args]))) robots.add(c.name);
+            }
+        }
+        assert.deepEqual([...robots].sort(), [...OUTCOME_CONTAINERS].sort());
+        for (const m of ofType(prod, METRIC)) {
+            const filter = (m.inputs as any).filter as string;
+            const listed = /resource\.labels\.container_name=\(([^)]*)\)/.exec(filter);
+            assert.ok(listed, `${(m.inputs as any).name}: no container clause in ${filter}`);
+            assert.deepEqual(
+                listed[1]
+                    .split(" OR ")
+                    .map((c) => JSON.parse(c))
+                    .sort(),
+                [...robots].sort(),
+            );
+            assert.match(filter, /resource\.labels\.namespace_name="c2a7dv" AND /);
+        }
     });
 
     it("the five alert policies, with their conditions and thresholds", () => {

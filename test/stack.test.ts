@@ -1,7 +1,9 @@
 import { strict as assert } from "assert";
+import { ConfigError } from "../config/load";
 import { PlannedResource, resourceKey } from "../lib/render";
+import { stackConfigFromYaml } from "../lib/stackFiles";
 import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
-import { byK8sName, configObject, find, render, renderExample, stackWith, Stage } from "./support/stacks";
+import { byK8sName, configObject, find, render, renderExample, renderFailure, stackWith, Stage } from "./support/stacks";
 
 const NS = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -109,6 +111,69 @@ describe("ProtheusRelease", () => {
         const values = { appserver: { replicas: 2, ini: { general: { maxStringSize: 10 } } }, volume: { size: "keep-me" } };
         const rel = find((await render(stackWith("hml", { chart: { ...chart, values }, volume: { claimName: "env-vol" } }))).resources, RELEASE).inputs as any;
         assert.deepEqual(rel.values, { ...values, volume: { size: "keep-me", existingClaim: "env-vol" } });
+    });
+});
+
+describe("config set with --secret", () => {
+    const CANARY = "canary-Zq7-not-for-logs";
+    const chart = configObject("hml", "chart");
+
+    for (const [where, secrets] of [
+        ["chart.values", { chart: JSON.stringify({ ...chart, values: { ...chart.values, appserver: { dbPassword: CANARY } } }) }],
+        ["chart.repo", { chart: JSON.stringify({ ...chart, repo: `https://robot:${CANARY}@charts.example.com/protheus` }) }],
+        ["maintenance.values", { maintenance: JSON.stringify({ enabled: true, values: { license: { token: CANARY } } }) }],
+        ["databasePassword", { databasePassword: CANARY }],
+    ] as const) {
+        it(`a secret in ${where} never shows in the plan; what reaches the release or a Secret is a Pulumi secret`, async () => {
+            let input = stackWith("hml", {}, secrets);
+            if (where === "databasePassword") {
+                const { passwordSecret: _, ...database } = configObject("hml", "backup").database;
+                input = stackWith("hml", { backup: { ...configObject("hml", "backup"), database } }, secrets);
+            }
+            const planned = await render(input);
+            assert.doesNotMatch(JSON.stringify(planned), new RegExp(CANARY));
+            if (where !== "databasePassword") {
+                const release = find(planned.resources, RELEASE).inputs as any;
+                assert.equal(release.values, "[secret]");
+                if (where === "chart.repo") assert.deepEqual([release.chart, release.repositoryOpts], ["[secret]", "[secret]"]);
+                if (where === "chart.values") assert.equal(release.chart, "[secret]");
+            }
+        });
+    }
+
+    it("the plan of a stack file with a secret set at a --path marks the whole key secret and shows no ciphertext", () => {
+        const input = stackConfigFromYaml(
+            "c2a7dv-hml",
+            "config:\n  protheus:chart:\n    name: protheus\n    values:\n      appserver:\n        dbPassword:\n          secure: v1:Q2lwaGVydGV4dA==\n",
+        );
+        assert.deepEqual(input.secretKeys, ["protheus:chart"]);
+        assert.doesNotMatch(input.config["protheus:chart"], /Q2lwaGVydGV4dA/);
+        assert.deepEqual(JSON.parse(input.config["protheus:chart"]).values.appserver.dbPassword, "[secret]");
+    });
+
+    it("an error about a key set with --secret shows [secret], never the value", async () => {
+        const err = await renderFailure(stackWith("hml", {}, { chart: JSON.stringify({ ...chart, timeoutSeconds: 10, values: { x: CANARY } }) }));
+        assert.ok(err.cause instanceof ConfigError);
+        assert.match(err.message, /protheus:chart\.timeoutSeconds = \[secret\]: expected a whole number of seconds/);
+        assert.doesNotMatch(err.message, new RegExp(CANARY));
+        assert.equal(err.resources.length, 0);
+    });
+
+    it("refuses a secret in every key whose values go out in clear (names, labels, ConfigMaps), naming each at once", async () => {
+        const base = stackWith("prod");
+        const plainKeys = Object.keys(base.config)
+            .map((k) => k.replace(/^protheus:/, ""))
+            .filter((k) => !["chart", "maintenance", "databasePassword"].includes(k));
+        assert.ok(plainKeys.length >= 8, plainKeys.join(", "));
+        const secretKeys = plainKeys.map((k) => `protheus:${k}`);
+        const err = await renderFailure({ ...base, secretKeys: [...base.secretKeys, ...secretKeys] });
+        assert.ok(err.cause instanceof ConfigError);
+        for (const key of secretKeys) {
+            const line = err.cause.problems.find((p) => p.startsWith(`${key} = [secret]: `));
+            assert.ok(line, `${key} not refused:\n${err.message}`);
+            assert.match(line, /expected plain config/);
+        }
+        assert.equal(err.resources.length, 0);
     });
 });
 

@@ -7,6 +7,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readOnlyQueryProblems } from "../../config/readOnlyQuery";
 import { outcome } from "./support/script-fixture";
 import { useDrillFixture, DB } from "./support/drill-fixture";
 
@@ -94,6 +95,41 @@ describe("restore drill failures (real PostgreSQL 15)", function () {
         fs.rmSync(path.join(checks, "sentinela.expected"));
         const cfg = await script("drill", { BACKUP_DIR: backupDir, DRILL_CHECKS_DIR: checks });
         assertFailed(cfg, 2, /check sentinela: .*sentinela\.expected is missing/);
+    });
+
+    it("an extra check runs only as one read-only query of the scratch database: psql commands, writes and extra statements fail and none of them runs", async function () {
+        const { backupDir } = await copyOfGoodBackup();
+        // A marker the server (the postgres OS user) or the drill's shell would create if a command ran.
+        const markers = path.join(path.dirname(backupDir), "markers");
+        fs.mkdirSync(markers);
+        fs.chmodSync(markers, 0o777);
+        const marker = path.join(markers, "ran");
+        const touch = `COPY (SELECT 1) TO PROGRAM 'touch ${marker}'`;
+        const cases: [string, string, number, RegExp][] = [
+            ["shell", `SELECT 1\n\\! touch ${marker}\n`, 2, /check shell: .*contains a backslash/],
+            ["live_database", `\\c ${DB}\nUPDATE sa1010 SET a1_nome = 'x';\n`, 2, /check live_database: .*contains a backslash/],
+            ["update", "UPDATE sa1010 SET a1_nome = 'x'", 5, /check update failed: .*cannot open UPDATE query as cursor/],
+            ["two_statements", `SELECT 1; ${touch}`, 5, /check two_statements failed: .*cannot open multi-query plan as cursor/],
+            ["commit_first", `COMMIT; ${touch}`, 5, /check commit_first failed: .*cannot open multi-query plan as cursor/],
+            ["read_write", `SET transaction_read_only = off; ${touch}`, 5, /check read_write failed: .*cannot open multi-query plan as cursor/],
+            [
+                "writable_cte",
+                "WITH d AS (UPDATE sa1010 SET a1_nome = 'x' RETURNING 1) SELECT count(*) FROM d",
+                5,
+                /check writable_cte failed: .*read-only transaction/,
+            ],
+        ];
+        for (const [name, sql, code, reason] of cases) {
+            // The config refuses each before it could reach a drill; here drill.sh is run as if it had not.
+            assert.ok(readOnlyQueryProblems([sql])[0], `${name}: accepted by the config`);
+            const checks = path.join(path.dirname(backupDir), `checks-${name}`);
+            fs.mkdirSync(checks);
+            fs.writeFileSync(path.join(checks, `${name}.sql`), sql);
+            fs.writeFileSync(path.join(checks, `${name}.expected`), "1\n");
+            const r = await script("drill", { BACKUP_DIR: backupDir, DRILL_CHECKS_DIR: checks });
+            assertFailed(r, code, reason);
+            assert.equal(fs.existsSync(marker), false, `${name}: a command ran`);
+        }
     });
 
     it("past DRILL_DEADLINE_SECONDS the drill fails (exit 6) and cleans up", async function () {

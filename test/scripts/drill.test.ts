@@ -14,6 +14,7 @@ import { createProtheusDatabase } from "./support/protheus-fixture";
 import { outcome, NS } from "./support/script-fixture";
 import { useDrillFixture, DB, ODD_TABLE } from "./support/drill-fixture";
 import { PROTHEUS_TABLES } from "../../bench/protheus-db";
+import { DATABASE_NAME_MAX } from "../../components/names";
 
 const BUCKET = "protheus-backups-drill";
 
@@ -175,7 +176,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
         for (const [env, reason] of [
             [{ DRILL_SOURCE: "s3" }, /DRILL_SOURCE must be gcs or volume/],
             [{ DRILL_DEADLINE_SECONDS: "0" }, /DRILL_DEADLINE_SECONDS must be a positive integer/],
-            [{ PGDATABASE: "a".repeat(45) }, /at most 44 characters/],
+            [{ PGDATABASE: "a".repeat(DATABASE_NAME_MAX + 1) }, new RegExp(`at most ${DATABASE_NAME_MAX} characters`)],
         ] as [Record<string, string>, RegExp][]) {
             const r = await script("drill", { BACKUP_DIR: freshDir(), ...env });
             assert.equal(r.status, 2, r.stderr);
