@@ -24,48 +24,76 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
+import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
 import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
-import { parseStackName, stackName, stackNameProblem } from "./lib/fleet";
-import { hmlStackNameProblem, PromotionError, promotionProblem, ranVersionsAfter } from "./lib/promotion";
+import { parseStackName, stackName } from "./lib/fleet";
+import {
+    hmlStackNameProblem,
+    PromotionError,
+    promotionVerdict,
+    RAN_VERSIONS_OUTPUT,
+    ranVersionsAfter,
+    ranVersionsBefore,
+    RELEASE_STATUS_OUTPUT,
+} from "./lib/promotion";
 
 export = async () => {
     const config = loadStackConfig();
     const secretConfigKeys = loadSecretConfigKeys();
 
-    // The stack is <environment>-<stage>; its name and protheus:stage must agree.
-    const nameProblem = stackNameProblem(pulumi.getStack(), config.stage);
-    if (nameProblem) throw new ConfigError([nameProblem]);
+    // The stack is <environment>-<stage>; loadStackConfig checked that its name and protheus:stage agree.
     const environment = parseStackName(pulumi.getStack())!.environment;
     const qualified = (stack: string) => `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 
-    // prod runs only a version its own environment's hml ran successfully (or the override's).
+    // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
+    // was applied (lib/versionChange.ts), the versions it ran (the promotion gate's history) and the release's status.
+    let hml: pulumi.StackReference | undefined;
+    let hmlStack = "";
     if (config.stage === "prod") {
-        const hmlStack = config.promotion?.hmlStack ?? qualified(stackName(environment, "hml"));
+        hmlStack = config.promotion?.hmlStack ?? qualified(stackName(environment, "hml"));
         const named = hmlStackNameProblem(hmlStack, environment);
         if (named) throw new PromotionError(named);
-        const hml = new pulumi.StackReference("hml", { name: hmlStack });
-        const [hmlEnvironment, ranVersions] = await Promise.all([hml.getOutputValue("environment"), hml.getOutputValue("ranVersions")]);
-        const problem = promotionProblem(
-            { prodVersion: config.updateDesiredVersion, environment, hmlStack, override: config.promotion?.override },
-            { environment: hmlEnvironment, ranVersions },
-        );
-        if (problem) throw new PromotionError(problem);
+        hml = new pulumi.StackReference("hml", { name: hmlStack });
     }
-    // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
-    // was applied (lib/versionChange.ts), and in hml the versions it ran (the promotion gate's history).
     const self = new pulumi.StackReference("self", { name: qualified(pulumi.getStack()) });
     const previous: Record<string, unknown> = {};
-    for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT]) previous[key] = await self.getOutputValue(key);
+    for (const key of [VERSION_OUTPUT, TRANSITION_OUTPUT, MAINTENANCE_OUTPUT, RAN_VERSIONS_OUTPUT, RELEASE_STATUS_OUTPUT])
+        previous[key] = await self.getOutputValue(key);
+    const ranBefore = ranVersionsBefore({
+        ranVersions: previous[RAN_VERSIONS_OUTPUT],
+        version: previous[VERSION_OUTPUT],
+        releaseStatus: previous[RELEASE_STATUS_OUTPUT],
+    });
+
+    // prod runs only a version it ran before, or one its own environment's hml ran successfully (or the override's).
+    let promotion: string | undefined;
+    if (hml) {
+        const [hmlEnvironment, ranVersions] = await Promise.all([hml.getOutputValue("environment"), hml.getOutputValue(RAN_VERSIONS_OUTPUT)]);
+        const verdict = promotionVerdict(
+            { prodVersion: config.updateDesiredVersion, environment, hmlStack, override: config.promotion?.override },
+            { environment: hmlEnvironment, ranVersions },
+            ranBefore,
+        );
+        if (verdict.problem !== undefined) throw new PromotionError(verdict.problem);
+        promotion = verdict.grantedBy;
+    }
     const transition = deriveTransition(config.updateDesiredVersion, previous);
     const restoreProblem = restoreOrderProblem(config.stage, config.restore !== undefined, previous);
     if (restoreProblem) throw new ConfigError([restoreProblem]);
 
-    const namespace = new EnvironmentNamespace("namespace", {
-        name: config.namespace,
-        stage: config.stage,
-        updateDesiredVersion: config.updateDesiredVersion,
-        podSecurityEnforce: config.podSecurity.enforce,
-    });
+    // Every Kubernetes object goes to the stack's cluster through this provider: passed on the top
+    // component, it reaches each child declared with a parent (the default provider is disabled in Pulumi.yaml).
+    const cluster = await gkeClusterProvider(config.cluster);
+    const namespace = new EnvironmentNamespace(
+        "namespace",
+        {
+            name: config.namespace,
+            stage: config.stage,
+            updateDesiredVersion: config.updateDesiredVersion,
+            podSecurityEnforce: config.podSecurity.enforce,
+        },
+        { providers: [cluster] },
+    );
     // Who the backup, copy, restore and drill containers run as, and their resources.
     const pods = { runAs: config.podSecurity.robots, resources: config.podSecurity.resources };
 
@@ -294,14 +322,14 @@ export = async () => {
 
     return {
         stage: config.stage,
+        /** The GKE cluster the stack's Kubernetes objects are in: project/location/name. */
+        cluster: clusterLabel(config.cluster),
         /** The environment code (the stack name's prefix); prod checks its hml's. */
         environment,
-        /** hml only: the versions whose release reached `deployed` here; prod's gate reads it. */
-        ...(config.stage === "hml" && {
-            ranVersions: pulumi
-                .all([self.getOutput("ranVersions"), release.status])
-                .apply(([previous, status]) => ranVersionsAfter(previous, config.updateDesiredVersion, status)),
-        }),
+        /** The versions whose release reached `deployed` here: prod's gate reads hml's and its own. */
+        [RAN_VERSIONS_OUTPUT]: release.status.apply((status) => ranVersionsAfter(ranBefore, config.updateDesiredVersion, status)),
+        /** prod: the history entry (or override) that let this version through the promotion gate. */
+        ...(promotion !== undefined && { promotion }),
         environmentNamespace: namespace.name,
         /** What this stack runs; prod's promotion gate reads hml's value, and this stack its own. */
         [VERSION_OUTPUT]: config.updateDesiredVersion,
@@ -309,7 +337,7 @@ export = async () => {
         [TRANSITION_OUTPUT]: transition,
         /** A prod restore waits until this was true after an update (exclusive mode already applied). */
         [MAINTENANCE_OUTPUT]: config.maintenance.enabled,
-        releaseStatus: release.status.status,
+        [RELEASE_STATUS_OUTPUT]: release.status.status,
         backupBucket: storage?.bucketName,
         backupServiceAccount: copy?.serviceAccountEmail,
     };

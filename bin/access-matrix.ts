@@ -3,6 +3,7 @@
 // permission map) and from the rendered plan of the example prod stack (each
 // team's Role as declared, the pods it may enter, the admission policies), so
 // the document cannot drift from the code; a test regenerates it and compares.
+import { answerHelp } from "../lib/cliHelp";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { TEAM_LABEL } from "../components/names";
@@ -150,7 +151,11 @@ export async function renderAccessMatrix(): Promise<string> {
     return withContents(out).join("\n");
 }
 
-if (require.main === module)
+if (require.main === module) {
+    answerHelp(
+        process.argv.slice(2),
+        "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/ and the rendered plan of the example prod stack.",
+    );
     renderAccessMatrix().then(
         (md) => process.stdout.write(md),
         (err: unknown) => {
@@ -158,3 +163,4 @@ if (require.main === module)
             process.exit(1);
         },
     );
+}

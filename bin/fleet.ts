@@ -4,15 +4,19 @@
 // versions of hml and prod, how far prod trails hml, updater switches on,
 // backup targets, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
+import { answerHelp } from "../lib/cliHelp";
 import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
+import { clusterLabel } from "../lib/gkeCluster";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface StageView {
     stack: string;
     version: string;
+    /** The GKE cluster the stack deploys to: project/location/name. */
+    cluster: string;
     /** Updater switches that are on: "sleeper", "suspend". */
     switches: string[];
     backupTargets: string[];
@@ -35,6 +39,7 @@ function stageView(stack: string, cfg: StackConfig): StageView {
     return {
         stack,
         version: cfg.updateDesiredVersion,
+        cluster: clusterLabel(cfg.cluster),
         switches: (["sleeper", "suspend"] as const).filter((s) => cfg.updater[s]),
         backupTargets: cfg.backup ? [...cfg.backup.targets] : [],
     };
@@ -87,7 +92,7 @@ export function fleetView(dir = REPO_ROOT): EnvironmentView[] {
     });
 }
 
-const HEADER = ["environment", "hml", "prod", "prod trails by", "switches on", "backup targets", "override"];
+const HEADER = ["environment", "hml", "prod", "prod trails by", "clusters", "switches on", "backup targets", "override"];
 
 function row(e: EnvironmentView): string[] {
     const perStage = (f: (v: StageView) => string) =>
@@ -105,6 +110,7 @@ function row(e: EnvironmentView): string[] {
               : e.prodTrailsBy > 0
                 ? `${e.prodTrailsBy} release${e.prodTrailsBy === 1 ? "" : "s"}`
                 : `ahead by ${-e.prodTrailsBy}`,
+        perStage((v) => v.cluster),
         perStage((v) => v.switches.join(", ")) || "-",
         perStage((v) => v.backupTargets.join(", ") || "none"),
         e.override ? `${e.override.version}: ${e.override.reason}` : "-",
@@ -123,11 +129,14 @@ export function formatMarkdown(view: EnvironmentView[]): string {
     return [line(HEADER), line(HEADER.map(() => "---")), ...view.map((e) => line(row(e)))].join("\n") + "\n";
 }
 
+const FLEET_USAGE = "usage: npm run --silent fleet [-- --json | --markdown]";
+
 function main(): void {
     const argv = process.argv.slice(2);
+    answerHelp(argv, FLEET_USAGE);
     const unknown = argv.filter((a) => a !== "--json" && a !== "--markdown");
     if (unknown.length > 0 || argv.length > 1) {
-        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\nusage: npm run --silent fleet [-- --json | --markdown]\n`);
+        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\n${FLEET_USAGE}\n`);
         process.exit(2);
     }
     let view: EnvironmentView[];

@@ -4,12 +4,13 @@
 // program's schema and rendering both once offline (in a temporary copy).
 // Exit 0: both written; 2: refused (bad or existing code, invalid config,
 // render failure, usage), and nothing written.
+import { answerHelp } from "../lib/cliHelp";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { environmentCodeProblem, listFleet, stackFileOf, stackName, STAGES } from "../lib/fleet";
+import { environmentCodeProblem, FleetStage, listFleet, stackFileOf, stackName, STAGES } from "../lib/fleet";
 import { RenderError, renderProgram } from "../lib/render";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
@@ -29,10 +30,12 @@ export class NewEnvironmentError extends Error {
 }
 
 /** The two stack files of a new environment: what differs per environment and per stage, nothing else. */
-export function environmentFiles(code: string, version: string, customerGroup: string): Record<string, string> {
+export function environmentFiles(code: string, version: string, customerGroup: string, clusters = fleetClusters(REPO_ROOT)): Record<string, string> {
     const hml = `# Environment ${code}, homologation: a release is tried here before production.
 # Everything not set here comes from protheus:defaults in Pulumi.yaml.
 config:
+  protheus:cluster:
+    name: ${clusters.hml}
   protheus:stage: hml
   protheus:namespace: ${code}-hml
   protheus:updateDesiredVersion: ${version}
@@ -41,6 +44,8 @@ config:
     const prod = `# Environment ${code}, production. Everything not set here comes from
 # protheus:defaults in Pulumi.yaml; a key set here is laid over it field by field.
 config:
+  protheus:cluster:
+    name: ${clusters.prod}
   protheus:stage: prod
   protheus:namespace: ${code}
   protheus:updateDesiredVersion: ${version}
@@ -77,6 +82,21 @@ export function fleetVersion(dir: string): string | undefined {
     return [...counts].sort((a, b) => b[1] - a[1] || semver.rcompare(a[0], b[0]))[0]?.[0];
 }
 
+/** Per stage, the GKE cluster most stacks of that stage name (the first in name order on a tie); "" when none does. */
+export function fleetClusters(dir: string): Record<FleetStage, string> {
+    const out = {} as Record<FleetStage, string>;
+    for (const stage of STAGES) {
+        const counts = new Map<string, number>();
+        for (const s of listFleet(dir).filter((s) => s.stage === stage)) {
+            const raw = readStackFile(s.name, dir).config["protheus:cluster"];
+            const name = raw === undefined ? undefined : (JSON.parse(raw) as { name?: unknown }).name;
+            if (typeof name === "string") counts.set(name, (counts.get(name) ?? 0) + 1);
+        }
+        out[stage] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? "";
+    }
+    return out;
+}
+
 /** Validates and renders the new environment in a temporary copy; returns the files to write, or throws with every reason. */
 export async function prepareEnvironment(opts: NewEnvironmentOptions, dir = REPO_ROOT): Promise<Record<string, string>> {
     const codeProblem = environmentCodeProblem(opts.code);
@@ -89,7 +109,10 @@ export async function prepareEnvironment(opts: NewEnvironmentOptions, dir = REPO
     }
     const version = opts.version ?? fleetVersion(dir);
     if (!version) throw new NewEnvironmentError("no prod stack to take a version from: pass --version <version>");
-    const files = environmentFiles(opts.code, version, opts.customerGroup ?? `protheus-cliente-${opts.code}@totvs.com.br`);
+    const clusters = fleetClusters(dir);
+    const unnamed = STAGES.filter((st) => clusters[st] === "");
+    if (unnamed.length > 0) throw new NewEnvironmentError(`no ${unnamed.join(" or ")} stack names a cluster (protheus:cluster.name) to put the new stacks in`);
+    const files = environmentFiles(opts.code, version, opts.customerGroup ?? `protheus-cliente-${opts.code}@totvs.com.br`, clusters);
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-new-environment-"));
     try {
@@ -165,6 +188,7 @@ function parseArgs(argv: string[]): NewEnvironmentOptions {
 }
 
 async function main(): Promise<void> {
+    answerHelp(process.argv.slice(2), USAGE);
     const opts = parseArgs(process.argv.slice(2));
     const dir = REPO_ROOT;
     try {

@@ -18,10 +18,13 @@
 // stack's diff (`--markdown`: folded per stack, for a PR comment). Exit as above.
 //
 // The working tree is rendered as the next `pulumi up` after <git-ref> was
-// deployed: the program's reference to its own stack sees the version at
-// <git-ref> as the running one, so a version change shows its pre-upgrade or
-// pre-rollback backup Job. `--previous-version <v>` (one stack) renders as if
-// the stack ran <v>; default: the version its config names (no version change).
+// deployed: the program's reference to its own stack reads what the stack file
+// at <git-ref> left behind (lib/previousOutputs.ts): the version that runs, so a
+// version change shows its pre-upgrade or pre-rollback backup Job; whether
+// maintenance was applied, which a prod restore waits for; and the versions the
+// stack ran, which the promotion gate reads. One stack without --diff:
+// `--previous-version <v> --previous-maintenance on|off` render as if the stack
+// ran <v> with maintenance on or off; default: as its config names (no change).
 import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -31,10 +34,11 @@ import * as semver from "semver";
 import { listStackNames } from "../lib/fleet";
 import { renderAll, renderFailureMessage, renderSequentially, StackPlan } from "../lib/renderAll";
 import { PlannedResource, RenderResult, renderProgram, resourceKey } from "../lib/render";
-import { readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
-import { VERSION_OUTPUT } from "../lib/versionChange";
+import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
+import { outputsBefore, PreviousState, stateAfter } from "../lib/previousOutputs";
 import { diffResources, diffToJson, formatDiffText, formatSummary, hasChanges, PlanDiff, secretConfigNotes } from "../lib/planDiff";
 import { tsNodeCommand } from "../lib/tsNode";
+import { answerHelp } from "../lib/cliHelp";
 
 interface PlanOptions {
     /** One stack (--stack), or undefined with `stacks`. */
@@ -47,14 +51,16 @@ interface PlanOptions {
     threads?: number;
     /** The version the stack runs before this update (its own StackReference's updateDesiredVersion). */
     previousVersion?: string;
+    /** Whether the last update ran with maintenance enabled (its own StackReference's maintenanceEnabled). */
+    previousMaintenance?: boolean;
     /** Per stack, with --stacks (what --diff passes to the working tree's render). */
-    previousVersions?: Record<string, string>;
+    previousStates?: Record<string, PreviousState>;
     /** Git ref to diff the working tree against. */
     diff?: string;
 }
 
 const USAGE =
-    "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>]";
+    "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>] [--previous-maintenance on|off]";
 
 function usage(message: string): never {
     process.stderr.write(`plan: ${message}\n${USAGE}\n`);
@@ -62,6 +68,7 @@ function usage(message: string): never {
 }
 
 function parseArgs(argv: string[]): PlanOptions {
+    answerHelp(argv, USAGE);
     const opts: Partial<PlanOptions> = { json: false, markdown: false };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
@@ -69,7 +76,9 @@ function parseArgs(argv: string[]): PlanOptions {
         else if (a === "--markdown") opts.markdown = true;
         else if (a === "--previous-version") opts.previousVersion = argv[++i] ?? usage("--previous-version needs a version");
         else if (a.startsWith("--previous-version=")) opts.previousVersion = a.slice("--previous-version=".length);
-        else if (a === "--previous-versions") opts.previousVersions = parseVersions(argv[++i] ?? usage("--previous-versions needs a JSON object"));
+        else if (a === "--previous-maintenance") opts.previousMaintenance = onOff(argv[++i]);
+        else if (a.startsWith("--previous-maintenance=")) opts.previousMaintenance = onOff(a.slice("--previous-maintenance=".length));
+        else if (a === "--previous-states") opts.previousStates = parseStates(argv[++i] ?? usage("--previous-states needs a JSON object"));
         else if (a === "--all") opts.stacks = listStackNames(REPO_ROOT);
         else if (a === "--threads") opts.threads = Number(argv[++i] ?? usage("--threads needs a number"));
         else if (a === "--stacks") opts.stacks = (argv[++i] ?? usage("--stacks needs a comma-separated list")).split(",").filter((x) => x !== "");
@@ -84,8 +93,8 @@ function parseArgs(argv: string[]): PlanOptions {
     if (opts.markdown && opts.diff === undefined) usage("--markdown is for --diff");
     if (opts.previousVersion !== undefined && semver.valid(opts.previousVersion) === null)
         usage(`--previous-version needs an exact version such as 12.1.2410, not "${opts.previousVersion}"`);
-    if (opts.previousVersion !== undefined && (opts.diff !== undefined || opts.stacks))
-        usage("--previous-version is for one --stack without --diff (--diff takes the version at the ref)");
+    if ((opts.previousVersion !== undefined || opts.previousMaintenance !== undefined) && (opts.diff !== undefined || opts.stacks))
+        usage("--previous-version and --previous-maintenance are for one --stack without --diff (--diff takes the state at the ref)");
     if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) usage("--threads needs a whole number of at least 1");
     if (opts.diff !== undefined && opts.diff.trim() === "") usage("--diff needs a git ref");
     return opts as PlanOptions;
@@ -234,16 +243,18 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const baseExists = fs.existsSync(baseFile);
         const notes: string[] = [];
         if (!baseExists) notes.push(`${stackFile} does not exist at ${baseLabel}: a new stack, every resource is added`);
-        // The working tree is the update that follows the ref: it sees the ref's version as the running one.
-        const baseVersion = baseExists ? versionIn(baseFile) : undefined;
+        // The working tree is the update that follows the ref: it reads the state the ref left behind.
+        // The ref itself is rendered as deployed and up to date: the same state.
+        const previous = baseExists ? { [stack]: stateAfter(stack, readStackFile(stack, dir).config, repo) } : {};
         const here = sameProgram(commit, repo);
         const [before, after] = await bothSides(
             here,
-            () => (baseExists ? renderRef([stack], dir, `at ${baseLabel}`, here).then(planOf(stack)) : Promise.resolve([] as PlannedResource[])),
-            () => renderWorkingTree([stack], repo, baseVersion ? { [stack]: baseVersion } : {}).then(planOf(stack)),
+            () => (baseExists ? renderRef([stack], dir, `at ${baseLabel}`, here, previous).then(planOf(stack)) : Promise.resolve([] as PlannedResource[])),
+            () => renderWorkingTree([stack], repo, previous).then(sideOf(stack)),
         );
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
-        const diff = diffResources(before, after);
+        notes.push(...gateNotes(after.outputs));
+        const diff = diffResources(before, after.resources);
         const stdout = json
             ? JSON.stringify(diffToJson(stack, diff, { ref, commit }, notes), null, 2) + "\n"
             : formatDiffText(stack, diff, { base: baseLabel, target: "working tree" }, notes);
@@ -265,16 +276,22 @@ async function renderTreeMany(
     dir: string,
     stacks: string[],
     side: string,
-    previousVersions: Record<string, string> = {},
-): Promise<Map<string, PlannedResource[] | Error>> {
-    const result = new Map<string, PlannedResource[] | Error>();
+    previousStates: Record<string, PreviousState> = {},
+): Promise<Map<string, SidePlan | Error>> {
+    const result = new Map<string, SidePlan | Error>();
     if (stacks.length === 0) return result;
     const planFile = path.join(dir, "bin", "plan.ts");
     if (!fs.existsSync(planFile)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
     if (!fs.readFileSync(planFile, "utf8").includes('"--stacks"')) {
         for (const stack of stacks) {
-            const v = previousVersions[stack];
-            result.set(stack, await renderTree(dir, stack, side, v ? ["--previous-version", v] : []).catch((e: Error) => e));
+            const v = previousStates[stack]?.version;
+            result.set(
+                stack,
+                await renderTree(dir, stack, side, v ? ["--previous-version", v] : []).then(
+                    (resources) => ({ resources }),
+                    (e: Error) => e,
+                ),
+            );
         }
         return result;
     }
@@ -283,7 +300,7 @@ async function renderTreeMany(
             "--stacks",
             stacks.join(","),
             "--json",
-            ...(Object.keys(previousVersions).length > 0 ? ["--previous-versions", JSON.stringify(previousVersions)] : []),
+            ...(Object.keys(previousStates).length > 0 ? ["--previous-states", JSON.stringify(previousStates)] : []),
         ]),
         dir,
     );
@@ -293,7 +310,8 @@ async function renderTreeMany(
     } catch {
         throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${(res.stderr || res.stdout).trim().slice(0, 4000)}`);
     }
-    for (const p of parsed) result.set(p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : p.resources);
+    for (const p of parsed)
+        result.set(p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : { resources: p.resources, outputs: p.outputs });
     return result;
 }
 
@@ -306,21 +324,23 @@ async function renderHere(
     stacks: string[],
     dir: string,
     side: string,
-    previousVersions: Record<string, string> = {},
-): Promise<Map<string, PlannedResource[] | Error>> {
-    const plans = await renderSequentially(stacks, dir, previousVersions);
+    previousStates: Record<string, PreviousState> = {},
+): Promise<Map<string, SidePlan | Error>> {
+    const plans = await renderSequentially(stacks, dir, previousStates);
     return new Map(
         plans.map((p) => [
             p.stack,
-            "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : (JSON.parse(JSON.stringify(p.resources)) as PlannedResource[]),
+            "error" in p
+                ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`)
+                : { resources: JSON.parse(JSON.stringify(p.resources)) as PlannedResource[], outputs: p.outputs },
         ]),
     );
 }
 
 /** The working tree's plans of `stacks`: in this process when it runs the working tree's program. */
-function renderWorkingTree(stacks: string[], repo: string, previousVersions: Record<string, string>): Promise<Map<string, PlannedResource[] | Error>> {
-    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousVersions);
-    return renderHere(stacks, repo, "working tree", previousVersions);
+function renderWorkingTree(stacks: string[], repo: string, previousStates: Record<string, PreviousState>): Promise<Map<string, SidePlan | Error>> {
+    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousStates);
+    return renderHere(stacks, repo, "working tree", previousStates);
 }
 
 /**
@@ -338,8 +358,12 @@ function sameProgram(commit: string, repo: string): boolean {
 }
 
 /** The ref's plans of `stacks` (its tree materialised in `dir`): here, or by the ref's own plan in a child process. */
-function renderRef(stacks: string[], dir: string, side: string, here: boolean): Promise<Map<string, PlannedResource[] | Error>> {
-    return here ? renderHere(stacks, dir, side) : renderTreeMany(dir, stacks, side);
+function renderRef(stacks: string[], dir: string, side: string, here: boolean, states: Record<string, PreviousState>): Promise<Map<string, SidePlan | Error>> {
+    if (here) return renderHere(stacks, dir, side, states);
+    // A ref whose plan predates --previous-states renders its stacks as its own config names them.
+    const plan = path.join(dir, "bin", "plan.ts");
+    const knowsStates = fs.existsSync(plan) && fs.readFileSync(plan, "utf8").includes('"--previous-states"');
+    return renderTreeMany(dir, stacks, side, knowsStates ? states : {});
 }
 
 /** Both sides of a diff: at once while the ref renders in a child process; one after the other when both render here (one Pulumi runtime per process). */
@@ -348,13 +372,30 @@ async function bothSides<A, B>(here: boolean, ref: () => Promise<A>, working: ()
     return Promise.all([ref(), working()]);
 }
 
-/** The plan of `stack` out of a side's plans, or that side's error thrown. */
-function planOf(stack: string): (plans: Map<string, PlannedResource[] | Error>) => PlannedResource[] {
+/** One stack's side of a diff: its resources, and its stack outputs when the plan that rendered it reports them. */
+interface SidePlan {
+    resources: PlannedResource[];
+    outputs?: Record<string, unknown>;
+}
+
+/** The side of `stack` out of a side's plans, or that side's error thrown. */
+function sideOf(stack: string): (plans: Map<string, SidePlan | Error>) => SidePlan {
     return (plans) => {
         const plan = plans.get(stack)!;
         if (plan instanceof Error) throw plan;
         return plan;
     };
+}
+
+/** The resources of `stack` out of a side's plans, or that side's error thrown. */
+function planOf(stack: string): (plans: Map<string, SidePlan | Error>) => PlannedResource[] {
+    return (plans) => sideOf(stack)(plans).resources;
+}
+
+/** What the working tree's render says about its gates: which history entry let a prod version through. */
+function gateNotes(outputs: Record<string, unknown> | undefined): string[] {
+    const granted = outputs?.promotion;
+    return typeof granted === "string" ? [`promotion gate: ${granted}`] : [];
 }
 
 export interface StackDiffResult {
@@ -382,29 +423,25 @@ export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT):
         const missing = stacks.filter((s) => !fs.existsSync(path.join(repo, `Pulumi.${s}.yaml`)));
         if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file for ${missing.join(", ")}`);
         const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, `Pulumi.${s}.yaml`)));
-        // As for one stack: the working tree is the update after the ref (each stack sees the ref's version as running).
-        const previous = Object.fromEntries(
-            atBase.flatMap((s) => {
-                const v = versionIn(path.join(dir, `Pulumi.${s}.yaml`));
-                return v ? [[s, v]] : [];
-            }),
-        );
+        // As for one stack: the working tree is the update after the ref (each stack reads the state the ref left).
+        const previous = Object.fromEntries(atBase.map((s) => [s, stateAfter(s, readStackFile(s, dir).config, repo)]));
         const here = sameProgram(commit, repo);
         const [before, after] = await bothSides(
             here,
-            () => renderRef(atBase, dir, `at ${label}`, here),
+            () => renderRef(atBase, dir, `at ${label}`, here, previous),
             () => renderWorkingTree(stacks, repo, previous),
         );
         const results = stacks.map((stack): StackDiffResult => {
             const file = `Pulumi.${stack}.yaml`;
             const baseFile = path.join(dir, file);
             const notes = atBase.includes(stack) ? [] : [`${file} does not exist at ${label}: a new stack, every resource is added`];
-            const b = atBase.includes(stack) ? before.get(stack)! : [];
+            const b = atBase.includes(stack) ? before.get(stack)! : { resources: [] };
             const a = after.get(stack)!;
             const failed = [b, a].find((x): x is Error => x instanceof Error);
             if (failed) return { stack, code: 2, notes, error: failed.message };
             notes.push(...secretConfigNotes(atBase.includes(stack) ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(path.join(repo, file), "utf8")));
-            const diff = diffResources(b as PlannedResource[], a as PlannedResource[]);
+            notes.push(...gateNotes((a as SidePlan).outputs));
+            const diff = diffResources((b as SidePlan).resources, (a as SidePlan).resources);
             return { stack, code: hasChanges(diff) ? 1 : 0, diff, notes };
         });
         return { commit, label, results };
@@ -459,7 +496,7 @@ export function formatMarkdown(results: StackDiffResult[], label: string): strin
 async function runMany(opts: PlanOptions): Promise<number> {
     const stacks = opts.stacks!;
     if (opts.diff === undefined) {
-        const plans = await renderAll(stacks, REPO_ROOT, opts.threads, opts.previousVersions);
+        const plans = await renderAll(stacks, REPO_ROOT, opts.threads, opts.previousStates);
         const failed = plans.filter((p): p is { stack: string; error: string } => "error" in p);
         if (opts.json) process.stdout.write(JSON.stringify(plans) + "\n");
         else for (const p of plans) if (!("error" in p)) process.stdout.write(formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
@@ -495,23 +532,28 @@ async function runMany(opts: PlanOptions): Promise<number> {
     return Math.max(0, ...results.map((r) => r.code));
 }
 
-/** The exact version a stack file names, or undefined (a version the file's own render refuses is reported by that side). */
-function versionIn(stackFile: string): string | undefined {
-    const v = stackConfigFromYaml(path.basename(stackFile).slice("Pulumi.".length, -".yaml".length), fs.readFileSync(stackFile, "utf8")).config[
-        `protheus:${VERSION_OUTPUT}`
-    ];
-    return v !== undefined && semver.valid(v) !== null ? v : undefined;
+function onOff(value: string | undefined): boolean {
+    if (value === "on" || value === "off") return value === "on";
+    return usage(`--previous-maintenance needs on or off, not ${value === undefined ? "nothing" : `"${value}"`}`);
 }
 
-function parseVersions(text: string): Record<string, string> {
+function parseStates(text: string): Record<string, PreviousState> {
     try {
         const v = JSON.parse(text) as unknown;
-        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string" && semver.valid(x) !== null))
-            return v as Record<string, string>;
+        const isState = (x: unknown) =>
+            x !== null &&
+            typeof x === "object" &&
+            Object.entries(x).every(
+                ([k, f]) =>
+                    (k === "version" && typeof f === "string" && semver.valid(f) !== null) ||
+                    (k === "maintenance" && typeof f === "boolean") ||
+                    (k === "ranVersions" && Array.isArray(f) && f.every((r) => typeof r === "string" && semver.valid(r) !== null)),
+            );
+        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every(isState)) return v as Record<string, PreviousState>;
     } catch {
         // reported below
     }
-    return usage(`--previous-versions needs a JSON object of stack → exact version, not ${text}`);
+    return usage(`--previous-states needs a JSON object of stack → {version, maintenance, ranVersions}, not ${text}`);
 }
 
 /** `npm run plan ... | head`: a reader that stops early is not an error of the plan; end quietly. */
@@ -541,7 +583,10 @@ async function main(): Promise<void> {
     let result: RenderResult;
     try {
         const input = readStackFile(stack);
-        result = await renderProgram(opts.previousVersion === undefined ? input : { ...input, previousOutputs: { [VERSION_OUTPUT]: opts.previousVersion } });
+        const given = { version: opts.previousVersion, maintenance: opts.previousMaintenance };
+        result = await renderProgram(
+            given.version === undefined && given.maintenance === undefined ? input : { ...input, previousOutputs: outputsBefore(input, given, REPO_ROOT) },
+        );
     } catch (err) {
         process.stderr.write(`Stack ${stack}: ${renderFailureMessage(err)}\n`);
         process.exit(2);

@@ -222,7 +222,11 @@ export async function renderPodSecurityDoc(): Promise<string> {
     return withContents(out).join("\n");
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv.slice(2).some((a) => a === "--help" || a === "-h")) {
+    process.stdout.write(
+        "usage: npm run -s pod-security > docs/pod-security.md\nprints the pod templates' security settings and the rules, from the rendered plan\n",
+    );
+} else if (require.main === module) {
     renderPodSecurityDoc().then(
         (doc) => process.stdout.write(doc),
         (err) => {

@@ -7,6 +7,7 @@
 // Compares the working tree with <git-ref>; versions are resolved with each
 // side's Pulumi.yaml. A stack that did not exist at <git-ref> (a new
 // environment) has nothing running to protect and does not count as moved.
+import { answerHelp } from "../lib/cliHelp";
 import { execFileSync } from "child_process";
 import { listFleet, parseStackName, stackFileName, stackName } from "../lib/fleet";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
@@ -83,8 +84,11 @@ export function review(base: string, repo = REPO_ROOT): { code: number; stdout: 
     }
 }
 
+const REVIEW_USAGE = "usage: npm run --silent review -- --base <git-ref>";
+
 function main(): void {
     const argv = process.argv.slice(2);
+    answerHelp(argv, REVIEW_USAGE);
     let base: string | undefined;
     let repo = REPO_ROOT;
     for (let i = 0; i < argv.length; i++) {
@@ -93,12 +97,12 @@ function main(): void {
         else if (argv[i] === "--repo") repo = argv[++i] ?? repo;
         else if (argv[i].startsWith("--base=")) base = argv[i].slice("--base=".length);
         else {
-            process.stderr.write(`review: unknown argument ${argv[i]}\nusage: npm run --silent review -- --base <git-ref>\n`);
+            process.stderr.write(`review: unknown argument ${argv[i]}\n${REVIEW_USAGE}\n`);
             process.exit(2);
         }
     }
     if (!base) {
-        process.stderr.write("review: --base <git-ref> is required\nusage: npm run --silent review -- --base <git-ref>\n");
+        process.stderr.write(`review: --base <git-ref> is required\n${REVIEW_USAGE}\n`);
         process.exit(2);
     }
     const res = review(base, repo);

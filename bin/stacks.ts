@@ -7,6 +7,7 @@
 //   --json           {"all", "stacks", "hml", "prod"}, hml/prod as GitHub matrix entries
 //   --github-output  appends stacks=<a,b>, names=<json list>, hml=<json>, prod=<json>, count=<n> to the file (GITHUB_OUTPUT)
 // Exit 0: listed (possibly none); 2: a stack file misnamed, a bad ref, usage.
+import { answerHelp } from "../lib/cliHelp";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
@@ -70,10 +71,13 @@ export function githubOutput(sel: StackSelection): string {
     return `stacks=${j.stacks.join(",")}\nnames=${JSON.stringify(j.stacks)}\nhml=${JSON.stringify(j.hml)}\nprod=${JSON.stringify(j.prod)}\ncount=${j.stacks.length}\n`;
 }
 
+const STACKS_USAGE = "usage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--repo <dir>]";
+
 function main(): void {
     const argv = process.argv.slice(2);
+    answerHelp(argv, STACKS_USAGE);
     const usage = (m: string): never => {
-        process.stderr.write(`stacks: ${m}\nusage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--repo <dir>]\n`);
+        process.stderr.write(`stacks: ${m}\n${STACKS_USAGE}\n`);
         process.exit(2);
     };
     let since: string | undefined;

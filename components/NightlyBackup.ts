@@ -55,6 +55,8 @@ export class NightlyBackup extends pulumi.ComponentResource {
                     BACKUP_JOBS: String(args.dumpJobs),
                     BACKUP_RETENTION_DAYS: String(args.retentionDays),
                     BACKUP_KEEP_MIN: String(args.keepMin),
+                    // The environment every outcome line names.
+                    BACKUP_NAMESPACE: args.namespace,
                 },
             },
             { parent: this },

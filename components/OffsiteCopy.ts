@@ -59,7 +59,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         super("protheus:index:OffsiteCopy", name, {}, opts);
         if (args.targets.includes("gcs") && !args.gcs) throw new Error("OffsiteCopy: targets include gcs but no gcs settings were given");
         if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("OffsiteCopy: targets include rubrik but no rubrik settings were given");
-        const labels = commonLabels(args.stage, COMPONENTS.backup);
+        const labels = commonLabels(args.stage, COMPONENTS.copy);
         const was = (former: readonly [string, string], oldName: string) => ({ parent: this, aliases: [formerlyUnder(former[0], former[1], oldName, opts)] });
 
         if (args.gcs) {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_REASON_LABEL, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, UPGRADE_TO_LABEL } from "./names";
+import { BACKUP_REASON_LABEL, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, REPLACE_UNREADY, UPGRADE_TO_LABEL } from "./names";
 
 /**
  * How long the backup before a version change may run. Fixed, not configured: the Job's spec
@@ -67,7 +67,10 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
             name,
             {
                 // No ttlSecondsAfterFinished: a vanished Job would be re-created, and re-run, by the next `pulumi up`.
-                metadata: { name: objectName, namespace: args.namespace, labels },
+                // A Job that did not complete (failed, or left running by a killed update) is replaced on the next
+                // `pulumi up`, so the retry backs up again before the release moves; by default the provider would
+                // only wait on it again (pulumi-kubernetes, Diff: the replaceUnready check of a Job's live status).
+                metadata: { name: objectName, namespace: args.namespace, labels, annotations: { [REPLACE_UNREADY]: "true" } },
                 spec: args.jobSpec(
                     [
                         { name: "BACKUP_REASON", value: args.reason },

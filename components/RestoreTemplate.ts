@@ -50,7 +50,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
 
     constructor(name: string, args: RestoreTemplateArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:RestoreTemplate", name, {}, opts);
-        const labels = commonLabels(args.stage, COMPONENTS.backup);
+        const labels = commonLabels(args.stage, COMPONENTS.restore);
         this.podArgs = {
             volumeClaimName: args.volumeClaimName,
             images: args.images,

@@ -99,6 +99,11 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                         { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
                         { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
                         ...security.container.env,
+                        // The environment in the outcome line (the namespace).
+                        { name: "BACKUP_NAMESPACE", value: args.namespace },
+                        // Where the outcome is kept after the Job is gone: /volume/logs/<Job name>.log. The
+                        // sleeper's pod has no job-name label, so it gets "" and the wrapper keeps no copy.
+                        { name: "UPDDISTR_JOB", valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
                     ],
                     volumeMounts: [
                         { name: "volume", mountPath: VOLUME_MOUNT_PATH },
@@ -135,7 +140,10 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                             // No deadline: UPDDISTR itself may run as long as it needs.
                             template: {
                                 metadata: { labels: { ...labels, ...security.labels } },
-                                spec: { ...podSpec(UPDATER_COMMAND), restartPolicy: "Never" },
+                                spec: {
+                                    ...podSpec(UPDATER_COMMAND),
+                                    restartPolicy: "Never",
+                                },
                             },
                         },
                     },

@@ -8,9 +8,22 @@ import { restrictedContainer, restrictedPod } from "./podSecurity";
 /** The flag file names of protheus:updater.completionFlags, space-separated, for a shell loop. */
 export const COMPLETION_FLAGS_ENV = "COMPLETION_FLAGS";
 export const FLAGS_DIR = `${VOLUME_MOUNT_PATH}/flags`;
-/** The one command that writes the configured flags, run in the toolbox's pod. */
+/** Why writing the flags is refused when the environment names none (one line, naming the key). */
+export const NO_FLAGS_MESSAGE =
+    "toolbox: protheus:updater.completionFlags is empty: no flag written; set the chart flag names in the stack config and deploy first";
+
+/**
+ * The one command that writes the configured flags, run in the toolbox's pod;
+ * it refuses, non-zero, when none is configured.
+ */
 export function writeFlagsCommand(namespace: string): string {
-    return `kubectl -n ${namespace} exec ${TOOLBOX_POD} -- sh -c 'mkdir -p ${FLAGS_DIR} && for f in $${COMPLETION_FLAGS_ENV}; do touch "${FLAGS_DIR}/$f"; done; ls -l ${FLAGS_DIR}'`;
+    const refuse = `[ -n "$${COMPLETION_FLAGS_ENV}" ] || { echo "${NO_FLAGS_MESSAGE}" >&2; exit 3; }`;
+    return `kubectl -n ${namespace} exec ${TOOLBOX_POD} -- sh -c '${refuse}; mkdir -p ${FLAGS_DIR} && for f in $${COMPLETION_FLAGS_ENV}; do touch "${FLAGS_DIR}/$f" || exit 1; done; ls -l ${FLAGS_DIR}'`;
+}
+
+/** The command that only reads the end of UPDDISTR.LOG on the volume, in the toolbox's pod: it writes nothing. */
+export function readLogCommand(namespace: string, lines = 100): string {
+    return `kubectl -n ${namespace} exec ${TOOLBOX_POD} -- tail -n ${lines} ${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG`;
 }
 
 export interface VolumeToolboxArgs {

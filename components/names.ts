@@ -32,7 +32,9 @@ export const BUCKET_LABELS = { namespace: "namespace", stage: "stage", partOf: "
 // The `app.kubernetes.io/component` value of each part, so `kubectl get jobs -l` finds its Jobs.
 export const COMPONENTS = {
     updater: "updater",
+    // One value per robot, so `get jobs -l app.kubernetes.io/component=<robot>` lists that robot's Jobs only.
     backup: "backup",
+    copy: "backup-copy",
     restore: "restore",
     restoreDrill: "restore-drill",
     toolbox: "toolbox",
@@ -123,3 +125,5 @@ export const PROGRAM_CONFIGMAPS = [
 ] as const;
 /** Names (and their `<name>-*`) reserved for the program's own objects. */
 export const RESERVED_NAME_PREFIXES = [UPDATER_NAME, BACKUP_CRONJOB, RESTORE_CRONJOB, TOOLBOX_NAME] as const;
+/** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
+export const REPLACE_UNREADY = "pulumi.com/replaceUnready";

@@ -19,79 +19,86 @@ export const DRILL_KILL_MARGIN_MINUTES = 10;
 // Sunday 13:00: after the 06:00 copy's window (until 12:00), done before the 21:00 backup.
 export const DRILL_DEFAULTS = { schedule: "0 13 * * 0", deadlineMinutes: 360, rtoMinutes: 240 } as const;
 
+/** The deadline a drill gets unless set: half as long again as the objective (360 min for 240), so a slow restore is measured, not cut. */
+export function defaultDrillDeadline(rtoMinutes: number): number {
+    return Math.min(23 * 60, Math.max(10, Math.ceil((rtoMinutes * 3) / 2)));
+}
+
 const checkName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,49}$/, { error: "expected a check name of lower-case letters, digits, '_' and '-' (at most 50)" });
 
-export const drillSchema = z.strictObject({
-    // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
-    enabled: z.boolean({ error: "expected true or false" }).optional().describe("run the weekly drill; by default `true` in prod, `false` in hml"),
-    schedule: cronSchedule
-        .default(DRILL_DEFAULTS.schedule)
-        .describe(
-            "when the drill runs (cron); refused if a run, plus deadlineMinutes and 10 minutes, overlaps a backup (8 h) or copy (6 h) run over the year ahead",
-        ),
-    // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
-    deadlineMinutes: z
-        .int({ error: "expected a whole number of minutes" })
-        .min(10)
-        .max(23 * 60)
-        .default(DRILL_DEFAULTS.deadlineMinutes)
-        .describe(
-            "the drill's own deadline (`DRILL_DEADLINE_SECONDS`), at least rtoMinutes: past it the drill fails and drops its scratch database; Kubernetes ends the Job 10 minutes later",
-        ),
-    // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
-    server: z
-        .strictObject({
-            host: containerString("the drill PostgreSQL host name").describe("the drill server's host"),
-            port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432).describe("its TCP port"),
-        })
-        .optional()
-        .describe("restore the drill on this PostgreSQL instead of the live server (same restore user and password Secret)"),
-    // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
-    // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
-    database: z
-        .strictObject({
-            user: containerString("the database user").describe("the role's name"),
-            passwordSecret: z
-                .strictObject({
-                    name: dnsLabel.describe("the Secret's name"),
-                    key: secretKey.default("password").describe("the key in the Secret that holds the password"),
-                })
-                .describe("an existing Kubernetes Secret with the role's password"),
-        })
-        .optional()
-        .describe(
-            "the role the drill connects as, by default the restore identity (`backup.database.restoreUser`): it needs `CREATEDB` and membership in the owner's role",
-        ),
-    // Extra checks: each SQL query prints one value that must equal `expected`.
-    checks: z
-        .record(
-            checkName,
-            z.strictObject({
-                // One read-only query, proved by PostgreSQL's parser (config/readOnlyQuery.ts); drill.sh runs it as a cursor.
-                sql: z
-                    .string({ error: "expected an SQL query" })
-                    .min(1, { error: "expected an SQL query" })
-                    .superRefine((sql, ctx) => {
-                        const [problem] = readOnlyQueryProblems([sql]);
-                        if (problem) ctx.addIssue({ code: "custom", message: problem });
+export const drillSchema = z
+    .strictObject({
+        // Default: on in prod, off in hml (resolved with the stage: drillEnabled()).
+        enabled: z.boolean({ error: "expected true or false" }).optional().describe("run the weekly drill; by default `true` in prod, `false` in hml"),
+        schedule: cronSchedule
+            .default(DRILL_DEFAULTS.schedule)
+            .describe(
+                "when the drill runs (cron); refused if a run, plus deadlineMinutes and 10 minutes, overlaps a backup (8 h) or copy (6 h) run over the year ahead",
+            ),
+        // The restore and the checks must end within this; past it the drill fails and drops the scratch database.
+        deadlineMinutes: z
+            .int({ error: "expected a whole number of minutes" })
+            .min(10)
+            .max(23 * 60)
+            .optional()
+            .describe(
+                "the drill's own deadline (`DRILL_DEADLINE_SECONDS`), at least rtoMinutes, by default 1.5 × rtoMinutes: past it the drill fails and drops its scratch database; Kubernetes ends the Job 10 minutes later",
+            ),
+        // A drill server instead of the live one (the restore user and password Secret: backup.database.restoreUser).
+        server: z
+            .strictObject({
+                host: containerString("the drill PostgreSQL host name").describe("the drill server's host"),
+                port: z.int({ error: "expected a TCP port number" }).min(1).max(65535).default(5432).describe("its TCP port"),
+            })
+            .optional()
+            .describe("restore the drill on this PostgreSQL instead of the live server (same restore user and password Secret)"),
+        // The role the drill connects as: it creates and drops <database>_drill, so it needs CREATEDB and
+        // membership in the owner's role (protheus_restore in docs/backups.md). Default: backup.database's.
+        database: z
+            .strictObject({
+                user: containerString("the database user").describe("the role's name"),
+                passwordSecret: z
+                    .strictObject({
+                        name: dnsLabel.describe("the Secret's name"),
+                        key: secretKey.default("password").describe("the key in the Secret that holds the password"),
                     })
-                    .describe(
-                        "exactly one read-only query (`SELECT`, `VALUES` or `WITH … SELECT`, checked with PostgreSQL's parser: no second statement, no backslash, no write, `SELECT INTO`, `FOR UPDATE` or side-effect function such as `pg_terminate_backend`), run in a read-only transaction of the restored scratch database",
-                    ),
-                expected: z.string({ error: "expected the value the query prints, as a string" }).describe("exactly what the query must print"),
-            }),
-            { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
-        )
-        .default({})
-        .describe("extra checks by name (lower-case letters, digits, '_' and '-'): each query must print exactly its `expected` value"),
-    // The recovery-time objective: a drill restore slower than this alerts.
-    rtoMinutes: z
-        .int({ error: "expected a whole number of minutes" })
-        .min(1)
-        .max(23 * 60)
-        .default(DRILL_DEFAULTS.rtoMinutes)
-        .describe("the recovery-time objective, in minutes: a drill restore slower than this alerts"),
-});
+                    .describe("an existing Kubernetes Secret with the role's password"),
+            })
+            .optional()
+            .describe(
+                "the role the drill connects as, by default the restore identity (`backup.database.restoreUser`): it needs `CREATEDB` and membership in the owner's role",
+            ),
+        // Extra checks: each SQL query prints one value that must equal `expected`.
+        checks: z
+            .record(
+                checkName,
+                z.strictObject({
+                    // One read-only query, proved by PostgreSQL's parser (config/readOnlyQuery.ts); drill.sh runs it as a cursor.
+                    sql: z
+                        .string({ error: "expected an SQL query" })
+                        .min(1, { error: "expected an SQL query" })
+                        .superRefine((sql, ctx) => {
+                            const [problem] = readOnlyQueryProblems([sql]);
+                            if (problem) ctx.addIssue({ code: "custom", message: problem });
+                        })
+                        .describe(
+                            "exactly one read-only query (`SELECT`, `VALUES` or `WITH … SELECT`, checked with PostgreSQL's parser: no second statement, no backslash, no write, `SELECT INTO`, `FOR UPDATE` or side-effect function such as `pg_terminate_backend`), run in a read-only transaction of the restored scratch database",
+                        ),
+                    expected: z.string({ error: "expected the value the query prints, as a string" }).describe("exactly what the query must print"),
+                }),
+                { error: "expected an object of named checks {sql, expected}, each check name of lower-case letters, digits, '_' and '-' (at most 50)" },
+            )
+            .default({})
+            .describe("extra checks by name (lower-case letters, digits, '_' and '-'): each query must print exactly its `expected` value"),
+        // The recovery-time objective: a drill restore slower than this alerts.
+        rtoMinutes: z
+            .int({ error: "expected a whole number of minutes" })
+            .min(1)
+            .max(23 * 60)
+            .default(DRILL_DEFAULTS.rtoMinutes)
+            .describe("the recovery-time objective, in minutes: a drill restore slower than this alerts"),
+    })
+    .transform((d) => ({ ...d, deadlineMinutes: d.deadlineMinutes ?? defaultDrillDeadline(d.rtoMinutes) }));
 
 export const alertsSchema = z.strictObject({
     // The GKE cluster's project (where the containers' logs land); default backup.gcs.project.
@@ -231,6 +238,7 @@ export function drillAndAlertIssues(
                 ctx.addIssue({
                     code: "custom",
                     path: ["drill", "deadlineMinutes"],
+                    params: { default: d.deadlineMinutes },
                     message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
                 });
             }
@@ -241,7 +249,8 @@ export function drillAndAlertIssues(
                 ctx.addIssue({
                     code: "custom",
                     path: ["drill", "schedule"],
-                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}`,
+                    params: { default: d.schedule },
+                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}; set protheus:drill.schedule to a time clear of both`,
                 });
             }
         }

@@ -67,7 +67,13 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
         }
         const value = valueAt(input, issue.path);
         const message = value === undefined && issue.code === "invalid_type" ? issue.message.replace(/^expected/, "required: expected") : issue.message;
-        problems.push(`${keyName(issue.path)} ${describe(issue.path, value, secretKeys)}: ${message}`);
+        // A rule broken by a default (a key the stack does not set) names the default, not a missing key.
+        const applied = issue.code === "custom" ? (issue.params as { default?: unknown } | undefined)?.default : undefined;
+        const described =
+            value === undefined && applied !== undefined
+                ? `is not set, and its default ${JSON.stringify(applied)} no longer fits`
+                : describe(issue.path, value, secretKeys);
+        problems.push(`${keyName(issue.path)} ${described}: ${message}`);
     }
     return problems;
 }

@@ -1,5 +1,6 @@
 // The one schema for a stack's `protheus:*` config. index.ts parses the whole
 // config with it once; components receive the typed result and never read config.
+import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { DATABASE_NAME_MAX, DATABASE_NAME_SUFFIXES, RESTORE_JOB_PREFIX } from "../components/names";
 import { accessSchema } from "./access";
@@ -91,6 +92,22 @@ export const updaterSchema = z.strictObject({
     logLines: wholeNumber(1, 100000, "a whole number of lines")
         .default(500)
         .describe("lines of `UPDDISTR.LOG` the wrapper prints when UPDDISTR ends (`UPDDISTR_LOG_LINES`)"),
+});
+
+// The GKE cluster a stack's Kubernetes objects go to: the program's only way to a cluster (no ambient kubeconfig).
+export const clusterSchema = z.strictObject({
+    project: z
+        .string({ error: "expected a GCP project ID" })
+        .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { error: "expected a GCP project ID" })
+        .describe("the GCP project of the cluster"),
+    location: z
+        .string({ error: "expected a GCP region or zone" })
+        .regex(/^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/, { error: "expected a GCP region or zone such as southamerica-east1" })
+        .describe("its region or zone, e.g. `southamerica-east1`"),
+    name: z
+        .string({ error: "expected a GKE cluster name" })
+        .regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, { error: "expected a GKE cluster name" })
+        .describe("the GKE cluster's name (set per stack)"),
 });
 
 /** Defaults of the toolbox: a pinned busybox, the backup jobs' uid, two hours. */
@@ -258,12 +275,21 @@ export const maintenanceSchema = z.strictObject({
         .boolean({ error: "expected true or false" })
         .default(false)
         .describe("merge `maintenance.values` into the release (exclusive mode); required in prod for a restore"),
-    // Chart values deep-merged into chart.values while enabled (the chart is private: e.g. appservers scaled to 0).
+    // Chart values deep-merged into chart.values while enabled; the fleet's (appservers scaled to 0) are a project default.
     values: z
         .record(z.string(), z.unknown(), { error: "expected an object of chart values" })
         .default({})
-        .describe("chart values deep-merged over `chart.values` while enabled, e.g. `{appserver: {replicas: 0}}`"),
+        .describe(
+            "chart values deep-merged over `chart.values` while enabled; project default `{appserver: {replicas: 0}}`; must change something in the release",
+        ),
 });
+
+/** Whether laying `over` on `base` (objects key by key, anything else replaced) changes any value of `base`. */
+function changesValues(base: unknown, over: unknown): boolean {
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (isObject(base) && isObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
+    return !isDeepStrictEqual(base, over);
+}
 
 /** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
 function withCustomerGroup(input: unknown): unknown {
@@ -288,6 +314,7 @@ export const stackConfigSchema = z.preprocess(
             ),
             // Brazil has had no daylight saving since 2019; the zone still names the intent.
             timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
+            cluster: clusterSchema.describe("the GKE cluster the stack's Kubernetes objects go to; project and location usually shared in `protheus:defaults`"),
             chart: chartSchema.describe("the Protheus Helm chart and its release"),
             updater: updaterSchema.describe("the `protheus-updater` CronJob, which runs UPDDISTR"),
             volume: volumeSchema.prefault({}).describe("the environment volume, mounted at `/volume`"),
@@ -372,6 +399,16 @@ export const stackConfigSchema = z.preprocess(
                     code: "custom",
                     path: ["restore"],
                     message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
+                });
+            }
+            // Exclusive mode must take the users out: maintenance that leaves the release as it is would
+            // still open the prod restore gate while the appservers serve.
+            if (cfg.maintenance.enabled && !changesValues(cfg.chart.values, cfg.maintenance.values)) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["maintenance", "values"],
+                    message:
+                        "expected chart values that take the users out (e.g. appserver.replicas: 0, as in protheus:defaults of Pulumi.yaml): with these, enabling maintenance changes nothing in the release",
                 });
             }
             if (!b) {
@@ -459,6 +496,7 @@ export const stackConfigSchema = z.preprocess(
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ChartConfig = StackConfig["chart"];
+export type ClusterConfig = StackConfig["cluster"];
 export type UpdaterConfig = StackConfig["updater"];
 export type VolumeConfig = StackConfig["volume"];
 export type BackupConfig = z.infer<typeof backupSchema>;

@@ -6,6 +6,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
 import { parseStackName } from "./fleet";
+import { maintenanceEnabledIn, previousOutputs, ranVersionsOffline, versionsOnBranch } from "./previousOutputs";
+import { RAN_VERSIONS_OUTPUT } from "./promotion";
 import { PROJECT, REPO_ROOT, SECRET_MASK, StackConfigInput, readStackFile, stackFilePath } from "./stackFiles";
 
 export const PROGRAM = path.join(REPO_ROOT, "index.ts");
@@ -52,6 +54,8 @@ export interface RenderResult {
     resources: PlannedResource[];
     options: Record<string, PlannedOptions>;
     outputs: Record<string, unknown>;
+    /** The provider reference each custom resource was registered with ("" or absent: the engine's default provider), by resource key. */
+    providers?: Record<string, string>;
 }
 
 /** Replaces secret values by the mask (a resource passed as an input already arrives as its id or URN). */
@@ -68,9 +72,9 @@ export function maskSecrets(value: unknown): unknown {
 /**
  * Offline, a StackReference resolves to what the referenced stack's file
  * declares (org/project/c2a7dv-hml -> Pulumi.c2a7dv-hml.yaml), as if that stack
- * were up to date: its environment code, its version, and, for an hml stack,
- * a history of exactly the version its file says now (the state that holds
- * the real history is not read offline).
+ * were up to date: its environment code, its version, and the versions it ran:
+ * those its file named on the main branch and the one it names now (the state
+ * that holds the real history is not read offline).
  */
 function referencedStackOutputs(stackName: string, dir: string): Record<string, unknown> {
     const stack = stackName.split("/").pop()!;
@@ -83,7 +87,7 @@ function referencedStackOutputs(stackName: string, dir: string): Record<string, 
         stage,
         environment: parseStackName(stack)?.environment,
         updateDesiredVersion: version,
-        ...(stage === "hml" && version !== undefined ? { ranVersions: [version] } : {}),
+        ...(version !== undefined ? { [RAN_VERSIONS_OUTPUT]: ranVersionsOffline(dir, stack, config) } : {}),
     };
 }
 
@@ -92,16 +96,20 @@ export function selfStackName(stack: string): string {
     return `${OFFLINE_ORGANIZATION}/${PROJECT}/${stack}`;
 }
 
-/** What a stack exported when it is up to date with its config: its version and maintenance state, no known version change. */
-function upToDateOutputs(config: Record<string, string>): Record<string, unknown> {
-    let maintenance: unknown;
-    try {
-        maintenance = JSON.parse(config["protheus:maintenance"] ?? "{}");
-    } catch {
-        maintenance = {};
-    }
-    const enabled = maintenance !== null && typeof maintenance === "object" && (maintenance as { enabled?: unknown }).enabled === true;
-    return { updateDesiredVersion: config["protheus:updateDesiredVersion"], maintenanceEnabled: enabled };
+/**
+ * What a stack exported when it is up to date with its config: its version and maintenance state,
+ * no known version change, and (prod, where the promotion gate reads it) the versions its file
+ * named on the main branch.
+ */
+function upToDateOutputs(input: StackConfigInput): Record<string, unknown> {
+    const { config, stack } = input;
+    const prod = config["protheus:stage"] === "prod";
+    return previousOutputs({
+        version: config["protheus:updateDesiredVersion"],
+        maintenance: maintenanceEnabledIn(config),
+        // Only what was merged: the version the file names now may be the change under review.
+        ...(prod && { ranVersions: versionsOnBranch(input.stackFileDir ?? REPO_ROOT, stack) }),
+    });
 }
 
 /** Output state a real provider would fill in, where the program reads it back. */
@@ -113,7 +121,7 @@ function mockState(type: string, name: string, inputs: any, input: StackConfigIn
         // The stack's reference to itself: what the caller says it exported last, by default "up to date, no known change".
         state.outputs =
             (inputs.name ?? name) === selfStackName(input.stack)
-                ? (input.previousOutputs ?? upToDateOutputs(input.config))
+                ? (input.previousOutputs ?? upToDateOutputs(input))
                 : referencedStackOutputs(inputs.name ?? name, stackFileDir);
     }
     if (type.startsWith("kubernetes:") && inputs.metadata && inputs.metadata.name === undefined) {
@@ -126,6 +134,13 @@ function mockState(type: string, name: string, inputs: any, input: StackConfigIn
         state.name = `projects/${inputs.project ?? "offline-project"}/serviceAccounts/${state.email}`;
     }
     return state;
+}
+
+const GKE_CLUSTER_INVOKE = "gcp:container/getCluster:getCluster";
+/** Offline, GKE's answer for a cluster: a documentation address (RFC 5737) and a placeholder CA, the same for every cluster. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an invoke's arguments, free-form
+function offlineCluster(inputs: any): Record<string, unknown> {
+    return { ...inputs, endpoint: "192.0.2.1", masterAuths: [{ clusterCaCertificate: "b2ZmbGluZQ==" }] };
 }
 
 /** How a resource is named in a plan: unique within a stack. */
@@ -189,15 +204,18 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     const registered: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
     const parents = new Map<string, string | null>();
     const options: Record<string, PlannedOptions> = {};
+    const providers: Record<string, string> = {};
     const resources: pulumi.Resource[] = [];
 
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 if (args.type !== "pulumi:pulumi:Stack") registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+                if (args.custom) providers[resourceKey(args.type, args.name)] = args.provider ?? "";
                 return { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs, input) };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                if (args.token === GKE_CLUSTER_INVOKE) return offlineCluster(args.inputs);
                 return args.inputs;
             },
         },
@@ -274,7 +292,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         Error.stackTraceLimit = stackTraceLimit;
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
-    return { resources: planned(), options, outputs: plain };
+    return { resources: planned(), options, outputs: plain, providers };
 }
 
 function withOptions(o: PlannedOptions | undefined): { options?: Partial<PlannedOptions> } {

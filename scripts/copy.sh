@@ -123,7 +123,8 @@ SRC_DIR=$BACKUP_DIR/$PGDATABASE
 GCS_PREFIX="gs://${GCS_BUCKET:-}/$BACKUP_NAMESPACE"
 
 # gcs_list PATTERN OUT: "<object name> <size> <crc32c>" of every object
-# matching PATTERN (possibly none).
+# matching PATTERN (possibly none). On failure GCS_LIST_ERROR says why.
+GCS_LIST_ERROR=''
 gcs_list() {
   local pattern=$1 out=$2
   if ! "$GCLOUD" storage objects list "$pattern" --raw --format='value(name,size,crc32c)' >"$TMP/list.raw" 2>"$TMP/list.err"; then
@@ -131,7 +132,8 @@ gcs_list() {
       : >"$out"
       return 0
     fi
-    err "gcs: cannot list $pattern: $(gcloud_reason "$TMP/list.err")"
+    GCS_LIST_ERROR="gcs: cannot list $pattern: $(gcloud_reason "$TMP/list.err")"
+    err "$GCS_LIST_ERROR"
     return 1
   fi
   tr '\t' ' ' <"$TMP/list.raw" | grep -v '^ *$' >"$out" || true
@@ -254,7 +256,8 @@ BAD=0
 SHIPPED=0
 PRESENT=0
 # One listing of the namespace serves every backup: what GCS already has and
-# what an interrupted run left there. When it fails, GCS is not tried this run.
+# what an interrupted run left there. When it fails, GCS is not tried this run
+# (Rubrik still is), and the run fails with the listing's cause.
 if [[ $TO_GCS == 1 ]] && ! gcs_list "$GCS_PREFIX/**" "$TMP/bucket"; then
   FAILED=1
   TO_GCS=0
@@ -296,8 +299,12 @@ for d in "$SRC_DIR"/*; do
   done
 done
 
-info "done: $SHIPPED shipment(s), $PRESENT backup(s) already at every target"
 outcome_field shipped "$SHIPPED"
+if [[ -n $GCS_LIST_ERROR ]]; then
+  info "done: $SHIPPED shipment(s); GCS not tried: its listing failed"
+  die 1 "$GCS_LIST_ERROR"
+fi
+info "done: $SHIPPED shipment(s), $PRESENT backup(s) already at every target"
 if [[ $FAILED == 1 ]]; then
   die 1 "shipping failed for at least one backup (see above)"
 fi

@@ -198,6 +198,11 @@ run_restore() {
     local reason
     reason=$(grep -m1 '^restore: ' "$TMP/restore.err" || grep -m1 -v '^[[:space:]]*$' "$TMP/restore.err" || echo "exit code $RESTORE_RC")
     reason=${reason#restore: }
+    # restore.sh proposes a grant to the connecting role; the drill's way out is the restore role
+    # docs/backups.md sets up, never a grant (the backup role must stay read-only).
+    if [[ $reason == *"(a DBA runs: GRANT "* ]]; then
+      reason="${reason%%(a DBA runs: GRANT *}(connect as the restore role docs/backups.md sets up, protheus:backup.database.restoreUser: CREATEDB and member of the owner's role)${reason#*see docs/backups.md)}"
+    fi
     case $RESTORE_RC in
       2) die 2 "$what: $reason" ;;
       4) die 4 "$what: $reason" ;;

@@ -23,6 +23,10 @@ Environment:
   UPDDISTR_LOG        UPDDISTR's log (default /volume/logs/UPDDISTR.LOG)
   UPDDISTR_RESULT     UPDDISTR's result file (default /volume/logs/result.json)
   UPDDISTR_LOG_LINES  how many lines of the log to print, 1-100000 (default 500)
+  UPDDISTR_JOB        the Job's name: the same report is also kept in
+                      <directory of UPDDISTR_LOG>/<UPDDISTR_JOB>.log, so it
+                      outlives the Job (and its pod's log) when the Job is deleted
+  BACKUP_NAMESPACE    the environment named in the outcome line
 
 Exit codes:
   the command's own; 2 on a usage error; 127 when the command is not found
@@ -92,33 +96,54 @@ if [ "$RC" -gt 128 ]; then
 fi
 CHILD=''
 
-if [ -f "$UPDDISTR_LOG" ]; then
-  echo "----- $PROG: last $UPDDISTR_LOG_LINES lines of $UPDDISTR_LOG -----"
-  tail -n "$UPDDISTR_LOG_LINES" -- "$UPDDISTR_LOG"
-  if ends_without_newline "$UPDDISTR_LOG"; then echo; fi
-  echo "----- $PROG: end of $UPDDISTR_LOG -----"
-else
-  echo "$PROG: $UPDDISTR_LOG does not exist (UPDDISTR wrote no log)"
-fi
-if [ -f "$UPDDISTR_RESULT" ]; then
-  echo "----- $PROG: $UPDDISTR_RESULT -----"
-  cat -- "$UPDDISTR_RESULT"
-  if ends_without_newline "$UPDDISTR_RESULT"; then echo; fi
-  echo "----- $PROG: end of $UPDDISTR_RESULT -----"
-fi
-if [ "$RC" -eq 0 ]; then
-  echo "$PROG: $UPDDISTR_COMMAND finished successfully"
-else
-  echo "$PROG: $UPDDISTR_COMMAND failed with exit code $RC" >&2
-fi
-# The outcome line every robot ends with (format: docs/backups.md, "Outcome
-# lines"; read by components/BackupAlerts.ts): one JSON line on stdout.
+# report: the end of the log, the result file and the outcome line; printed, and kept under the Job's name.
+report() {
+  if [ -f "$UPDDISTR_LOG" ]; then
+    echo "----- $PROG: last $UPDDISTR_LOG_LINES lines of $UPDDISTR_LOG -----"
+    tail -n "$UPDDISTR_LOG_LINES" -- "$UPDDISTR_LOG"
+    if ends_without_newline "$UPDDISTR_LOG"; then echo; fi
+    echo "----- $PROG: end of $UPDDISTR_LOG -----"
+  else
+    echo "$PROG: $UPDDISTR_LOG does not exist (UPDDISTR wrote no log)"
+  fi
+  if [ -f "$UPDDISTR_RESULT" ]; then
+    echo "----- $PROG: $UPDDISTR_RESULT -----"
+    cat -- "$UPDDISTR_RESULT"
+    if ends_without_newline "$UPDDISTR_RESULT"; then echo; fi
+    echo "----- $PROG: end of $UPDDISTR_RESULT -----"
+  fi
+  if [ "$RC" -eq 0 ]; then
+    echo "$PROG: $UPDDISTR_COMMAND finished successfully"
+  else
+    echo "$PROG: $UPDDISTR_COMMAND failed with exit code $RC"
+  fi
+  # The outcome line every robot ends with (format: docs/backups.md, "Outcome
+  # lines"; read by components/BackupAlerts.ts): one JSON line on stdout.
+  STATUS=ok
+  [ "$RC" -eq 0 ] || STATUS=failed
+  LINE="{\"event\":\"protheus.updater\",\"status\":\"$STATUS\",\"environment\":$(json "${BACKUP_NAMESPACE:-}"),\"database\":$(json "${PGDATABASE:-}"),\"seconds\":$SECONDS_TAKEN"
+  if [ "$RC" -ne 0 ]; then
+    LINE="$LINE,\"exit_code\":$RC,\"error\":$(json "$UPDDISTR_COMMAND failed with exit code $RC")"
+  fi
+  printf '%s}\n' "$LINE"
+}
 json() { printf '"%s"' "$(printf '%s' "$1" | tr '\000-\037' ' ' | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
-STATUS=ok
-[ "$RC" -eq 0 ] || STATUS=failed
-LINE="{\"event\":\"protheus.updater\",\"status\":\"$STATUS\",\"environment\":$(json "${BACKUP_NAMESPACE:-}"),\"database\":$(json "${PGDATABASE:-}"),\"seconds\":$(($(date +%s) - STARTED))"
-if [ "$RC" -ne 0 ]; then
-  LINE="$LINE,\"exit_code\":$RC,\"error\":$(json "$UPDDISTR_COMMAND failed with exit code $RC")"
-fi
-printf '%s}\n' "$LINE"
+SECONDS_TAKEN=$(($(date +%s) - STARTED))
+
+report
+[ "$RC" -eq 0 ] || echo "$PROG: $UPDDISTR_COMMAND failed with exit code $RC" >&2
+# The copy is written aside and renamed, so a reader never takes a cut one for the report.
+case ${UPDDISTR_JOB:-} in
+  '') ;;
+  */* | .*) echo "$PROG: UPDDISTR_JOB is not a Job name, report not kept: $UPDDISTR_JOB" >&2 ;;
+  *)
+    KEPT="$(dirname -- "$UPDDISTR_LOG")/$UPDDISTR_JOB.log"
+    if report >"$KEPT.partial" && mv -f -- "$KEPT.partial" "$KEPT"; then
+      echo "$PROG: report kept in $KEPT" >&2
+    else
+      rm -f -- "$KEPT.partial"
+      echo "$PROG: could not keep the report in $KEPT" >&2
+    fi
+    ;;
+esac
 exit "$RC"

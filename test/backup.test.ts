@@ -53,6 +53,8 @@ describe("backups (prod plan)", () => {
             BACKUP_JOBS: "2",
             BACKUP_RETENTION_DAYS: "7",
             BACKUP_KEEP_MIN: "3",
+            // Every outcome line names its environment.
+            BACKUP_NAMESPACE: "c2a7dv",
         });
         assert.equal(env.PGHOST, undefined, "connection settings come from the ConfigMap, not the spec");
         assert.equal(env.BACKUP_REASON, "nightly");

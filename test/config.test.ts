@@ -231,6 +231,19 @@ const badCases: BadCase[] = [
         expect: [/"replicas=0"/, /object of chart values/],
     },
     {
+        what: "maintenance enabled with values that change nothing in the release",
+        stage: "prod",
+        overrides: { maintenance: { enabled: true, values: { appserver: { replicas: 3 } } } },
+        key: "protheus:maintenance.values",
+        expect: [/take the users out/, /changes nothing in the release/],
+    },
+    {
+        what: "maintenance enabled with no values",
+        overrides: { maintenance: { enabled: true, values: {} } },
+        key: "protheus:maintenance.values",
+        expect: [/= \{\}/, /changes nothing in the release/],
+    },
+    {
         what: "group that is not an e-mail",
         overrides: { access: { ...access, groups: { ...access.groups, dbas: "dbas" } } },
         key: "protheus:access.groups.dbas",
@@ -303,7 +316,8 @@ describe("stack config validation", () => {
             assert.equal(parsed.updater.logLines, 500);
             assert.equal(parsed.backup?.preUpgradeTimeoutMinutes, 125);
             assert.equal(parsed.backup?.restoreTimeoutMinutes, 155);
-            assert.deepEqual(parsed.maintenance, { enabled: false, values: {} });
+            // Exclusive mode's values are shared by the fleet (Pulumi.yaml): the appservers go to 0.
+            assert.deepEqual(parsed.maintenance, { enabled: false, values: { appserver: { replicas: 0 } } });
             assert.deepEqual(parsed.toolbox, { image: "busybox:1.36.1", runAsUser: 999, hours: 2 });
             assert.equal(parsed.restore, undefined);
         }
@@ -396,6 +410,18 @@ describe("config strings in a container's environment, command or args", () => {
         );
         assert.ok(err.cause instanceof ConfigError);
         assert.match(err.message, /protheus:backup\.database\.passwordSecret\.key = "\$\(HOME\)": expected a Secret key/);
+    });
+});
+
+describe("the stack name and protheus:stage", () => {
+    it("a name that disagrees with the stage is reported together with the other config problems", async () => {
+        const err = await renderFailure(stackWith("prod", { stage: "hml", updater: { ...configObject("prod", "updater"), logLines: 0 } }));
+        assert.ok(err.cause instanceof ConfigError, err.message);
+        assert.match(err.cause.problems[0], /stack "c2a7dv-prod" is named for stage prod but its protheus:stage = "hml"/);
+        assert.ok(
+            err.cause.problems.some((p) => p.startsWith("protheus:updater.logLines ")),
+            err.message,
+        );
     });
 });
 

@@ -238,6 +238,25 @@ describe("restore drill (plan)", () => {
             const problems = await problemsOf("prod", { backup: { ...backup, schedule: "0 12 * * *" } });
             assert.match(problemFor(problems, "protheus:drill.schedule"), /backup\.schedule run at .* 12:00/);
         });
+
+        it("a new copy schedule that collides with the default drill says what the default is and why it no longer fits", async () => {
+            const backup = configObject("prod", "backup");
+            const problems = await problemsOf("prod", { backup: { ...backup, copySchedule: "0 12 * * *" } });
+            const problem = problemFor(problems, "protheus:drill.schedule");
+            assert.match(problem, /^protheus:drill\.schedule is not set, and its default "0 13 \* \* 0" no longer fits: /);
+            assert.match(problem, /backup\.copySchedule run at .* 12:00/);
+            assert.doesNotMatch(problem, /is missing/);
+        });
+
+        it("the drill deadline follows a larger rtoMinutes unless set, and a set one below it names its value", async () => {
+            const { resources } = await render(stackWith("prod", { drill: { rtoMinutes: 300 } }));
+            assert.equal(spec(byK8sName(resources, "CronJob", "protheus-restore-drill")).jobTemplate.spec.activeDeadlineSeconds, (450 + 10) * 60);
+            // Followed further, the default deadline reaches the 21:00 backup: the schedule's default is named.
+            const late = problemFor(await problemsOf("prod", { drill: { rtoMinutes: 400 } }), "protheus:drill.schedule");
+            assert.match(late, /is not set, and its default "0 13 \* \* 0" no longer fits: .*until .* 23:10\) overlaps the backup\.schedule run/);
+            const problems = await problemsOf("prod", { drill: { rtoMinutes: 400, deadlineMinutes: 300, schedule: "0 13 * * 0" } });
+            assert.match(problemFor(problems, "protheus:drill.deadlineMinutes"), /= 300: expected at least drill\.rtoMinutes \(400\)/);
+        });
     });
 });
 

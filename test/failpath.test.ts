@@ -243,7 +243,10 @@ describe("rollback as one commit: the version set back plus a restore request", 
         const r = await after(
             "prod",
             { updateDesiredVersion: "12.1.2410", maintenanceEnabled: true },
-            { restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" }, maintenance: { enabled: true, values: {} } },
+            {
+                restore: { ...ROLLBACK_REQUEST, source: "gcs", backup: "20261127T000012Z" },
+                maintenance: { enabled: true, values: { appserver: { replicas: 0 } } },
+            },
         );
         const pod = (jobNamed(r.resources, "protheus-restore-2026-11-27-upd2510").inputs as any).spec.template.spec;
         assert.deepEqual(pod.initContainers[0].command, ["bash", "/scripts/restore.sh", "--fetch-only"]);
@@ -383,6 +386,16 @@ describe("updater: wrapper, sleeper bounds, labels", () => {
                 err.cause.message,
             );
         }
+    });
+});
+
+describe("updater: the environment and the Job's name reach the wrapper", () => {
+    it("passes the namespace for the outcome line and the Job's name (its pods' job-name label) for the kept report", async () => {
+        const { resources } = await render(stackWith("hml"));
+        const c = (byK8sName(resources, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec.template.spec.containers[0];
+        const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+        assert.equal(env.BACKUP_NAMESPACE, "c2a7dv-hml");
+        assert.deepEqual(env.UPDDISTR_JOB, { fieldRef: { fieldPath: "metadata.labels['job-name']" } });
     });
 });
 

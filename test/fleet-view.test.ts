@@ -32,8 +32,20 @@ describe("npm run fleet", () => {
         const [ab, c2, x9] = view;
         assert.equal(ab.prod, null);
         assert.equal(ab.prodTrailsBy, null);
-        assert.deepEqual(c2.hml, { stack: "c2a7dv-hml", version: "12.1.2510", switches: [], backupTargets: ["gcs"] });
-        assert.deepEqual(c2.prod, { stack: "c2a7dv-prod", version: "12.1.2410", switches: [], backupTargets: ["gcs", "rubrik"] });
+        assert.deepEqual(c2.hml, {
+            stack: "c2a7dv-hml",
+            version: "12.1.2510",
+            cluster: "totvs-protheus/southamerica-east1/protheus-hml",
+            switches: [],
+            backupTargets: ["gcs"],
+        });
+        assert.deepEqual(c2.prod, {
+            stack: "c2a7dv-prod",
+            version: "12.1.2410",
+            cluster: "totvs-protheus/southamerica-east1/protheus-prod",
+            switches: [],
+            backupTargets: ["gcs", "rubrik"],
+        });
         assert.equal(c2.prodTrailsBy, 1);
         assert.equal(c2.override?.version, "12.1.2410");
         assert.deepEqual(x9.hml?.switches, ["sleeper"]);
@@ -44,14 +56,20 @@ describe("npm run fleet", () => {
 
     it("prints an aligned line per environment, and a markdown table for a PR comment", () => {
         const text = formatText(fleetView(dir)).split("\n");
-        assert.match(text[0], /^environment +hml +prod +prod trails by +switches on +backup targets +override$/);
-        assert.match(text[2], /^c2a7dv +12\.1\.2510 +12\.1\.2410 +1 release +- +hml: gcs; prod: gcs, rubrik +12\.1\.2410: prod ran/);
-        assert.match(text[3], /^x9k2pq +12\.1\.2510 +12\.1\.2510 +0 +hml: sleeper; prod: suspend +hml: gcs; prod: gcs, rubrik +-$/);
+        assert.match(text[0], /^environment +hml +prod +prod trails by +clusters +switches on +backup targets +override$/);
+        assert.match(
+            text[2],
+            /^c2a7dv +12\.1\.2510 +12\.1\.2410 +1 release +hml: totvs-protheus\/southamerica-east1\/protheus-hml; prod: totvs-protheus\/southamerica-east1\/protheus-prod +- +hml: gcs; prod: gcs, rubrik +12\.1\.2410: prod ran/,
+        );
+        assert.match(
+            text[3],
+            /^x9k2pq +12\.1\.2510 +12\.1\.2510 +0 +hml: \S+protheus-hml; prod: \S+protheus-prod +hml: sleeper; prod: suspend +hml: gcs; prod: gcs, rubrik +-$/,
+        );
         const md = formatMarkdown(fleetView(dir)).split("\n");
-        assert.equal(md[0], "| environment | hml | prod | prod trails by | switches on | backup targets | override |");
+        assert.equal(md[0], "| environment | hml | prod | prod trails by | clusters | switches on | backup targets | override |");
         assert.equal(
             md[3],
-            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
+            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | hml: totvs-protheus/southamerica-east1/protheus-hml; prod: totvs-protheus/southamerica-east1/protheus-prod | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
         );
     });
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../config/load";
-import { PromotionError, promotionProblem, ranVersionsAfter } from "../lib/promotion";
+import { PromotionError, promotionProblem, promotionVerdict, ranVersionsAfter, ranVersionsBefore } from "../lib/promotion";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 import { find, render, renderExample, renderFailure, stackWith } from "./support/stacks";
 
@@ -56,7 +56,35 @@ describe("promotionProblem: exactly the versions hml ran", () => {
     });
 });
 
-describe("ranVersionsAfter: the hml history", () => {
+describe("promotionVerdict: a rollback to a version the stack itself ran", () => {
+    it("lets prod go back to a version in its own history that hml no longer lists, and says which entry let it through", () => {
+        const verdict = promotionVerdict(check("12.1.2410"), hmlRan("12.1.2510"), ["12.1.2410", "12.1.2510"]);
+        assert.equal(verdict.problem, undefined);
+        assert.match(verdict.grantedBy!, /12\.1\.2410 is in this stack's own history/);
+        assert.match(
+            promotionVerdict(check("12.1.2510"), hmlRan("12.1.2510"), ["12.1.2410"]).grantedBy!,
+            /history of organization\/protheus\/c2a7dv-hml \(hml ran 12\.1\.2510\)/,
+        );
+        const override = { version: "12.1.2610", reason: "hotfix for a fiscal deadline, approved by the CAB" };
+        assert.match(
+            promotionVerdict(check("12.1.2610", override), hmlRan("12.1.2510"), []).grantedBy!,
+            /protheus:promotion\.override for 12\.1\.2610: hotfix/,
+        );
+    });
+
+    it("refuses a version neither history holds, and never reads its own history past another environment's hml", () => {
+        assert.match(promotionProblem(check("12.1.2450"), hmlRan("12.1.2510"), ["12.1.2410"])!, /has not run successfully on hml/);
+        assert.match(promotionProblem(check("12.1.2410"), { environment: "x9k2pq", ranVersions: [] }, ["12.1.2410"])!, /environment x9k2pq/);
+    });
+
+    it("seeds the own history of a stack that exported none yet with the version its last update left deployed", () => {
+        assert.deepEqual(ranVersionsBefore({ version: "12.1.2410", releaseStatus: "deployed" }), ["12.1.2410"]);
+        assert.deepEqual(ranVersionsBefore({ version: "12.1.2410", releaseStatus: "failed" }), []);
+        assert.deepEqual(ranVersionsBefore({ ranVersions: ["12.1.2310"], version: "12.1.2410", releaseStatus: "deployed" }), ["12.1.2310"]);
+    });
+});
+
+describe("ranVersionsAfter: a stack's history", () => {
     it("adds the version once its release reached deployed, keeping what ran before, in version order", () => {
         assert.deepEqual(ranVersionsAfter(["12.1.2510"], "12.1.2410", { status: "deployed", version: "12.1.2410" }), ["12.1.2410", "12.1.2510"]);
         assert.deepEqual(ranVersionsAfter(undefined, "12.1.2410", { status: "deployed" }), ["12.1.2410"]);
@@ -85,16 +113,18 @@ describe("the prod promotion gate in the plan", () => {
         assert.equal((find(hml.resources, REF).inputs as any).name, HML);
         const prod = await renderExample("prod");
         assert.equal(prod.outputs.environment, "c2a7dv");
-        assert.equal(prod.outputs.ranVersions, undefined);
+        // prod keeps its own history too: a rollback to a version it ran passes the gate.
+        assert.deepEqual(prod.outputs.ranVersions, ["12.1.2410"]);
     });
 
     it("fails prod with a clear message, before any environment resource, when hml has not run its version", async () => {
         const err = await renderFailure(stackWith("prod", { updateDesiredVersion: "12.1.2450", promotion: undefined }));
         assert.ok(err.cause instanceof PromotionError, err.message);
         assert.match(err.message, /"12\.1\.2450" has not run successfully on hml: stack organization\/protheus\/c2a7dv-hml ran 12\.1\.2510/);
+        // Only the references to hml and to the stack itself (whose history the gate also reads).
         assert.deepEqual(
-            err.resources.map((r) => r.type),
-            [REF],
+            err.resources.map((r) => `${r.type}::${r.name}`),
+            [`${REF}::hml`, `${REF}::self`],
         );
     });
 

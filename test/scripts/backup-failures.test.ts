@@ -36,6 +36,11 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
         const failed = await copyToBoth(backupDir, rubrikDir).finally(() => (fx.gcs.failListing = false));
         assert.equal(failed.status, 1, failed.stdout + failed.stderr);
         assert.match(failed.stderr, /gcs: cannot list gs:\/\/[^ ]+\/\*\*: .*Simulated refusal to list/);
+        // The run says GCS was not tried, never that the backups are already there, and the outcome line keeps the cause.
+        assert.doesNotMatch(failed.stdout, /already at every target/);
+        const outcome = JSON.parse(failed.stdout.trimEnd().split("\n").pop()!);
+        assert.equal(outcome.status, "failed");
+        assert.match(outcome.error, /gcs: cannot list gs:\/\/[^ ]+\/\*\*: .*Simulated refusal to list/);
         assert.deepEqual(fs.readdirSync(path.join(rubrikDir, NS)), [name], "Rubrik is shipped all the same");
         assert.deepEqual(fx.gcs.list(BUCKET, `${NS}/${name}/`), [], "nothing uploaded to GCS");
         const retry = await copyToBoth(backupDir, rubrikDir);

@@ -165,6 +165,12 @@ describe("restore drill (real PostgreSQL 15)", function () {
         const backupDir = freshDir();
         const b = await script("backup", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_backup", PGPASSWORD: "pw-backup" });
         assert.equal(b.status, 0, b.stderr);
+        // Run as the backup role by mistake: refused, and the way out is the restore role, never a grant
+        // that would give the read-only role write rights.
+        const wrongRole = await script("drill", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_backup", PGPASSWORD: "pw-backup" });
+        assert.notEqual(wrongRole.status, 0);
+        assert.doesNotMatch(wrongRole.stderr, /GRANT/);
+        assert.match(String(outcome(wrongRole).error), /restore role/);
         const r = await script("drill", { PGDATABASE: db, BACKUP_DIR: backupDir, PGUSER: "d02_restore", PGPASSWORD: "pw-restore" });
         assert.equal(r.status, 0, r.stderr);
         const o = outcome(r);

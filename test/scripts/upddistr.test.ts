@@ -120,6 +120,32 @@ describe("upddistr.sh (the updater wrapper, run by /bin/sh)", function () {
         });
     }
 
+    it("keeps the same report under the Job's name next to the log, so deleting the Job loses nothing", async function () {
+        const r = await wrapper({
+            STANDIN_LINES: "3",
+            STANDIN_EXIT: "5",
+            STANDIN_RESULT: '{"status": "error"}',
+            UPDDISTR_JOB: "protheus-updater-29871234",
+            BACKUP_NAMESPACE: "c2a7dv",
+        });
+        assert.equal(r.status, 5);
+        const kept = fs.readFileSync(path.join(tmp, "logs", "protheus-updater-29871234.log"), "utf8");
+        assert.equal(kept, r.stdout.slice(r.stdout.indexOf("----- upddistr: last")));
+        assert.match(kept, /^\{"status": "error"\}$/m);
+        const outcome = JSON.parse(kept.trimEnd().split("\n").pop()!);
+        assert.equal(outcome.status, "failed");
+        assert.equal(outcome.environment, "c2a7dv");
+        assert.deepEqual(fs.readdirSync(path.join(tmp, "logs")).sort(), ["UPDDISTR.LOG", "protheus-updater-29871234.log", "result.json"]);
+        assert.match(r.stderr, /report kept in .*protheus-updater-29871234\.log/);
+    });
+
+    it("keeps no report under a name that is not a Job's", async function () {
+        const r = await wrapper({ STANDIN_LINES: "1", UPDDISTR_JOB: "../escape" });
+        assert.equal(r.status, 0);
+        assert.match(r.stderr, /UPDDISTR_JOB is not a Job name/);
+        assert.deepEqual(fs.readdirSync(path.join(tmp, "logs")).sort(), ["UPDDISTR.LOG"]);
+    });
+
     it("the log is bounded to the last UPDDISTR_LOG_LINES lines (default 500)", async function () {
         const bounded = await wrapper({ STANDIN_LINES: "1200", UPDDISTR_LOG_LINES: "7" });
         assert.equal(bounded.status, 0, bounded.stderr);
