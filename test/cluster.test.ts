@@ -25,12 +25,21 @@ describe("the stack's cluster", () => {
         it(`${stage}: every Kubernetes resource, in an upgrade with a restore, uses the explicit provider`, async () => {
             const restore = { id: "cluster-test", backup: "latest", reason: "checking the provider of every object" };
             const result = await renderProgram({
-                ...stackWith(stage, { restore, maintenance: { enabled: true } }),
+                ...stackWith(stage, { restore, maintenance: { ...configObject(stage, "maintenance"), enabled: true } }),
                 previousOutputs: { updateDesiredVersion: "12.1.2310", maintenanceEnabled: true },
             });
             const kinds = new Set(Object.keys(result.providers ?? {}).map((k) => k.split("::")[0]));
-            // The test reaches the objects that exist only in some updates: the backup Job, the restore Job, the release.
-            for (const t of ["kubernetes:batch/v1:Job", "kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Namespace", "kubernetes:batch/v1:CronJob"])
+            // The test reaches the objects that exist only in some updates: the backup Job, the restore Job, the release;
+            // and the cluster-wide admission policies with their bindings, and the StatefulSets people exec into.
+            for (const t of [
+                "kubernetes:batch/v1:Job",
+                "kubernetes:helm.sh/v3:Release",
+                "kubernetes:core/v1:Namespace",
+                "kubernetes:batch/v1:CronJob",
+                "kubernetes:apps/v1:StatefulSet",
+                "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+                "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+            ])
                 assert.ok(kinds.has(t), `${t} registered`);
             assert.ok(Object.keys(result.providers!).filter((k) => k.startsWith("kubernetes:")).length > 20);
             assert.deepEqual(kubernetesWithoutClusterProvider(result), []);
