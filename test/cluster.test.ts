@@ -6,7 +6,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderProgram, RenderResult } from "../lib/render";
 import { CLUSTER_PROVIDER_NAME, gkeContextName, gkeKubeconfig } from "../lib/gkeCluster";
-import { projectConfigFromYaml, REPO_ROOT } from "../lib/stackFiles";
+import { projectConfigFromYaml, readStackFile, REPO_ROOT } from "../lib/stackFiles";
+import { parseStackConfig } from "../config/load";
 import { listStackNames } from "../lib/fleet";
 import { fleetView } from "../bin/fleet";
 import { configObject, renderFailure, stackWith } from "./support/stacks";
@@ -69,11 +70,12 @@ describe("the stack's cluster", () => {
         assert.match(bad, /protheus:cluster\.name/);
     });
 
-    it("every stack file names its cluster, and the fleet view lists it", () => {
+    it("every stack resolves its cluster (its file, or its stage's defaults in Pulumi.yaml), and the fleet view lists it", () => {
         const fleet = fleetView(REPO_ROOT);
         for (const stack of listStackNames(REPO_ROOT)) {
-            const own = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config["protheus:cluster"];
-            assert.ok(own?.name, `${stack} names its cluster`);
+            const input = readStackFile(stack);
+            const own = parseStackConfig(input.config, (k) => input.secretKeys.includes(k)).cluster;
+            assert.ok(own.name && own.project && own.location, `${stack} resolves its cluster`);
             const env = fleet.find((e) => stack.startsWith(`${e.environment}-`))!;
             const view = env.hml?.stack === stack ? env.hml : env.prod;
             assert.match(view!.cluster, new RegExp(`/${own.name}$`));
