@@ -1,25 +1,26 @@
 /**
- * Fleet benchmark: what every fleet operation costs per stack. Not a test:
- * `npm run bench:fleet -- [--sizes 10,50,100] [--keep]`.
+ * Fleet benchmark: what every fleet operation costs per stack, this tree's code side by side
+ * with a baseline's (default: main) in the same run. Not a test:
+ * `npm run bench:fleet -- [--sizes 200,1000] [--baseline <git-ref> | --no-baseline] [--commands plan,diff,threads,fleet] [--keep]`.
  *
- * For each size N it copies the program into a temporary git repository
- * (node_modules linked), writes N environments (c2a7dv plus N-1 generated
- * with the new-environment template: 2N stacks; every other prod trails its hml
- * under an override), commits, and times, each in its own process:
- *   plan --all --json            every stack rendered in one process, one thread
- *   plan --all --json --threads 2  the same over two worker threads
- *   fleet --json                 the fleet view (config only)
- *   plan --all --diff HEAD --json  every stack against the unchanged commit (two child processes)
- * Wall time, user+system CPU time and peak RSS (GNU time %M: the largest
- * process of the tree) of each. CPU time is reported because the machine is shared.
- * It prints a markdown table (and writes bench/results-fleet.md) and removes the
- * temporary repositories unless --keep.
+ * --sizes counts environments (two stacks each). For each size N and each program (the
+ * baseline's tree, exported with `git archive`, and this working tree) it copies the program
+ * into a temporary git repository (node_modules linked), writes N environments with that
+ * program's own new-environment template (c2a7dv plus N-1 generated; every other prod trails
+ * its hml under an override), commits, and times, each in its own process:
+ *   plan      plan --all --json            every stack rendered in one process, one thread
+ *   threads   plan --all --json --threads 2  the same over two worker threads
+ *   fleet     fleet --json                 the fleet view (config only)
+ *   diff      plan --all --diff HEAD --json  every stack against the unchanged commit
+ * Wall time, user+system CPU time and peak RSS (GNU time %M: the largest process of the tree)
+ * of each, and the machine's load average before and after. CPU time is reported because the
+ * machine is shared. It prints a markdown table (and writes bench/results-fleet.md) and removes
+ * the temporary directories unless --keep.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { environmentFiles } from "../bin/new-environment";
 import { tsNodeCommand } from "../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -28,12 +29,21 @@ const opt = (name: string, dflt: string) => {
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : dflt;
 };
-const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "10,50,100")
+const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "200,1000")
     .split(",")
     .map(Number);
+const BASELINE = args.includes("--no-baseline") ? undefined : opt("baseline", "main");
+const COMMANDS = opt("commands", "plan,diff").split(",");
 const KEEP = args.includes("--keep");
+const COMMAND_ARGS: Record<string, [string, string[]]> = {
+    plan: ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
+    threads: ["plan --all --json --threads 2", ["bin/plan.ts", "--all", "--json", "--threads", "2"]],
+    fleet: ["fleet --json", ["bin/fleet.ts", "--json"]],
+    diff: ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
+};
 
 interface Measure {
+    program: string;
     environments: number;
     stacks: number;
     command: string;
@@ -44,6 +54,8 @@ interface Measure {
     exit: number;
 }
 
+type EnvironmentFiles = (code: string, version: string, customerGroup: string) => Record<string, string>;
+
 function git(dir: string, ...a: string[]): string {
     return execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], {
         cwd: dir,
@@ -51,15 +63,20 @@ function git(dir: string, ...a: string[]): string {
     });
 }
 
-/** The program as in the working tree now, in a fresh git repository, with `n` environments. */
-function fleetCopy(n: number): string {
+/** The tracked and untracked files of the working tree `root` (for the baseline: everything, it has no .git). */
+function programFiles(root: string): string[] {
+    const listed = fs.existsSync(path.join(root, ".git"))
+        ? execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" }).split("\0")
+        : (fs.readdirSync(root, { recursive: true }) as string[]);
+    return listed.filter((f) => f !== "" && !f.startsWith("node_modules") && fs.existsSync(path.join(root, f)) && fs.statSync(path.join(root, f)).isFile());
+}
+
+/** The program in `root`, in a fresh git repository, with `n` environments written by its own template. */
+function fleetCopy(root: string, n: number, environmentFiles: EnvironmentFiles): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `protheus-bench-fleet-${n}-`));
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
-        .split("\0")
-        .filter((f) => f !== "" && !f.startsWith("node_modules") && fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile());
-    for (const f of files) {
+    for (const f of programFiles(root)) {
         fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-        fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+        fs.copyFileSync(path.join(root, f), path.join(dir, f));
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     fs.writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
@@ -81,18 +98,36 @@ function fleetCopy(n: number): string {
     return dir;
 }
 
-function measure(dir: string, n: number, label: string, cmdArgs: string[]): Measure {
+function measure(program: string, dir: string, n: number, label: string, cmdArgs: string[]): Measure {
     const [node, args] = tsNodeCommand(cmdArgs[0], cmdArgs.slice(1), ROOT);
     const res = spawnSync("/usr/bin/time", ["-f", "%e %M %U %S", node, ...args], {
         cwd: dir,
         encoding: "utf8",
         maxBuffer: 1 << 30,
+        // The output is not kept: a pipe the benchmark holds would count against neither side.
+        stdio: ["ignore", "ignore", "pipe"],
     });
     const last = res.stderr.trim().split("\n").pop() ?? "";
     const [seconds, kb, user, sys] = last.split(" ").map(Number);
-    if (res.status !== 0 && res.status !== 1) process.stderr.write(`${label} (${n} environments) exited ${res.status}:\n${res.stderr.slice(0, 2000)}\n`);
-    return { environments: n, stacks: 2 * n, command: label, seconds, cpuSeconds: user + sys, peakMb: Math.round(kb / 1024), exit: res.status ?? -1 };
+    if (res.status !== 0 && res.status !== 1)
+        process.stderr.write(`${label} (${program}, ${n} environments) exited ${res.status}:\n${res.stderr.slice(0, 2000)}\n`);
+    return {
+        program,
+        environments: n,
+        stacks: 2 * n,
+        command: label,
+        seconds,
+        cpuSeconds: user + sys,
+        peakMb: Math.round(kb / 1024),
+        exit: res.status ?? -1,
+    };
 }
+
+const loadAverage = () =>
+    os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ");
 
 function main(): void {
     const results: Measure[] = [];
@@ -106,53 +141,65 @@ function main(): void {
             process.exit(signal === "SIGINT" ? 130 : 143);
         });
     }
+    const loadBefore = loadAverage();
+    const started = new Date().toISOString().slice(0, 16);
     try {
+        const programs: { name: string; root: string }[] = [];
+        if (BASELINE !== undefined) {
+            const commit = execFileSync("git", ["rev-parse", "--short", `${BASELINE}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
+            const base = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-bench-baseline-"));
+            dirs.push(base);
+            execFileSync("bash", ["-c", 'git archive "$1" | tar -x -C "$2"', "archive", commit, base], { cwd: ROOT });
+            fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(base, "node_modules"), "dir");
+            programs.push({ name: `${BASELINE} (${commit})`, root: base });
+        }
+        programs.push({ name: "this tree", root: ROOT });
         for (const n of SIZES) {
-            const dir = fleetCopy(n);
-            dirs.push(dir);
-            process.stderr.write(`fleet of ${n} environments (${2 * n} stacks) in ${dir}\n`);
-            for (const [label, a] of [
-                ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
-                ["plan --all --json --threads 2", ["bin/plan.ts", "--all", "--json", "--threads", "2"]],
-                ["fleet --json", ["bin/fleet.ts", "--json"]],
-                ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
-            ] as const) {
-                const m = measure(dir, n, label, [...a]);
-                process.stderr.write(`  ${label}: ${m.seconds} s, ${m.cpuSeconds.toFixed(1)} s CPU, ${m.peakMb} MB, exit ${m.exit}\n`);
-                results.push(m);
+            for (const program of programs) {
+                // eslint-disable-next-line @typescript-eslint/no-require-imports -- each program writes its fleet with its own template
+                const { environmentFiles } = require(path.join(program.root, "bin", "new-environment")) as { environmentFiles: EnvironmentFiles };
+                const dir = fleetCopy(program.root, n, environmentFiles);
+                dirs.push(dir);
+                process.stderr.write(`${program.name}: fleet of ${n} environments (${2 * n} stacks) in ${dir}\n`);
+                for (const c of COMMANDS) {
+                    const [label, a] = COMMAND_ARGS[c] ?? [c, []];
+                    if (a.length === 0) throw new Error(`unknown command ${c}: expected ${Object.keys(COMMAND_ARGS).join(", ")}`);
+                    const m = measure(program.name, dir, n, label, [...a]);
+                    process.stderr.write(`  ${label}: ${m.seconds} s, ${m.cpuSeconds.toFixed(1)} s CPU, ${m.peakMb} MB, exit ${m.exit}\n`);
+                    results.push(m);
+                }
+                if (!KEEP) {
+                    fs.rmSync(dir, { recursive: true, force: true });
+                    dirs.splice(dirs.indexOf(dir), 1);
+                }
             }
         }
     } finally {
         cleanup();
     }
+    const ms = (s: number, stacks: number) => ((1000 * s) / stacks).toFixed(0);
     const lines = [
-        `Fleet benchmark, ${new Date().toISOString().slice(0, 16)}Z, ${os.cpus().length} cores, load average at the end ${os
-            .loadavg()
-            .map((l) => l.toFixed(1))
-            .join(" ")}`,
+        `Fleet benchmark, ${started}Z, ${os.cpus().length} cores, load average (1, 5, 15 min) before ${loadBefore}, after ${loadAverage()}`,
         "",
-        "| command | environments | stacks | wall s | wall s per stack | CPU s | CPU s per stack | peak RSS MB | exit |",
+        "| command | program | stacks | wall s | wall ms per stack | CPU s | CPU ms per stack | peak RSS MB | exit |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...results.map(
             (m) =>
-                `| \`${m.command}\` | ${m.environments} | ${m.stacks} | ${m.seconds.toFixed(1)} | ${(m.seconds / m.stacks).toFixed(3)} | ${m.cpuSeconds.toFixed(1)} | ${(m.cpuSeconds / m.stacks).toFixed(3)} | ${m.peakMb} | ${m.exit} |`,
+                `| \`${m.command}\` | ${m.program} | ${m.stacks} | ${m.seconds.toFixed(1)} | ${ms(m.seconds, m.stacks)} | ${m.cpuSeconds.toFixed(1)} | ${ms(m.cpuSeconds, m.stacks)} | ${m.peakMb} | ${m.exit} |`,
         ),
     ];
     const small = Math.min(...SIZES);
     const large = Math.max(...SIZES);
     // Growth needs two fleet sizes: one size alone has none to report.
-    if (large > small)
+    if (large > small) lines.push("", "Growth from the smallest to the largest fleet, per added stack:", "");
+    for (const key of large > small ? [...new Set(results.map((m) => `${m.command}\0${m.program}`))] : []) {
+        const [command, program] = key.split("\0");
+        const a = results.find((m) => m.command === command && m.program === program && m.environments === small)!;
+        const b = results.find((m) => m.command === command && m.program === program && m.environments === large)!;
+        const added = 2 * (large - small);
         lines.push(
-            "",
-            "Growth from the smallest to the largest fleet (linear growth: the ratio approaches the stack ratio; a constant start-up keeps it below):",
-            "",
-        );
-    for (const command of large > small ? [...new Set(results.map((m) => m.command))] : []) {
-        const a = results.find((m) => m.command === command && m.environments === small)!;
-        const b = results.find((m) => m.command === command && m.environments === large)!;
-        lines.push(
-            `- \`${command}\`: wall ×${(b.seconds / a.seconds).toFixed(2)}, CPU ×${(b.cpuSeconds / a.cpuSeconds).toFixed(2)} for stacks ×${(large / small).toFixed(0)}; ` +
-                `marginal CPU per added stack ${((b.cpuSeconds - a.cpuSeconds) / (2 * (large - small))).toFixed(3)} s; peak memory ×${(b.peakMb / a.peakMb).toFixed(2)}`,
+            `- \`${command}\`, ${program}: CPU ${ms(b.cpuSeconds - a.cpuSeconds, added)} ms, wall ${ms(b.seconds - a.seconds, added)} ms, ` +
+                `peak memory ${((1024 * (b.peakMb - a.peakMb)) / added).toFixed(0)} kB (${a.peakMb} → ${b.peakMb} MB)`,
         );
     }
     const table = lines.join("\n") + "\n";

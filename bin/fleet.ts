@@ -2,15 +2,18 @@
 // One line per environment, from the stack files (Pulumi.yaml's config under
 // each Pulumi.<environment>-<stage>.yaml), validated by the program's schema:
 // versions of hml and prod, how far prod trails hml, updater switches on,
-// backup targets, and a promotion override in force. No render, no state.
+// backup targets, the deploy wave, the keys a stack file overrides of what
+// Pulumi.yaml shares, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
 import { answerHelp } from "../lib/cliHelp";
+import * as fs from "fs";
 import * as semver from "semver";
-import { ConfigError, parseStackConfig } from "../config/load";
+import { isDeepStrictEqual } from "util";
+import { ConfigError, parseStackConfig, sharedLayers } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
 import { clusterLabel } from "../lib/gkeCluster";
-import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
+import { readProjectConfig, readStackFile, REPO_ROOT, stackConfigFromYaml, stackFilePath } from "../lib/stackFiles";
 
 export interface StageView {
     stack: string;
@@ -20,6 +23,59 @@ export interface StageView {
     /** Updater switches that are on: "sleeper", "suspend". */
     switches: string[];
     backupTargets: string[];
+    /** The deploy wave (protheus:rollout.wave). */
+    wave: number;
+    /** Key paths the stack file sets to a value other than the one Pulumi.yaml shares (protheus:defaults, stageDefaults). */
+    overrides: string[];
+    /** Key paths the stack file sets to the value Pulumi.yaml shares anyway: can go. */
+    repeats: string[];
+}
+
+/** Who an environment is: the keys every stack file names, so not reported as its own. */
+const IDENTITY_KEYS = new Set(["stage", "namespace", "updateDesiredVersion", "customerGroup"]);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Leaf key paths of `value` (objects walked, lists and scalars are leaves), with their values. */
+function leaves(value: Record<string, unknown>, prefix = ""): [string, unknown][] {
+    return Object.entries(value).flatMap(([k, v]) =>
+        isObject(v) && Object.keys(v).length > 0 ? leaves(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
+    );
+}
+
+function valueAt(root: unknown, keyPath: string): unknown {
+    return keyPath.split(".").reduce<unknown>((cur, k) => (isObject(cur) ? cur[k] : undefined), root);
+}
+
+/** What the stack file of `stack` sets against what Pulumi.yaml shares with its stage: overridden and repeated key paths. */
+export function stackOverrides(stack: string, dir = REPO_ROOT): { overrides: string[]; repeats: string[] } {
+    const project = Object.fromEntries(
+        Object.entries(readProjectConfig(dir))
+            .filter(([k]) => k.startsWith("protheus:"))
+            .map(([k, v]) => [k.slice("protheus:".length), v]),
+    );
+    const own = Object.fromEntries(
+        Object.entries(stackConfigFromYaml(stack, fs.readFileSync(stackFilePath(stack, dir), "utf8")).config).map(([k, v]) => {
+            const key = k.slice("protheus:".length);
+            try {
+                return [key, v.startsWith("{") || v.startsWith("[") ? JSON.parse(v) : v];
+            } catch {
+                return [key, v];
+            }
+        }),
+    );
+    const { shared } = sharedLayers(project, own.stage);
+    const overrides: string[] = [];
+    const repeats: string[] = [];
+    for (const [keyPath, value] of leaves(own)) {
+        if (IDENTITY_KEYS.has(keyPath)) continue;
+        const sharedValue = valueAt(shared, keyPath);
+        if (sharedValue === undefined) continue;
+        (isDeepStrictEqual(sharedValue, value) ? repeats : overrides).push(keyPath);
+    }
+    return { overrides, repeats };
 }
 
 export interface EnvironmentView {
@@ -35,13 +91,15 @@ export interface EnvironmentView {
     override: { version: string; reason: string } | null;
 }
 
-function stageView(stack: string, cfg: StackConfig): StageView {
+function stageView(stack: string, cfg: StackConfig, dir: string): StageView {
     return {
         stack,
         version: cfg.updateDesiredVersion,
         cluster: clusterLabel(cfg.cluster),
         switches: (["sleeper", "suspend"] as const).filter((s) => cfg.updater[s]),
         backupTargets: cfg.backup ? [...cfg.backup.targets] : [],
+        wave: cfg.rollout.wave,
+        ...stackOverrides(stack, dir),
     };
 }
 
@@ -84,15 +142,15 @@ export function fleetView(dir = REPO_ROOT): EnvironmentView[] {
         const override = prod?.cfg.promotion?.override;
         return {
             environment,
-            hml: hml ? stageView(hml.name, hml.cfg) : null,
-            prod: prod ? stageView(prod.name, prod.cfg) : null,
+            hml: hml ? stageView(hml.name, hml.cfg, dir) : null,
+            prod: prod ? stageView(prod.name, prod.cfg, dir) : null,
             prodTrailsBy: hml && prod ? releasesBetween(prod.cfg.updateDesiredVersion, hml.cfg.updateDesiredVersion, known) : null,
             override: override ? { version: override.version, reason: override.reason } : null,
         };
     });
 }
 
-const HEADER = ["environment", "hml", "prod", "prod trails by", "clusters", "switches on", "backup targets", "override"];
+const HEADER = ["environment", "hml", "prod", "prod trails by", "clusters", "switches on", "backup targets", "wave", "overrides", "override"];
 
 function row(e: EnvironmentView): string[] {
     const perStage = (f: (v: StageView) => string) =>
@@ -113,6 +171,8 @@ function row(e: EnvironmentView): string[] {
         perStage((v) => v.cluster),
         perStage((v) => v.switches.join(", ")) || "-",
         perStage((v) => v.backupTargets.join(", ") || "none"),
+        perStage((v) => String(v.wave)),
+        perStage((v) => [...v.overrides, ...v.repeats.map((r) => `${r} (= shared)`)].join(", ")) || "-",
         e.override ? `${e.override.version}: ${e.override.reason}` : "-",
     ];
 }

@@ -1,16 +1,21 @@
-// Stack discovery for the workflows: `npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>]`.
+// Stack discovery for the workflows: `npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>]`.
 // The stacks are the repository's Pulumi.<environment>-<stage>.yaml files; no
 // workflow names one. With --changed-since, only the stacks a change touches:
 // its own stack file, or every stack when the program or the shared config
 // changed (what `git diff <ref>...HEAD` names). Deploy order: hml before prod.
 //   (default)        one stack per line
-//   --json           {"all", "stacks", "hml", "prod"}, hml/prod as GitHub matrix entries
-//   --github-output  appends stacks=<a,b>, names=<json list>, hml=<json>, prod=<json>, count=<n> to the file (GITHUB_OUTPUT)
-// Exit 0: listed (possibly none); 2: a stack file misnamed, a bad ref, usage.
+//   --json           {"all", "stacks", "hml", "prod"}, hml/prod as lists of {stack, environment, stage}
+//   --github-output  appends to the file (GITHUB_OUTPUT): stacks=<a,b>, count=<n>, batch_size=<n>,
+//                    preview=<batches of every selected stack> and, per stage and wave,
+//                    hml_1..hml_3, prod_1..prod_3=<batches> (lib/rollout.ts; a batch is {batch, stacks})
+//   --batch-size     stacks per batch (default 10; raised when the batches would pass GitHub's 256 matrix jobs)
+//   --rollout-plan   writes the deploy batches as JSON (what the deploy's report job checks results against)
+// Exit 0: listed (possibly none); 2: a stack file misnamed, an invalid wave, a bad ref, usage.
 import { answerHelp } from "../lib/cliHelp";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
+import { DEFAULT_BATCH_SIZE, planRollout, previewBatches, RolloutPlan, withWaves, writeAtomically } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 /** Paths whose change can change what every stack declares: the program, its assets, its dependencies, the shared config, the policy pack. */
@@ -66,12 +71,29 @@ export function selectionJson(sel: StackSelection): { all: boolean; stacks: stri
     };
 }
 
-export function githubOutput(sel: StackSelection): string {
-    const j = selectionJson(sel);
-    return `stacks=${j.stacks.join(",")}\nnames=${JSON.stringify(j.stacks)}\nhml=${JSON.stringify(j.hml)}\nprod=${JSON.stringify(j.prod)}\ncount=${j.stacks.length}\n`;
+/** The deploy batches of the selection, by stage and wave (each stack's wave from its config in `dir`). */
+export function rolloutPlan(sel: StackSelection, dir: string, batchSize = DEFAULT_BATCH_SIZE): RolloutPlan {
+    return planRollout(withWaves(sel.stacks, dir), batchSize);
 }
 
-const STACKS_USAGE = "usage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--repo <dir>]";
+/** The GITHUB_OUTPUT lines of a selection: its names, the preview batches and the deploy batches of each stage and wave. */
+export function githubOutput(sel: StackSelection, dir = REPO_ROOT, batchSize = DEFAULT_BATCH_SIZE): string {
+    const names = sel.stacks.map((s) => s.name);
+    const plan = rolloutPlan(sel, dir, batchSize);
+    const preview = previewBatches(sel.stacks, batchSize);
+    return (
+        [
+            `stacks=${names.join(",")}`,
+            `count=${names.length}`,
+            `batch_size=${plan.batchSize}`,
+            `preview=${JSON.stringify(preview.batches)}`,
+            ...Object.entries(plan.waves).map(([key, batches]) => `${key}=${JSON.stringify(batches)}`),
+        ].join("\n") + "\n"
+    );
+}
+
+const STACKS_USAGE =
+    "usage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>] [--repo <dir>]";
 
 function main(): void {
     const argv = process.argv.slice(2);
@@ -84,6 +106,8 @@ function main(): void {
     let json = false;
     let output: string | undefined;
     let repo = REPO_ROOT;
+    let batchSize = DEFAULT_BATCH_SIZE;
+    let planFile: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--changed-since") since = argv[++i] ?? usage("--changed-since needs a git ref");
@@ -91,12 +115,17 @@ function main(): void {
         else if (a === "--github-output") output = argv[++i] ?? usage("--github-output needs a file");
         // Another checkout (the tests' temporary repositories).
         else if (a === "--repo") repo = argv[++i] ?? usage("--repo needs a directory");
+        else if (a === "--batch-size") {
+            batchSize = Number(argv[++i] ?? usage("--batch-size needs a number"));
+            if (!(Number.isInteger(batchSize) && batchSize >= 1)) usage("--batch-size needs a whole number of at least 1");
+        } else if (a === "--rollout-plan") planFile = argv[++i] ?? usage("--rollout-plan needs a file");
         else usage(`unknown argument ${a}`);
     }
     try {
         const stacks = listFleet(repo);
         const sel = since === undefined ? { all: true, stacks: deployOrder(stacks) } : selectChanged(changedFiles(since, repo), stacks);
-        if (output) fs.appendFileSync(output, githubOutput(sel));
+        if (planFile) writeAtomically(planFile, JSON.stringify(rolloutPlan(sel, repo, batchSize)) + "\n");
+        if (output) fs.appendFileSync(output, githubOutput(sel, repo, batchSize));
         if (json) process.stdout.write(JSON.stringify(selectionJson(sel)) + "\n");
         else process.stdout.write(sel.stacks.map((s) => `${s.name}\n`).join(""));
     } catch (err) {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { offsetPeriods, runsAfter } from "./cronRuns";
 import { readOnlyQueryProblems } from "./readOnlyQuery";
 import { containerString, cronSchedule, dnsLabel, secretKey } from "./validators";
+import { DUTIES, TeamId } from "../lib/access/responsibilities";
 
 /**
  * How long a backup or copy run may hold the database/volume: index.ts makes them the
@@ -110,7 +111,9 @@ export const alertsSchema = z.strictObject({
     emails: z
         .array(z.email({ error: "expected an e-mail address" }), { error: "expected a list of e-mail addresses" })
         .default([])
-        .describe("e-mail addresses, each an e-mail notification channel; `emails` and `channelIds` together name at least one"),
+        .describe(
+            "extra recipients: the alerts always e-mail the groups (`access.groups`) of the teams responsible for the robots and the database (SmartSRE, Devops Protheus, DBAs), then these; each address is an e-mail notification channel",
+        ),
     // Existing Cloud Monitoring notification channels (e.g. a team's chat or pager).
     channelIds: z
         .array(
@@ -124,6 +127,20 @@ export const alertsSchema = z.strictObject({
         .default([])
         .describe("existing notification channels (`projects/<project>/notificationChannels/<id>`) notified as well"),
 });
+
+/** What the alerts are about (components/BackupAlerts.ts): the teams carrying these duties receive every alert. */
+export const ALERT_DUTIES = ["maintain-robots", "maintain-database"] as const;
+
+/**
+ * Who the alerts e-mail: the Google Groups (protheus:access.groups) of the teams
+ * responsible for the alerts, then the extra addresses of protheus:alerts.emails,
+ * each once. A team without a group (opted out) receives nothing.
+ */
+export function alertRecipients(emails: readonly string[], groups: Partial<Record<TeamId, string>>): string[] {
+    const teams = ALERT_DUTIES.flatMap((d) => DUTIES[d].teams);
+    const teamGroups = teams.map((t) => groups[t]).filter((g): g is string => g !== undefined);
+    return [...new Set([...teamGroups, ...emails])];
+}
 
 export type DrillConfig = z.infer<typeof drillSchema>;
 export type AlertsConfig = z.infer<typeof alertsSchema>;
@@ -204,6 +221,7 @@ export function drillAndAlertIssues(
         backup?: { schedule: string; copySchedule: string; targets: string[]; gcs?: { project: string } };
         drill?: DrillConfig;
         alerts?: AlertsConfig;
+        access: { groups: Partial<Record<TeamId, string>> };
     },
     ctx: z.RefinementCtx,
 ): void {
@@ -265,11 +283,12 @@ export function drillAndAlertIssues(
             });
         return;
     }
-    if (alerts.emails.length === 0 && alerts.channelIds.length === 0) {
+    if (alertRecipients(alerts.emails, cfg.access.groups).length === 0 && alerts.channelIds.length === 0) {
         ctx.addIssue({
             code: "custom",
             path: ["alerts", "emails"],
-            message: "expected at least one e-mail or channel id (or no alerts section at all, in hml)",
+            message:
+                "expected at least one e-mail or channel id: the responsible teams (SmartSRE, Devops Protheus, DBAs) have no group here (or no alerts section at all, in hml)",
         });
     }
     if (!alerts.project && !cfg.backup?.gcs) {

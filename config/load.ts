@@ -4,6 +4,7 @@ import { z } from "zod";
 import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
+const STAGE_NAMES: readonly string[] = ["prod", "hml"];
 const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.out.shape));
 
 export class ConfigError extends Error {
@@ -110,15 +111,68 @@ export function secretConfigKeysOf(raw: Record<string, string>, isSecret: (fullK
 }
 
 /**
- * Validates a raw config map. `isSecret` tells which keys were set with
- * `--secret`; a key that must be secret but is in plain text is an error.
+ * The key in Pulumi.yaml's project config that holds what every stack of one
+ * stage shares (`stageDefaults.prod`, `stageDefaults.hml`): laid over
+ * protheus:defaults and under the stack's own keys, so a new environment's
+ * file names only what is its own.
  */
-export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
+export const STAGE_DEFAULTS_KEY = "stageDefaults";
+
+/** The shared layers (protheus:defaults, then protheus:stageDefaults.<stage>) out of decoded `protheus:*` values, with any problem of their shape. */
+export function sharedLayers(own: Record<string, unknown>, stage: unknown): { shared: Record<string, unknown>; problems: string[] } {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const problems: string[] = [];
+    const { [DEFAULTS_KEY]: defaults, [STAGE_DEFAULTS_KEY]: stageDefaults } = own;
+    if (defaults !== undefined && !isPlainObject(defaults)) {
+        problems.push(`${prefix}${DEFAULTS_KEY} = ${JSON.stringify(defaults)}: expected an object of shared values (Pulumi.yaml, under \`value:\`)`);
+    }
+    let forStage: unknown;
+    if (stageDefaults !== undefined) {
+        if (!isPlainObject(stageDefaults)) {
+            problems.push(
+                `${prefix}${STAGE_DEFAULTS_KEY} = ${JSON.stringify(stageDefaults)}: expected an object with a section per stage (prod, hml) (Pulumi.yaml, under \`value:\`)`,
+            );
+        } else {
+            for (const [k, v] of Object.entries(stageDefaults)) {
+                if (!STAGE_NAMES.includes(k)) problems.push(`${prefix}${STAGE_DEFAULTS_KEY}.${k}: unknown stage (expected prod or hml)`);
+                else if (!isPlainObject(v))
+                    problems.push(`${prefix}${STAGE_DEFAULTS_KEY}.${k} = ${JSON.stringify(v)}: expected an object of the values every ${k} stack shares`);
+            }
+            if (typeof stage === "string" && STAGE_NAMES.includes(stage) && isPlainObject(stageDefaults[stage])) forStage = stageDefaults[stage];
+        }
+    }
+    const shared = overlay(isPlainObject(defaults) ? defaults : {}, forStage) as Record<string, unknown>;
+    return { shared, problems };
+}
+
+/**
+ * A stack's values as the program reads them: protheus:defaults, then the
+ * protheus:stageDefaults section of the stack's stage, then the stack's own
+ * keys, each laid over the one before field by field (`overlay`).
+ */
+export function layerStackValues(own: Record<string, unknown>): { input: Record<string, unknown>; problems: string[] } {
+    const stackValues = Object.fromEntries(Object.entries(own).filter(([k]) => k !== DEFAULTS_KEY && k !== STAGE_DEFAULTS_KEY));
+    const { shared, problems } = sharedLayers(own, stackValues.stage);
+    return { input: overlay(shared, stackValues) as Record<string, unknown>, problems };
+}
+
+/** `protheus:*` keys of a flat engine config, decoded, without the namespace. */
+export function decodedValues(raw: Record<string, string>): Record<string, unknown> {
     const own: Record<string, unknown> = {};
     const prefix = `${CONFIG_NAMESPACE}:`;
     for (const [k, v] of Object.entries(raw)) {
         if (k.startsWith(prefix)) own[k.slice(prefix.length)] = decode(v);
     }
+    return own;
+}
+
+/**
+ * Validates a raw config map. `isSecret` tells which keys were set with
+ * `--secret`; a key that must be secret but is in plain text is an error.
+ */
+export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
+    const own = decodedValues(raw);
+    const prefix = `${CONFIG_NAMESPACE}:`;
     // A key set with --secret (wholly or at a --path inside it) is shown as [secret] in every message.
     const secretInput = secretConfigKeysOf(raw, isSecret);
     const secretKeys = new Set<string>([...SECRET_KEYS, ...secretInput]);
@@ -132,11 +186,9 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
             );
         }
     }
-    const { [DEFAULTS_KEY]: defaults, ...stackValues } = own;
-    if (defaults !== undefined && !isPlainObject(defaults)) {
-        problems.push(`${prefix}${DEFAULTS_KEY} = ${JSON.stringify(defaults)}: expected an object of shared values (Pulumi.yaml, under \`value:\`)`);
-    }
-    const input = isPlainObject(defaults) ? (overlay(defaults, stackValues) as Record<string, unknown>) : stackValues;
+    const layered = layerStackValues(own);
+    problems.push(...layered.problems);
+    const input = layered.input;
     for (const k of SECRET_KEYS) {
         if (input[k] !== undefined && !isSecret(prefix + k)) {
             problems.push(`${prefix}${k} = [hidden]: must be set with \`pulumi config set --secret ${prefix}${k}\`, not in plain text`);

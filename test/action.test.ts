@@ -33,7 +33,7 @@ function expand(text: string, inputs: Record<string, string>, outputs: Record<st
  * Runs the action's `run` steps from the chart-registry step (the setup before it installs tools and
  * dependencies) up to and including `last` (by name), with recorders for gcloud and helm.
  */
-function runSteps(stack: string, last: RegExp): { calls: string[]; helmStdin: string } {
+function runSteps(stacks: string, last: RegExp): { calls: string[]; helmStdin: string } {
     const bin = fs.mkdtempSync(path.join(os.tmpdir(), "action-bin-"));
     const record = path.join(bin, "calls.log");
     fs.writeFileSync(
@@ -48,7 +48,7 @@ function runSteps(stack: string, last: RegExp): { calls: string[]; helmStdin: st
         if (!step.run) continue;
         const out = path.join(bin, `out-${step.id ?? "step"}`);
         fs.writeFileSync(out, "");
-        const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(String(v), { stack }, outputs)]));
+        const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(String(v), { stacks }, outputs)]));
         const r = spawnSync("bash", ["-eo", "pipefail", "-c", step.run], {
             cwd: REPO_ROOT,
             encoding: "utf8",
@@ -86,14 +86,29 @@ describe("the pulumi action logs in to the stack's chart registry", function () 
         });
     }
 
-    it("logs in before pulumi runs, and runs the preflight before pulumi too", () => {
+    it("a batch logs in once to each distinct registry of its stacks", () => {
+        const stacks = listStackNames(REPO_ROOT);
+        const hosts = new Set(
+            stacks.map((stack) => {
+                const input = readStackFile(stack);
+                return ociRegistryHost(parseStackConfig(input.config, (k) => input.secretKeys.includes(k)).chart.repo);
+            }),
+        );
+        const { calls } = runSteps(stacks.join(" "), /^helm registry login/);
+        assert.deepEqual(
+            calls.filter((c) => c.startsWith("helm ")),
+            [...hosts].sort().map((h) => `helm registry login -u oauth2accesstoken --password-stdin ${h}`),
+        );
+    });
+
+    it("logs in after the GCP auth and before the Pulumi CLI; the preflight runs per stack in the batch runner (test/rollout-run.test.ts)", () => {
         const steps = action().runs.steps;
         const at = (f: (s: Step) => boolean) => steps.findIndex(f);
         const login = at((s) => /helm registry login/.test(s.run ?? ""));
-        const preflight = at((s) => /npm run --silent preflight -- --stack "\$STACK"/.test(s.run ?? ""));
         const pulumi = at((s) => (s.uses ?? "").startsWith("pulumi/actions@"));
         const auth = at((s) => (s.uses ?? "").startsWith("google-github-actions/auth@"));
-        assert.ok(auth >= 0 && auth < login && login < pulumi && preflight > auth && preflight < pulumi, JSON.stringify({ auth, login, preflight, pulumi }));
+        assert.ok(auth >= 0 && auth < login && login < pulumi, JSON.stringify({ auth, login, pulumi }));
+        assert.match(fs.readFileSync(path.join(REPO_ROOT, "bin/rollout.ts"), "utf8"), /preflight: \(stack, dir\) => preflight\(\[stack\], \{ dir \}\)/);
     });
 
     it("takes no cluster from inputs or repository variables, and pins the Pulumi CLI to the SDK's version", () => {
@@ -122,7 +137,7 @@ describe("@action-validator/cli checks the workflows and the action (.ci/run run
     it("rejects an action with an input lacking its description, and .ci/run validates every file", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "action-"));
         const bad = path.join(dir, "action.yml");
-        fs.writeFileSync(bad, fs.readFileSync(path.join(REPO_ROOT, ACTION), "utf8").replace(/( {2}stack:\n) {4}description: [^\n]*\n/, "$1"));
+        fs.writeFileSync(bad, fs.readFileSync(path.join(REPO_ROOT, ACTION), "utf8").replace(/( {2}stacks:\n) {4}description: [^\n]*\n/, "$1"));
         assert.notEqual(validate(bad).status, 0);
         assert.match(
             fs.readFileSync(path.join(REPO_ROOT, ".ci/run"), "utf8"),

@@ -67,9 +67,9 @@ describe("restore drill (plan)", () => {
         assert.equal(env.RESTORE_REPLACE, undefined, "the drill never replaces anything");
     });
 
-    it("prod ships to GCS: an init container fetches the offsite copy (drill.sh --fetch-only) with the backup service account, no database password", () => {
+    it("prod ships to GCS: an init container fetches the offsite copy (drill.sh --fetch-only) with the read-only backup reader account, no database password", () => {
         const pod = podOf(byK8sName(prod, "CronJob", "protheus-restore-drill"));
-        assert.equal(pod.serviceAccountName, "protheus-backup");
+        assert.equal(pod.serviceAccountName, "protheus-backup-reader", "the fetch reads as the read-only account");
         assert.equal(pod.initContainers.length, 1);
         const fetch = pod.initContainers[0];
         assert.deepEqual(fetch.command, ["bash", "/scripts/drill.sh", "--fetch-only"]);
@@ -369,11 +369,17 @@ describe("backup alerts (plan)", () => {
         assert.match(policyNamed(prod, "nenhum backup concluído").documentation.content, /SmartSRE e Devops Protheus/);
     });
 
-    it("existing channel ids are used as given; hml without an alerts section has no alerts", async () => {
+    it("existing channel ids are used as given, beside the responsible teams' groups; hml without an alerts section has no alerts", async () => {
         const { resources } = await render(stackWith("prod", { alerts: { channelIds: ["projects/totvs-protheus-prod/notificationChannels/123"] } }));
-        assert.equal(ofType(resources, CHANNEL).length, 0);
-        for (const p of ofType(resources, POLICY))
-            assert.deepEqual((p.inputs as any).notificationChannels, ["projects/totvs-protheus-prod/notificationChannels/123"]);
+        assert.deepEqual(
+            ofType(resources, CHANNEL).map((c) => (c.inputs as any).labels.email_address),
+            ["protheus-smartsre@totvs.com.br", "protheus-devops@totvs.com.br", "protheus-dbas@totvs.com.br"],
+        );
+        for (const p of ofType(resources, POLICY)) {
+            const channels = (p.inputs as any).notificationChannels as string[];
+            assert.equal(channels.length, 4);
+            assert.equal(channels[3], "projects/totvs-protheus-prod/notificationChannels/123");
+        }
         const { resources: hml } = await render(stackWith("hml"));
         assert.equal(ofType(hml, POLICY).length + ofType(hml, METRIC).length, 0);
     });
@@ -392,7 +398,6 @@ describe("backup alerts (plan)", () => {
 
     for (const [what, stage, alerts, key, expect] of [
         ["prod without alerts", "prod", undefined, "protheus:alerts", /failed prod backup must reach someone/],
-        ["alerts without any channel", "prod", { emails: [] }, "protheus:alerts.emails", /at least one e-mail or channel id/],
         ["an address that is not an e-mail", "prod", { emails: ["smartsre"] }, "protheus:alerts.emails[0]", /e-mail/],
         ["a malformed channel id", "prod", { channelIds: ["123"] }, "protheus:alerts.channelIds[0]", /notificationChannels/],
         ["an unknown alerts key", "hml", { email: ["a@b.com"] }, "protheus:alerts.email", /unknown key/],

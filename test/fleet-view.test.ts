@@ -18,12 +18,16 @@ describe("npm run fleet", () => {
         const updater = (flag: string) =>
             `  protheus:updater:\n    image: southamerica-east1-docker.pkg.dev/totvs-protheus/images/protheus-updater\n    schedule: "*/15 * * * *"\n    ${flag}: true\n`;
         fs.writeFileSync(path.join(dir, "Pulumi.x9k2pq-hml.yaml"), files["x9k2pq-hml"] + updater("sleeper"));
-        fs.writeFileSync(path.join(dir, "Pulumi.x9k2pq-prod.yaml"), files["x9k2pq-prod"] + updater("suspend"));
+        // prod also overrides the shared volume size and is a canary (wave 1).
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.x9k2pq-prod.yaml"),
+            files["x9k2pq-prod"] + updater("suspend") + "  protheus:volume:\n    size: 1Ti\n  protheus:rollout:\n    wave: 1\n",
+        );
         fs.writeFileSync(path.join(dir, "Pulumi.ab12cd-hml.yaml"), environmentFiles("ab12cd", "12.1.2610", "g@totvs.com.br")["ab12cd-hml"]);
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("gives one entry per environment: versions, how far prod trails, switches, backup targets, override", () => {
+    it("gives one entry per environment: versions, how far prod trails, switches, backup targets, wave, overridden keys, override", () => {
         const view = fleetView(dir);
         assert.deepEqual(
             view.map((e) => e.environment),
@@ -32,12 +36,14 @@ describe("npm run fleet", () => {
         const [ab, c2, x9] = view;
         assert.equal(ab.prod, null);
         assert.equal(ab.prodTrailsBy, null);
+        const compact = { wave: 2, overrides: [], repeats: [] };
         assert.deepEqual(c2.hml, {
             stack: "c2a7dv-hml",
             version: "12.1.2510",
             cluster: "totvs-protheus/southamerica-east1/protheus-hml",
             switches: [],
             backupTargets: ["gcs"],
+            ...compact,
         });
         assert.deepEqual(c2.prod, {
             stack: "c2a7dv-prod",
@@ -45,31 +51,35 @@ describe("npm run fleet", () => {
             cluster: "totvs-protheus/southamerica-east1/protheus-prod",
             switches: [],
             backupTargets: ["gcs", "rubrik"],
+            ...compact,
         });
         assert.equal(c2.prodTrailsBy, 1);
         assert.equal(c2.override?.version, "12.1.2410");
         assert.deepEqual(x9.hml?.switches, ["sleeper"]);
         assert.deepEqual(x9.prod?.switches, ["suspend"]);
+        // The updater's image and schedule repeat the shared ones; suspend is not shared at all; the volume size and wave differ.
+        assert.deepEqual([x9.prod?.overrides, x9.prod?.repeats, x9.prod?.wave], [["volume.size", "rollout.wave"], ["updater.image", "updater.schedule"], 1]);
+        assert.deepEqual([x9.hml?.overrides, x9.hml?.wave], [[], 2]);
         assert.equal(x9.prodTrailsBy, 0);
         assert.equal(x9.override, null);
     });
 
     it("prints an aligned line per environment, and a markdown table for a PR comment", () => {
         const text = formatText(fleetView(dir)).split("\n");
-        assert.match(text[0], /^environment +hml +prod +prod trails by +clusters +switches on +backup targets +override$/);
+        assert.match(text[0], /^environment +hml +prod +prod trails by +clusters +switches on +backup targets +wave +overrides +override$/);
         assert.match(
             text[2],
-            /^c2a7dv +12\.1\.2510 +12\.1\.2410 +1 release +hml: totvs-protheus\/southamerica-east1\/protheus-hml; prod: totvs-protheus\/southamerica-east1\/protheus-prod +- +hml: gcs; prod: gcs, rubrik +12\.1\.2410: prod ran/,
+            /^c2a7dv +12\.1\.2510 +12\.1\.2410 +1 release +hml: totvs-protheus\/southamerica-east1\/protheus-hml; prod: totvs-protheus\/southamerica-east1\/protheus-prod +- +hml: gcs; prod: gcs, rubrik +hml: 2; prod: 2 +- +12\.1\.2410: prod ran/,
         );
         assert.match(
             text[3],
-            /^x9k2pq +12\.1\.2510 +12\.1\.2510 +0 +hml: \S+protheus-hml; prod: \S+protheus-prod +hml: sleeper; prod: suspend +hml: gcs; prod: gcs, rubrik +-$/,
+            /^x9k2pq +12\.1\.2510 +12\.1\.2510 +0 +hml: \S+protheus-hml; prod: \S+protheus-prod +hml: sleeper; prod: suspend +hml: gcs; prod: gcs, rubrik +hml: 2; prod: 1 +hml: updater\.image \(= shared\), updater\.schedule \(= shared\); prod: volume\.size, rollout\.wave, updater\.image \(= shared\), updater\.schedule \(= shared\) +-$/,
         );
         const md = formatMarkdown(fleetView(dir)).split("\n");
-        assert.equal(md[0], "| environment | hml | prod | prod trails by | clusters | switches on | backup targets | override |");
+        assert.equal(md[0], "| environment | hml | prod | prod trails by | clusters | switches on | backup targets | wave | overrides | override |");
         assert.equal(
             md[3],
-            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | hml: totvs-protheus/southamerica-east1/protheus-hml; prod: totvs-protheus/southamerica-east1/protheus-prod | - | hml: gcs; prod: gcs, rubrik | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
+            "| c2a7dv | 12.1.2510 | 12.1.2410 | 1 release | hml: totvs-protheus/southamerica-east1/protheus-hml; prod: totvs-protheus/southamerica-east1/protheus-prod | - | hml: gcs; prod: gcs, rubrik | hml: 2; prod: 2 | - | 12.1.2410: prod ran 12.1.2410 before hml recorded its history; drop when prod moves |",
         );
     });
 

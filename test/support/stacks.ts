@@ -1,7 +1,7 @@
 // Builds stack configs for tests from the committed stack files (Pulumi.yaml's
 // project config overridden by the stack's file, as Pulumi resolves them), so
 // the tests exercise the same config the operators edit.
-import { DEFAULTS_KEY, overlay } from "../../config/load";
+import { DEFAULTS_KEY, decodedValues, overlay, sharedLayers, STAGE_DEFAULTS_KEY } from "../../config/load";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../../lib/fleet";
 import { renderProgram, RenderError, RenderResult, PlannedResource } from "../../lib/render";
 import { readStackFile, StackConfigInput } from "../../lib/stackFiles";
@@ -14,19 +14,21 @@ export function exampleStack(stage: Stage, environment = EXAMPLE_ENVIRONMENT): s
 }
 
 /**
- * A stack file as the engine hands it over, with protheus:defaults already laid
- * under each section (what the program does first): a test then replaces or
- * removes a whole section as the program will see it.
+ * A stack file as the engine hands it over, with protheus:defaults and the
+ * stage's protheus:stageDefaults already laid under each section (what the
+ * program does first): a test then replaces or removes a whole section as the
+ * program will see it.
  */
 export function resolvedStackFile(stack: string): StackConfigInput {
     const input = readStackFile(stack);
     const config = { ...input.config };
-    const full = `protheus:${DEFAULTS_KEY}`;
-    const defaults = config[full] === undefined ? {} : (JSON.parse(config[full]) as Record<string, unknown>);
-    delete config[full];
-    for (const [section, shared] of Object.entries(defaults)) {
+    const own = decodedValues(config);
+    const { shared } = sharedLayers(own, own.stage);
+    delete config[`protheus:${DEFAULTS_KEY}`];
+    delete config[`protheus:${STAGE_DEFAULTS_KEY}`];
+    for (const [section, value] of Object.entries(shared)) {
         const key = `protheus:${section}`;
-        config[key] = JSON.stringify(overlay(shared, config[key] === undefined ? undefined : JSON.parse(config[key])));
+        config[key] = JSON.stringify(overlay(value, config[key] === undefined ? undefined : JSON.parse(config[key])));
     }
     return { ...input, config };
 }

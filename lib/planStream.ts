@@ -1,0 +1,148 @@
+// Many stacks' plans as a stream: each stack is rendered, written out and dropped before the
+// next, so the memory of `plan --all` and of the fleet's plan diff does not grow with the fleet.
+// The JSON array is printed as it goes, one stack per line between "[" and "]": whole, it is
+// the JSON it always was; line by line, a reader (the plan diff of a ref rendered by a child
+// process) takes one stack at a time.
+import { spawn } from "child_process";
+import * as readline from "readline";
+import { PlannedResource } from "./render";
+import { PreviousState } from "./previousOutputs";
+import { renderEach, StackPlan } from "./renderAll";
+import { tsNodeCommand } from "./tsNode";
+
+/** An error of the plan diff itself (a side that cannot render): the command exits 2 with this message. */
+export class PlanDiffError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PlanDiffError";
+    }
+}
+
+/** Writes `text`, resolving when `out` takes more: a slow reader holds the renders back instead of letting output pile up in memory. */
+export function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+    return new Promise((resolve) => {
+        if (out.write(text)) resolve();
+        else out.once("drain", resolve);
+    });
+}
+
+/** Prints `items` as one JSON array, an element per line, each as soon as it arrives. */
+export async function writeJsonArray<T>(out: NodeJS.WritableStream, items: AsyncIterable<T>): Promise<void> {
+    let first = true;
+    await write(out, "[");
+    for await (const item of items) {
+        await write(out, `${first ? "\n" : ",\n"}${JSON.stringify(item)}`);
+        first = false;
+    }
+    await write(out, first ? "]\n" : "\n]\n");
+}
+
+/**
+ * The elements of a JSON array read line by line as writeJsonArray prints it; an array
+ * printed on one line (a plan older than the stream) is taken whole.
+ */
+export async function* readJsonArray<T>(lines: AsyncIterable<string>): AsyncGenerator<T> {
+    let opened = false;
+    let closed = false;
+    for await (const raw of lines) {
+        const line = raw.trim();
+        if (line === "") continue;
+        if (closed) throw new Error(`text after the end of the JSON array: ${line.slice(0, 200)}`);
+        if (!opened) {
+            if (!line.startsWith("[")) throw new Error(`not a JSON array: ${line.slice(0, 200)}`);
+            opened = true;
+            if (line === "[") continue;
+            // One line holding the whole array.
+            for (const item of JSON.parse(line) as T[]) yield item;
+            closed = true;
+            continue;
+        }
+        if (line === "]") {
+            closed = true;
+            continue;
+        }
+        yield JSON.parse(line.endsWith(",") ? line.slice(0, -1) : line) as T;
+    }
+    if (!closed) throw new Error(opened ? "the JSON array is cut short" : "no output");
+}
+
+/** One side of a plan diff, stack by stack in the order asked: the stack's resources, or why that side could not render it. */
+export type SidePlans = AsyncGenerator<[string, PlannedResource[] | Error]>;
+
+function sidePlan(p: StackPlan, side: string): [string, PlannedResource[] | Error] {
+    return [p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : p.resources];
+}
+
+/**
+ * Plans rendered in this process (the working tree's program): a ref's stack files when the ref's
+ * program is the working tree's, or the working tree's own. Through JSON, as a child's plan arrives,
+ * so both sides of a diff compare alike.
+ */
+export async function* plansHere(stacks: string[], dir: string, side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
+    for await (const p of renderEach(stacks, dir, previousStates)) {
+        const [stack, plan] = sidePlan(p, side);
+        yield [stack, plan instanceof Error ? plan : (JSON.parse(JSON.stringify(plan)) as PlannedResource[])];
+    }
+}
+
+/**
+ * Plans of `stacks` rendered by the plan of the tree in `dir` (its own bin/plan.ts and program) in
+ * one child process, read one stack at a time as the child prints them.
+ */
+export async function* plansInChild(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
+    if (stacks.length === 0) return;
+    const args = ["--stacks", stacks.join(","), "--json"];
+    if (Object.keys(previousStates).length > 0) args.push("--previous-states", JSON.stringify(previousStates));
+    const [cmd, cmdArgs] = tsNodeCommand("bin/plan.ts", args);
+    const child = spawn(cmd, cmdArgs, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => (stderr = (stderr + d).slice(-8000)));
+    const exited = new Promise<number>((resolve) => {
+        child.once("error", () => resolve(-1));
+        child.once("close", (code) => resolve(code ?? -1));
+    });
+    const seen = new Set<string>();
+    let read = false;
+    try {
+        for await (const p of readJsonArray<StackPlan>(readline.createInterface({ input: child.stdout, crlfDelay: Infinity }))) {
+            seen.add(p.stack);
+            yield sidePlan(p, side);
+        }
+        read = true;
+    } catch (err) {
+        // Cut short or not JSON: the child's exit code and stderr say why (stopped if it still runs).
+        if (child.exitCode === null) child.kill();
+        const code = await exited;
+        throw new PlanDiffError(`${side}: the plan failed (exit ${code}):\n${(stderr || (err as Error).message).trim().slice(0, 4000)}`);
+    } finally {
+        // A reader that stops early (the other side failed) does not leave the child rendering.
+        if (!read && child.exitCode === null) child.kill();
+    }
+    await exited;
+    const missing = stacks.filter((s) => !seen.has(s));
+    if (missing.length > 0) throw new PlanDiffError(`${side}: the plan printed no result for ${missing.join(", ")}:\n${stderr.trim().slice(0, 4000)}`);
+}
+
+/**
+ * Pairs two sides stack by stack: each yields the stacks in the order asked, so the n-th of one is
+ * the n-th of the other. `before` holds only the stacks in `atBase`; the others are new stacks.
+ */
+export async function* pairSides(
+    stacks: string[],
+    atBase: Set<string>,
+    before: SidePlans,
+    after: SidePlans,
+): AsyncGenerator<[string, PlannedResource[] | Error | undefined, PlannedResource[] | Error]> {
+    for (const stack of stacks) {
+        let b: PlannedResource[] | Error | undefined;
+        if (atBase.has(stack)) {
+            const next = await before.next();
+            if (next.done || next.value[0] !== stack) throw new PlanDiffError(`the ref's plans came out of order at ${stack}`);
+            b = next.value[1];
+        }
+        const next = await after.next();
+        if (next.done || next.value[0] !== stack) throw new PlanDiffError(`the working tree's plans came out of order at ${stack}`);
+        yield [stack, b, next.value[1]];
+    }
+}
