@@ -73,7 +73,10 @@ describe("restore.sh swap: a database under the live name at every step (real Po
             term: `kill -TERM "$(cat '${pidFile}')"`,
             block: `${su} "${real}" -X -d ${TMPDB} -c 'SELECT pg_sleep(120)' >/dev/null 2>&1 &
 until [ "$(${su} "${real}" -X -At -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '${TMPDB}' AND query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")" = 1 ]; do sleep 0.1; done`,
-            stop: `runuser -u postgres -- "${fx.pg.binDir}/pg_ctl" -D "${fx.pg.dir}/data" -m immediate -w stop >/dev/null`,
+            // The test servers run with synchronous_commit off: a CHECKPOINT first makes the committed rename
+            // durable, as a real server's synchronous commit does, before the crash-like immediate stop.
+            stop: `${su} "${real}" -X -d postgres -c CHECKPOINT >/dev/null
+runuser -u postgres -- "${fx.pg.binDir}/pg_ctl" -D "${fx.pg.dir}/data" -m immediate -w stop >/dev/null`,
         };
         const PATH = fakeCommands(fx.pg, path.join(dir, "bin"), {
             psql: `if [ -f '${fault}' ] && [ "$(${su} "${real}" -X -At -d postgres -c "SELECT ${when}" 2>/dev/null)" = t ]; then
