@@ -13,6 +13,8 @@ import { PreUpgradeBackup } from "./components/PreUpgradeBackup";
 import { ProtheusRelease } from "./components/ProtheusRelease";
 import { RestoreRequest } from "./components/RestoreRequest";
 import { TeamAccess } from "./components/TeamAccess";
+import { AdmissionGuard } from "./components/AdmissionGuard";
+import { BACKUP_CRONJOB, COPY_CRONJOB, DRILL_CRONJOB, MANUAL_BACKUP_CRONJOB, RESTORE_CRONJOB, UPDATER_NAME } from "./components/names";
 import { UpdaterCronJob } from "./components/UpdaterCronJob";
 import { BackupAlerts } from "./components/BackupAlerts";
 import { RestoreDrill } from "./components/RestoreDrill";
@@ -107,6 +109,7 @@ export = async () => {
                       location: backup.gcs.location,
                       bucketName: backup.gcs.bucketName ?? defaultBucketName(config.namespace),
                       namespace: config.namespace,
+                      workloadNamespace: namespace.name,
                       stage: config.stage,
                       retentionDays: backup.gcs.retentionDays,
                       lockRetention: backup.gcs.lockRetention,
@@ -162,7 +165,8 @@ export = async () => {
                   { parent: namespace },
               )
             : undefined;
-    const gcsFetch = storage && copy?.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: copy.serviceAccountName };
+    // Restores and drills read the bucket as the read-only account, never as the copy's.
+    const gcsFetch = storage && copy?.serviceAccountName && { bucket: storage.bucketName, serviceAccountName: storage.readerServiceAccountName };
     const restoreTemplate =
         nightly && backup
             ? new RestoreTemplate(
@@ -253,7 +257,7 @@ export = async () => {
     // A shell on the volume for the abort procedure (read /volume/logs, write /volume/flags).
     new VolumeToolbox(
         "toolbox",
-        { namespace: namespace.name, stage: config.stage, volumeClaimName: volume.claimName, timeZone: config.timeZone, ...config.toolbox, completionFlags },
+        { namespace: namespace.name, stage: config.stage, volumeClaimName: volume.claimName, ...config.toolbox, completionFlags },
         { parent: namespace },
     );
 
@@ -306,6 +310,15 @@ export = async () => {
 
     // Team Roles and RoleBindings from the responsibility table, and read access to the backup bucket.
     new TeamAccess("access", { namespace: namespace.name, stage: config.stage, ...config.access, backupBucket: storage?.bucketName }, { parent: namespace });
+    // What RBAC cannot limit (a created Job's pod spec, a patched CronJob or workload), held by admission policies.
+    const templates = [
+        UPDATER_NAME,
+        ...(nightly ? [BACKUP_CRONJOB, MANUAL_BACKUP_CRONJOB] : []),
+        ...(copy ? [COPY_CRONJOB] : []),
+        ...(restoreTemplate ? [RESTORE_CRONJOB] : []),
+        ...(drilling ? [DRILL_CRONJOB] : []),
+    ];
+    new AdmissionGuard("admission", { namespace: config.namespace, stage: config.stage, templates, deployers: config.access.deployers }, { parent: namespace });
 
     return {
         stage: config.stage,

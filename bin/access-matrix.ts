@@ -1,12 +1,42 @@
 // Access matrix: `npm run -s access-matrix > docs/access-matrix.md`.
 // Printed from lib/access/ (the responsibility table and the duty ->
-// permission map), so the document cannot drift from the code; a test
-// regenerates it and compares.
+// permission map) and from the rendered plan of the example prod stack (each
+// team's Role as declared, the pods it may enter, the admission policies), so
+// the document cannot drift from the code; a test regenerates it and compares.
 import { answerHelp } from "../lib/cliHelp";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
+import { TEAM_LABEL } from "../components/names";
+import { admissionPolicyNames } from "../lib/access/admission";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, allows, grants, teamGrantIds, teamReadsBackupBucket } from "../lib/access/permissions";
+import { PlanFacts, PlanObject, Power, effectivePowers } from "../lib/access/powers";
 import { DUTIES, DUTY_IDS, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
+import { RenderResult, renderProgram } from "../lib/render";
+import { readStackFile } from "../lib/stackFiles";
+
+/** The stack the matrix is rendered from: the example environment's production. */
+export const MATRIX_STACK = "c2a7dv-prod";
+
+/** Each team's rendered Role rules and the plan facts the effective powers are derived from. */
+export function planAccess(plan: RenderResult): { roles: Partial<Record<TeamId, PolicyRule[]>>; facts: PlanFacts } {
+    const objects: PlanObject[] = plan.resources.filter((r) => r.type.startsWith("kubernetes:")).map((r) => ({ type: r.type, inputs: r.inputs }));
+    const roles: Partial<Record<TeamId, PolicyRule[]>> = {};
+    for (const r of objects.filter((o) => o.type === "kubernetes:rbac.authorization.k8s.io/v1:Role")) {
+        const team = r.inputs.metadata?.labels?.[TEAM_LABEL] as TeamId | undefined;
+        if (team) roles[team] = r.inputs.rules as PolicyRule[];
+    }
+    const namespaces = new Set(objects.map((o) => o.inputs.metadata?.namespace).filter((n): n is string => n !== undefined));
+    const policies = new Set(objects.filter((o) => o.type.endsWith(":ValidatingAdmissionPolicy")).map((o) => o.inputs.metadata?.name));
+    // Held only when both policies of every namespace of the plan are declared.
+    const guarded = namespaces.size > 0 && [...namespaces].every((ns) => Object.values(admissionPolicyNames(ns)).every((n) => policies.has(n)));
+    return { roles, facts: { objects, guarded } };
+}
+
+/** Each team's effective powers in the rendered plan. */
+export function teamPowers(plan: RenderResult): Partial<Record<TeamId, Power[]>> {
+    const { roles, facts } = planAccess(plan);
+    return Object.fromEntries(Object.entries(roles).map(([team, rules]) => [team, effectivePowers(rules!, facts)]));
+}
 import { withContents } from "../lib/markdown";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -19,9 +49,12 @@ function describeRule(r: PolicyRule): string {
     return `${r.resources.join(", ")} (${groups})${names}: ${r.verbs.join(", ")}`;
 }
 
-export function renderAccessMatrix(): string {
+export async function renderAccessMatrix(): Promise<string> {
     const all = grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS });
-    const holders = (pred: (r: PolicyRule) => boolean) => TEAM_IDS.filter((t) => teamGrantIds(t).some((id) => pred(all[id].rule)));
+    const powers = teamPowers(await renderProgram(readStackFile(MATRIX_STACK)));
+    const holders = (pred: (p: Power) => boolean) => TEAM_IDS.filter((t) => (powers[t] ?? []).some(pred));
+    const execInto = (t: TeamId) =>
+        teamGrantIds(t).flatMap((id) => (allows(all[id].rule, "", "pods/exec", "create") ? (all[id].rule.resourceNames ?? ["any pod"]) : []));
     const out: string[] = [];
     out.push(
         "# Access matrix",
@@ -78,31 +111,56 @@ export function renderAccessMatrix(): string {
             return row([`${DUTIES[d].title} (${DUTIES[d].runbook})`, teamList(DUTIES[d].teams), perms.join(", ") || "none", a.why]);
         }),
         "",
+        "## Effective powers",
+        "",
+        `What each team can reach in the rendered plan of \`${MATRIX_STACK}\` (\`lib/access/powers.ts\`): a team that can run a pod spec of its own or exec`,
+        "into a pod holds what that pod holds (Secrets, service account, Google account, volumes); a team that can write a ConfigMap a pod reads",
+        "changes what the pod runs. Jobs, pods, CronJob and workload changes made by a person are held to the program's templates by the",
+        "namespace's admission policies (`lib/access/admission.ts`), so creating a Job or patching a CronJob reaches no more than the templates do.",
+        "",
+        row(["team", "effective power", "because"]),
+        row(["---", "---", "---"]),
+        ...TEAM_IDS.flatMap((t) => (powers[t] ?? []).map((p, i) => row([i === 0 ? TEAM_NAMES[t] : "", p.power, p.because]))),
+        "",
         "## Sensitive powers",
         "",
         row(["power", "teams"]),
         row(["---", "---"]),
-        row(["read Secrets", teamList(holders((r) => r.resources.includes("secrets")))]),
-        row(["exec into pods (`kubectl exec`, `kubectl cp`)", teamList(holders((r) => allows(r, "", "pods/exec", "create")))]),
+        row(["read Secrets", teamList(holders((p) => p.power === "read Secrets"))]),
         row([
-            "run or change a pod spec (create Jobs, edit CronJobs, patch workloads): can mount what the namespace's pods mount",
-            teamList(
-                holders(
-                    (r) =>
-                        allows(r, "batch", "jobs", "create") ||
-                        (r.resources.includes("cronjobs") && r.verbs.some((v) => v === "patch" || v === "update")) ||
-                        (r.resources.includes("deployments") && r.verbs.some((v) => v === "patch" || v === "update")),
-                ),
-            ),
+            "act as a service account or a Google account",
+            teamList(holders((p) => p.power.startsWith("act as") || p.power.startsWith("use a service account"))),
         ]),
-        row(["delete pods or Jobs", teamList(holders((r) => (r.resources.includes("pods") || r.resources.includes("jobs")) && r.verbs.includes("delete")))]),
-        row(["edit the ini ConfigMaps", teamList(holders((r) => r.resources.includes("configmaps") && r.verbs.includes("update")))]),
+        row(["run a pod spec of its own (any image, privileges, volumes)", teamList(holders((p) => p.power.startsWith("run a pod spec")))]),
+        row([
+            "exec into pods (`kubectl exec`, `kubectl cp`)",
+            TEAM_IDS.filter((t) => execInto(t).length > 0)
+                .map((t) => `${TEAM_NAMES[t]} (${[...new Set(execInto(t))].join(", ")})`)
+                .join(", ") || "nobody",
+        ]),
+        row([
+            "read the environment volume (UPDDISTR.LOG, flags, the nightly backups: the database's content)",
+            teamList(holders((p) => /the volume/.test(p.power))),
+        ]),
+        row(["change what a robot or the restore runs (a ConfigMap it reads)", teamList(holders((p) => p.power.startsWith("change what")))]),
+        row(["start the program's Jobs (from its CronJobs, unchanged)", teamList(holders((p) => p.power.startsWith("start Jobs")))]),
+        row(["stop pods or Jobs", teamList(holders((p) => p.power === "stop pods and Jobs"))]),
+        row(["edit the ini ConfigMaps", teamList(holders((p) => p.power.startsWith("edit the ConfigMaps")))]),
         "",
     );
     return withContents(out).join("\n");
 }
 
 if (require.main === module) {
-    answerHelp(process.argv.slice(2), "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/.");
-    process.stdout.write(renderAccessMatrix());
+    answerHelp(
+        process.argv.slice(2),
+        "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/ and the rendered plan of the example prod stack.",
+    );
+    renderAccessMatrix().then(
+        (md) => process.stdout.write(md),
+        (err: unknown) => {
+            process.stderr.write(`access-matrix: ${err instanceof Error ? err.message : String(err)}\n`);
+            process.exit(1);
+        },
+    );
 }

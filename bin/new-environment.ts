@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import * as semver from "semver";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { environmentCodeProblem, FleetStage, listFleet, stackFileOf, stackName, STAGES } from "../lib/fleet";
+import { environmentCodeProblem, listFleet, stackFileOf, stackName, STAGES } from "../lib/fleet";
 import { RenderError, renderProgram } from "../lib/render";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
@@ -30,13 +30,11 @@ export class NewEnvironmentError extends Error {
 }
 
 /** The two stack files of a new environment: what is its own (what every stack of a stage shares is in Pulumi.yaml's protheus:stageDefaults). */
-export function environmentFiles(code: string, version: string, customerGroup: string, clusters = fleetClusters(REPO_ROOT)): Record<string, string> {
+export function environmentFiles(code: string, version: string, customerGroup: string): Record<string, string> {
     const hml = `# Environment ${code}, homologation: a release is tried here before production.
 # Everything not set here comes from protheus:stageDefaults.hml and
 # protheus:defaults in Pulumi.yaml.
 config:
-  protheus:cluster:
-    name: ${clusters.hml}
   protheus:stage: hml
   protheus:namespace: ${code}-hml
   protheus:updateDesiredVersion: ${version}
@@ -46,8 +44,6 @@ config:
 # protheus:stageDefaults.prod and protheus:defaults in Pulumi.yaml, laid under
 # this file field by field.
 config:
-  protheus:cluster:
-    name: ${clusters.prod}
   protheus:stage: prod
   protheus:namespace: ${code}
   protheus:updateDesiredVersion: ${version}
@@ -69,21 +65,6 @@ export function fleetVersion(dir: string): string | undefined {
     return [...counts].sort((a, b) => b[1] - a[1] || semver.rcompare(a[0], b[0]))[0]?.[0];
 }
 
-/** Per stage, the GKE cluster most stacks of that stage name (the first in name order on a tie); "" when none does. */
-export function fleetClusters(dir: string): Record<FleetStage, string> {
-    const out = {} as Record<FleetStage, string>;
-    for (const stage of STAGES) {
-        const counts = new Map<string, number>();
-        for (const s of listFleet(dir).filter((s) => s.stage === stage)) {
-            const raw = readStackFile(s.name, dir).config["protheus:cluster"];
-            const name = raw === undefined ? undefined : (JSON.parse(raw) as { name?: unknown }).name;
-            if (typeof name === "string") counts.set(name, (counts.get(name) ?? 0) + 1);
-        }
-        out[stage] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]?.[0] ?? "";
-    }
-    return out;
-}
-
 /** Validates and renders the new environment in a temporary copy; returns the files to write, or throws with every reason. */
 export async function prepareEnvironment(opts: NewEnvironmentOptions, dir = REPO_ROOT): Promise<Record<string, string>> {
     const codeProblem = environmentCodeProblem(opts.code);
@@ -96,10 +77,7 @@ export async function prepareEnvironment(opts: NewEnvironmentOptions, dir = REPO
     }
     const version = opts.version ?? fleetVersion(dir);
     if (!version) throw new NewEnvironmentError("no prod stack to take a version from: pass --version <version>");
-    const clusters = fleetClusters(dir);
-    const unnamed = STAGES.filter((st) => clusters[st] === "");
-    if (unnamed.length > 0) throw new NewEnvironmentError(`no ${unnamed.join(" or ")} stack names a cluster (protheus:cluster.name) to put the new stacks in`);
-    const files = environmentFiles(opts.code, version, opts.customerGroup ?? `protheus-cliente-${opts.code}@totvs.com.br`, clusters);
+    const files = environmentFiles(opts.code, version, opts.customerGroup ?? `protheus-cliente-${opts.code}@totvs.com.br`);
 
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-new-environment-"));
     try {

@@ -5,6 +5,7 @@
 // could not be checked (registry down, credentials refused, invalid stack file).
 // `--chart-registry-host --stack <stack>` prints the host of the stack's oci:// chart repository
 // (the host CI logs in to with `helm registry login`).
+import { answerHelp } from "../lib/cliHelp";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { updaterImage } from "../components/UpdaterCronJob";
@@ -95,6 +96,7 @@ const USAGE = "usage: npm run --silent preflight -- --stack <stack> [--stack <st
 
 async function main(): Promise<void> {
     const argv = process.argv.slice(2);
+    answerHelp(argv, USAGE);
     const stacks: string[] = [];
     let all = false;
     let hostOnly = false;

@@ -18,6 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
+import { answerHelp } from "../lib/cliHelp";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -161,6 +162,7 @@ export function readRun(dir: string): StackResult[] {
 }
 
 async function main(): Promise<void> {
+    answerHelp(process.argv.slice(2), USAGE);
     const [verb, ...argv] = process.argv.slice(2);
     const fail = (m: string): never => {
         process.stderr.write(`rollout: ${m}\n${USAGE}\n`);

@@ -1,8 +1,14 @@
+import * as serviceaccount from "@pulumi/gcp/serviceaccount";
 import * as storage from "@pulumi/gcp/storage";
 import type * as gcpTypes from "@pulumi/gcp/types";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Stage } from "./labels";
-import { BUCKET_LABELS, PART_OF } from "./names";
+import { readerServiceAccountId } from "../config/validators";
+import { commonLabels, Stage } from "./labels";
+import { BACKUP_READER_SERVICE_ACCOUNT, BUCKET_LABELS, COMPONENTS, PART_OF } from "./names";
+
+/** The only role of the restore's and the drill's Google account on the bucket: get and list, never create or delete. */
+export const BACKUP_FETCH_ROLE = "roles/storage.objectViewer";
 
 const DAY_SECONDS = 86400;
 
@@ -12,6 +18,8 @@ export interface BackupStorageArgs {
     location: string;
     bucketName: string;
     namespace: string;
+    /** The environment namespace as declared (the reader's Kubernetes service account goes there once it exists). */
+    workloadNamespace: pulumi.Input<string>;
     stage: Stage;
     retentionDays: number;
     /** A locked retention policy can never be shortened or removed: prod's choice. */
@@ -36,11 +44,17 @@ export function lifecycleRules(retentionDays: number): gcpTypes.input.storage.Bu
 /**
  * The environment's offsite backup bucket. The copy's account (OffsiteCopy) can
  * create and read objects on it, never delete or overwrite them; the retention
- * policy enforces the same for everyone else.
+ * policy enforces the same for everyone else. The restore's and the drill's
+ * fetches read it as a second account that can only read
+ * (roles/storage.objectViewer): the Kubernetes service account
+ * `protheus-backup-reader`, bound to it by Workload Identity, so no pod that
+ * restores can write a backup another restore would take for a real one.
  */
 export class BackupStorage extends pulumi.ComponentResource {
     public readonly bucket: storage.Bucket;
     public readonly bucketName: pulumi.Output<string>;
+    /** The Kubernetes service account of the GCS fetch (restore, drill). */
+    public readonly readerServiceAccountName: pulumi.Output<string>;
 
     constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:BackupStorage", name, {}, opts);
@@ -64,6 +78,46 @@ export class BackupStorage extends pulumi.ComponentResource {
         );
         this.bucketName = this.bucket.name;
 
-        this.registerOutputs({ bucketName: this.bucketName });
+        const reader = new serviceaccount.Account(
+            `${name}-reader`,
+            {
+                project: args.project,
+                // Same length and alphabet as the copy's id, which the config checks (config/schema.ts).
+                accountId: readerServiceAccountId(args.namespace),
+                displayName: `Protheus backup reader (${args.namespace}, ${args.stage})`,
+                description: "Reads backups from the backup bucket for restores and drills; cannot create, overwrite or delete.",
+            },
+            { parent: this },
+        );
+        const ksa = new k8s.core.v1.ServiceAccount(
+            `${name}-reader`,
+            {
+                metadata: {
+                    name: BACKUP_READER_SERVICE_ACCOUNT,
+                    namespace: args.workloadNamespace,
+                    labels: commonLabels(args.stage, COMPONENTS.restore),
+                    annotations: { "iam.gke.io/gcp-service-account": reader.email },
+                },
+                automountServiceAccountToken: false,
+            },
+            { parent: this },
+        );
+        this.readerServiceAccountName = ksa.metadata.name;
+        new serviceaccount.IAMMember(
+            `${name}-reader-workload-identity`,
+            {
+                serviceAccountId: reader.name,
+                role: "roles/iam.workloadIdentityUser",
+                member: `serviceAccount:${args.project}.svc.id.goog[${args.namespace}/${BACKUP_READER_SERVICE_ACCOUNT}]`,
+            },
+            { parent: this },
+        );
+        new storage.BucketIAMMember(
+            `${name}-reader-read`,
+            { bucket: this.bucket.name, role: BACKUP_FETCH_ROLE, member: pulumi.interpolate`serviceAccount:${reader.email}` },
+            { parent: this },
+        );
+
+        this.registerOutputs({ bucketName: this.bucketName, readerServiceAccountName: this.readerServiceAccountName });
     }
 }

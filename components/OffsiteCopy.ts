@@ -48,7 +48,7 @@ export interface OffsiteCopyArgs {
  * service account `protheus-backup`, the Google service account, the Workload
  * Identity binding between them and the account's grants on the bucket (create
  * and read, never delete or overwrite). The GCS fetch of a restore or drill
- * runs as the same service account.
+ * runs as another, read-only account (BackupStorage).
  */
 export class OffsiteCopy extends pulumi.ComponentResource {
     /** The Kubernetes service account, when the copy ships to GCS. */

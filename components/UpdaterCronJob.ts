@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENT_LABEL, COMPONENTS, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP } from "./names";
+import { COMPONENT_LABEL, COMPONENTS, NAME_LABEL, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP, UPDATER_SLEEPER_NAME } from "./names";
 import { ImagePodSecurity, imagePod } from "./podSecurity";
 
 /** UPDDISTR's entry point inside the updater image. */
@@ -22,17 +22,13 @@ export const UPDATER_COMMAND = ["sh", `${SCRIPTS_MOUNT}/upddistr.sh`];
 export const UPDATER_JOB_SELECTOR = `${COMPONENT_LABEL}=${COMPONENTS.updater}`;
 
 /**
- * The sleeper: the pod stays up doing nothing, so an operator can `kubectl cp`
- * a fixed RPO into it and run `init-upddistr` by hand. It ends by itself after
- * `hours` (a number of seconds: busybox-based images take no `infinity`), and
- * the Job's deadline ends it even if sleep does not.
+ * The sleeper: the updater's pod staying up doing nothing, so an operator can
+ * `kubectl cp` a fixed RPO into it and run `init-upddistr` by hand. Its sleep
+ * ends after `hours` (a number of seconds: busybox-based images take no
+ * `infinity`) and the pod starts it afresh, until the sleeper is turned off.
  */
 export function sleeperCommand(hours: number): string[] {
     return ["sleep", String(hours * 3600)];
-}
-/** The sleeping Job's deadline: the sleep plus 10 minutes to start the pod. */
-export function sleeperDeadlineSeconds(hours: number): number {
-    return hours * 3600 + 600;
 }
 
 export interface UpdaterCronJobArgs {
@@ -67,9 +63,15 @@ export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "u
  * scripts/upddistr.sh). UPDDISTR needs the environment in exclusive mode, so
  * runs never overlap, and failed pods are kept so their log can be read. The
  * CronJob moves to a new version only after the release did (dependsOn).
+ *
+ * With the sleeper on, the CronJob is suspended (no UPDDISTR runs on its own
+ * while an operator works by hand) and the StatefulSet `protheus-updater-sleeper`
+ * runs the same pod asleep, under the stable name protheus-updater-sleeper-0:
+ * exec and `kubectl cp` are granted on that name alone. Off, it has no replicas.
  */
 export class UpdaterCronJob extends pulumi.ComponentResource {
     public readonly cronJob: k8s.batch.v1.CronJob;
+    public readonly sleeper: k8s.apps.v1.StatefulSet;
 
     constructor(name: string, args: UpdaterCronJobArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:UpdaterCronJob", name, {}, opts);
@@ -81,6 +83,43 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
             { metadata: { name: UPDATER_SCRIPTS_CONFIGMAP, namespace: args.namespace, labels }, data: args.scripts },
             { parent: this },
         );
+        // One pod for both: what the sleeper runs by hand is what the CronJob runs.
+        const podSpec = (command: string[]): k8s.types.input.core.v1.PodSpec => ({
+            // No service account token either (security.pod): people exec into the sleeper.
+            ...security.pod,
+            containers: [
+                {
+                    name: "upddistr",
+                    image: updaterImage(args),
+                    command,
+                    env: [
+                        { name: "UPDATE_DESIRED_VERSION", value: args.updateDesiredVersion },
+                        { name: "UPDDISTR_COMMAND", value: UPDDISTR_ENTRY_POINT },
+                        { name: "UPDDISTR_LOG", value: `${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG` },
+                        { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
+                        { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
+                        ...security.container.env,
+                        // The environment in the outcome line (the namespace).
+                        { name: "BACKUP_NAMESPACE", value: args.namespace },
+                        // Where the outcome is kept after the Job is gone: /volume/logs/<Job name>.log. The
+                        // sleeper's pod has no job-name label, so it gets "" and the wrapper keeps no copy.
+                        { name: "UPDDISTR_JOB", valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
+                    ],
+                    volumeMounts: [
+                        { name: "volume", mountPath: VOLUME_MOUNT_PATH },
+                        { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
+                        security.mount,
+                    ],
+                    securityContext: security.container.securityContext,
+                    resources: security.container.resources,
+                },
+            ],
+            volumes: [
+                { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
+                { name: "scripts", configMap: { name: UPDATER_SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
+                security.volume,
+            ],
+        });
         this.cronJob = new k8s.batch.v1.CronJob(
             name,
             {
@@ -88,7 +127,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                 spec: {
                     schedule: args.schedule,
                     timeZone: args.timeZone,
-                    suspend: args.suspend,
+                    suspend: args.suspend || args.sleeper,
                     concurrencyPolicy: "Forbid",
                     startingDeadlineSeconds: 600,
                     failedJobsHistoryLimit: args.failedJobsHistoryLimit,
@@ -98,44 +137,12 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                         spec: {
                             // A retry would re-run a half-applied dictionary update: an operator decides instead.
                             backoffLimit: 0,
-                            // Only a sleeping Job has a deadline: UPDDISTR itself may run as long as it needs.
-                            activeDeadlineSeconds: args.sleeper ? sleeperDeadlineSeconds(args.sleeperHours) : undefined,
+                            // No deadline: UPDDISTR itself may run as long as it needs.
                             template: {
                                 metadata: { labels: { ...labels, ...security.labels } },
                                 spec: {
+                                    ...podSpec(UPDATER_COMMAND),
                                     restartPolicy: "Never",
-                                    ...security.pod,
-                                    containers: [
-                                        {
-                                            name: "upddistr",
-                                            image: updaterImage(args),
-                                            command: args.sleeper ? sleeperCommand(args.sleeperHours) : UPDATER_COMMAND,
-                                            env: [
-                                                { name: "UPDATE_DESIRED_VERSION", value: args.updateDesiredVersion },
-                                                { name: "UPDDISTR_COMMAND", value: UPDDISTR_ENTRY_POINT },
-                                                { name: "UPDDISTR_LOG", value: `${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG` },
-                                                { name: "UPDDISTR_RESULT", value: `${VOLUME_MOUNT_PATH}/logs/result.json` },
-                                                { name: "UPDDISTR_LOG_LINES", value: String(args.logLines) },
-                                                ...security.container.env,
-                                                // Where the outcome is kept after the Job is gone: /volume/logs/<Job name>.log.
-                                                { name: "UPDDISTR_JOB", valueFrom: { fieldRef: { fieldPath: "metadata.labels['job-name']" } } },
-                                                // The environment in the outcome line (the namespace).
-                                                { name: "BACKUP_NAMESPACE", value: args.namespace },
-                                            ],
-                                            volumeMounts: [
-                                                { name: "volume", mountPath: VOLUME_MOUNT_PATH },
-                                                { name: "scripts", mountPath: SCRIPTS_MOUNT, readOnly: true },
-                                                security.mount,
-                                            ],
-                                            securityContext: security.container.securityContext,
-                                            resources: security.container.resources,
-                                        },
-                                    ],
-                                    volumes: [
-                                        { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
-                                        { name: "scripts", configMap: { name: UPDATER_SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
-                                        security.volume,
-                                    ],
                                 },
                             },
                         },
@@ -148,6 +155,28 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
                 dependsOn: [...([] as pulumi.Resource[]).concat((opts?.dependsOn as pulumi.Resource[] | pulumi.Resource | undefined) ?? []), scripts],
             },
         );
-        this.registerOutputs({ name: this.cronJob.metadata.name });
+        const sleeperLabels = { ...labels, [NAME_LABEL]: UPDATER_SLEEPER_NAME };
+        this.sleeper = new k8s.apps.v1.StatefulSet(
+            `${name}-sleeper`,
+            {
+                metadata: {
+                    name: UPDATER_SLEEPER_NAME,
+                    namespace: args.namespace,
+                    labels: sleeperLabels,
+                    // The config decides the replicas: a hand-made scale is overwritten on the next deploy, not a conflict.
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                spec: {
+                    replicas: args.sleeper ? 1 : 0,
+                    selector: { matchLabels: sleeperLabels },
+                    template: {
+                        metadata: { labels: { ...sleeperLabels, ...security.labels } },
+                        spec: { ...podSpec(sleeperCommand(args.sleeperHours)), restartPolicy: "Always" },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [this.cronJob] },
+        );
+        this.registerOutputs({ name: this.cronJob.metadata.name, sleeper: this.sleeper.metadata.name });
     }
 }

@@ -2,10 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, TOOLBOX_NAME } from "./names";
+import { COMPONENTS, TOOLBOX_NAME, TOOLBOX_POD } from "./names";
 import { restrictedContainer, restrictedPod } from "./podSecurity";
 
-/** The CronJob operators start a toolbox from: `kubectl create job --from=cronjob/protheus-toolbox <name>`. */
 /** The flag file names of protheus:updater.completionFlags, space-separated, for a shell loop. */
 export const COMPLETION_FLAGS_ENV = "COMPLETION_FLAGS";
 export const FLAGS_DIR = `${VOLUME_MOUNT_PATH}/flags`;
@@ -14,29 +13,28 @@ export const NO_FLAGS_MESSAGE =
     "toolbox: protheus:updater.completionFlags is empty: no flag written; set the chart flag names in the stack config and deploy first";
 
 /**
- * The one command that writes the configured flags (`<job>` is the toolbox Job's name);
- * it refuses, non-zero, when none is configured. `kubectl exec job/<name>` picks the Job's pod.
+ * The one command that writes the configured flags, run in the toolbox's pod;
+ * it refuses, non-zero, when none is configured.
  */
-export function writeFlagsCommand(namespace: string, job: string): string {
+export function writeFlagsCommand(namespace: string): string {
     const refuse = `[ -n "$${COMPLETION_FLAGS_ENV}" ] || { echo "${NO_FLAGS_MESSAGE}" >&2; exit 3; }`;
-    return `kubectl -n ${namespace} exec job/${job} -- sh -c '${refuse}; mkdir -p ${FLAGS_DIR} && for f in $${COMPLETION_FLAGS_ENV}; do touch "${FLAGS_DIR}/$f" || exit 1; done; ls -l ${FLAGS_DIR}'`;
+    return `kubectl -n ${namespace} exec ${TOOLBOX_POD} -- sh -c '${refuse}; mkdir -p ${FLAGS_DIR} && for f in $${COMPLETION_FLAGS_ENV}; do touch "${FLAGS_DIR}/$f" || exit 1; done; ls -l ${FLAGS_DIR}'`;
 }
 
-/** The command that only reads the end of UPDDISTR.LOG on the volume: it writes nothing. */
-export function readLogCommand(namespace: string, job: string, lines = 100): string {
-    return `kubectl -n ${namespace} exec job/${job} -- tail -n ${lines} ${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG`;
+/** The command that only reads the end of UPDDISTR.LOG on the volume, in the toolbox's pod: it writes nothing. */
+export function readLogCommand(namespace: string, lines = 100): string {
+    return `kubectl -n ${namespace} exec ${TOOLBOX_POD} -- tail -n ${lines} ${VOLUME_MOUNT_PATH}/logs/UPDDISTR.LOG`;
 }
 
 export interface VolumeToolboxArgs {
     namespace: pulumi.Input<string>;
     stage: Stage;
     volumeClaimName: pulumi.Input<string>;
-    timeZone: string;
     /** A small pinned image with sh, ls, cat, tail, touch. */
     image: string;
     /** A uid allowed to write /volume/flags. */
     runAsUser: number;
-    /** The pod ends by itself after this long. */
+    /** The shell's process ends after this long and the pod starts it afresh. */
     hours: number;
     /** protheus:updater.completionFlags. */
     completionFlags: readonly string[];
@@ -44,70 +42,65 @@ export interface VolumeToolboxArgs {
 
 /**
  * A shell on the environment volume for the abort procedure: read
- * /volume/logs (UPDDISTR.LOG), write /volume/flags. A suspended CronJob (it
- * never runs on its own); each Job made from it sleeps `hours` and ends, with
- * a deadline as a backstop, so a forgotten toolbox never lingers.
+ * /volume/logs (UPDDISTR.LOG), write /volume/flags. A StatefulSet, so its one
+ * pod has a stable name (protheus-toolbox-0) and exec is granted on that name
+ * alone: closed (no replicas) until an operator opens it with
+ * `kubectl scale statefulset protheus-toolbox --replicas=1`, closed again with
+ * `--replicas=0`. The program sets no replicas after creating it (ignoreChanges),
+ * so a deploy never closes a toolbox in use nor conflicts with the scale.
+ *
+ * It was a suspended CronJob before: a CronJob cannot become a StatefulSet in
+ * place, so a stack that had it deletes the CronJob and creates the StatefulSet
+ * (nothing is lost: the toolbox holds no state of its own).
  */
 export class VolumeToolbox extends pulumi.ComponentResource {
-    public readonly cronJob: k8s.batch.v1.CronJob;
+    public readonly statefulSet: k8s.apps.v1.StatefulSet;
 
     constructor(name: string, args: VolumeToolboxArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:VolumeToolbox", name, {}, opts);
         const labels = commonLabels(args.stage, COMPONENTS.toolbox);
         const seconds = args.hours * 3600;
-        this.cronJob = new k8s.batch.v1.CronJob(
+        this.statefulSet = new k8s.apps.v1.StatefulSet(
             name,
             {
                 metadata: { name: TOOLBOX_NAME, namespace: args.namespace, labels },
                 spec: {
-                    // February 31st: even if someone unsuspends it, it never fires on its own.
-                    schedule: "0 0 31 2 *",
-                    timeZone: args.timeZone,
-                    suspend: true,
-                    concurrencyPolicy: "Forbid",
-                    failedJobsHistoryLimit: 1,
-                    successfulJobsHistoryLimit: 1,
-                    jobTemplate: {
+                    replicas: 0,
+                    selector: { matchLabels: labels },
+                    template: {
                         metadata: { labels },
                         spec: {
-                            backoffLimit: 0,
-                            activeDeadlineSeconds: seconds + 600,
-                            template: {
-                                metadata: { labels },
-                                spec: {
-                                    restartPolicy: "Never",
-                                    automountServiceAccountToken: false,
-                                    securityContext: restrictedPod({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
-                                    containers: [
-                                        {
-                                            name: "toolbox",
-                                            image: args.image,
-                                            command: ["sleep", String(seconds)],
-                                            env: [
-                                                { name: COMPLETION_FLAGS_ENV, value: args.completionFlags.join(" ") },
-                                                { name: "HOME", value: "/tmp" },
-                                            ],
-                                            workingDir: VOLUME_MOUNT_PATH,
-                                            volumeMounts: [
-                                                { name: "volume", mountPath: VOLUME_MOUNT_PATH },
-                                                { name: "tmp", mountPath: "/tmp" },
-                                            ],
-                                            resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-                                            securityContext: restrictedContainer({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
-                                        },
+                            restartPolicy: "Always",
+                            automountServiceAccountToken: false,
+                            securityContext: restrictedPod({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
+                            containers: [
+                                {
+                                    name: "toolbox",
+                                    image: args.image,
+                                    command: ["sleep", String(seconds)],
+                                    env: [
+                                        { name: COMPLETION_FLAGS_ENV, value: args.completionFlags.join(" ") },
+                                        { name: "HOME", value: "/tmp" },
                                     ],
-                                    volumes: [
-                                        { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
-                                        { name: "tmp", emptyDir: {} },
+                                    workingDir: VOLUME_MOUNT_PATH,
+                                    volumeMounts: [
+                                        { name: "volume", mountPath: VOLUME_MOUNT_PATH },
+                                        { name: "tmp", mountPath: "/tmp" },
                                     ],
+                                    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+                                    securityContext: restrictedContainer({ runAsUser: args.runAsUser, runAsGroup: args.runAsUser }),
                                 },
-                            },
+                            ],
+                            volumes: [
+                                { name: "volume", persistentVolumeClaim: { claimName: args.volumeClaimName } },
+                                { name: "tmp", emptyDir: {} },
+                            ],
                         },
                     },
                 },
             },
-            { parent: this },
+            { parent: this, ignoreChanges: ["spec.replicas"] },
         );
-        this.registerOutputs({ name: this.cronJob.metadata.name });
+        this.registerOutputs({ name: this.statefulSet.metadata.name });
     }
 }

@@ -9,6 +9,8 @@ export const MANAGED_BY = "pulumi";
 export const PART_OF_LABEL = "app.kubernetes.io/part-of";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
+/** Tells apart the pods of a StatefulSet that shares its component label with a CronJob's (the sleeper). */
+export const NAME_LABEL = "app.kubernetes.io/name";
 export const STAGE_LABEL = "protheus.totvs.com/stage";
 /** The namespace's annotation with the version it runs. */
 export const DESIRED_VERSION_ANNOTATION = "UpdateDesiredVersion";
@@ -46,8 +48,14 @@ export type ComponentName = (typeof COMPONENTS)[keyof typeof COMPONENTS];
 export const UPDATER_NAME = "protheus-updater";
 /** upddistr.sh, mounted at /scripts in the updater. */
 export const UPDATER_SCRIPTS_CONFIGMAP = "protheus-updater-scripts";
-/** A shell on the volume (abort procedure): a suspended CronJob. */
+/** A shell on the volume (abort procedure): a StatefulSet of no replicas until an operator scales it to one. */
 export const TOOLBOX_NAME = "protheus-toolbox";
+/** The toolbox's one pod: a stable name, so exec into it is granted by name. */
+export const TOOLBOX_POD = `${TOOLBOX_NAME}-0`;
+/** The sleeper (protheus:updater.sleeper): the updater's pod, idle, as a StatefulSet of one replica. */
+export const UPDATER_SLEEPER_NAME = "protheus-updater-sleeper";
+/** The sleeper's one pod: `kubectl cp` an RPO into it and run init-upddistr by hand; exec granted by name. */
+export const UPDATER_SLEEPER_POD = `${UPDATER_SLEEPER_NAME}-0`;
 
 // Backups.
 /** The nightly dump into the volume. */
@@ -76,8 +84,10 @@ export const PRE_ROLLBACK_JOB_PREFIX = "protheus-backup-pre-rollback-";
 export const RESTORE_JOB_PREFIX = "protheus-restore-";
 /** Operators put RESTORE_BACKUP / RESTORE_SOURCE / RESTORE_REPLACE here before a restore. */
 export const RESTORE_REQUEST_CONFIGMAP = "protheus-restore-request";
-/** The copy's (and the GCS fetch's) Kubernetes service account, bound to the Google one by Workload Identity. */
+/** The copy's Kubernetes service account, bound to the Google one (create and read on the bucket) by Workload Identity. */
 export const BACKUP_SERVICE_ACCOUNT = "protheus-backup";
+/** The restore's and the drill's GCS fetch: a Kubernetes service account bound to a Google one that only reads the bucket. */
+export const BACKUP_READER_SERVICE_ACCOUNT = "protheus-backup-reader";
 /** The backup user's password when it comes from the Pulumi secret protheus:databasePassword. */
 export const DATABASE_SECRET = "protheus-backup-database";
 /**
@@ -105,5 +115,15 @@ export const OUTCOME_CONTAINERS = ["backup", "copy", "fetch", "restore", "drill"
 /** The robots (runbook: "robôs"): the CronJobs that update and back up the environment on their own. */
 export const ROBOT_CRONJOBS = [UPDATER_NAME, BACKUP_CRONJOB, COPY_CRONJOB] as const;
 
+/** The ConfigMaps the program declares: its robots read them, so no team may edit them as ini files. */
+export const PROGRAM_CONFIGMAPS = [
+    UPDATER_SCRIPTS_CONFIGMAP,
+    SCRIPTS_CONFIGMAP,
+    SETTINGS_CONFIGMAP,
+    DRILL_CHECKS_CONFIGMAP,
+    RESTORE_REQUEST_CONFIGMAP,
+] as const;
+/** Names (and their `<name>-*`) reserved for the program's own objects. */
+export const RESERVED_NAME_PREFIXES = [UPDATER_NAME, BACKUP_CRONJOB, RESTORE_CRONJOB, TOOLBOX_NAME] as const;
 /** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
 export const REPLACE_UNREADY = "pulumi.com/replaceUnready";

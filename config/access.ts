@@ -4,6 +4,7 @@
 // lib/access/responsibilities.ts.
 import { z } from "zod";
 import { DUTIES, TEAM_IDS, TEAM_NAMES, TeamId, dutiesOf } from "../lib/access/responsibilities";
+import { PROGRAM_CONFIGMAPS, RESERVED_NAME_PREFIXES } from "../components/names";
 
 export { TEAM_IDS };
 export type { TeamId };
@@ -18,6 +19,18 @@ const configMapName = z
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
         error: "expected a ConfigMap name: lower-case letters, digits, '-' and '.'",
     });
+
+/**
+ * Why a ConfigMap name cannot be an ini ConfigMap, or undefined: the program's own ConfigMaps
+ * (settings, scripts, restore request) and the names it reserves hold what its robots run.
+ */
+export function iniConfigMapProblem(name: string): string | undefined {
+    if ((PROGRAM_CONFIGMAPS as readonly string[]).includes(name))
+        return `${name} is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap`;
+    const prefix = RESERVED_NAME_PREFIXES.find((p) => name === p || name.startsWith(`${p}-`));
+    if (prefix) return `names ${prefix} and ${prefix}-* are reserved for the program's own objects; expected the name of an ini ConfigMap`;
+    return undefined;
+}
 
 export const accessSchema = z
     .strictObject({
@@ -35,8 +48,25 @@ export const accessSchema = z
             .array(configMapName, { error: "expected a list of ConfigMap names" })
             .min(1, { error: "expected at least one ConfigMap name" })
             .refine((names) => new Set(names).size === names.length, { error: "expected each ConfigMap name at most once" })
+            .superRefine((names, ctx) => {
+                names.forEach((name, i) => {
+                    const problem = iniConfigMapProblem(name);
+                    if (problem) ctx.addIssue({ code: "custom", path: [i], message: problem });
+                });
+            })
             .default([...DEFAULT_INI_CONFIGMAPS])
-            .describe("the only ConfigMaps the ini duty may edit"),
+            .describe("the only ConfigMaps the ini duty may edit; never one the program declares nor a name it reserves"),
+        /**
+         * The Kubernetes user names that run `pulumi up` (the deploy workflow's Google service account e-mail):
+         * the admission policies hold everyone else to the program's templates, and the program itself creates Jobs.
+         */
+        deployers: z
+            .array(z.string({ error: "expected a Kubernetes user name" }).trim().min(1, { error: "expected a Kubernetes user name" }), {
+                error: "expected the list of Kubernetes user names that deploy this program (the deploy workflow's Google service account e-mail)",
+            })
+            .min(1, { error: "expected at least one deployer: the deploy workflow's Google service account e-mail" })
+            .refine((names) => names.every((n) => !n.startsWith("system:")), { error: "expected deployers outside system:, which the policies already trust" })
+            .describe("who runs `pulumi up` (the deploy workflow's Google service account e-mail, as GKE names it): the admission policies hold everyone else"),
     })
     .superRefine((access, ctx) => {
         for (const team of TEAM_IDS) {

@@ -71,7 +71,7 @@ export const updaterSchema = z.strictObject({
     sleeper: z
         .boolean({ error: "expected true or false" })
         .default(false)
-        .describe("replace the updater's command by a long sleep, to work inside its pod (a RUP failed)"),
+        .describe("suspend the updater and run its pod asleep as `protheus-updater-sleeper-0`, to work inside it (a RUP failed)"),
     suspend: z.boolean({ error: "expected true or false" }).default(false).describe("stop new updater runs"),
     // Failed pods are kept so UPDDISTR's output can be collected after the fact.
     failedJobsHistoryLimit: wholeNumber(1, 10).default(3).describe("failed updater Jobs (and their pods) kept, for log collection"),
@@ -79,7 +79,7 @@ export const updaterSchema = z.strictObject({
     // A forgotten sleeping Job must not block later runs (concurrencyPolicy Forbid) for long.
     sleeperHours: wholeNumber(1, 24, "a whole number of hours")
         .default(8)
-        .describe("how long a sleeping updater pod sleeps; its Job's `activeDeadlineSeconds` ends it 10 minutes later at most"),
+        .describe("how long the sleeper's `sleep` lasts before it starts again (the pod stays until the sleeper is off)"),
     // The flag files a finished UPDDISTR leaves in /volume/flags: chart-specific, so no default names.
     completionFlags: z
         .array(fileName, { error: "expected a list of file names" })
@@ -123,7 +123,9 @@ export const toolboxSchema = z.strictObject({
         .max(2147483647)
         .default(DEFAULT_TOOLBOX.runAsUser)
         .describe("the toolbox's uid (also its group and fsGroup), not root: one that may write `/volume/flags`"),
-    hours: wholeNumber(1, 12, "a whole number of hours").default(DEFAULT_TOOLBOX.hours).describe("a toolbox pod sleeps this many hours and ends"),
+    hours: wholeNumber(1, 12, "a whole number of hours")
+        .default(DEFAULT_TOOLBOX.hours)
+        .describe("how long the toolbox's `sleep` lasts before it starts again (the pod stays until scaled back to zero)"),
 });
 
 export const volumeSchema = z.strictObject({
@@ -326,7 +328,7 @@ export const stackConfigSchema = z.preprocess(
             backup: backupSchema.optional().describe("backups, their offsite copies and the database they read; required in prod"),
             restore: restoreSchema.optional().describe("a restore `pulumi up` runs once, as a reviewed change (`docs/backups.md`); needs `backup`"),
             maintenance: maintenanceSchema.prefault({}).describe("exclusive mode: chart values that take the users off the environment"),
-            toolbox: toolboxSchema.prefault({}).describe("the suspended `protheus-toolbox` CronJob: a shell on the volume"),
+            toolbox: toolboxSchema.prefault({}).describe("the `protheus-toolbox` StatefulSet (no replica until scaled): a shell on the volume"),
             access: accessSchema.describe("team access from the responsibility table (`docs/access.md`)"),
             databasePassword: z
                 .string({ error: "expected a string" })

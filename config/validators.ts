@@ -166,6 +166,11 @@ export function copyServiceAccountId(namespace: string): string {
     return `${id.slice(0, SERVICE_ACCOUNT_ID_MAX - hash.length - 1)}-${hash}`;
 }
 
+/** The backup reader's Google service account id (restore and drill fetches): as long as the copy's, so valid when it is. */
+export function readerServiceAccountId(namespace: string): string {
+    return `rdr-${namespace}`.slice(0, 30);
+}
+
 /** Why `id` is not a valid Google service account id (6-30 characters, a letter first, no '-' last), or undefined. */
 export function serviceAccountIdProblem(id: string): string | undefined {
     if (id.length < 6 || id.length > 30) return `expected 6 to 30 characters (it has ${id.length})`;

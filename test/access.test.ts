@@ -2,7 +2,7 @@
 // rendered Roles/RoleBindings of both stacks, the bucket IAM and the config rules.
 import * as assert from "node:assert/strict";
 import { ConfigError } from "../config/load";
-import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
+import { DEFAULT_INI_CONFIGMAPS, iniConfigMapProblem } from "../config/access";
 import { BACKUP_READER_ROLE } from "../components/TeamAccess";
 import { DUTY_ACCESS, GRANT_IDS, PolicyRule, grants, teamRules } from "../lib/access/permissions";
 import { RESTORE_CRONJOB, ROBOT_CRONJOBS } from "../components/names";
@@ -39,7 +39,10 @@ const DANGEROUS_VERBS = new Set(["escalate", "bind", "impersonate", "deletecolle
 // The dangerous-power sets, written out on purpose: changing who can exec or
 // read Secrets must be a visible change to this test.
 // devops-cloud: updating includes aborting an update, which writes /volume/flags from the toolbox pod.
-const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "devops-cloud", "dbas"];
+// The DBAs restore through the restore template and enter no pod.
+const EXEC_TEAMS: TeamId[] = ["smartsre", "devops-protheus", "devops-cloud"];
+/** The only pods anyone may exec into: the toolbox and the sleeper, by name. */
+const EXEC_PODS = ["protheus-toolbox-0", "protheus-updater-sleeper-0"];
 const SECRET_TEAMS: TeamId[] = [];
 const DB_TEAMS: TeamId[] = ["smartsre", "dbas"];
 
@@ -105,11 +108,25 @@ describe("access: the responsibility table and its permissions", () => {
         }
     });
 
-    it("restricts by resourceNames only verbs Kubernetes can restrict (never create, list, watch)", () => {
+    it("restricts by resourceNames only verbs Kubernetes can restrict (never list, watch, nor create of an object)", () => {
         for (const g of Object.values(grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS }))) {
             if (!g.rule.resourceNames) continue;
-            for (const v of ["create", "list", "watch", "deletecollection"])
+            for (const v of ["list", "watch", "deletecollection"])
                 assert.ok(!g.rule.verbs.includes(v), `${g.id}: ${v} with resourceNames is not enforced as intended`);
+            // Creating an object has no name yet; creating a subresource (pods/exec) names its parent, which RBAC checks.
+            if (g.rule.verbs.includes("create"))
+                assert.ok(
+                    g.rule.resources.every((r) => r.includes("/")),
+                    `${g.id}: create with resourceNames on an object is not enforced as intended`,
+                );
+        }
+    });
+
+    it("names the pods of every exec and attach rule: the toolbox and the sleeper only", () => {
+        for (const g of Object.values(grants({ iniConfigMaps: DEFAULT_INI_CONFIGMAPS }))) {
+            if (!g.rule.resources.some((r) => r === "pods/exec" || r === "pods/attach")) continue;
+            assert.ok(g.rule.resourceNames && g.rule.resourceNames.length > 0, `${g.id}: exec into any pod`);
+            for (const pod of g.rule.resourceNames) assert.ok(EXEC_PODS.includes(pod), `${g.id}: exec into ${pod}`);
         }
     });
 
@@ -212,9 +229,22 @@ for (const stack of STACKS) {
                 SECRET_TEAMS,
             );
             assert.ok(!canExec(rulesOf("cliente")) && !canReadSecrets(rulesOf("cliente")), "Cliente must have no exec and no Secrets");
+            for (const role of roles)
+                for (const r of role.inputs.rules as PolicyRule[])
+                    if (r.resources.some((x) => x === "pods/exec" || x === "pods/attach"))
+                        assert.ok(r.resourceNames?.length && r.resourceNames.every((p) => EXEC_PODS.includes(p)), `${role.name}: exec into any pod`);
             assert.ok(
                 !rulesOf("cliente").some((r) => r.resources.some((x) => x.startsWith("pods/") && x !== "pods/log")),
                 "Cliente: no pod subresource but logs",
+            );
+        });
+
+        it("could not be configured to let the ini duty edit any ConfigMap the stack declares", () => {
+            const declared = byType(res, "kubernetes:core/v1:ConfigMap").map((c) => meta(c).name);
+            assert.ok(declared.length >= 3, declared.join(", "));
+            assert.deepEqual(
+                declared.filter((name) => iniConfigMapProblem(name) === undefined),
+                [],
             );
         });
 
@@ -262,17 +292,27 @@ describe("access: the update failure path", () => {
         for (const team of ["gcad", "tecnologia", "framework"] as TeamId[]) assert.ok(!teamCan(team, "get", "", "pods/log"), `${team} collects no logs`);
     });
 
-    it("lets whoever aborts an update suspend the updater, delete its Jobs by label, start a toolbox Job and exec into it", () => {
+    it("lets whoever aborts an update suspend the updater, delete its Jobs by label, open the toolbox and exec into its pod only", () => {
         for (const team of ["smartsre", "devops-cloud", "devops-protheus"] as TeamId[]) {
             assert.ok(teamCan(team, "patch", "batch", "cronjobs", "protheus-updater"), `${team}: kubectl patch cronjob protheus-updater`);
             assert.ok(teamCan(team, "list", "batch", "jobs") && teamCan(team, "delete", "batch", "jobs"), `${team}: kubectl delete job -l ...`);
             assert.ok(
-                teamCan(team, "get", "batch", "cronjobs", "protheus-toolbox") && teamCan(team, "create", "batch", "jobs"),
-                `${team}: kubectl create job --from=cronjob/protheus-toolbox`,
+                teamCan(team, "get", "apps", "statefulsets", "protheus-toolbox") && teamCan(team, "patch", "apps", "statefulsets/scale", "protheus-toolbox"),
+                `${team}: kubectl scale statefulset protheus-toolbox --replicas=1`,
             );
-            assert.ok(teamCan(team, "create", "", "pods/exec") && teamCan(team, "list", "", "pods"), `${team}: kubectl exec job/<toolbox>`);
+            assert.ok(
+                teamCan(team, "create", "", "pods/exec", "protheus-toolbox-0") && teamCan(team, "get", "", "pods"),
+                `${team}: kubectl exec protheus-toolbox-0`,
+            );
+            assert.ok(!teamCan(team, "create", "", "pods/exec", "appserver-7d9f-abcde"), `${team}: exec into a release pod`);
         }
-        assert.ok(!teamCan("cliente", "create", "", "pods/exec") && !teamCan("cliente", "create", "batch", "jobs"), "Cliente only reads logs");
+        for (const team of ["smartsre", "devops-protheus"] as TeamId[])
+            assert.ok(teamCan(team, "create", "", "pods/exec", "protheus-updater-sleeper-0"), `${team}: kubectl cp <rpo> protheus-updater-sleeper-0:...`);
+        assert.ok(!teamCan("devops-cloud", "create", "", "pods/exec", "protheus-updater-sleeper-0"), "Devops Cloud does not maintain the robots");
+        assert.ok(
+            !teamCan("cliente", "create", "", "pods/exec", "protheus-toolbox-0") && !teamCan("cliente", "create", "batch", "jobs"),
+            "Cliente only reads logs",
+        );
         assert.ok(!teamCan("dbas", "patch", "batch", "cronjobs", "protheus-updater"), "DBAs do not run updates");
     });
 });
@@ -385,6 +425,19 @@ describe("access: stack config", () => {
                 { apiGroups: [""], resources: ["configmaps"], resourceNames: ["appserver-ini", "dbaccess-ini"], verbs: ["get", "patch", "update"] },
             ]);
         }
+        // A ConfigMap a robot reads, or a name the program reserves, is not an ini file: editing it would change what the robot runs.
+        const taken = await configProblems(
+            withAccess(
+                "hml",
+                (a) => (a.iniConfigMaps = ["appserver-ini", "protheus-backup-settings", "protheus-restore-request", "protheus-toolbox-x", "protheus-updater"]),
+            ),
+        );
+        assert.deepEqual(taken, [
+            'protheus:access.iniConfigMaps[1] = "protheus-backup-settings": protheus-backup-settings is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[2] = "protheus-restore-request": protheus-restore-request is a ConfigMap the program declares and its robots read; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[3] = "protheus-toolbox-x": names protheus-toolbox and protheus-toolbox-* are reserved for the program\'s own objects; expected the name of an ini ConfigMap',
+            'protheus:access.iniConfigMaps[4] = "protheus-updater": names protheus-updater and protheus-updater-* are reserved for the program\'s own objects; expected the name of an ini ConfigMap',
+        ]);
         const bad = await configProblems(withAccess("hml", (a) => (a.iniConfigMaps = [])));
         assert.ok(
             bad.some((p) => p.startsWith("protheus:access.iniConfigMaps = []")),

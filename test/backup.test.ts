@@ -169,9 +169,37 @@ describe("backups (prod plan)", () => {
             assert.ok(["roles/storage.objectCreator", "roles/storage.objectViewer"].includes(g.role), `${g.member} gets ${g.role}`);
             if (g.role === "roles/storage.objectCreator") assert.equal(g.member, mine[0].member, "only the backup account writes");
         }
-        const wi = find(resources, "gcp:serviceaccount/iAMMember:IAMMember").inputs as any;
-        assert.equal(wi.role, "roles/iam.workloadIdentityUser");
-        assert.equal(wi.member, "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup]");
+        const wi = resources.filter((r) => r.type === "gcp:serviceaccount/iAMMember:IAMMember").map((r) => r.inputs as any);
+        assert.deepEqual(wi.map((m) => [m.role, m.member, m.serviceAccountId]).sort(), [
+            [
+                "roles/iam.workloadIdentityUser",
+                "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup-reader]",
+                "projects/totvs-protheus-prod/serviceAccounts/rdr-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
+            ],
+            [
+                "roles/iam.workloadIdentityUser",
+                "serviceAccount:totvs-protheus-prod.svc.id.goog[c2a7dv/protheus-backup]",
+                "projects/totvs-protheus-prod/serviceAccounts/bkp-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com",
+            ],
+        ]);
+    });
+
+    it("fetches for restores and drills as a second Google account that only reads the bucket", () => {
+        const reader = "serviceAccount:rdr-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com";
+        const grants = resources.filter((r) => r.type === BUCKET_IAM).map((r) => r.inputs as any);
+        assert.deepEqual(
+            grants.filter((g) => g.member === reader).map((g) => g.role),
+            ["roles/storage.objectViewer"],
+        );
+        const ksa = byK8sName(resources, "ServiceAccount", "protheus-backup-reader").inputs as any;
+        assert.equal(ksa.metadata.annotations["iam.gke.io/gcp-service-account"], "rdr-c2a7dv@totvs-protheus-prod.iam.gserviceaccount.com");
+        assert.equal(ksa.automountServiceAccountToken, false);
+        // The restore template fetches as the reader; only the copy runs as the creator account.
+        assert.equal(podOf(byK8sName(resources, "CronJob", "protheus-restore")).serviceAccountName, "protheus-backup-reader");
+        const asCreator = resources
+            .filter((r) => r.type.startsWith("kubernetes:") && JSON.stringify(r.inputs).includes('"serviceAccountName":"protheus-backup"'))
+            .map((r) => (r.inputs as any).metadata.name);
+        assert.deepEqual(asCreator, ["protheus-backup-copy"]);
     });
 
     it("passes every rule of the policy pack", () => {

@@ -6,7 +6,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import { renderProgram, RenderResult } from "../lib/render";
 import { CLUSTER_PROVIDER_NAME, gkeContextName, gkeKubeconfig } from "../lib/gkeCluster";
-import { projectConfigFromYaml, REPO_ROOT } from "../lib/stackFiles";
+import { projectConfigFromYaml, readStackFile, REPO_ROOT } from "../lib/stackFiles";
+import { parseStackConfig } from "../config/load";
 import { listStackNames } from "../lib/fleet";
 import { fleetView } from "../bin/fleet";
 import { configObject, renderFailure, stackWith } from "./support/stacks";
@@ -25,12 +26,21 @@ describe("the stack's cluster", () => {
         it(`${stage}: every Kubernetes resource, in an upgrade with a restore, uses the explicit provider`, async () => {
             const restore = { id: "cluster-test", backup: "latest", reason: "checking the provider of every object" };
             const result = await renderProgram({
-                ...stackWith(stage, { restore, maintenance: { enabled: true } }),
+                ...stackWith(stage, { restore, maintenance: { ...configObject(stage, "maintenance"), enabled: true } }),
                 previousOutputs: { updateDesiredVersion: "12.1.2310", maintenanceEnabled: true },
             });
             const kinds = new Set(Object.keys(result.providers ?? {}).map((k) => k.split("::")[0]));
-            // The test reaches the objects that exist only in some updates: the backup Job, the restore Job, the release.
-            for (const t of ["kubernetes:batch/v1:Job", "kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Namespace", "kubernetes:batch/v1:CronJob"])
+            // The test reaches the objects that exist only in some updates: the backup Job, the restore Job, the release;
+            // and the cluster-wide admission policies with their bindings, and the StatefulSets people exec into.
+            for (const t of [
+                "kubernetes:batch/v1:Job",
+                "kubernetes:helm.sh/v3:Release",
+                "kubernetes:core/v1:Namespace",
+                "kubernetes:batch/v1:CronJob",
+                "kubernetes:apps/v1:StatefulSet",
+                "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+                "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+            ])
                 assert.ok(kinds.has(t), `${t} registered`);
             assert.ok(Object.keys(result.providers!).filter((k) => k.startsWith("kubernetes:")).length > 20);
             assert.deepEqual(kubernetesWithoutClusterProvider(result), []);
@@ -60,11 +70,12 @@ describe("the stack's cluster", () => {
         assert.match(bad, /protheus:cluster\.name/);
     });
 
-    it("every stack file names its cluster, and the fleet view lists it", () => {
+    it("every stack resolves its cluster (its file, or its stage's defaults in Pulumi.yaml), and the fleet view lists it", () => {
         const fleet = fleetView(REPO_ROOT);
         for (const stack of listStackNames(REPO_ROOT)) {
-            const own = parse(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")).config["protheus:cluster"];
-            assert.ok(own?.name, `${stack} names its cluster`);
+            const input = readStackFile(stack);
+            const own = parseStackConfig(input.config, (k) => input.secretKeys.includes(k)).cluster;
+            assert.ok(own.name && own.project && own.location, `${stack} resolves its cluster`);
             const env = fleet.find((e) => stack.startsWith(`${e.environment}-`))!;
             const view = env.hml?.stack === stack ? env.hml : env.prod;
             assert.match(view!.cluster, new RegExp(`/${own.name}$`));

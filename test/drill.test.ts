@@ -67,9 +67,9 @@ describe("restore drill (plan)", () => {
         assert.equal(env.RESTORE_REPLACE, undefined, "the drill never replaces anything");
     });
 
-    it("prod ships to GCS: an init container fetches the offsite copy (drill.sh --fetch-only) with the backup service account, no database password", () => {
+    it("prod ships to GCS: an init container fetches the offsite copy (drill.sh --fetch-only) with the read-only backup reader account, no database password", () => {
         const pod = podOf(byK8sName(prod, "CronJob", "protheus-restore-drill"));
-        assert.equal(pod.serviceAccountName, "protheus-backup");
+        assert.equal(pod.serviceAccountName, "protheus-backup-reader", "the fetch reads as the read-only account");
         assert.equal(pod.initContainers.length, 1);
         const fetch = pod.initContainers[0];
         assert.deepEqual(fetch.command, ["bash", "/scripts/drill.sh", "--fetch-only"]);

@@ -253,7 +253,7 @@ describe("rollback as one commit: the version set back plus a restore request", 
         assert.match(pod.initContainers[0].image, /cloud/);
         assert.equal(envOf(pod.initContainers[0]).PGPASSWORD, undefined);
         assert.equal(envOf(pod.containers[0]).GCS_BUCKET, "protheus-backups-c2a7dv");
-        assert.equal(pod.serviceAccountName, "protheus-backup");
+        assert.equal(pod.serviceAccountName, "protheus-backup-reader", "the fetch reads as the read-only account");
     });
 
     it("renders only manifests the Kubernetes schemas accept, and passes the policy pack", async () => {
@@ -400,17 +400,19 @@ describe("updater: the environment and the Job's name reach the wrapper", () => 
 });
 
 describe("toolbox: a shell on the volume for the abort procedure", () => {
-    it("is a suspended CronJob protheus-toolbox: pinned small image, non-root, read-only root, no capabilities, /volume writable, ends by itself", async () => {
+    it("is a StatefulSet protheus-toolbox, closed (no replica) until scaled: pinned small image, non-root, read-only root, no capabilities, /volume writable", async () => {
         const updater = configObject("hml", "updater");
-        const { resources } = await render(stackWith("hml", { updater: { ...updater, completionFlags: ["upddistr.done", "dbaccess.ready"] } }));
-        const cj = byK8sName(resources, "CronJob", "protheus-toolbox").inputs as any;
-        assert.equal(cj.spec.suspend, true);
-        const job = cj.spec.jobTemplate.spec;
-        const pod = job.template.spec;
+        const { resources, options } = await render(stackWith("hml", { updater: { ...updater, completionFlags: ["upddistr.done", "dbaccess.ready"] } }));
+        const toolbox = byK8sName(resources, "StatefulSet", "protheus-toolbox");
+        const sts = toolbox.inputs as any;
+        assert.equal(sts.spec.replicas, 0);
+        // Operators scale it; a deploy neither closes a toolbox in use nor conflicts with their scale.
+        assert.deepEqual(options[resourceKey(toolbox.type, toolbox.name)].ignoreChanges, ["spec.replicas"]);
+        assert.deepEqual(sts.spec.selector.matchLabels, sts.spec.template.metadata.labels);
+        const pod = sts.spec.template.spec;
         const c = pod.containers[0];
         assert.equal(c.image, "busybox:1.36.1");
         assert.deepEqual(c.command, ["sleep", String(2 * 3600)]);
-        assert.ok(job.activeDeadlineSeconds > 2 * 3600 && job.activeDeadlineSeconds <= 3 * 3600);
         assert.equal(c.securityContext.runAsNonRoot, true);
         assert.ok(c.securityContext.runAsUser > 0);
         assert.equal(c.securityContext.readOnlyRootFilesystem, true);
@@ -421,12 +423,17 @@ describe("toolbox: a shell on the volume for the abort procedure", () => {
         assert.notEqual(vol.readOnly, true);
         assert.equal(pod.volumes.find((v: any) => v.name === vol.name).persistentVolumeClaim.claimName, "protheus-volume");
         assert.equal(envOf(c).COMPLETION_FLAGS, "upddistr.done dbaccess.ready");
-        assert.deepEqual(await schemaViolations(byK8sName(resources, "CronJob", "protheus-toolbox")), []);
+        assert.deepEqual(await schemaViolations(toolbox), []);
+        assert.equal(
+            resources.find((r) => r.type === CRONJOB && (r.inputs as any).metadata.name === "protheus-toolbox"),
+            undefined,
+            "no toolbox CronJob any more",
+        );
     });
 
     it("has no flags unless the stack names them, and takes another pinned image and duration from config", async () => {
         const { resources } = await render(stackWith("hml", { toolbox: { image: "registry.example.com/tools/busybox@sha256:" + "a".repeat(64), hours: 1 } }));
-        const c = (byK8sName(resources, "CronJob", "protheus-toolbox").inputs as any).spec.jobTemplate.spec.template.spec.containers[0];
+        const c = (byK8sName(resources, "StatefulSet", "protheus-toolbox").inputs as any).spec.template.spec.containers[0];
         assert.equal(envOf(c).COMPLETION_FLAGS, "");
         assert.deepEqual(c.command, ["sleep", "3600"]);
         const err = await renderFailure(stackWith("hml", { toolbox: { image: "busybox:latest" } }));

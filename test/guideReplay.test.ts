@@ -138,14 +138,16 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         merge(repo, "prod-2510");
     });
 
-    it("section 4.5 a): the sleeper is one reviewed change of the updater's command", () => {
+    it("section 4.5 a): the sleeper is one reviewed change: the updater suspended, its sleeping pod given one replica", () => {
         const run = only(pullRequest(repo, "sleeper", configBlock("## 4.", 0)));
         assert.equal(run.status, 1, run.stderr);
         assert.deepEqual(
             resourceLines(run.stdout).map((l) => l.split("  (")[0]),
-            ["~ kubernetes:batch/v1:CronJob  updater"],
+            ["~ kubernetes:batch/v1:CronJob  updater", "~ kubernetes:apps/v1:StatefulSet  updater-sleeper"],
         );
-        assert.match(run.stdout, /containers\[upddistr\]\.command/);
+        assert.match(run.stdout, /spec\.suspend: false → true/);
+        assert.match(run.stdout, /spec\.replicas: 0 → 1/);
+        assert.doesNotMatch(run.stdout, /containers\[upddistr\]\.command/, "the CronJob's pod stays the wrapper's");
     });
 
     it("section 6: maintenance in one pull request, then the rollback with its restore, then back to normal", () => {

@@ -26,7 +26,7 @@ describe("kubectlRequests: what a guide's kubectl command asks the API server", 
             "-n c2a7dv logs -f pod-x",
             [
                 { verb: "get", apiGroup: "", resource: "pods", name: "pod-x" },
-                { verb: "get", apiGroup: "", resource: "pods/log" },
+                { verb: "get", apiGroup: "", resource: "pods/log", name: "pod-x" },
             ],
         ],
         [
@@ -41,7 +41,29 @@ describe("kubectlRequests: what a guide's kubectl command asks the API server", 
             "-n c2a7dv cp tttm120.rpo upd-x:protheus/apo/tttm120.rpo",
             [
                 { verb: "get", apiGroup: "", resource: "pods", name: "upd-x" },
-                { verb: "create", apiGroup: "", resource: "pods/exec" },
+                { verb: "create", apiGroup: "", resource: "pods/exec", name: "upd-x" },
+            ],
+        ],
+        [
+            "-n c2a7dv exec -it protheus-toolbox-0 -- sh",
+            [
+                { verb: "get", apiGroup: "", resource: "pods", name: "protheus-toolbox-0" },
+                { verb: "create", apiGroup: "", resource: "pods/exec", name: "protheus-toolbox-0" },
+            ],
+        ],
+        [
+            "-n c2a7dv attach -it pod/protheus-updater-sleeper-0",
+            [
+                { verb: "get", apiGroup: "", resource: "pods", name: "protheus-updater-sleeper-0" },
+                { verb: "create", apiGroup: "", resource: "pods/attach", name: "protheus-updater-sleeper-0" },
+            ],
+        ],
+        [
+            "-n c2a7dv scale statefulset protheus-toolbox --replicas=1",
+            [
+                { verb: "get", apiGroup: "apps", resource: "statefulsets", name: "protheus-toolbox" },
+                { verb: "get", apiGroup: "apps", resource: "statefulsets/scale", name: "protheus-toolbox" },
+                { verb: "patch", apiGroup: "apps", resource: "statefulsets/scale", name: "protheus-toolbox" },
             ],
         ],
         [

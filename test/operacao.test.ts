@@ -96,6 +96,22 @@ describe("docs/operacao.md against each stage's RBAC", () => {
         assert.deepStrictEqual(unknown, []);
     });
 
+    it("names only StatefulSets the stack declares, and pods by name only as a StatefulSet's pod (<name>-<ordinal>)", () => {
+        const statefulSets = new Set(k8sObjects(resources, "StatefulSet").map((s) => s.name));
+        const requests = checks.flatMap((c) => c.requests.filter((r) => r.name).map((r) => ({ c, r })));
+        const problems = requests.flatMap(({ c, r }) => {
+            if (r.resource.startsWith("statefulsets") && !statefulSets.has(r.name!)) return [`line ${c.command.line}: no StatefulSet ${r.name}`];
+            const pod = /^(.+)-\d+$/.exec(r.name!);
+            if (r.resource.startsWith("pods") && !(pod && statefulSets.has(pod[1]))) return [`line ${c.command.line}: pod ${r.name} is no StatefulSet's`];
+            return [];
+        });
+        assert.ok(
+            requests.some(({ r }) => r.resource === "pods/exec"),
+            "the guide execs into the toolbox and the sleeper",
+        );
+        assert.deepStrictEqual(problems, []);
+    });
+
     it("every block's `pulumi config` commands, applied in order to the committed stack file as Pulumi writes them, leave a valid config", () => {
         const commands = guideCommands(GUIDE).filter((c) => c.text.startsWith("pulumi config"));
         assert.ok(commands.length >= 10, `expected the guide's config commands, found ${commands.length}`);
@@ -179,7 +195,7 @@ describe("docs/operacao.md against each stage's RBAC", () => {
 });
 
 describe("docs/operacao.md: the toolbox's read and write commands", () => {
-    const write = writeFlagsCommand(NAMESPACE, "toolbox-abort");
+    const write = writeFlagsCommand(NAMESPACE);
     /** The `sh -c` body of the write command, run here with a directory standing for /volume. */
     function runWrite(flags: string): { status: number | null; stderr: string; volume: string } {
         const volume = fs.mkdtempSync(path.join(os.tmpdir(), "toolbox-volume-"));
@@ -198,7 +214,7 @@ describe("docs/operacao.md: the toolbox's read and write commands", () => {
             [],
             "reading the log never writes",
         );
-        assert.ok(section3.includes(readLogCommand(NAMESPACE, "toolbox-read")));
+        assert.ok(section3.includes(readLogCommand(NAMESPACE)));
     });
 
     it("refuses, non-zero with one line naming the key, to write flags when none is configured", () => {

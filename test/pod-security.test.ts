@@ -15,10 +15,14 @@ import { byK8sName, render, renderExample, renderFailure, stackWith } from "./su
 
 const DOC = path.resolve(__dirname, "..", "docs", "pod-security.md");
 const UPDATER = "protheus-updater";
+/** The updater's pod, asleep (protheus:updater.sleeper): the same pod spec as the updater's, so the same settings. */
+const SLEEPER = "protheus-updater-sleeper";
+const isUpdaterPod = (name: string) => name === UPDATER || name === SLEEPER;
 
 /** The pod templates every full plan declares, by workload name (the one-off Jobs by their prefix). */
 const EXPECTED = [
     "protheus-updater",
+    "protheus-updater-sleeper",
     "protheus-toolbox",
     "protheus-backup",
     "protheus-backup-manual",
@@ -85,7 +89,7 @@ describe("pod security (every pod template of the plan)", () => {
     });
 
     it("robots have a read-only root, and HOME, TMPDIR and gcloud's config on a writable scratch emptyDir", () => {
-        for (const t of templates.filter((t) => t.name !== UPDATER)) {
+        for (const t of templates.filter((t) => !isUpdaterPod(t.name))) {
             const scratch = t.spec.volumes.find((v: any) => v.name === "tmp");
             assert.deepEqual(scratch, { name: "tmp", emptyDir: {} }, t.name);
             for (const c of containersOf(t)) {
@@ -108,7 +112,9 @@ describe("pod security (every pod template of the plan)", () => {
         for (const t of templates) {
             const gcs = containersOf(t).some((c) => c.name === "copy" || c.name === "fetch");
             assert.equal(t.spec.automountServiceAccountToken, gcs, t.name);
-            if (gcs) assert.equal(t.spec.serviceAccountName, "protheus-backup", t.name);
+            // The copy creates objects; restores and drills only read (protheus-backup-reader).
+            if (gcs)
+                assert.equal(t.spec.serviceAccountName, containersOf(t).some((c) => c.name === "copy") ? "protheus-backup" : "protheus-backup-reader", t.name);
             else assert.equal(t.spec.serviceAccountName, undefined, t.name);
         }
     });
@@ -171,7 +177,7 @@ describe("pod security config (protheus:podSecurity)", () => {
                 },
             }),
         );
-        const robots = podTemplates(resources).filter((t) => t.name !== UPDATER && t.name !== "protheus-toolbox");
+        const robots = podTemplates(resources).filter((t) => !isUpdaterPod(t.name) && t.name !== "protheus-toolbox");
         assert.ok(robots.length >= 4);
         for (const t of robots) {
             assert.equal(t.spec.securityContext.fsGroup, 70, t.name);
@@ -208,7 +214,7 @@ describe("pod security config (protheus:podSecurity)", () => {
             [],
         );
         // The label is on the pod template only: the other pods stay restricted.
-        for (const other of podTemplates(resources).filter((o) => o.name !== UPDATER)) assert.equal(levelMet(other), "restricted", other.name);
+        for (const other of podTemplates(resources).filter((o) => !isUpdaterPod(o.name))) assert.equal(levelMet(other), "restricted", other.name);
     });
 
     it("the pack refuses the updater running as root without the label", async () => {

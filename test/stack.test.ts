@@ -209,27 +209,34 @@ describe("UpdaterCronJob", () => {
         assert.equal(vol.persistentVolumeClaim.claimName, "protheus-volume");
     });
 
-    it("sleeper on changes only the updater's command and bounds its Job (8 hours by default); sleeper off restores the wrapper", async () => {
+    it("sleeper on suspends the updater and runs its pod asleep as protheus-updater-sleeper-0 (8 hours a sleep by default); off, no replica", async () => {
         const updater = configObject("hml", "updater");
         const off = (await render(stackWith("hml", { updater: { ...updater, sleeper: false } }))).resources;
         const on = (await render(stackWith("hml", { updater: { ...updater, sleeper: true } }))).resources;
-        assert.deepEqual(updaterContainer(on).command, ["sleep", String(8 * 3600)]);
-        assert.deepEqual(updaterContainer(off).command, ["sh", "/scripts/upddistr.sh"]);
-        const onJob = (byK8sName(on, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec;
-        // The deadline ends a sleeping Job even if sleep does not, a little after the sleep would.
-        assert.ok(onJob.activeDeadlineSeconds > 8 * 3600 && onJob.activeDeadlineSeconds <= 8 * 3600 + 900, String(onJob.activeDeadlineSeconds));
+        const sleeper = (rs: PlannedResource[]) => byK8sName(rs, "StatefulSet", "protheus-updater-sleeper").inputs as any;
+        assert.equal(sleeper(on).spec.replicas, 1);
+        assert.equal(sleeper(off).spec.replicas, 0);
+        // The CronJob always runs the wrapper; with the sleeper on it starts nothing on its own.
+        assert.deepEqual(updaterContainer(on).command, ["sh", "/scripts/upddistr.sh"]);
+        assert.equal((byK8sName(on, "CronJob", "protheus-updater").inputs as any).spec.suspend, true);
+        assert.equal((byK8sName(off, "CronJob", "protheus-updater").inputs as any).spec.suspend, false);
+        // The sleeper is the updater's pod, asleep: same image, env, volumes.
+        const pod = sleeper(on).spec.template.spec;
+        const cronPod = (byK8sName(on, "CronJob", "protheus-updater").inputs as any).spec.jobTemplate.spec.template.spec;
+        assert.deepEqual({ ...pod, containers: undefined, restartPolicy: undefined }, { ...cronPod, containers: undefined, restartPolicy: undefined });
+        assert.deepEqual({ ...pod.containers[0], command: undefined }, { ...cronPod.containers[0], command: undefined });
+        assert.deepEqual(pod.containers[0].command, ["sleep", String(8 * 3600)]);
+        assert.deepEqual(sleeper(on).spec.selector.matchLabels, sleeper(on).spec.template.metadata.labels);
+        assert.equal(sleeper(on).spec.selector.matchLabels["app.kubernetes.io/name"], "protheus-updater-sleeper");
         assert.deepEqual(
             on.map((r) => resourceKey(r.type, r.name)),
             off.map((r) => resourceKey(r.type, r.name)),
         );
         const diffs = on.flatMap((r, i) => changedPaths(off[i].inputs, r.inputs).map((p) => `${r.type}::${r.name}:${p}`)).sort();
-        assert.deepEqual(diffs, [
-            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.activeDeadlineSeconds",
-            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.0",
-            "kubernetes:batch/v1:CronJob::updater:spec.jobTemplate.spec.template.spec.containers.0.command.1",
-        ]);
+        assert.deepEqual(diffs, ["kubernetes:apps/v1:StatefulSet::updater-sleeper:spec.replicas", "kubernetes:batch/v1:CronJob::updater:spec.suspend"]);
         const short = (await render(stackWith("hml", { updater: { ...updater, sleeper: true, sleeperHours: 2 } }))).resources;
-        assert.deepEqual(updaterContainer(short).command, ["sleep", "7200"]);
+        assert.deepEqual(sleeper(short).spec.template.spec.containers[0].command, ["sleep", "7200"]);
+        assert.deepEqual(await schemaViolations(byK8sName(on, "StatefulSet", "protheus-updater-sleeper")), []);
     });
 
     it("suspend stops new runs", async () => {

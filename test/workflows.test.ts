@@ -54,7 +54,7 @@ describe("workflows read the stack names from the stack files", () => {
             assert.match(job.if, /^\$\{\{ !cancelled\(\) && /, key);
         }
         const action = wf.jobs.prod_3.steps.find((s: { uses?: string }) => s.uses === "./.github/actions/pulumi");
-        assert.equal(action.with.command, "install");
+        assert.equal(action.with.stacks, "${{ matrix.stacks }}");
         const batch = wf.jobs.prod_3.steps.find((s: { run?: string }) => /npm run --silent rollout -- run up/.test(s.run ?? "")).run as string;
         assert.match(batch, /--batch "\$BATCH" --stacks "\$STACKS" --results "\$RUNNER_TEMP\/rollout\/results-\$BATCH\.json"/);
         assert.equal(wf.jobs.prod_3.env.STACKS, "${{ matrix.stacks }}");

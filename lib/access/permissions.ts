@@ -9,11 +9,14 @@
 // - nobody reads Secrets: the release is upgraded by this program with the
 //   deployer's own credentials (Helm's release Secrets are not needed), and
 //   the jobs get their database password mounted by Kubernetes;
-// - exec only where the runbook works inside a pod (robots, database) and
-//   where an update is aborted (the flags are written from the toolbox pod);
+// - exec only into the pods the program names: the toolbox (protheus-toolbox-0,
+//   the abort procedure's flags) and the sleeper (protheus-updater-sleeper-0,
+//   an RPO copied in and init-upddistr run by hand);
 // - writes restricted by resourceNames wherever Kubernetes allows it.
 //   It does not for `create` (the name is not known before the object
-//   exists) nor for objects with generated names (Jobs, their pods).
+//   exists) nor for objects with generated names (Jobs, their pods): what a
+//   created Job, a patched CronJob or a restarted workload may contain is held
+//   by the admission policies (lib/access/admission.ts).
 import {
     BACKUP_CRONJOB,
     COMPONENT_LABEL,
@@ -23,7 +26,11 @@ import {
     RESTORE_CRONJOB,
     RESTORE_REQUEST_CONFIGMAP,
     ROBOT_CRONJOBS,
+    TOOLBOX_NAME,
+    TOOLBOX_POD,
     UPDATER_NAME,
+    UPDATER_SLEEPER_NAME,
+    UPDATER_SLEEPER_POD,
 } from "../../components/names";
 import { DUTIES, DUTY_IDS, DutyId, TeamId, dutiesOf } from "./responsibilities";
 
@@ -57,7 +64,10 @@ export const GRANT_IDS = [
     "jobs-create",
     "jobs-delete",
     "robot-cronjobs-edit",
-    "pods-exec",
+    "program-statefulsets-read",
+    "toolbox-open",
+    "toolbox-exec",
+    "sleeper-exec",
     "ini-configmaps-edit",
     "restore-request-create",
     "restore-request-edit",
@@ -138,7 +148,7 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
         g(
             "jobs-create",
             { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create"] },
-            "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name",
+            "start a Job from a CronJob by hand (`kubectl create job --from=cronjob/<name>`); `create` cannot be limited by name, so the admission policy refuses any Job that is not an instance of one of the program's CronJobs",
         ),
         g(
             "jobs-delete",
@@ -148,12 +158,27 @@ export function grants(names: AccessNames): Record<GrantId, Grant> {
         g(
             "robot-cronjobs-edit",
             { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...ROBOT_CRONJOBS], verbs: ["get", "patch", "update"] },
-            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), the sleeper by hand, suspend or fix ${BACKUP_CRONJOB} / ${COPY_CRONJOB}; these CronJobs only`,
+            `suspend ${UPDATER_NAME} to abort an update (\`kubectl patch cronjob ${UPDATER_NAME}\`), suspend ${BACKUP_CRONJOB} / ${COPY_CRONJOB}; these CronJobs only, and the admission policy lets a person change spec.suspend alone`,
         ),
         g(
-            "pods-exec",
-            { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
-            "work inside a pod: `kubectl cp` an RPO and run init-upddistr in the updater, write /volume/flags from the toolbox, drop the database from dbaccess (get: older API servers check it for WebSocket exec)",
+            "program-statefulsets-read",
+            { apiGroups: ["apps"], resources: ["statefulsets"], resourceNames: [TOOLBOX_NAME, UPDATER_SLEEPER_NAME], verbs: ["get"] },
+            `see whether the toolbox or the sleeper is up (\`kubectl scale\` reads the StatefulSet first); ${TOOLBOX_NAME} and ${UPDATER_SLEEPER_NAME} only`,
+        ),
+        g(
+            "toolbox-open",
+            { apiGroups: ["apps"], resources: ["statefulsets/scale"], resourceNames: [TOOLBOX_NAME], verbs: ["get", "patch", "update"] },
+            `open and close the toolbox (\`kubectl scale statefulset ${TOOLBOX_NAME} --replicas=1\`, \`--replicas=0\`); ${TOOLBOX_NAME} only`,
+        ),
+        g(
+            "toolbox-exec",
+            { apiGroups: [""], resources: ["pods/exec"], resourceNames: [TOOLBOX_POD], verbs: ["create", "get"] },
+            `write the completion flags in /volume/flags and read /volume/logs from the toolbox (\`kubectl exec ${TOOLBOX_POD}\`); this pod only (get: WebSocket exec is authorized as get)`,
+        ),
+        g(
+            "sleeper-exec",
+            { apiGroups: [""], resources: ["pods/exec"], resourceNames: [UPDATER_SLEEPER_POD], verbs: ["create", "get"] },
+            `\`kubectl cp\` a fixed RPO into the sleeper and run init-upddistr there (\`kubectl exec ${UPDATER_SLEEPER_POD}\`); this pod only`,
         ),
         g(
             "ini-configmaps-edit",
@@ -211,10 +236,13 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
             "jobs-create",
             "jobs-delete",
             "pods-delete",
-            "pods-exec",
+            "program-statefulsets-read",
+            "toolbox-open",
+            "toolbox-exec",
+            "sleeper-exec",
         ],
         readsBackupBucket: false,
-        why: "the runbook's update troubleshooting: read the updater's log (UPDDISTR.LOG tail), edit or suspend the updater (sleeper, abort), start, stop and restart robot Jobs, copy an RPO into the updater pod and run init-upddistr, write the control flags in /volume/flags from the toolbox.",
+        why: "the runbook's update troubleshooting: read the updater's log (UPDDISTR.LOG tail), suspend the updater (abort), start, stop and restart robot Jobs from their templates, copy an RPO into the sleeper pod and run init-upddistr, open the toolbox and write the control flags in /volume/flags from it.",
     },
     "build-images": {
         grants: INSPECT,
@@ -241,10 +269,12 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
             "jobs-create",
             "jobs-delete",
             "robot-cronjobs-edit",
-            "pods-exec",
+            "program-statefulsets-read",
+            "toolbox-open",
+            "toolbox-exec",
         ],
         readsBackupBucket: false,
-        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, write the flags from the toolbox: exec, which Kubernetes cannot limit to the toolbox's generated pod names), restart, scale and diagnose the release's workloads.",
+        why: "the upgrade itself is `pulumi up` with protheus:updateDesiredVersion (the deployer's credentials run Helm: no Helm release Secrets, no namespace edits); by hand: read the updater's log, start or stop the update Job, abort an update (suspend the updater, delete its Job, open the toolbox and write the flags from it: exec into that pod only), restart, scale and diagnose the release's workloads.",
     },
     "maintain-database": {
         grants: [
@@ -259,10 +289,9 @@ export const DUTY_ACCESS: Readonly<Record<DutyId, DutyAccess>> = {
             "jobs-create",
             "jobs-delete",
             "pods-delete",
-            "pods-exec",
         ],
         readsBackupBucket: true,
-        why: "restore: enter the dbaccess pod and drop the database, restart dbaccess, or write the restore request, run the restore template and follow it; read the backups in the bucket.",
+        why: "restore: write the restore request, run the restore template (or the manual backup) and follow it, restart dbaccess; read the backups in the bucket. No exec: the restore template drops and restores the database, so nobody enters the dbaccess pod (which holds the database credentials).",
     },
     configurador: {
         grants: [],

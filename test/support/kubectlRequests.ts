@@ -5,9 +5,13 @@
 // down per subcommand from kubectl's source and docs (kubectl -v=6 shows it):
 // - `get NAME` is a GET, `get` without a name a LIST, `-w` adds a WATCH;
 // - `describe` GETs the object and LISTs its events;
-// - `logs` and `exec` on TYPE/NAME (job/x) GET that object, LIST its pods by
-//   selector, then GET pods/log or CREATE pods/exec; on a pod, GET the pod first;
-// - `cp` runs tar through pods/exec (GET pod, CREATE pods/exec);
+// - `logs`, `exec` and `attach` on TYPE/NAME (job/x) GET that object, LIST its
+//   pods by selector, then GET pods/log or CREATE pods/exec / pods/attach on the
+//   pod they picked; on a pod, GET the pod first. The subresource request names
+//   the pod (RBAC resourceNames apply to it); a pod picked through a Job or a
+//   selector has a generated name, unknown here, so a rule limited by name
+//   never allows it;
+// - `cp` runs tar through pods/exec (GET pod, CREATE pods/exec on that pod);
 // - `create job --from=cronjob/X` GETs the CronJob then CREATEs the Job;
 // - `delete TYPE NAME` DELETEs; with `-l`/`--all` it LISTs, then DELETEs each;
 // - `patch` PATCHes (no GET); `scale` GETs the object, then GETs and PATCHes /scale;
@@ -180,6 +184,14 @@ function target(args: string[]): { kind: { apiGroup: string; resource: string };
 
 const POD = resolveKind("pods");
 
+/** `{ name }` of the pod a logs/exec/attach command names, when it names one (not through a Job or a selector). */
+function podName(arg: string | undefined): { name?: string } {
+    if (arg === undefined) return {};
+    if (!arg.includes("/")) return { name: arg };
+    const t = target([arg]);
+    return t.kind.resource === "pods" && t.name ? { name: t.name } : {};
+}
+
 /** The pod a logs/exec command ends up on: a pod name, or TYPE/NAME resolved through a selector. */
 function podOf(arg: string | undefined, p: Parsed): ApiRequest[] {
     if (arg === undefined) {
@@ -213,15 +225,17 @@ export function kubectlRequests(words: string[]): ApiRequest[] {
             return [t.name ? { verb: "get", ...t.kind, name: t.name } : { verb: "list", ...t.kind }, { verb: "list", ...resolveKind("events") }];
         }
         case "logs":
-            return [...podOf(p.args[0], p), { verb: "get", apiGroup: "", resource: "pods/log" }];
+            return [...podOf(p.args[0], p), { verb: "get", apiGroup: "", resource: "pods/log", ...podName(p.args[0]) }];
         case "exec":
-            return [...podOf(p.args[0], p), { verb: "create", apiGroup: "", resource: "pods/exec" }];
+        case "attach":
+            return [...podOf(p.args[0], p), { verb: "create", apiGroup: "", resource: `pods/${sub}`, ...podName(p.args[0]) }];
         case "cp": {
             const remote = p.args.find((a) => a.includes(":"));
             if (!remote) throw new Error("kubectl cp needs a <pod>:<path> argument");
+            const pod = remote.split(":")[0];
             return [
-                { verb: "get", ...POD, name: remote.split(":")[0] },
-                { verb: "create", apiGroup: "", resource: "pods/exec" },
+                { verb: "get", ...POD, name: pod },
+                { verb: "create", apiGroup: "", resource: "pods/exec", name: pod },
             ];
         }
         case "create": {
