@@ -32,7 +32,8 @@ import * as path from "path";
 import { stringify } from "yaml";
 import * as semver from "semver";
 import { listStackNames } from "../lib/fleet";
-import { renderAll, renderFailureMessage, renderSequentially, StackPlan } from "../lib/renderAll";
+import { renderEachInThreads, renderFailureMessage } from "../lib/renderAll";
+import { pairSides, PlanDiffError, plansHere, plansInChild, SidePlan, SidePlans, write, writeJsonArray } from "../lib/planStream";
 import { PlannedResource, RenderResult, renderProgram, resourceKey } from "../lib/render";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 import { outputsBefore, PreviousState, stateAfter } from "../lib/previousOutputs";
@@ -123,13 +124,7 @@ export function formatText(stack: string, result: RenderResult): string {
 
 // ---------------------------------------------------------------- plan diff
 
-/** An error of the diff itself: exit 2 with this message. */
-export class PlanDiffError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "PlanDiffError";
-    }
-}
+export { PlanDiffError };
 
 function git(args: string[], cwd: string): string {
     try {
@@ -249,12 +244,13 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
         const here = sameProgram(commit, repo);
         const [before, after] = await bothSides(
             here,
-            () => (baseExists ? renderRef([stack], dir, `at ${baseLabel}`, here, previous).then(planOf(stack)) : Promise.resolve([] as PlannedResource[])),
-            () => renderWorkingTree([stack], repo, previous).then(sideOf(stack)),
+            () =>
+                baseExists ? collectPlans(refPlans([stack], dir, `at ${baseLabel}`, here, previous)).then(sideOf(stack)) : Promise.resolve({ resources: [] }),
+            () => collectPlans(workingTreePlans([stack], repo, previous)).then(sideOf(stack)),
         );
         notes.push(...secretConfigNotes(baseExists ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(targetFile, "utf8")));
         notes.push(...gateNotes(after.outputs));
-        const diff = diffResources(before, after.resources);
+        const diff = diffResources(before.resources, after.resources);
         const stdout = json
             ? JSON.stringify(diffToJson(stack, diff, { ref, commit }, notes), null, 2) + "\n"
             : formatDiffText(stack, diff, { base: baseLabel, target: "working tree" }, notes);
@@ -272,75 +268,30 @@ export async function runDiff(stack: string, ref: string, json: boolean, repo = 
 // ---------------------------------------------------------------- many stacks
 
 /** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts: one child process, or one per stack for a plan that renders one stack only. */
-async function renderTreeMany(
-    dir: string,
-    stacks: string[],
-    side: string,
-    previousStates: Record<string, PreviousState> = {},
-): Promise<Map<string, SidePlan | Error>> {
-    const result = new Map<string, SidePlan | Error>();
-    if (stacks.length === 0) return result;
+async function* plansOfTree(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
+    if (stacks.length === 0) return;
     const planFile = path.join(dir, "bin", "plan.ts");
     if (!fs.existsSync(planFile)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
-    if (!fs.readFileSync(planFile, "utf8").includes('"--stacks"')) {
-        for (const stack of stacks) {
-            const v = previousStates[stack]?.version;
-            result.set(
-                stack,
-                await renderTree(dir, stack, side, v ? ["--previous-version", v] : []).then(
-                    (resources) => ({ resources }),
-                    (e: Error) => e,
-                ),
-            );
-        }
-        return result;
+    if (fs.readFileSync(planFile, "utf8").includes('"--stacks"')) {
+        yield* plansInChild(dir, stacks, side, previousStates);
+        return;
     }
-    const res = await run(
-        ...tsNodeCommand("bin/plan.ts", [
-            "--stacks",
-            stacks.join(","),
-            "--json",
-            ...(Object.keys(previousStates).length > 0 ? ["--previous-states", JSON.stringify(previousStates)] : []),
-        ]),
-        dir,
-    );
-    let parsed: StackPlan[];
-    try {
-        parsed = JSON.parse(res.stdout) as StackPlan[];
-    } catch {
-        throw new PlanDiffError(`${side}: the plan failed (exit ${res.code}):\n${(res.stderr || res.stdout).trim().slice(0, 4000)}`);
+    for (const stack of stacks) {
+        const v = previousStates[stack]?.version;
+        yield [
+            stack,
+            await renderTree(dir, stack, side, v ? ["--previous-version", v] : []).then(
+                (resources): SidePlan => ({ resources }),
+                (e: Error) => e,
+            ),
+        ];
     }
-    for (const p of parsed)
-        result.set(p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : { resources: p.resources, outputs: p.outputs });
-    return result;
 }
 
-/**
- * Plans rendered in this process, which runs the working tree's own program: the working tree's,
- * or a ref's stack files (in `dir`) when the ref's program is the working tree's (see
- * sameProgram). Through JSON, as a child's plan arrives, so both sides of a diff compare alike.
- */
-async function renderHere(
-    stacks: string[],
-    dir: string,
-    side: string,
-    previousStates: Record<string, PreviousState> = {},
-): Promise<Map<string, SidePlan | Error>> {
-    const plans = await renderSequentially(stacks, dir, previousStates);
-    return new Map(
-        plans.map((p) => [
-            p.stack,
-            "error" in p
-                ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`)
-                : { resources: JSON.parse(JSON.stringify(p.resources)) as PlannedResource[], outputs: p.outputs },
-        ]),
-    );
-}
-
-/** The working tree's plans of `stacks`: in this process when it runs the working tree's program. */
-function renderWorkingTree(stacks: string[], repo: string, previousStates: Record<string, PreviousState>): Promise<Map<string, SidePlan | Error>> {
-    if (path.resolve(repo) !== REPO_ROOT) return renderTreeMany(repo, stacks, "working tree", previousStates);
-    return renderHere(stacks, repo, "working tree", previousStates);
+/** The working tree's plans of `stacks`, one at a time: in this process when it runs the working tree's program. */
+function workingTreePlans(stacks: string[], repo: string, previousStates: Record<string, PreviousState>): SidePlans {
+    if (path.resolve(repo) !== REPO_ROOT) return plansOfTree(repo, stacks, "working tree", previousStates);
+    return plansHere(stacks, repo, "working tree", previousStates);
 }
 
 /**
@@ -357,25 +308,25 @@ function sameProgram(commit: string, repo: string): boolean {
     );
 }
 
-/** The ref's plans of `stacks` (its tree materialised in `dir`): here, or by the ref's own plan in a child process. */
-function renderRef(stacks: string[], dir: string, side: string, here: boolean, states: Record<string, PreviousState>): Promise<Map<string, SidePlan | Error>> {
-    if (here) return renderHere(stacks, dir, side, states);
+/** The ref's plans of `stacks` (its tree materialised in `dir`), one at a time: here, or by the ref's own plan in a child process. */
+function refPlans(stacks: string[], dir: string, side: string, here: boolean, states: Record<string, PreviousState>): SidePlans {
+    if (here) return plansHere(stacks, dir, side, states);
     // A ref whose plan predates --previous-states renders its stacks as its own config names them.
     const plan = path.join(dir, "bin", "plan.ts");
     const knowsStates = fs.existsSync(plan) && fs.readFileSync(plan, "utf8").includes('"--previous-states"');
-    return renderTreeMany(dir, stacks, side, knowsStates ? states : {});
+    return plansOfTree(dir, stacks, side, knowsStates ? states : {});
+}
+
+async function collectPlans(plans: SidePlans): Promise<Map<string, SidePlan | Error>> {
+    const out = new Map<string, SidePlan | Error>();
+    for await (const [stack, plan] of plans) out.set(stack, plan);
+    return out;
 }
 
 /** Both sides of a diff: at once while the ref renders in a child process; one after the other when both render here (one Pulumi runtime per process). */
 async function bothSides<A, B>(here: boolean, ref: () => Promise<A>, working: () => Promise<B>): Promise<[A, B]> {
     if (here) return [await ref(), await working()];
     return Promise.all([ref(), working()]);
-}
-
-/** One stack's side of a diff: its resources, and its stack outputs when the plan that rendered it reports them. */
-interface SidePlan {
-    resources: PlannedResource[];
-    outputs?: Record<string, unknown>;
 }
 
 /** The side of `stack` out of a side's plans, or that side's error thrown. */
@@ -385,11 +336,6 @@ function sideOf(stack: string): (plans: Map<string, SidePlan | Error>) => SidePl
         if (plan instanceof Error) throw plan;
         return plan;
     };
-}
-
-/** The resources of `stack` out of a side's plans, or that side's error thrown. */
-function planOf(stack: string): (plans: Map<string, SidePlan | Error>) => PlannedResource[] {
-    return (plans) => sideOf(stack)(plans).resources;
 }
 
 /** What the working tree's render says about its gates: which history entry let a prod version through. */
@@ -407,8 +353,17 @@ export interface StackDiffResult {
     error?: string;
 }
 
-/** The diff of every stack in `stacks` against `ref`: one child process renders the ref, temp dir removed whatever happens. */
-export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT): Promise<{ commit: string; label: string; results: StackDiffResult[] }> {
+/**
+ * The diff of every stack in `stacks` against `ref`, handed to `each` stack by stack as both sides
+ * render (the ref in this process or in one child process for all stacks), so no side's plans pile
+ * up in memory. Temp dir removed whatever happens.
+ */
+export async function diffMany(
+    stacks: string[],
+    ref: string,
+    each: (result: StackDiffResult, run: { commit: string; label: string }) => Promise<void>,
+    repo = REPO_ROOT,
+): Promise<{ commit: string; label: string }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
     const onSignal = (signal: NodeJS.Signals) => {
         fs.rmSync(tmp, { recursive: true, force: true });
@@ -426,25 +381,30 @@ export async function diffMany(stacks: string[], ref: string, repo = REPO_ROOT):
         // As for one stack: the working tree is the update after the ref (each stack reads the state the ref left).
         const previous = Object.fromEntries(atBase.map((s) => [s, stateAfter(s, readStackFile(s, dir).config, repo)]));
         const here = sameProgram(commit, repo);
-        const [before, after] = await bothSides(
-            here,
-            () => renderRef(atBase, dir, `at ${label}`, here, previous),
-            () => renderWorkingTree(stacks, repo, previous),
-        );
-        const results = stacks.map((stack): StackDiffResult => {
-            const file = `Pulumi.${stack}.yaml`;
-            const baseFile = path.join(dir, file);
-            const notes = atBase.includes(stack) ? [] : [`${file} does not exist at ${label}: a new stack, every resource is added`];
-            const b = atBase.includes(stack) ? before.get(stack)! : { resources: [] };
-            const a = after.get(stack)!;
-            const failed = [b, a].find((x): x is Error => x instanceof Error);
-            if (failed) return { stack, code: 2, notes, error: failed.message };
-            notes.push(...secretConfigNotes(atBase.includes(stack) ? fs.readFileSync(baseFile, "utf8") : null, fs.readFileSync(path.join(repo, file), "utf8")));
-            notes.push(...gateNotes((a as SidePlan).outputs));
-            const diff = diffResources((b as SidePlan).resources, (a as SidePlan).resources);
-            return { stack, code: hasChanges(diff) ? 1 : 0, diff, notes };
-        });
-        return { commit, label, results };
+        const before = refPlans(atBase, dir, `at ${label}`, here, previous);
+        const after = workingTreePlans(stacks, repo, previous);
+        try {
+            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after)) {
+                const file = `Pulumi.${stack}.yaml`;
+                const notes = b === undefined ? [`${file} does not exist at ${label}: a new stack, every resource is added`] : [];
+                if (b instanceof Error || a instanceof Error) {
+                    await each({ stack, code: 2, notes, error: (b instanceof Error ? b : (a as Error)).message }, { commit, label });
+                    continue;
+                }
+                notes.push(
+                    ...secretConfigNotes(
+                        b === undefined ? null : fs.readFileSync(path.join(dir, file), "utf8"),
+                        fs.readFileSync(path.join(repo, file), "utf8"),
+                    ),
+                    ...gateNotes(a.outputs),
+                );
+                const diff = diffResources(b?.resources ?? [], a.resources);
+                await each({ stack, code: hasChanges(diff) ? 1 : 0, diff, notes }, { commit, label });
+            }
+        } finally {
+            await Promise.all([before.return(undefined), after.return(undefined)]);
+        }
+        return { commit, label };
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
         process.removeListener("SIGINT", onSignal);
@@ -461,26 +421,35 @@ function statusOf(r: StackDiffResult): string {
     return r.code === 0 ? "no changes" : formatSummary(r.stack, r.diff!).slice(r.stack.length + 2);
 }
 
-/** The summary table: one row per stack. */
-export function summaryTable(results: StackDiffResult[]): string {
-    return ["| stack | plan |", "| --- | --- |", ...results.map((r) => `| \`${r.stack}\` | ${statusOf(r)} |`)].join("\n") + "\n";
+/** A stack's row of the summary table: its name and plan status. */
+interface SummaryRow {
+    stack: string;
+    status: string;
 }
 
-/** A PR comment: the marker, the summary table, then each stack's diff folded (open when it changes or fails). */
-export function formatMarkdown(results: StackDiffResult[], label: string): string {
-    const out = [
-        COMMENT_MARKER,
-        `### Offline plan against \`${label}\``,
-        "",
-        results.length === 0 ? "No stack is affected by this change.\n" : summaryTable(results),
-    ];
-    for (const r of results) {
-        const body = r.code === 2 ? r.error! : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes);
-        const cut =
-            body.length > COMMENT_STACK_LIMIT
-                ? `${body.slice(0, COMMENT_STACK_LIMIT)}\n... truncated (${body.length} characters); the full output is in the job log\n`
-                : body;
-        out.push(
+const summaryRow = (r: StackDiffResult): SummaryRow => ({ stack: r.stack, status: statusOf(r) });
+
+function tableOf(rows: SummaryRow[]): string {
+    return ["| stack | plan |", "| --- | --- |", ...rows.map((r) => `| \`${r.stack}\` | ${r.status} |`)].join("\n") + "\n";
+}
+
+/** A PR comment's top: the marker, the title and the summary table. */
+function markdownHead(rows: SummaryRow[], label: string): string {
+    return [COMMENT_MARKER, `### Offline plan against \`${label}\``, "", rows.length === 0 ? "No stack is affected by this change.\n" : tableOf(rows)].join(
+        "\n",
+    );
+}
+
+/** A stack's diff folded in a PR comment (open when it changes or fails), cut at COMMENT_STACK_LIMIT. */
+function markdownDetails(r: StackDiffResult, label: string): string {
+    const body = r.code === 2 ? r.error! : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes);
+    const cut =
+        body.length > COMMENT_STACK_LIMIT
+            ? `${body.slice(0, COMMENT_STACK_LIMIT)}\n... truncated (${body.length} characters); the full output is in the job log\n`
+            : body;
+    return (
+        "\n" +
+        [
             `<details${r.code === 0 ? "" : " open"}><summary><b>${r.stack}</b>: ${statusOf(r)}</summary>`,
             "",
             "```diff",
@@ -488,48 +457,79 @@ export function formatMarkdown(results: StackDiffResult[], label: string): strin
             "```",
             "</details>",
             "",
-        );
-    }
-    return out.join("\n");
+        ].join("\n")
+    );
+}
+
+/** A stack's diff in the plain-text output. */
+function plainDetails(r: StackDiffResult, label: string): string {
+    return r.code === 2
+        ? `Stack ${r.stack}: plan diff: ${r.error}\n\n`
+        : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes) + "\n";
 }
 
 async function runMany(opts: PlanOptions): Promise<number> {
     const stacks = opts.stacks!;
+    const out = process.stdout;
+    const failed: string[] = [];
     if (opts.diff === undefined) {
-        const plans = await renderAll(stacks, REPO_ROOT, opts.threads, opts.previousStates);
-        const failed = plans.filter((p): p is { stack: string; error: string } => "error" in p);
-        if (opts.json) process.stdout.write(JSON.stringify(plans) + "\n");
-        else for (const p of plans) if (!("error" in p)) process.stdout.write(formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
-        for (const f of failed) process.stderr.write(`Stack ${f.stack}: ${f.error}\n`);
+        // Printed as rendered, one stack at a time: memory does not grow with the fleet.
+        const plans = (async function* () {
+            for await (const p of renderEachInThreads(stacks, REPO_ROOT, opts.threads, opts.previousStates)) {
+                if ("error" in p) failed.push(`Stack ${p.stack}: ${p.error}\n`);
+                yield p;
+            }
+        })();
+        if (opts.json) await writeJsonArray(out, plans);
+        else
+            for await (const p of plans)
+                if (!("error" in p)) await write(out, formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
+        for (const f of failed) process.stderr.write(f);
         return failed.length > 0 ? 2 : 0;
     }
-    let run: Awaited<ReturnType<typeof diffMany>>;
+    // JSON is printed stack by stack; text and Markdown put the summary table on top, so each
+    // stack's diff waits in a temporary file, not in memory, until the table is complete.
+    const rows: SummaryRow[] = [];
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diffs-"));
+    const detailsFile = path.join(tmp, "details");
+    let code = 0;
+    // Written synchronously: complete on disk when read back below.
+    const details = fs.openSync(detailsFile, "w");
     try {
-        run = await diffMany(stacks, opts.diff);
+        let first = true;
+        if (opts.json) await write(out, "[");
+        const { label } = await diffMany(stacks, opts.diff, async (r, run) => {
+            code = Math.max(code, r.code);
+            if (r.code === 2) failed.push(`Stack ${r.stack}: plan diff: ${r.error}\n`);
+            if (opts.json) {
+                const json = r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref: opts.diff!, commit: run.commit }, r.notes);
+                await write(out, `${first ? "\n" : ",\n"}${JSON.stringify(json)}`);
+                first = false;
+            } else {
+                rows.push(summaryRow(r));
+                fs.writeSync(details, opts.markdown ? markdownDetails(r, run.label) : plainDetails(r, run.label));
+            }
+        });
+        if (opts.json) {
+            await write(out, first ? "]\n" : "\n]\n");
+        } else {
+            await write(
+                out,
+                opts.markdown
+                    ? markdownHead(rows, label)
+                    : `Plan diff of ${rows.length} stack(s): ${label} → working tree (offline, Pulumi mock runtime)\n\n${tableOf(rows)}\n`,
+            );
+            for await (const chunk of fs.createReadStream(detailsFile, { encoding: "utf8" })) await write(out, chunk as string);
+        }
     } catch (err) {
         process.stderr.write(`plan diff: ${err instanceof PlanDiffError ? err.message : ((err as Error).stack ?? err)}\n`);
         return 2;
+    } finally {
+        fs.closeSync(details);
+        fs.rmSync(tmp, { recursive: true, force: true });
     }
-    const { results, label, commit } = run;
-    if (opts.json) {
-        process.stdout.write(
-            JSON.stringify(
-                results.map((r) => (r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref: opts.diff!, commit }, r.notes))),
-            ) + "\n",
-        );
-    } else if (opts.markdown) {
-        process.stdout.write(formatMarkdown(results, label));
-    } else {
-        process.stdout.write(`Plan diff of ${results.length} stack(s): ${label} → working tree (offline, Pulumi mock runtime)\n\n${summaryTable(results)}\n`);
-        for (const r of results)
-            process.stdout.write(
-                r.code === 2
-                    ? `Stack ${r.stack}: plan diff: ${r.error}\n\n`
-                    : formatDiffText(r.stack, r.diff!, { base: label, target: "working tree" }, r.notes) + "\n",
-            );
-    }
-    for (const r of results.filter((x) => x.code === 2)) process.stderr.write(`Stack ${r.stack}: plan diff: ${r.error}\n`);
-    return Math.max(0, ...results.map((r) => r.code));
+    for (const f of failed) process.stderr.write(f);
+    return code;
 }
 
 function onOff(value: string | undefined): boolean {

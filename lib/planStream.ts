@@ -66,11 +66,17 @@ export async function* readJsonArray<T>(lines: AsyncIterable<string>): AsyncGene
     if (!closed) throw new Error(opened ? "the JSON array is cut short" : "no output");
 }
 
-/** One side of a plan diff, stack by stack in the order asked: the stack's resources, or why that side could not render it. */
-export type SidePlans = AsyncGenerator<[string, PlannedResource[] | Error]>;
+/** One stack's side of a plan diff: its resources, and its stack outputs when the plan that rendered it reports them (the gate notes read them). */
+export interface SidePlan {
+    resources: PlannedResource[];
+    outputs?: Record<string, unknown>;
+}
 
-function sidePlan(p: StackPlan, side: string): [string, PlannedResource[] | Error] {
-    return [p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : p.resources];
+/** One side of a plan diff, stack by stack in the order asked: the stack's plan, or why that side could not render it. */
+export type SidePlans = AsyncGenerator<[string, SidePlan | Error]>;
+
+function sidePlan(p: StackPlan, side: string): [string, SidePlan | Error] {
+    return [p.stack, "error" in p ? new PlanDiffError(`${side}: the plan failed:\n${p.error}`) : { resources: p.resources, outputs: p.outputs }];
 }
 
 /**
@@ -81,7 +87,7 @@ function sidePlan(p: StackPlan, side: string): [string, PlannedResource[] | Erro
 export async function* plansHere(stacks: string[], dir: string, side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
     for await (const p of renderEach(stacks, dir, previousStates)) {
         const [stack, plan] = sidePlan(p, side);
-        yield [stack, plan instanceof Error ? plan : (JSON.parse(JSON.stringify(plan)) as PlannedResource[])];
+        yield [stack, plan instanceof Error ? plan : (JSON.parse(JSON.stringify(plan)) as SidePlan)];
     }
 }
 
@@ -133,9 +139,9 @@ export async function* pairSides(
     atBase: Set<string>,
     before: SidePlans,
     after: SidePlans,
-): AsyncGenerator<[string, PlannedResource[] | Error | undefined, PlannedResource[] | Error]> {
+): AsyncGenerator<[string, SidePlan | Error | undefined, SidePlan | Error]> {
     for (const stack of stacks) {
-        let b: PlannedResource[] | Error | undefined;
+        let b: SidePlan | Error | undefined;
         if (atBase.has(stack)) {
             const next = await before.next();
             if (next.done || next.value[0] !== stack) throw new PlanDiffError(`the ref's plans came out of order at ${stack}`);

@@ -37,11 +37,6 @@ export async function* renderEach(stacks: string[], dir = REPO_ROOT, previousSta
     }
 }
 
-/** Renders `stacks` one after the other in this thread; an error is kept per stack. */
-export async function renderSequentially(stacks: string[], dir = REPO_ROOT, previousStates: Record<string, PreviousState> = {}): Promise<StackPlan[]> {
-    return collect(renderEach(stacks, dir, previousStates));
-}
-
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
     const out: T[] = [];
     for await (const item of items) out.push(item);
