@@ -8,6 +8,7 @@ import { drillSecondsMetric, drillSecondsMetricName, drillSlowAlert } from "./al
 import { outcomeMetricName, outcomesMetric } from "./alerts/outcomes";
 import { updaterFailedAlert } from "./alerts/updaterFailed";
 import { Stage } from "./labels";
+import { childName } from "./names";
 
 export interface BackupAlertsArgs {
     /** The GKE cluster's project: where the containers' logs land. */
@@ -48,7 +49,7 @@ export class BackupAlerts extends pulumi.ComponentResource {
             ...args.emails.map(
                 (email, i) =>
                     new monitoring.NotificationChannel(
-                        `${name}-email-${i}`,
+                        childName(name, `email-${i}`),
                         { project: args.project, type: "email", displayName: `Protheus ${ns} (${args.stage}): ${email}`, labels: { email_address: email } },
                         { parent: this },
                     ).id,

@@ -1,6 +1,7 @@
 import * as logging from "@pulumi/gcp/logging";
 import { robotLogsFilter } from "./outcomes";
 import { alertPolicy, AlertScope, MetricScope, metricTypeFilter, TEAMS_DATABASE } from "./policy";
+import { childName } from "../names";
 
 /** Log-based metrics are project-wide: the namespace in the name keeps environments sharing a project apart. */
 export function drillSecondsMetricName(namespace: string): string {
@@ -11,7 +12,7 @@ export function drillSecondsMetricName(namespace: string): string {
 export function drillSecondsMetric(scope: MetricScope): logging.Metric {
     const ns = scope.namespace;
     return new logging.Metric(
-        `${scope.name}-drill-restore-seconds`,
+        childName(scope.name, "drill-restore-seconds"),
         {
             project: scope.project,
             name: drillSecondsMetricName(ns),

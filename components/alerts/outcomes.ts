@@ -1,6 +1,6 @@
 import * as logging from "@pulumi/gcp/logging";
 import type * as gcpTypes from "@pulumi/gcp/types";
-import { OUTCOME_CONTAINERS } from "../names";
+import { childName, OUTCOME_CONTAINERS } from "../names";
 import { MetricScope, metricTypeFilter } from "./policy";
 
 /** The robots' outcome lines (scripts/lib.sh outcome_end, scripts/upddistr.sh). */
@@ -23,7 +23,7 @@ export function robotLogsFilter(namespace: string): string {
 export function outcomesMetric(scope: MetricScope): logging.Metric {
     const namespace = scope.namespace;
     return new logging.Metric(
-        `${scope.name}-outcomes`,
+        childName(scope.name, "outcomes"),
         {
             project: scope.project,
             name: outcomeMetricName(namespace),

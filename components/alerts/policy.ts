@@ -2,6 +2,7 @@ import * as monitoring from "@pulumi/gcp/monitoring";
 import type * as gcpTypes from "@pulumi/gcp/types";
 import * as pulumi from "@pulumi/pulumi";
 import { Stage } from "../labels";
+import { childName } from "../names";
 
 /** What every alert of one environment shares: where it goes, whom it notifies, the metric of the robots' outcome lines. */
 export interface AlertScope {
@@ -50,7 +51,7 @@ export interface AlertPolicyArgs {
 export function alertPolicy(scope: AlertScope, a: AlertPolicyArgs): monitoring.AlertPolicy {
     const ns = scope.namespace;
     return new monitoring.AlertPolicy(
-        `${scope.name}-${a.role}`,
+        childName(scope.name, `${a.role}`),
         {
             project: scope.project,
             displayName: `Protheus ${ns} (${scope.stage}): ${a.displayName}`,
