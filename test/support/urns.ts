@@ -1,6 +1,6 @@
-// The URNs the real program declares, and every URN each resource also answers to through its
-// aliases: a deployed stack keeps a resource (no delete and create) only if the resource's URN in
-// the stack's state is one of them.
+// The URNs the real program declares and the URNs of a stack's state each resource takes over
+// through its aliases: a deployed stack keeps a resource (no delete and create) only if the
+// resource takes over its URN.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { previousOutputs } from "../../lib/previousOutputs";
@@ -9,41 +9,63 @@ import type { StackConfigInput } from "../../lib/stackFiles";
 import { declared } from "./declared";
 import { configObject, Stage, stackWith } from "./stacks";
 
-// SDK internals, for tests only: what a resource was declared with, and the SDK's own rule for
-// the aliases a child inherits from its parent's (what the engine applies to alias specs).
+// SDK internals, for tests only: what a resource was declared with, and the SDK's rule for the
+// aliases a child inherits from its parent's alias, the engine's (generateAliases in
+// pkg/resource/deploy/step_generator.go, for the alias specs the SDK sends it).
 interface Internals {
     __pulumiType: string;
     __name: string;
+    /** Its own aliases, as URNs (an alias without a parent is under the resource's parent). */
     __aliases?: pulumi.Output<string>[];
     __parentResource?: pulumi.Resource;
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- an SDK-internal helper, not in the package's typings
 const { allAliases } = require("@pulumi/pulumi/resource") as {
-    allAliases: (aliases: pulumi.Input<string>[], name: string, type: string, parent: pulumi.Resource, parentName: string) => pulumi.Output<string>[];
+    allAliases: (
+        aliases: pulumi.Input<string>[],
+        name: string,
+        type: string,
+        parent: { __aliases: pulumi.Output<string>[] },
+        parentName: string,
+    ) => pulumi.Output<string>[];
 };
 const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
+const internals = (r: pulumi.Resource) => r as unknown as Internals;
 
 export function resourceType(r: pulumi.Resource): string {
-    return (r as unknown as Internals).__pulumiType;
-}
-
-/** Every URN a resource answers to: its own, its aliases and those inherited from its parent's aliases. */
-export async function urnsOf(r: pulumi.Resource): Promise<string[]> {
-    const i = r as unknown as Internals;
-    const own = i.__aliases ?? [];
-    const parent = i.__parentResource;
-    const aliases =
-        parent && (parent as unknown as Internals).__pulumiType !== "pulumi:pulumi:Stack"
-            ? allAliases(own, i.__name, i.__pulumiType, parent, (parent as unknown as Internals).__name)
-            : own;
-    return [await value(r.urn), ...(await Promise.all(aliases.map(value)))];
+    return internals(r).__pulumiType;
 }
 
 export interface DeclaredResource {
     resource: pulumi.Resource;
     urn: string;
-    /** The resource's own URN first, then its aliases'. */
-    urns: string[];
+    /** Its own aliases, as URNs. */
+    aliases: string[];
+}
+
+/**
+ * The URN of a stack's state each declared resource takes over (undefined: none, a new resource),
+ * as the engine finds it: under its own URN, else under one of its aliases; a child whose parent
+ * took over an old URN through an alias also answers to that old URN with its own name (or an
+ * alias's) under it. `declared` is in declaration order, every parent before its children.
+ */
+export async function matchState(declared: DeclaredResource[], state: ReadonlySet<string>): Promise<Map<pulumi.Resource, string | undefined>> {
+    const matched = new Map<pulumi.Resource, string | undefined>();
+    const viaAlias = new Map<pulumi.Resource, string>();
+    for (const d of declared) {
+        const i = internals(d.resource);
+        const parent = i.__parentResource;
+        const parentAlias = parent && viaAlias.get(parent);
+        const candidates = [d.urn, ...d.aliases];
+        if (parentAlias) {
+            const inherited = allAliases(i.__aliases ?? [], i.__name, i.__pulumiType, { __aliases: [pulumi.output(parentAlias)] }, internals(parent).__name);
+            candidates.push(...(await Promise.all(inherited.map(value))));
+        }
+        const found = candidates.find((urn) => state.has(urn));
+        matched.set(d.resource, found);
+        if (found !== undefined && found !== d.urn) viaAlias.set(d.resource, found);
+    }
+    return matched;
 }
 
 // The mock monitor qualifies a child's type with its parent's last type only, and puts the stack's
@@ -66,10 +88,11 @@ export async function declaredUrns(input: StackConfigInput): Promise<DeclaredRes
     try {
         await renderProgram(input, path.join(__dirname, "aliases-program.ts"));
         return await Promise.all(
-            declared.map(async (resource) => {
-                const urns = await urnsOf(resource);
-                return { resource, urn: urns[0], urns };
-            }),
+            declared.map(async (resource) => ({
+                resource,
+                urn: await value(resource.urn),
+                aliases: await Promise.all((internals(resource).__aliases ?? []).map(value)),
+            })),
         );
     } finally {
         MockMonitor.prototype.newUrn = mockUrn;
