@@ -21,26 +21,35 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { commandLine, wholeNumber } from "../lib/commandLine";
 import { tsNodeCommand } from "../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : dflt;
-};
-const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "200,1000")
+const { values, fail } = commandLine({
+    name: "bench:fleet",
+    usage: "usage: npm run bench:fleet -- [--sizes 200,1000] [--baseline <git-ref> | --no-baseline] [--commands plan,diff,threads,fleet] [--keep]",
+    options: {
+        sizes: { type: "string", value: "a comma-separated list of environment counts" },
+        baseline: { type: "string", value: "a git ref" },
+        "no-baseline": { type: "boolean" },
+        commands: { type: "string", value: "a comma-separated list of plan, diff, threads, fleet" },
+        keep: { type: "boolean" },
+    },
+});
+if (values.baseline !== undefined && values["no-baseline"]) fail("--baseline and --no-baseline exclude each other");
+const SIZES = (values.sizes ?? process.env.BENCH_FLEET_SIZES ?? "200,1000")
     .split(",")
-    .map(Number);
-const BASELINE = args.includes("--no-baseline") ? undefined : opt("baseline", "main");
-const COMMANDS = opt("commands", "plan,diff").split(",");
-const KEEP = args.includes("--keep");
+    .map((n) => wholeNumber(n, 1) ?? fail(`--sizes needs environment counts of at least 1, not ${JSON.stringify(n)}`));
+const BASELINE = values["no-baseline"] ? undefined : (values.baseline ?? "main");
+const COMMANDS = (values.commands ?? "plan,diff").split(",");
+const KEEP = values.keep ?? false;
 const COMMAND_ARGS: Record<string, [string, string[]]> = {
     plan: ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
     threads: ["plan --all --json --threads 2", ["bin/plan.ts", "--all", "--json", "--threads", "2"]],
     fleet: ["fleet --json", ["bin/fleet.ts", "--json"]],
     diff: ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
 };
+for (const c of COMMANDS) if (!Object.hasOwn(COMMAND_ARGS, c)) fail(`--commands takes ${Object.keys(COMMAND_ARGS).join(", ")}, not ${JSON.stringify(c)}`);
 
 interface Measure {
     program: string;
