@@ -102,7 +102,7 @@ function firstLine(err: unknown): string {
 }
 
 /** Ends the command with exit 2 and one line: the command, what is wrong, and where the usage is. */
-export function refuseCommandLine(name: string, message: string): never {
+function refuseCommandLine(name: string, message: string): never {
     process.stderr.write(`${name}: ${message} (try --help)\n`);
     process.exit(2);
 }

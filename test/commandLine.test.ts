@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { CommandLineError, CommandSpec, OptionSpecs, readCommandLine } from "../lib/commandLine";
+import { commandLine, CommandLineError, CommandSpec, OptionSpecs, readCommandLine } from "../lib/commandLine";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 const SPEC = {
@@ -75,6 +75,41 @@ describe("command line (lib/commandLine.ts)", () => {
         assert.throws(() => read(["--", "--help"]), /unexpected argument "--help"/);
         assert.deepEqual({ ...(read(["--stack=--help"]) as { values: object }).values }, { stack: "--help" });
     });
+});
+
+describe("command line: how a command ends on --help and on a bad command line", () => {
+    /** Runs commandLine() with process.exit and the output streams caught: the exit code and what was written. */
+    function ended(argv: string[]): { code: number | undefined; stdout: string; stderr: string } {
+        const out = { code: undefined as number | undefined, stdout: "", stderr: "" };
+        const saved = { exit: process.exit, out: process.stdout.write, err: process.stderr.write };
+        process.exit = ((code?: number) => {
+            out.code = code;
+            throw new Error("exit");
+        }) as typeof process.exit;
+        process.stdout.write = ((t: string) => ((out.stdout += t), true)) as typeof process.stdout.write;
+        process.stderr.write = ((t: string) => ((out.stderr += t), true)) as typeof process.stderr.write;
+        try {
+            commandLine(SPEC, argv);
+        } catch (err) {
+            if ((err as Error).message !== "exit") throw err;
+        } finally {
+            Object.assign(process, { exit: saved.exit });
+            process.stdout.write = saved.out;
+            process.stderr.write = saved.err;
+        }
+        return out;
+    }
+
+    it("--help: the usage on stdout, exit 0", () => assert.deepEqual(ended(["--stack", "a", "--help"]), { code: 0, stdout: `${SPEC.usage}\n`, stderr: "" }));
+
+    it("a bad command line: exit 2 and one line naming the option and what it expects", () =>
+        assert.deepEqual(ended(["--stack", "--json"]), {
+            code: 2,
+            stdout: "",
+            stderr: 'example: --stack needs a stack name, not the option-like "--json" (write --stack=--json if that is the value) (try --help)\n',
+        }));
+
+    it("a good command line: no exit, nothing written", () => assert.deepEqual(ended(["--stack", "a"]), { code: undefined, stdout: "", stderr: "" }));
 });
 
 describe("every command reads its command line through lib/commandLine.ts", () => {
