@@ -22,7 +22,7 @@ import { restoreIdentity } from "./components/backup/pod";
 import { alertRecipients, BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
-import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
+import { deriveTransition, versionChangeBackup, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
 import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
 import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
@@ -190,16 +190,16 @@ export = async () => {
     // requested restore → Helm release → updater. Each step waits for the one before; a failed
     // step stops the update, so a failed (rolled-back) release leaves the updater as it was.
     let previousStep: pulumi.Resource = namespace.namespace;
-    const reason = backupReason(transition);
-    if (nightly && backup?.preUpgrade && reason) {
+    const versionBackup = versionChangeBackup(transition);
+    if (nightly && backup?.preUpgrade && versionBackup) {
         previousStep = new PreUpgradeBackup(
             "pre-upgrade-backup",
             {
                 namespace: namespace.name,
                 stage: config.stage,
-                reason,
-                fromVersion: transition.from!,
-                toVersion: transition.to,
+                reason: versionBackup.reason,
+                fromVersion: versionBackup.from,
+                toVersion: versionBackup.to,
                 jobSpec: (env, deadline, labels) => nightly.backupJobSpec(env, deadline, labels),
                 timeoutMinutes: backup.preUpgradeTimeoutMinutes,
             },

@@ -1,6 +1,7 @@
 // Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
 // StackConfig, or a ConfigError listing every problem at once.
 import { z } from "zod";
+import { isPlainObject, overlay } from "../lib/plainObject";
 import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
@@ -87,18 +88,6 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
  * then changes the sleeper and keeps the shared image and schedule.
  */
 export const DEFAULTS_KEY = "defaults";
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** `over` laid on `base`: objects merge key by key, anything else (lists too) replaces. */
-export function overlay(base: unknown, over: unknown): unknown {
-    if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = overlay(base[k], v);
-    return out;
-}
 
 /** The top-level keys (without the namespace) set with --secret, wholly or at a --path inside them. */
 export function secretConfigKeysOf(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): Set<string> {

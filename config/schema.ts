@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { DATABASE_NAME_MAX, DRILL_DATABASE_SUFFIX, RESTORE_JOB_PREFIX, RESTORE_TARGET_MAX } from "../components/names";
+import { isPlainObject } from "../lib/plainObject";
 import { accessSchema } from "./access";
 import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
 import { podSecuritySchema } from "./podSecurity";
@@ -288,8 +289,7 @@ export const maintenanceSchema = z.strictObject({
 
 /** Whether laying `over` on `base` (objects key by key, anything else replaced) changes any value of `base`. */
 function changesValues(base: unknown, over: unknown): boolean {
-    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (isObject(base) && isObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
+    if (isPlainObject(base) && isPlainObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
     return !isDeepStrictEqual(base, over);
 }
 /** Deploy waves (docs/ci.md): a program change reaches wave 1 (the canaries) first; the deploy workflow has a job per stage and wave up to this one. */

@@ -3,6 +3,7 @@
 // no processes, no Pulumi runtime; bin/plan.ts --diff does the rendering.
 import { diffArrays, structuredPatch } from "diff";
 import { parse as parseYaml } from "yaml";
+import { isPlainObject } from "./plainObject";
 import type { PlannedResource } from "./render";
 
 export type ChangeKind = "add" | "remove" | "change";
@@ -55,10 +56,6 @@ export interface PlanDiff {
 /** Same key as lib/render.ts resourceKey (kept local so this module stays free of the Pulumi runtime). */
 function keyOf(r: { type: string; name: string }): string {
     return `${r.type}::${r.name}`;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
