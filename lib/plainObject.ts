@@ -7,7 +7,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * `over` laid on `base`, neither changed: objects merge key by key; anything else replaces,
+ * `over` laid on `base`, neither changed (merged objects are new, parts taken whole are shared;
+ * ProtheusRelease copies before writing): objects merge key by key; anything else replaces,
  * lists whole (a stack's backup.targets replaces the shared list) and null too (Helm reads a
  * null value as "drop this chart default"); undefined, a key not given, keeps `base`.
  */
