@@ -33,7 +33,7 @@ export interface StageView {
 }
 
 /** Who an environment is: the keys every stack file names, so not reported as its own. */
-const IDENTITY_KEYS = new Set(["stage", "namespace", "updateDesiredVersion", "customerGroup"]);
+const IDENTITY_KEYS = new Set(["stage", "namespace", "updateDesiredVersion", "access.groups.cliente"]);
 
 /** Leaf key paths of `value` (objects walked, lists and scalars are leaves), with their values. */
 function leaves(value: Record<string, unknown>, prefix = ""): [string, unknown][] {

@@ -247,7 +247,7 @@ export function drillAndAlertIssues(
     }
     const drill = cfg.drill;
     if (drillEnabled(cfg.stage, drill)) {
-        if (!cfg.backup) {
+        if (!cfg.backup || !backupWindow) {
             if (drill)
                 ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
         } else {
@@ -260,7 +260,7 @@ export function drillAndAlertIssues(
                     message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
                 });
             }
-            const others: Window[] = [backupWindow!];
+            const others: Window[] = [backupWindow];
             if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
             const overlap = overlapOf({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
             if (overlap) {
