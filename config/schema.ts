@@ -5,7 +5,7 @@ import { z } from "zod";
 import { DATABASE_NAME_MAX, DRILL_DATABASE_SUFFIX, RESTORE_JOB_PREFIX, RESTORE_TARGET_MAX } from "../components/names";
 import { isPlainObject } from "../lib/plainObject";
 import { accessSchema } from "./access";
-import { AlertsConfig, alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
+import { AlertsConfig, alertsHaveProject, alertsSchema, drillSchema, prodHasAlerts, SCHEDULE_AND_ALERT_RULES } from "./drill";
 import { podSecuritySchema } from "./podSecurity";
 import {
     backupSelector,
@@ -541,7 +541,7 @@ function restoreRoleIsNotBackupRole(cfg: ParsedStackConfig, ctx: z.RefinementCtx
     }
 }
 
-/** The rules across keys, in the order their problems are listed; the drill's and the alerts' are in config/drill.ts. */
+/** The rules across keys, in the order their problems are listed; the schedules', drill's and alerts' are in config/drill.ts. */
 export const STACK_RULES: readonly StackRule[] = [
     promotionOnlyInProd,
     restoreNeedsBackup,
@@ -559,7 +559,7 @@ export const STACK_RULES: readonly StackRule[] = [
     restorePasswordSecretHasUser,
     prodRestoresAsRestoreRole,
     restoreRoleIsNotBackupRole,
-    drillAndAlertIssues,
+    ...SCHEDULE_AND_ALERT_RULES,
 ];
 
 type SecretKeyRef = z.output<typeof secretKeyRef>;
@@ -569,7 +569,7 @@ export type BackupPassword = { secretRef: SecretKeyRef } | { value: string };
 export type BackupConfig = ParsedBackup & { password: BackupPassword };
 /** prod restores as its own role (prodRestoresAsRestoreRole, restoreUserHasPasswordSecret). */
 export type ProdBackupConfig = BackupConfig & { database: ParsedBackup["database"] & { restoreUser: string; restorePasswordSecret: SecretKeyRef } };
-/** protheus:alerts with its project resolved: its own, or backup.gcs.project (drillAndAlertIssues). */
+/** protheus:alerts with its project resolved: its own, or backup.gcs.project (alertsHaveProject). */
 export type StackAlertsConfig = AlertsConfig & { project: string };
 type SharedStackConfig = Omit<ParsedStackConfig, "stage" | "backup" | "alerts" | "promotion" | "databasePassword">;
 export type ProdStackConfig = SharedStackConfig & {
@@ -597,10 +597,10 @@ function asStackConfig(cfg: ParsedStackConfig): StackConfig {
         else if (databasePassword !== undefined) resolvedBackup = { ...backup, password: { value: databasePassword } };
         else return ruleDisagrees(backupPasswordGiven);
     }
-    const resolvedAlerts = alerts && { ...alerts, project: alerts.project ?? backup?.gcs?.project ?? ruleDisagrees(drillAndAlertIssues) };
+    const resolvedAlerts = alerts && { ...alerts, project: alerts.project ?? backup?.gcs?.project ?? ruleDisagrees(alertsHaveProject) };
     if (stage === "hml") return promotion ? ruleDisagrees(promotionOnlyInProd) : { ...shared, stage, backup: resolvedBackup, alerts: resolvedAlerts };
     if (!resolvedBackup) return ruleDisagrees(prodIsBackedUp);
-    if (!resolvedAlerts) return ruleDisagrees(drillAndAlertIssues);
+    if (!resolvedAlerts) return ruleDisagrees(prodHasAlerts);
     const { restoreUser, restorePasswordSecret } = resolvedBackup.database;
     if (restoreUser === undefined) return ruleDisagrees(prodRestoresAsRestoreRole);
     if (!restorePasswordSecret) return ruleDisagrees(restoreUserHasPasswordSecret);

@@ -442,11 +442,49 @@ const ruleCases: Record<string, { stage: Stage; overrides: Record<string, unknow
         key: "protheus:backup.database.restoreUser",
         expect: /expected a role other than backup\.database\.user/,
     },
-    drillAndAlertIssues: {
+    copyClearOfBackupWindow: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, schedule: "0 21 * * *", copySchedule: "0 23 * * *" } },
+        key: "protheus:backup.copySchedule",
+        expect: /= "0 23 \* \* \*": expected a copy schedule that never starts inside a backup's window/,
+    },
+    drillNeedsBackup: {
         stage: "hml",
         overrides: { backup: undefined, drill: { enabled: true } },
         key: "protheus:drill.enabled",
         expect: /= true: expected false or a backup section/,
+    },
+    drillOutlastsObjective: {
+        stage: "prod",
+        overrides: { drill: { rtoMinutes: 240, deadlineMinutes: 200 } },
+        key: "protheus:drill.deadlineMinutes",
+        expect: /= 200: expected at least drill\.rtoMinutes \(240\)/,
+    },
+    drillClearOfBackupAndCopy: {
+        stage: "prod",
+        overrides: { drill: { schedule: "0 20 * * 0" } },
+        key: "protheus:drill.schedule",
+        expect: /= "0 20 \* \* 0": expected a drill schedule that never overlaps a backup or copy run/,
+    },
+    prodHasAlerts: { stage: "prod", overrides: { alerts: undefined }, key: "protheus:alerts", expect: /is missing: expected an alerts section/ },
+    alertsReachSomeone: {
+        stage: "hml",
+        overrides: {
+            alerts: {},
+            access: {
+                ...access,
+                groups: { ...access.groups, smartsre: undefined, "devops-protheus": undefined, dbas: undefined },
+                optOut: { smartsre: "no alerts in this stack", "devops-protheus": "no alerts in this stack", dbas: "no alerts in this stack" },
+            },
+        },
+        key: "protheus:alerts.emails",
+        expect: /expected at least one e-mail or channel id/,
+    },
+    alertsHaveProject: {
+        stage: "hml",
+        overrides: { backup: undefined, alerts: { emails: ["sre@totvs.com.br"] } },
+        key: "protheus:alerts.project",
+        expect: /is missing: expected the GKE cluster's GCP project/,
     },
 };
 
