@@ -10,7 +10,7 @@ import {
     templatesKeptLogic,
 } from "../lib/access/admission";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, MANAGED_BY, MANAGED_BY_LABEL, PART_OF, PART_OF_LABEL } from "./names";
+import { childName, COMPONENTS, MANAGED_BY, MANAGED_BY_LABEL, PART_OF, PART_OF_LABEL } from "./names";
 
 export interface AdmissionGuardArgs {
     /** The environment namespace (a name known before deploy: the policies are cluster-wide objects named after it). */
@@ -48,7 +48,7 @@ export class AdmissionGuard extends pulumi.ComponentResource {
             params?: { paramKind: { apiVersion: string; kind: string }; paramRef: k8s.types.input.admissionregistration.v1.ParamRef },
         ) => {
             const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(
-                `${name}-${suffix}`,
+                childName(name, suffix),
                 {
                     metadata: { name: policyName, labels },
                     spec: {
@@ -63,7 +63,7 @@ export class AdmissionGuard extends pulumi.ComponentResource {
                 { parent: this },
             );
             new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
-                `${name}-${suffix}`,
+                childName(name, suffix),
                 {
                     metadata: { name: policyName, labels },
                     spec: { policyName: policy.metadata.name, validationActions: ["Deny"], matchResources: inNamespace, paramRef: params?.paramRef },

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { readerServiceAccountId } from "../config/validators";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_READER_SERVICE_ACCOUNT, BUCKET_LABELS, COMPONENTS, PART_OF } from "./names";
+import { BACKUP_READER_SERVICE_ACCOUNT, BUCKET_LABELS, childName, COMPONENTS, PART_OF } from "./names";
 
 /** The only role of the restore's and the drill's Google account on the bucket: get and list, never create or delete. */
 export const BACKUP_FETCH_ROLE = "roles/storage.objectViewer";
@@ -60,7 +60,7 @@ export class BackupStorage extends pulumi.ComponentResource {
         super("protheus:index:BackupStorage", name, {}, opts);
 
         this.bucket = new storage.Bucket(
-            name,
+            childName(name),
             {
                 name: args.bucketName,
                 project: args.project,
@@ -79,7 +79,7 @@ export class BackupStorage extends pulumi.ComponentResource {
         this.bucketName = this.bucket.name;
 
         const reader = new serviceaccount.Account(
-            `${name}-reader`,
+            childName(name, "reader"),
             {
                 project: args.project,
                 // Same length and alphabet as the copy's id, which the config checks (config/schema.ts).
@@ -90,7 +90,7 @@ export class BackupStorage extends pulumi.ComponentResource {
             { parent: this },
         );
         const ksa = new k8s.core.v1.ServiceAccount(
-            `${name}-reader`,
+            childName(name, "reader"),
             {
                 metadata: {
                     name: BACKUP_READER_SERVICE_ACCOUNT,
@@ -104,7 +104,7 @@ export class BackupStorage extends pulumi.ComponentResource {
         );
         this.readerServiceAccountName = ksa.metadata.name;
         new serviceaccount.IAMMember(
-            `${name}-reader-workload-identity`,
+            childName(name, "reader-workload-identity"),
             {
                 serviceAccountId: reader.name,
                 role: "roles/iam.workloadIdentityUser",
@@ -113,7 +113,7 @@ export class BackupStorage extends pulumi.ComponentResource {
             { parent: this },
         );
         new storage.BucketIAMMember(
-            `${name}-reader-read`,
+            childName(name, "reader-read"),
             { bucket: this.bucket.name, role: BACKUP_FETCH_ROLE, member: pulumi.interpolate`serviceAccount:${reader.email}` },
             { parent: this },
         );

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
 import type { PssLevel } from "../config/podSecurity";
-import { DESIRED_VERSION_ANNOTATION } from "./names";
+import { childName, DESIRED_VERSION_ANNOTATION } from "./names";
 import { podSecurityAdmissionLabels } from "./podSecurity";
 
 export interface EnvironmentNamespaceArgs {
@@ -28,7 +28,7 @@ export class EnvironmentNamespace extends pulumi.ComponentResource {
     constructor(name: string, args: EnvironmentNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:EnvironmentNamespace", name, {}, opts);
         this.namespace = new k8s.core.v1.Namespace(
-            name,
+            childName(name),
             {
                 metadata: {
                     name: args.name,

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS } from "./names";
+import { childName, COMPONENTS } from "./names";
 
 /** Where every Protheus job expects the environment volume. */
 export const VOLUME_MOUNT_PATH = "/volume";
@@ -29,7 +29,7 @@ export class EnvironmentVolume extends pulumi.ComponentResource {
         super("protheus:index:EnvironmentVolume", name, {}, opts);
         if (args.manage) {
             const claim = new k8s.core.v1.PersistentVolumeClaim(
-                name,
+                childName(name),
                 {
                     metadata: { name: args.claimName, namespace: args.namespace, labels: commonLabels(args.stage, COMPONENTS.volume) },
                     spec: {

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseSettings, DatabaseConnection, passwordEnv, RobotPods, scriptContainer, scriptCronJobSpec, scriptPod, NEVER } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_CRONJOB, COMPONENTS, DATABASE_SECRET, MANUAL_BACKUP_CRONJOB, SCRIPTS_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
+import { BACKUP_CRONJOB, childName, COMPONENTS, DATABASE_SECRET, MANUAL_BACKUP_CRONJOB, SCRIPTS_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -45,9 +45,9 @@ export class NightlyBackup extends pulumi.ComponentResource {
         const labels = commonLabels(args.stage, COMPONENTS.backup);
         const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
 
-        const scripts = new k8s.core.v1.ConfigMap(`${name}-scripts`, { metadata: meta(SCRIPTS_CONFIGMAP), data: args.scripts }, { parent: this });
+        const scripts = new k8s.core.v1.ConfigMap(childName(name, "scripts"), { metadata: meta(SCRIPTS_CONFIGMAP), data: args.scripts }, { parent: this });
         const settings = new k8s.core.v1.ConfigMap(
-            `${name}-settings`,
+            childName(name, "settings"),
             {
                 metadata: meta(SETTINGS_CONFIGMAP),
                 data: {
@@ -68,7 +68,7 @@ export class NightlyBackup extends pulumi.ComponentResource {
             passwordSecret = args.password.secretRef;
         } else {
             const secret = new k8s.core.v1.Secret(
-                `${name}-database`,
+                childName(name, "database"),
                 { metadata: meta(DATABASE_SECRET), type: "Opaque", stringData: { password: pulumi.secret(args.password.value) } },
                 { parent: this },
             );
@@ -77,7 +77,7 @@ export class NightlyBackup extends pulumi.ComponentResource {
         this.podArgs = { volumeClaimName: args.volumeClaimName, image: args.images.postgres, password: passwordEnv({ passwordSecret }), pods: args.pods };
 
         new k8s.batch.v1.CronJob(
-            `${name}-backup`,
+            childName(name),
             {
                 metadata: meta(BACKUP_CRONJOB),
                 spec: scriptCronJobSpec(args.timeZone, {
@@ -90,13 +90,14 @@ export class NightlyBackup extends pulumi.ComponentResource {
                     },
                 }),
             },
-            { parent: this, dependsOn: this.jobInputs },
+            // Was `<name>-backup`: the alias keeps the deployed CronJob (a new name alone is a delete and a create).
+            { parent: this, dependsOn: this.jobInputs, aliases: [{ name: `${name}-backup` }] },
         );
 
         // A Job copied from the nightly CronJob would be recorded as `nightly` (`kubectl create job --from`
         // cannot change a variable): backups by hand are copied from this suspended template instead.
         new k8s.batch.v1.CronJob(
-            `${name}-manual`,
+            childName(name, "manual"),
             {
                 metadata: meta(MANUAL_BACKUP_CRONJOB),
                 spec: scriptCronJobSpec(args.timeZone, {

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { copyServiceAccountId } from "../config/validators";
 import { formerlyUnder, RobotPods, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_SERVICE_ACCOUNT, COMPONENTS, COPY_CRONJOB, RUBRIK_CLAIM, rubrikVolumeName } from "./names";
+import { BACKUP_SERVICE_ACCOUNT, childName, COMPONENTS, COPY_CRONJOB, RUBRIK_CLAIM, rubrikVolumeName } from "./names";
 
 export type OffsiteTarget = "gcs" | "rubrik";
 
@@ -60,11 +60,16 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         if (args.targets.includes("gcs") && !args.gcs) throw new Error("OffsiteCopy: targets include gcs but no gcs settings were given");
         if (args.targets.includes("rubrik") && !args.rubrik) throw new Error("OffsiteCopy: targets include rubrik but no rubrik settings were given");
         const labels = commonLabels(args.stage, COMPONENTS.copy);
-        const was = (former: readonly [string, string], oldName: string) => ({ parent: this, aliases: [formerlyUnder(former[0], former[1], oldName, opts)] });
+        // Aliases to where stacks deployed before hold a resource: `oldName` under the former component, and
+        // `previousName` under this one (the copy's identity was `<name>-account` and `<name>-sa`).
+        const was = (former: readonly [string, string], oldName: string, previousName?: string) => ({
+            parent: this,
+            aliases: [formerlyUnder(former[0], former[1], oldName, opts), ...(previousName ? [{ name: previousName }] : [])],
+        });
 
         if (args.gcs) {
             const account = new serviceaccount.Account(
-                `${name}-account`,
+                childName(name),
                 {
                     project: args.gcs.project,
                     // Checked when the config is parsed: service account IDs are 6-30 characters.
@@ -72,12 +77,12 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                     displayName: `Protheus backup copy (${args.namespace}, ${args.stage})`,
                     description: "Ships backups from the environment volume to the backup bucket; cannot delete or overwrite.",
                 },
-                was(FORMER.storage, "backup-storage-copy"),
+                was(FORMER.storage, "backup-storage-copy", `${name}-account`),
             );
             this.serviceAccountEmail = account.email;
             // GKE Workload Identity: pods of this KSA act as the Google service account.
             const ksa = new k8s.core.v1.ServiceAccount(
-                `${name}-sa`,
+                childName(name),
                 {
                     metadata: {
                         name: BACKUP_SERVICE_ACCOUNT,
@@ -87,11 +92,11 @@ export class OffsiteCopy extends pulumi.ComponentResource {
                     },
                     automountServiceAccountToken: false,
                 },
-                was(FORMER.schedule, "backup-sa"),
+                was(FORMER.schedule, "backup-sa", `${name}-sa`),
             );
             this.serviceAccountName = ksa.metadata.name;
             new serviceaccount.IAMMember(
-                `${name}-workload-identity`,
+                childName(name, "workload-identity"),
                 {
                     serviceAccountId: account.name,
                     role: "roles/iam.workloadIdentityUser",
@@ -102,13 +107,13 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             const member = pulumi.interpolate`serviceAccount:${account.email}`;
             // objectCreator: create only; without storage.objects.delete an existing object cannot be overwritten.
             new storage.BucketIAMMember(
-                `${name}-create`,
+                childName(name, "create"),
                 { bucket: args.gcs.bucket, role: "roles/storage.objectCreator", member },
                 was(FORMER.storage, "backup-storage-copy-create"),
             );
             // objectViewer: get and list, to verify what arrived and skip what is already there.
             new storage.BucketIAMMember(
-                `${name}-read`,
+                childName(name, "read"),
                 { bucket: args.gcs.bucket, role: "roles/storage.objectViewer", member },
                 was(FORMER.storage, "backup-storage-copy-read"),
             );
@@ -123,7 +128,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
         if (args.rubrik) env.push({ name: "RUBRIK_DIR", value: RUBRIK_MOUNT });
         const rubrikClaim = args.rubrik ? this.rubrikClaim(name, args.namespace, args.rubrik, labels) : undefined;
         new k8s.batch.v1.CronJob(
-            name,
+            childName(name),
             {
                 metadata: { name: COPY_CRONJOB, namespace: args.namespace, labels },
                 spec: scriptCronJobSpec(args.timeZone, {
@@ -181,7 +186,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
     ): k8s.core.v1.PersistentVolumeClaim {
         const volumeName = rubrikVolumeName(namespace);
         const volume = new k8s.core.v1.PersistentVolume(
-            `${name}-rubrik`,
+            childName(name, "rubrik"),
             {
                 metadata: { name: volumeName, labels },
                 spec: {
@@ -196,7 +201,7 @@ export class OffsiteCopy extends pulumi.ComponentResource {
             { parent: this },
         );
         return new k8s.core.v1.PersistentVolumeClaim(
-            `${name}-rubrik`,
+            childName(name, "rubrik"),
             {
                 metadata: { name: RUBRIK_CLAIM, namespace, labels },
                 spec: {

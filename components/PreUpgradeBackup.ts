@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupReason } from "../lib/versionChange";
 import { commonLabels, Stage } from "./labels";
-import { BACKUP_REASON_LABEL, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, REPLACE_UNREADY, UPGRADE_TO_LABEL } from "./names";
+import { BACKUP_REASON_LABEL, childName, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, REPLACE_UNREADY, UPGRADE_TO_LABEL } from "./names";
 
 /**
  * How long the backup before a version change may run. Fixed, not configured: the Job's spec
@@ -63,7 +63,7 @@ export class PreUpgradeBackup extends pulumi.ComponentResource {
         const objectName = args.reason === "pre-rollback" ? preRollbackJobName(args.toVersion) : preUpgradeJobName(args.toVersion);
         const timeout = `${args.timeoutMinutes}m`;
         this.job = new k8s.batch.v1.Job(
-            name,
+            childName(name),
             {
                 // No ttlSecondsAfterFinished: a vanished Job would be re-created, and re-run, by the next `pulumi up`.
                 // A Job that did not complete (failed, or left running by a killed update) is replaced on the next

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isPlainObject, overlay } from "../lib/plainObject";
+import { childName } from "./names";
 
 /** The release name the runbook's `helm upgrade` uses. */
 export const RELEASE_NAME = "protheus";
@@ -57,7 +58,7 @@ export class ProtheusRelease extends pulumi.ComponentResource {
         const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(merged, args.volumeClaimValue, claim));
         const kept = <T>(value: T): pulumi.Input<T> => (args.secret ? (pulumi.secret(value) as pulumi.Output<T>) : value);
         this.release = new k8s.helm.v3.Release(
-            name,
+            childName(name),
             {
                 name: RELEASE_NAME,
                 namespace: args.namespace,

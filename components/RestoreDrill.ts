@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseConnection, databaseSettings, passwordEnv, RobotPods, SCRIPTS_MOUNT, scriptContainer, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, DRILL_CHECKS_CONFIGMAP, DRILL_CRONJOB } from "./names";
+import { childName, COMPONENTS, DRILL_CHECKS_CONFIGMAP, DRILL_CRONJOB } from "./names";
 
 /** Where the extra checks (<name>.sql, <name>.expected) are mounted in the drill container. */
 export const DRILL_CHECKS_MOUNT = "/drill-checks";
@@ -45,7 +45,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
         const checks =
             checkNames.length > 0
                 ? new k8s.core.v1.ConfigMap(
-                      `${name}-checks`,
+                      childName(name, "checks"),
                       {
                           metadata: meta(DRILL_CHECKS_CONFIGMAP),
                           data: Object.fromEntries(
@@ -92,7 +92,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
             : undefined;
 
         new k8s.batch.v1.CronJob(
-            `${name}-cronjob`,
+            childName(name),
             {
                 metadata: meta(DRILL_CRONJOB),
                 spec: {
@@ -134,7 +134,8 @@ export class RestoreDrill extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this, dependsOn: checks ? [checks] : [] },
+            // Was `<name>-cronjob`: the alias keeps the deployed CronJob (a new name alone is a delete and a create).
+            { parent: this, dependsOn: checks ? [checks] : [], aliases: [{ name: `${name}-cronjob` }] },
         );
         this.registerOutputs({});
     }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { RestoreSelection } from "./RestoreTemplate";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, RESTORE_ID_LABEL, RESTORE_JOB_PREFIX, RESTORE_REASON_ANNOTATION } from "./names";
+import { childName, COMPONENTS, RESTORE_ID_LABEL, RESTORE_JOB_PREFIX, RESTORE_REASON_ANNOTATION } from "./names";
 
 /** Fixed for the same reason as the pre-upgrade backup's deadline: the spec must not follow config. */
 export const RESTORE_DEADLINE_SECONDS = 150 * 60;
@@ -45,7 +45,7 @@ export class RestoreRequest extends pulumi.ComponentResource {
         const labels = { ...commonLabels(args.stage, COMPONENTS.restore), [RESTORE_ID_LABEL]: args.id };
         const timeout = `${args.timeoutMinutes}m`;
         this.job = new k8s.batch.v1.Job(
-            name,
+            childName(name),
             {
                 metadata: { name: restoreJobName(args.id), namespace: args.namespace, labels, annotations: { [RESTORE_REASON_ANNOTATION]: args.reason } },
                 spec: args.jobSpec({

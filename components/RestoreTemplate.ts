@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseIdentity, formerlyUnder, identityEnv, NEVER, RobotPods, SCRIPTS_MOUNT, scriptContainer, scriptCronJobSpec, scriptPod } from "./backup/pod";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
+import { childName, COMPONENTS, RESTORE_CRONJOB, RESTORE_REQUEST_CONFIGMAP, SETTINGS_CONFIGMAP } from "./names";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -67,7 +67,7 @@ export class RestoreTemplate extends pulumi.ComponentResource {
             { configMapRef: { name: RESTORE_REQUEST_CONFIGMAP, optional: true }, prefix: "REQUEST_" },
         ];
         new k8s.batch.v1.CronJob(
-            name,
+            childName(name),
             {
                 metadata: { name: RESTORE_CRONJOB, namespace: args.namespace, labels },
                 spec: scriptCronJobSpec(args.timeZone, {

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AccessNames, teamReadsBackupBucket, teamRules } from "../lib/access/permissions";
 import { TEAM_IDS, TeamId, dutiesOf } from "../lib/access/responsibilities";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, DUTIES_ANNOTATION, TEAM_LABEL } from "./names";
+import { childName, COMPONENTS, DUTIES_ANNOTATION, TEAM_LABEL } from "./names";
 /** GCS role of the teams that restore: read objects, never write or delete. */
 export const BACKUP_READER_ROLE = "roles/storage.objectViewer";
 
@@ -57,10 +57,10 @@ export class TeamAccess extends pulumi.ComponentResource {
                 labels: { ...commonLabels(args.stage, COMPONENTS.access), [TEAM_LABEL]: team },
                 annotations: { [DUTIES_ANNOTATION]: dutiesOf(team).join(",") },
             };
-            const role = new k8s.rbac.v1.Role(`${name}-${team}`, { metadata, rules: teamRules(team, names) }, { parent: this });
+            const role = new k8s.rbac.v1.Role(childName(name, team), { metadata, rules: teamRules(team, names) }, { parent: this });
             this.roles[team] = role;
             this.bindings[team] = new k8s.rbac.v1.RoleBinding(
-                `${name}-${team}`,
+                childName(name, team),
                 {
                     metadata,
                     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
@@ -70,7 +70,7 @@ export class TeamAccess extends pulumi.ComponentResource {
             );
             if (args.backupBucket !== undefined && teamReadsBackupBucket(team)) {
                 this.bucketReaders[team] = new storage.BucketIAMMember(
-                    `${name}-${team}-backup-read`,
+                    childName(name, `${team}-backup-read`),
                     { bucket: args.backupBucket, role: BACKUP_READER_ROLE, member: `group:${group}` },
                     { parent: this },
                 );

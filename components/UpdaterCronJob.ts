@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENT_LABEL, COMPONENTS, NAME_LABEL, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP, UPDATER_SLEEPER_NAME } from "./names";
+import { childName, COMPONENT_LABEL, COMPONENTS, NAME_LABEL, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP, UPDATER_SLEEPER_NAME } from "./names";
 import { ImagePodSecurity, imagePod } from "./podSecurity";
 
 /** UPDDISTR's entry point inside the updater image. */
@@ -79,7 +79,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
         const security = imagePod(args.podSecurity);
         // Independent of the backup section: the wrapper must exist wherever the updater runs.
         const scripts = new k8s.core.v1.ConfigMap(
-            `${name}-scripts`,
+            childName(name, "scripts"),
             { metadata: { name: UPDATER_SCRIPTS_CONFIGMAP, namespace: args.namespace, labels }, data: args.scripts },
             { parent: this },
         );
@@ -121,7 +121,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
             ],
         });
         this.cronJob = new k8s.batch.v1.CronJob(
-            name,
+            childName(name),
             {
                 metadata: { name: UPDATER_NAME, namespace: args.namespace, labels },
                 spec: {
@@ -157,7 +157,7 @@ export class UpdaterCronJob extends pulumi.ComponentResource {
         );
         const sleeperLabels = { ...labels, [NAME_LABEL]: UPDATER_SLEEPER_NAME };
         this.sleeper = new k8s.apps.v1.StatefulSet(
-            `${name}-sleeper`,
+            childName(name, "sleeper"),
             {
                 metadata: {
                     name: UPDATER_SLEEPER_NAME,

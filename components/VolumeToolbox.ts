@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
-import { COMPONENTS, TOOLBOX_NAME, TOOLBOX_POD } from "./names";
+import { childName, COMPONENTS, TOOLBOX_NAME, TOOLBOX_POD } from "./names";
 import { restrictedContainer, restrictedPod } from "./podSecurity";
 
 /** The flag file names of protheus:updater.completionFlags, space-separated, for a shell loop. */
@@ -61,7 +61,7 @@ export class VolumeToolbox extends pulumi.ComponentResource {
         const labels = commonLabels(args.stage, COMPONENTS.toolbox);
         const seconds = args.hours * 3600;
         this.statefulSet = new k8s.apps.v1.StatefulSet(
-            name,
+            childName(name),
             {
                 metadata: { name: TOOLBOX_NAME, namespace: args.namespace, labels },
                 spec: {

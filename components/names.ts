@@ -133,3 +133,41 @@ export const PROGRAM_CONFIGMAPS = [
 export const RESERVED_NAME_PREFIXES = [UPDATER_NAME, BACKUP_CRONJOB, RESTORE_CRONJOB, TOOLBOX_NAME] as const;
 /** The Kubernetes provider's annotation: replace, on the next update, a resource that did not become ready. */
 export const REPLACE_UNREADY = "pulumi.com/replaceUnready";
+
+// Pulumi logical names (the `name` of `new X(name, ...)`): a resource's URN ends in it, so renaming
+// one without an alias of the old URN makes `pulumi up` delete the resource and create a new one.
+/**
+ * index.ts names each component after the part of the environment it declares, in kebab case
+ * (`backup`, `backup-copy`, `restore-drill`). Inside a component named N, the resource the
+ * component stands for is named N, every other child `N-<role>`: the role in kebab case says what
+ * the child is to the component, never its kind (the URN carries the type) and never a word of N
+ * again (`backup-scripts`, not `backup-backup` or `restore-drill-cronjob`). Resources of different
+ * kinds that make one thing (a Google service account and its Kubernetes one) share one name.
+ */
+export function childName(component: string, role?: string): string {
+    const name = role === undefined ? component : `${component}-${role}`;
+    const problem = logicalNameProblem(component, name);
+    if (problem) throw new Error(problem);
+    return name;
+}
+
+const KEBAB_CASE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** Words that name a resource's kind, which its URN already carries. */
+const KIND_WORDS = new Set([
+    ...["account", "binding", "bucket", "channel", "claim", "configmap", "cronjob", "job", "member", "metric"],
+    ...["namespace", "policy", "pv", "pvc", "release", "role", "rolebinding", "sa", "secret", "serviceaccount", "statefulset", "volume"],
+]);
+
+/** Why `name` does not follow childName's rule for a child of the component named `component`; undefined when it does. */
+export function logicalNameProblem(component: string, name: string): string | undefined {
+    if (!KEBAB_CASE.test(name)) return `logical name ${name}: expected kebab case (lower-case words joined by "-")`;
+    if (name === component) return undefined;
+    if (!name.startsWith(`${component}-`)) return `logical name ${name}: expected ${component} or ${component}-<role> (a child of ${component})`;
+    const roleWords = name.slice(component.length + 1).split("-");
+    const componentWords = new Set(component.split("-"));
+    const repeated = roleWords.find((w) => componentWords.has(w));
+    if (repeated) return `logical name ${name}: the role repeats "${repeated}" of ${component}`;
+    const kind = roleWords.find((w) => KIND_WORDS.has(w));
+    if (kind) return `logical name ${name}: the role names a kind ("${kind}"), which the URN already carries`;
+    return undefined;
+}

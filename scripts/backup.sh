@@ -136,6 +136,7 @@ FINAL=''
 DONE=0
 DUMP_PID=''
 
+# shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit
 cleanup() {
   local rc=$?
   if [[ -n $DUMP_PID ]]; then
@@ -323,7 +324,11 @@ for d in "$DB_DIR"/*; do
       :
     elif ((NOW - age_epoch > STALE_S)); then
       # Not a backup (e.g. an interrupted deletion): remove.
-      rm -rf -- "$d" && info "removed incomplete directory $name (no MANIFEST.json)" || warn "cannot remove $d"
+      if rm -rf -- "$d"; then
+        info "removed incomplete directory $name (no MANIFEST.json)"
+      else
+        warn "cannot remove $d"
+      fi
     fi
   fi
 done

@@ -107,6 +107,7 @@ export CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED=False
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/copy.XXXXXX")
 RUBRIK_PARTIAL=''
+# shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit
 cleanup() {
   local rc=$?
   if [[ -n $RUBRIK_PARTIAL && -e $RUBRIK_PARTIAL ]]; then rm -rf -- "$RUBRIK_PARTIAL" || true; fi
@@ -245,6 +246,14 @@ ship_rubrik() {
   return 0
 }
 
+# ship TARGET NAME: the backup NAME to TARGET (gcs or rubrik).
+ship() {
+  case $1 in
+    gcs) ship_gcs "$2" ;;
+    rubrik) ship_rubrik "$2" ;;
+  esac
+}
+
 if [[ ! -d $SRC_DIR ]]; then
   info "nothing to ship: $SRC_DIR does not exist"
   exit 0
@@ -290,7 +299,7 @@ for d in "$SRC_DIR"/*; do
     continue
   fi
   for t in "${need[@]}"; do
-    if "ship_$t" "$name"; then
+    if ship "$t" "$name"; then
       SHIPPED=$((SHIPPED + 1))
     else
       FAILED=1

@@ -149,6 +149,7 @@ drop_scratch() {
     maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit
 cleanup() {
   local rc=$?
   trap - TERM INT

@@ -34,6 +34,7 @@ parse_mode() {
     '') ;;
     *)
       [[ -n ${modes[$1]:-} ]] || die 2 "unknown argument: $1 (try --help)"
+      # shellcheck disable=SC2034 # MODE is read by the script that called parse_mode
       MODE=${modes[$1]}
       ;;
   esac
@@ -59,6 +60,7 @@ pg_reason() {
 
 # A database name is an identifier, never a connection string: libpq takes a
 # -d/--dbname value holding "=" as conninfo (host=..., with the password).
+# shellcheck disable=SC2034 # used by the scripts that source this file
 DBNAME_RE='^[A-Za-z_][A-Za-z0-9_]*$'
 
 # A backup's name is its UTC start time; its MANIFEST.json lists one file per
@@ -69,8 +71,10 @@ FILE_RE='^[[:space:]]*\{"name": "([A-Za-z0-9._-]+)", "size": ([0-9]+), "sha256":
 COUNT_RE='"file_count": ([0-9]+)'
 # Protheus versions are semver-shaped (12.1.2410, 12.1.2510-3), as the config
 # schema checks updateDesiredVersion (no build metadata).
+# shellcheck disable=SC2034 # used by the scripts that source this file
 VERSION_RE='^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$'
 # Why a backup was taken (MANIFEST.json "reason").
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REASON_RE='^(nightly|pre-upgrade|pre-rollback|manual)$'
 
 # manifest_meta: reads a MANIFEST.json (its first lines are enough) on stdin
@@ -92,9 +96,9 @@ manifest_meta() {
 # present with the listed size and SHA-256 (with "sizes": the size only, for
 # a backup just written and hashed). On failure prints a one-line reason.
 verify_backup() {
-  local dir=$1 jobs=$2 only=${3:-} m=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
-  local -A want=()
-  [[ -f $m ]] || {
+  local dir=$1 jobs=$2 only=${3:-} manifest=$1/MANIFEST.json line n=0 count='' name size sha have_toc=0 got gsha gname checked=0
+  local -A listed_sha=()
+  [[ -f $manifest ]] || {
     echo "no MANIFEST.json (incomplete backup)"
     return 1
   }
@@ -109,13 +113,13 @@ verify_backup() {
         echo "$name: size differs from MANIFEST.json"
         return 1
       fi
-      want[$name]=$sha
+      listed_sha[$name]=$sha
       n=$((n + 1))
       [[ $name != toc.dat ]] || have_toc=1
     elif [[ $line =~ $COUNT_RE ]]; then
       count=${BASH_REMATCH[1]}
     fi
-  done <"$m"
+  done <"$manifest"
   if [[ -z $count || $n -ne $count || $n -eq 0 ]]; then
     echo "MANIFEST.json is unreadable (lists $n files, file_count ${count:-missing})"
     return 1
@@ -125,13 +129,13 @@ verify_backup() {
     return 1
   fi
   [[ $only != sizes ]] || return 0
-  if ! got=$(cd "$dir" && printf '%s\0' "${!want[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
+  if ! got=$(cd "$dir" && printf '%s\0' "${!listed_sha[@]}" | xargs -0 -n 4 -P "$jobs" sha256sum --); then
     echo "cannot read the backup files"
     return 1
   fi
   while read -r gsha gname; do
     gname=${gname#\*}
-    if [[ ${want[$gname]:-} != "$gsha" ]]; then
+    if [[ ${listed_sha[$gname]:-} != "$gsha" ]]; then
       echo "$gname: SHA-256 differs from MANIFEST.json"
       return 1
     fi
@@ -224,6 +228,7 @@ outcome_end() {
 # with count(*), where the planner uses an index-only scan of the unique
 # R_E_C_N_O_ index on all-visible pages instead of reading the wide heap.
 # reltuples is never used: it is an estimate.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TABLE_ROWS_SQL="SELECT CASE WHEN pg_relation_size(c.oid) = 0 THEN format('SELECT %L, 0', to_json(n.nspname || '.' || c.relname)::text)
   ELSE format('SELECT %L, count(*) FROM ONLY %I.%I', to_json(n.nspname || '.' || c.relname)::text, n.nspname, c.relname) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -232,5 +237,7 @@ WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND n.nspname !~ '^p
 ORDER BY n.nspname, c.relname
 \\gexec"
 # One manifest line per table: {"table": "public.sa1010", "rows": 1234}
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TABLE_RE='^[[:space:]]*\{"table": ("([^"\\]|\\.)*"), "rows": ([0-9]+)\},?[[:space:]]*$'
+# shellcheck disable=SC2034 # used by the scripts that source this file
 TABLE_COUNT_RE='"table_count": ([0-9]+)'

@@ -239,6 +239,7 @@ SQL
 
 # put_back: after a failure in the swap, the previous database under the
 # target name again (when the target is missing). Prints what it did.
+# shellcheck disable=SC2317 # called by cleanup, which the EXIT trap runs
 put_back() {
   local state
   state=$(maint_sql <<<"SELECT string_agg(datname, ' ' ORDER BY datname) FROM pg_database WHERE datname IN (:'target', :'prev')") || {
@@ -267,6 +268,7 @@ put_back() {
   esac
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit
 cleanup() {
   local rc=$? said
   trap - TERM INT
@@ -311,8 +313,8 @@ run_bg() {
 # latest skips pre-rollback backups: they hold the broken state a rollback
 # replaces, kept for the data-management team, restored only by name.
 selected() {
-  local reason from to owner
-  IFS=$'\t' read -r reason from to owner || return 1
+  local reason to
+  IFS=$'\t' read -r reason _ to _ || return 1
   case $1 in
     latest) [[ $reason != pre-rollback ]] ;;
     before:*) [[ $reason == pre-upgrade && $to == "${1#before:}" ]] ;;
@@ -332,13 +334,14 @@ what() {
 # (a timestamp-named directory with MANIFEST.json) that SELECTOR asks for.
 select_local() {
   local dir=$1 sel=$2 name
+  local -a entries=("$dir"/*)
   while IFS= read -r name; do
     [[ -n $name && -d $dir/$name && -f $dir/$name/MANIFEST.json ]] || continue
     if head -c 4096 -- "$dir/$name/MANIFEST.json" | manifest_meta | selected "$sel"; then
       printf '%s' "$name"
       return 0
     fi
-  done < <(ls -1 -- "$dir" 2>/dev/null | grep -E "$TS_RE" | sort -r)
+  done < <(printf '%s\n' "${entries[@]##*/}" | grep -E "$TS_RE" | sort -r)
   return 0
 }
 
@@ -431,8 +434,10 @@ if [[ $MODE == restore ]]; then
     INTERRUPTED+=("dropped $TMPDB")
   fi
   if ((${#INTERRUPTED[@]} > 0)); then
-    info "an interrupted restore into \"$RESTORE_DATABASE\" left databases (it printed no outcome line): $(IFS=,; echo "${INTERRUPTED[*]}" | sed 's/,/, /g')"
-    outcome_field interrupted "$(IFS=,; echo "${INTERRUPTED[*]}" | sed 's/,/, /g')"
+    left_behind=$(IFS=,; echo "${INTERRUPTED[*]}")
+    left_behind=${left_behind//,/, }
+    info "an interrupted restore into \"$RESTORE_DATABASE\" left databases (it printed no outcome line): $left_behind"
+    outcome_field interrupted "$left_behind"
   fi
   out=$(maint_sql <<<"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = :'target'") ||
     die 1 "cannot query pg_database: $(pg_reason "$TMP/psql.err")"

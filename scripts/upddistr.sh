@@ -70,14 +70,14 @@ ends_without_newline() {
 STARTED=$(date +%s)
 CHILD=''
 # Kubernetes stops a pod with SIGTERM: pass it on, so UPDDISTR can stop cleanly.
+# shellcheck disable=SC2317 # run by the TERM and INT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit
 forward() {
   [ -n "$CHILD" ] && kill -TERM "$CHILD" 2>/dev/null
 }
 trap forward TERM INT
 
 echo "$PROG: running $UPDDISTR_COMMAND"
-# Unquoted on purpose: the command may carry arguments (e.g. "init-upddistr --x").
-# shellcheck disable=SC2086
+# shellcheck disable=SC2086 # unquoted on purpose: the command may carry arguments (e.g. "init-upddistr --x")
 $UPDDISTR_COMMAND &
 CHILD=$!
 # wait returns early (>128) when a trapped signal arrives: wait again for the real exit code.

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
-# `npm test`: the type check and the lint run beside mocha, which spends much of its
-# time waiting on PostgreSQL and gcloud. mocha prints as it goes; the type check's and
-# the lint's output follow when they fail. Fails when any of the three fails.
+# `npm test`: the type check, the lint and shellcheck run beside mocha, which spends much
+# of its time waiting on PostgreSQL and gcloud. mocha prints as it goes; a check's output
+# follows when it fails. Fails when mocha or any check fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 logs=$(mktemp -d "${TMPDIR:-/tmp}/protheus-checks.XXXXXX")
 trap 'rm -rf -- "$logs"' EXIT
 
+declare -A check_pid=()
 npm run --silent build >"$logs/type-check" 2>&1 &
-build=$!
+check_pid[type-check]=$!
 npm run --silent lint >"$logs/lint" 2>&1 &
-lint=$!
+check_pid[lint]=$!
+npm run --silent shellcheck >"$logs/shellcheck" 2>&1 &
+check_pid[shellcheck]=$!
 # The script tests first: they are the longest files. Two workers for the two cores (three
 # took as long, with more CPU); MOCHA_JOBS sets another number.
 mocha --parallel --jobs "${MOCHA_JOBS:-2}" "test/scripts/*.test.ts" "test/*.test.ts" "policy/test/*.test.ts" "$@"
 status=$?
 
-for check in build lint; do
-    name=$([[ $check == build ]] && echo type-check || echo lint)
-    if ! wait "${!check}"; then
-        echo "npm test: the $name failed:" >&2
+for name in type-check lint shellcheck; do
+    if ! wait "${check_pid[$name]}"; then
+        echo "npm test: $name failed:" >&2
         cat "$logs/$name" >&2
         status=1
     fi
