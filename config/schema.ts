@@ -619,6 +619,7 @@ export const stackConfigSchema = stackConfigKeys
         for (const rule of STACK_RULES) rule(cfg, ctx);
     })
     .transform(asStackConfig);
+
 export type ChartConfig = StackConfig["chart"];
 export type ClusterConfig = StackConfig["cluster"];
 export type UpdaterConfig = StackConfig["updater"];
