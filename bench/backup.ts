@@ -32,26 +32,40 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
+import { commandLine, wholeNumber } from "../lib/commandLine";
 import { startPostgres, PgServer } from "../test/support/postgres";
 import { run } from "../test/scripts/support/run";
 import { roleSqlFromDocs, runRoleSql } from "../test/scripts/support/roles";
 import { createProtheusDatabaseSql, dataSqlForSize, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES, rowCountsForSize } from "./protheus-db";
 
-const args = process.argv.slice(2);
-const opt = (name: string, env: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : (process.env[env] ?? dflt);
-};
-const SIZE_MB = Number(opt("size-mb", "BENCH_SIZE_MB", "1536"));
+const { values, fail } = commandLine({
+    name: "bench:backup",
+    usage:
+        "usage: npm run bench:backup -- [--size-mb N] [--variants Z:J,...] [--restore-variants default,plain,nosettings,j1] [--drill-rounds N]\n" +
+        "       [--baseline-scripts DIR] [--compare-rounds N] [--keep]   (each also from its BENCH_* variable; see BENCHMARKS.md)",
+    options: {
+        "size-mb": { type: "string", value: "a size in MB" },
+        variants: { type: "string", value: "Z:J,... pairs" },
+        "restore-variants": { type: "string", value: "a comma-separated list of variants" },
+        "drill-rounds": { type: "string", value: "a number of rounds" },
+        "baseline-scripts": { type: "string", value: "a directory" },
+        "compare-rounds": { type: "string", value: "a number of rounds" },
+        keep: { type: "boolean" },
+    },
+});
+const opt = (name: Exclude<keyof typeof values, "keep">, env: string, dflt: string) => values[name] ?? process.env[env] ?? dflt;
+const count = (name: "size-mb" | "drill-rounds" | "compare-rounds", env: string, dflt: string, min: number) =>
+    wholeNumber(opt(name, env, dflt), min) ?? fail(`--${name} (${env}) needs a whole number of at least ${min}`);
+const SIZE_MB = count("size-mb", "BENCH_SIZE_MB", "1536", 1);
 const VARIANTS = opt("variants", "BENCH_VARIANTS", "1:2,0:2,3:2")
     .split(",")
     .map((v) => v.split(":"));
 const RESTORE_VARIANTS = opt("restore-variants", "BENCH_RESTORE_VARIANTS", "default,plain,nosettings");
-const KEEP = args.includes("--keep");
-const DRILL_ROUNDS = Number(opt("drill-rounds", "BENCH_DRILL_ROUNDS", "2"));
+const KEEP = values.keep ?? false;
+const DRILL_ROUNDS = count("drill-rounds", "BENCH_DRILL_ROUNDS", "2", 0);
 const SCRIPTS = path.resolve(__dirname, "../scripts");
 const BASELINE_SCRIPTS = opt("baseline-scripts", "BENCH_BASELINE_SCRIPTS", "");
-const COMPARE_ROUNDS = Number(opt("compare-rounds", "BENCH_COMPARE_ROUNDS", "3"));
+const COMPARE_ROUNDS = count("compare-rounds", "BENCH_COMPARE_ROUNDS", "3", 0);
 const DB = "bench01";
 const APP_ROLE = "protheus";
 const PASSWORD = `bench-${process.pid}`;

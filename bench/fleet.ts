@@ -17,30 +17,40 @@
  * machine is shared. It prints a markdown table (and writes bench/results-fleet.md) and removes
  * the temporary directories unless --keep.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { commandLine, wholeNumber } from "../lib/commandLine";
+import { commitLabel, git, resolveCommit, writeTree } from "../lib/git";
 import { tsNodeCommand } from "../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..");
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : dflt;
-};
-const SIZES = opt("sizes", process.env.BENCH_FLEET_SIZES ?? "200,1000")
+const { values, fail } = commandLine({
+    name: "bench:fleet",
+    usage: "usage: npm run bench:fleet -- [--sizes 200,1000] [--baseline <git-ref> | --no-baseline] [--commands plan,diff,threads,fleet] [--keep]",
+    options: {
+        sizes: { type: "string", value: "a comma-separated list of environment counts" },
+        baseline: { type: "string", value: "a git ref" },
+        "no-baseline": { type: "boolean" },
+        commands: { type: "string", value: "a comma-separated list of plan, diff, threads, fleet" },
+        keep: { type: "boolean" },
+    },
+});
+if (values.baseline !== undefined && values["no-baseline"]) fail("--baseline and --no-baseline exclude each other");
+const SIZES = (values.sizes ?? process.env.BENCH_FLEET_SIZES ?? "200,1000")
     .split(",")
-    .map(Number);
-const BASELINE = args.includes("--no-baseline") ? undefined : opt("baseline", "main");
-const COMMANDS = opt("commands", "plan,diff").split(",");
-const KEEP = args.includes("--keep");
+    .map((n) => wholeNumber(n, 1) ?? fail(`--sizes needs environment counts of at least 1, not ${JSON.stringify(n)}`));
+const BASELINE = values["no-baseline"] ? undefined : (values.baseline ?? "main");
+const COMMANDS = (values.commands ?? "plan,diff").split(",");
+const KEEP = values.keep ?? false;
 const COMMAND_ARGS: Record<string, [string, string[]]> = {
     plan: ["plan --all --json", ["bin/plan.ts", "--all", "--json"]],
     threads: ["plan --all --json --threads 2", ["bin/plan.ts", "--all", "--json", "--threads", "2"]],
     fleet: ["fleet --json", ["bin/fleet.ts", "--json"]],
     diff: ["plan --all --diff HEAD --json", ["bin/plan.ts", "--all", "--diff", "HEAD", "--json"]],
 };
+for (const c of COMMANDS) if (!Object.hasOwn(COMMAND_ARGS, c)) fail(`--commands takes ${Object.keys(COMMAND_ARGS).join(", ")}, not ${JSON.stringify(c)}`);
 
 interface Measure {
     program: string;
@@ -56,17 +66,14 @@ interface Measure {
 
 type EnvironmentFiles = (code: string, version: string, customerGroup: string) => Record<string, string>;
 
-function git(dir: string, ...a: string[]): string {
-    return execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], {
-        cwd: dir,
-        encoding: "utf8",
-    });
-}
+/** git in the benchmark's own repositories, committing as the benchmark. */
+const benchGit = (dir: string, ...a: string[]) =>
+    git(["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], dir);
 
 /** The tracked and untracked files of the working tree `root` (for the baseline: everything, it has no .git). */
 function programFiles(root: string): string[] {
     const listed = fs.existsSync(path.join(root, ".git"))
-        ? execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" }).split("\0")
+        ? git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root).split("\0")
         : (fs.readdirSync(root, { recursive: true }) as string[]);
     return listed.filter((f) => f !== "" && !f.startsWith("node_modules") && fs.existsSync(path.join(root, f)) && fs.statSync(path.join(root, f)).isFile());
 }
@@ -92,9 +99,9 @@ function fleetCopy(root: string, n: number, environmentFiles: EnvironmentFiles):
         }
         fs.writeFileSync(path.join(dir, `Pulumi.${code}-prod.yaml`), prod);
     }
-    git(dir, "init", "-q");
-    git(dir, "add", "-A");
-    git(dir, "commit", "-qm", `fleet of ${n}`);
+    benchGit(dir, "init", "-q");
+    benchGit(dir, "add", "-A");
+    benchGit(dir, "commit", "-qm", `fleet of ${n}`);
     return dir;
 }
 
@@ -146,12 +153,10 @@ function main(): void {
     try {
         const programs: { name: string; root: string }[] = [];
         if (BASELINE !== undefined) {
-            const commit = execFileSync("git", ["rev-parse", "--short", `${BASELINE}^{commit}`], { cwd: ROOT, encoding: "utf8" }).trim();
+            const commit = resolveCommit(BASELINE, ROOT);
             const base = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-bench-baseline-"));
             dirs.push(base);
-            execFileSync("bash", ["-c", 'git archive "$1" | tar -x -C "$2"', "archive", commit, base], { cwd: ROOT });
-            fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(base, "node_modules"), "dir");
-            programs.push({ name: `${BASELINE} (${commit})`, root: base });
+            programs.push({ name: commitLabel(BASELINE, commit), root: writeTree(commit, ROOT, base) });
         }
         programs.push({ name: "this tree", root: ROOT });
         for (const n of SIZES) {
@@ -162,8 +167,7 @@ function main(): void {
                 dirs.push(dir);
                 process.stderr.write(`${program.name}: fleet of ${n} environments (${2 * n} stacks) in ${dir}\n`);
                 for (const c of COMMANDS) {
-                    const [label, a] = COMMAND_ARGS[c] ?? [c, []];
-                    if (a.length === 0) throw new Error(`unknown command ${c}: expected ${Object.keys(COMMAND_ARGS).join(", ")}`);
+                    const [label, a] = COMMAND_ARGS[c];
                     const m = measure(program.name, dir, n, label, [...a]);
                     process.stderr.write(`  ${label}: ${m.seconds} s, ${m.cpuSeconds.toFixed(1)} s CPU, ${m.peakMb} MB, exit ${m.exit}\n`);
                     results.push(m);

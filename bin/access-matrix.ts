@@ -3,7 +3,7 @@
 // permission map) and from the rendered plan of the example prod stack (each
 // team's Role as declared, the pods it may enter, the admission policies), so
 // the document cannot drift from the code; a test regenerates it and compares.
-import { answerHelp } from "../lib/cliHelp";
+import { commandLine } from "../lib/commandLine";
 import { DEFAULT_INI_CONFIGMAPS } from "../config/access";
 import { BACKUP_READER_ROLE, teamObjectName } from "../components/TeamAccess";
 import { TEAM_LABEL } from "../components/names";
@@ -152,10 +152,11 @@ export async function renderAccessMatrix(): Promise<string> {
 }
 
 if (require.main === module) {
-    answerHelp(
-        process.argv.slice(2),
-        "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/ and the rendered plan of the example prod stack.",
-    );
+    commandLine({
+        name: "access-matrix",
+        usage: "usage: npm run -s access-matrix > docs/access-matrix.md\nPrints the access matrix (Markdown) from lib/access/ and the rendered plan of the example prod stack.",
+        options: {},
+    });
     renderAccessMatrix().then(
         (md) => process.stdout.write(md),
         (err: unknown) => {

@@ -4,11 +4,11 @@
 // test/config-doc.test.ts regenerates it and compares.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { CONFIG_NAMESPACE, DEFAULTS_KEY } from "../config/load";
 import { SECRET_KEYS, stackConfigSchema } from "../config/schema";
 import { headingAnchor } from "../lib/markdown";
+import { commandLine } from "../lib/commandLine";
 import { REPO_ROOT } from "../lib/stackFiles";
 
 export const CONFIG_DOC = path.join(REPO_ROOT, "docs", "config.md");
@@ -216,11 +216,11 @@ export function renderConfigDoc(schema: z.ZodType = stackConfigSchema): string {
 }
 
 if (require.main === module) {
-    const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false });
-    if (values.help) {
-        process.stdout.write(`usage: ${CONFIG_DOC_COMMAND}\nwrites ${path.relative(REPO_ROOT, CONFIG_DOC)} from config/schema.ts\n`);
-    } else {
-        fs.writeFileSync(CONFIG_DOC, renderConfigDoc());
-        process.stdout.write(`wrote ${path.relative(REPO_ROOT, CONFIG_DOC)}\n`);
-    }
+    commandLine({
+        name: "config-doc",
+        usage: `usage: ${CONFIG_DOC_COMMAND}\nwrites ${path.relative(REPO_ROOT, CONFIG_DOC)} from config/schema.ts`,
+        options: {},
+    });
+    fs.writeFileSync(CONFIG_DOC, renderConfigDoc());
+    process.stdout.write(`wrote ${path.relative(REPO_ROOT, CONFIG_DOC)}\n`);
 }

@@ -5,7 +5,7 @@
 // backup targets, the deploy wave, the keys a stack file overrides of what
 // Pulumi.yaml shares, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
-import { answerHelp } from "../lib/cliHelp";
+import { commandLine } from "../lib/commandLine";
 import * as fs from "fs";
 import * as semver from "semver";
 import { isDeepStrictEqual } from "util";
@@ -189,13 +189,12 @@ export function formatMarkdown(view: EnvironmentView[]): string {
 const FLEET_USAGE = "usage: npm run --silent fleet [-- --json | --markdown]";
 
 function main(): void {
-    const argv = process.argv.slice(2);
-    answerHelp(argv, FLEET_USAGE);
-    const unknown = argv.filter((a) => a !== "--json" && a !== "--markdown");
-    if (unknown.length > 0 || argv.length > 1) {
-        process.stderr.write(`fleet: unexpected arguments ${argv.join(" ")}\n${FLEET_USAGE}\n`);
-        process.exit(2);
-    }
+    const { values, fail } = commandLine({
+        name: "fleet",
+        usage: FLEET_USAGE,
+        options: { json: { type: "boolean" }, markdown: { type: "boolean" } },
+    });
+    if (values.json && values.markdown) fail("--json and --markdown exclude each other");
     let view: EnvironmentView[];
     try {
         view = fleetView();
@@ -203,8 +202,8 @@ function main(): void {
         process.stderr.write(`fleet: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
         process.exit(2);
     }
-    if (argv[0] === "--json") process.stdout.write(JSON.stringify(view) + "\n");
-    else if (argv[0] === "--markdown") process.stdout.write(formatMarkdown(view));
+    if (values.json) process.stdout.write(JSON.stringify(view) + "\n");
+    else if (values.markdown) process.stdout.write(formatMarkdown(view));
     else process.stdout.write(formatText(view));
 }
 

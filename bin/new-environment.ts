@@ -4,7 +4,7 @@
 // program's schema and rendering both once offline (in a temporary copy).
 // Exit 0: both written; 2: refused (bad or existing code, invalid config,
 // render failure, usage), and nothing written.
-import { answerHelp } from "../lib/cliHelp";
+import { commandLine } from "../lib/commandLine";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -138,27 +138,20 @@ export function writeEnvironment(files: Record<string, string>, dir = REPO_ROOT)
 
 const USAGE = "usage: npm run new-environment -- <code> [--version <version>] [--customer-group <e-mail>]";
 
-function parseArgs(argv: string[]): NewEnvironmentOptions {
-    const opts: Partial<NewEnvironmentOptions> = {};
-    const fail = (m: string): never => {
-        process.stderr.write(`new-environment: ${m}\n${USAGE}\n`);
-        process.exit(2);
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--version") opts.version = argv[++i] ?? fail("--version needs a value");
-        else if (a === "--customer-group") opts.customerGroup = argv[++i] ?? fail("--customer-group needs a value");
-        else if (a.startsWith("-")) fail(`unknown option ${a}`);
-        else if (opts.code === undefined) opts.code = a;
-        else fail(`unexpected argument ${a}`);
-    }
-    if (opts.code === undefined) fail("the environment code is required");
-    return opts as NewEnvironmentOptions;
+function parseCommandLine(): NewEnvironmentOptions {
+    const { values, positionals, fail } = commandLine({
+        name: "new-environment",
+        usage: USAGE,
+        options: { version: { type: "string", value: "a version" }, "customer-group": { type: "string", value: "an e-mail address" } },
+        positionals: true,
+    });
+    if (positionals.length === 0) fail("the environment code is required");
+    if (positionals.length > 1) fail(`unexpected argument ${positionals[1]}: give one environment code`);
+    return { code: positionals[0], version: values.version, customerGroup: values["customer-group"] };
 }
 
 async function main(): Promise<void> {
-    answerHelp(process.argv.slice(2), USAGE);
-    const opts = parseArgs(process.argv.slice(2));
+    const opts = parseCommandLine();
     const dir = REPO_ROOT;
     try {
         const written = writeEnvironment(await prepareEnvironment(opts, dir), dir);

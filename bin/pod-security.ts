@@ -8,6 +8,7 @@ import { POD_SECURITY_LABEL, SCRATCH_MOUNT } from "../components/podSecurity";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../lib/fleet";
 import { PlannedResource, renderProgram } from "../lib/render";
 import { withContents } from "../lib/markdown";
+import { commandLine } from "../lib/commandLine";
 import { readStackFile, StackConfigInput } from "../lib/stackFiles";
 import { POD_SPEC_PATHS } from "../policy/common";
 import { POD_SECURITY_RULES, PssLevel, podSecurityProblems, podView } from "../policy/pod-security-restricted";
@@ -222,11 +223,12 @@ export async function renderPodSecurityDoc(): Promise<string> {
     return withContents(out).join("\n");
 }
 
-if (require.main === module && process.argv.slice(2).some((a) => a === "--help" || a === "-h")) {
-    process.stdout.write(
-        "usage: npm run -s pod-security > docs/pod-security.md\nprints the pod templates' security settings and the rules, from the rendered plan\n",
-    );
-} else if (require.main === module) {
+if (require.main === module) {
+    commandLine({
+        name: "pod-security",
+        usage: "usage: npm run -s pod-security > docs/pod-security.md\nprints the pod templates' security settings and the rules, from the rendered plan",
+        options: {},
+    });
     renderPodSecurityDoc().then(
         (doc) => process.stdout.write(doc),
         (err) => {

@@ -5,7 +5,7 @@
 // could not be checked (registry down, credentials refused, invalid stack file).
 // `--chart-registry-host --stack <stack>` prints the host of the stack's oci:// chart repository
 // (the host CI logs in to with `helm registry login`).
-import { answerHelp } from "../lib/cliHelp";
+import { commandLine } from "../lib/commandLine";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { updaterImage } from "../components/UpdaterCronJob";
@@ -95,23 +95,19 @@ export function chartRegistryHost(stack: string, dir = REPO_ROOT): string {
 const USAGE = "usage: npm run --silent preflight -- --stack <stack> [--stack <stack>...] | --stacks a,b | --all  (or --chart-registry-host --stack <stack>)";
 
 async function main(): Promise<void> {
-    const argv = process.argv.slice(2);
-    answerHelp(argv, USAGE);
-    const stacks: string[] = [];
-    let all = false;
-    let hostOnly = false;
-    const fail = (m: string): never => {
-        process.stderr.write(`preflight: ${m}\n${USAGE}\n`);
-        process.exit(2);
-    };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--stack") stacks.push(argv[++i] ?? fail("--stack needs a value"));
-        else if (a === "--stacks") stacks.push(...(argv[++i] ?? fail("--stacks needs a value")).split(",").filter(Boolean));
-        else if (a === "--all") all = true;
-        else if (a === "--chart-registry-host") hostOnly = true;
-        else fail(`unexpected argument ${a}`);
-    }
+    const { values, fail } = commandLine({
+        name: "preflight",
+        usage: USAGE,
+        options: {
+            stack: { type: "string", multiple: true, value: "a stack name" },
+            stacks: { type: "string", value: "a comma-separated list of stacks" },
+            all: { type: "boolean" },
+            "chart-registry-host": { type: "boolean" },
+        },
+    });
+    const stacks = [...(values.stack ?? []), ...(values.stacks ?? "").split(",").filter(Boolean)];
+    const all = values.all ?? false;
+    const hostOnly = values["chart-registry-host"] ?? false;
     const known = listStackNames(REPO_ROOT);
     const chosen = all ? known : stacks;
     const unknown = chosen.filter((s) => !known.includes(s));
@@ -121,11 +117,13 @@ async function main(): Promise<void> {
         try {
             process.stdout.write(`${chartRegistryHost(chosen[0])}\n`);
         } catch (err) {
-            fail(err instanceof ConfigError ? err.message : (err as Error).message);
+            // The stack's config, not the command line: no usage hint.
+            process.stderr.write(`preflight: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+            process.exit(2);
         }
         return;
     }
-    if (!all && argv.every((a) => a !== "--stacks") && chosen.length === 0) fail("name the stacks to check");
+    if (!all && values.stacks === undefined && chosen.length === 0) fail("name the stacks to check");
     const result = await preflight(chosen);
     for (const l of result.lines) process.stdout.write(`${l}\n`);
     if (chosen.length === 0) process.stdout.write("preflight: no stacks to check\n");

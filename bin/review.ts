@@ -7,30 +7,14 @@
 // Compares the working tree with <git-ref>; versions are resolved with each
 // side's Pulumi.yaml. A stack that did not exist at <git-ref> (a new
 // environment) has nothing running to protect and does not count as moved.
-import { answerHelp } from "../lib/cliHelp";
-import { execFileSync } from "child_process";
+import { commandLine } from "../lib/commandLine";
+import { git, resolveCommit } from "../lib/git";
 import { listFleet, parseStackName, stackFileName, stackName } from "../lib/fleet";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
 
-export class ReviewError extends Error {}
-
-function git(args: string[], cwd: string): string {
-    try {
-        return execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
-    } catch (err) {
-        const e = err as { stderr?: string; message: string };
-        throw new ReviewError(`git ${args.join(" ")}: ${(e.stderr || e.message).trim()}`);
-    }
-}
-
 /** updateDesiredVersion of every stack at `ref`, resolved with that commit's Pulumi.yaml. */
 export function versionsAt(ref: string, repo: string): Map<string, string | undefined> {
-    let commit: string;
-    try {
-        commit = git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], repo).trim();
-    } catch {
-        throw new ReviewError(`bad git ref "${ref}": not a commit in ${repo}`);
-    }
+    const commit = resolveCommit(ref, repo);
     const files = git(["ls-tree", "--name-only", commit], repo).split("\n");
     const project = files.includes("Pulumi.yaml") ? projectConfigFromYaml(git(["show", `${commit}:Pulumi.yaml`], repo)) : {};
     const out = new Map<string, string | undefined>();
@@ -87,24 +71,14 @@ export function review(base: string, repo = REPO_ROOT): { code: number; stdout: 
 const REVIEW_USAGE = "usage: npm run --silent review -- --base <git-ref>";
 
 function main(): void {
-    const argv = process.argv.slice(2);
-    answerHelp(argv, REVIEW_USAGE);
-    let base: string | undefined;
-    let repo = REPO_ROOT;
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--base") base = argv[++i];
-        // Another checkout to review (the tests' temporary repositories).
-        else if (argv[i] === "--repo") repo = argv[++i] ?? repo;
-        else if (argv[i].startsWith("--base=")) base = argv[i].slice("--base=".length);
-        else {
-            process.stderr.write(`review: unknown argument ${argv[i]}\n${REVIEW_USAGE}\n`);
-            process.exit(2);
-        }
-    }
-    if (!base) {
-        process.stderr.write(`review: --base <git-ref> is required\n${REVIEW_USAGE}\n`);
-        process.exit(2);
-    }
+    const { values, fail } = commandLine({
+        name: "review",
+        usage: REVIEW_USAGE,
+        // --repo: another checkout to review (the tests' temporary repositories).
+        options: { base: { type: "string", value: "a git ref" }, repo: { type: "string", value: "a directory" } },
+    });
+    const base = values.base || fail("--base <git-ref> is required");
+    const repo = values.repo ?? REPO_ROOT;
     const res = review(base, repo);
     process.stdout.write(res.stdout);
     process.stderr.write(res.stderr);

@@ -18,7 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { answerHelp } from "../lib/cliHelp";
+import { commandLine } from "../lib/commandLine";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -162,42 +162,47 @@ export function readRun(dir: string): StackResult[] {
 }
 
 async function main(): Promise<void> {
-    answerHelp(process.argv.slice(2), USAGE);
-    const [verb, ...argv] = process.argv.slice(2);
-    const fail = (m: string): never => {
-        process.stderr.write(`rollout: ${m}\n${USAGE}\n`);
-        process.exit(2);
-    };
-    const flags = new Map<string, string>();
-    const positional: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i].startsWith("--")) flags.set(argv[i], argv[++i] ?? fail(`${argv[i - 1]} needs a value`));
-        else positional.push(argv[i]);
-    }
+    const { values, positionals, fail } = commandLine({
+        name: "rollout",
+        usage: USAGE,
+        options: {
+            dir: { type: "string", value: "a directory" },
+            batch: { type: "string", value: "a batch id" },
+            stacks: { type: "string", value: "a space-separated list of stacks" },
+            results: { type: "string", value: "a file" },
+            "budget-minutes": { type: "string", value: "a number of minutes" },
+            message: { type: "string", value: "a text" },
+        },
+        positionals: true,
+    });
+    const [verb, ...rest] = positionals;
     if (verb === "report") {
-        const dir = flags.get("--dir") ?? fail("report needs --dir");
+        if (rest.length > 0) fail(`unexpected argument ${rest[0]}: report takes --dir only`);
+        const dir = values.dir ?? fail("report needs --dir");
         let results: StackResult[];
         try {
             results = readRun(dir);
         } catch (err) {
-            fail(`cannot read the run in ${dir}: ${(err as Error).message}`);
-            return;
+            // The run's files, not the command line: no usage hint.
+            process.stderr.write(`rollout: cannot read the run in ${dir}: ${(err as Error).message}\n`);
+            process.exit(2);
         }
         process.exitCode = report(results, "Deploy: every stack of this run");
         return;
     }
     if (verb !== "run") fail(`unknown verb ${verb ?? "(none)"}`);
-    const command = positional[0];
+    const command = rest[0];
     if (command !== "up" && command !== "preview") fail("run needs up or preview");
-    const budget = Number(flags.get("--budget-minutes") ?? BATCH_BUDGET_MINUTES);
+    if (rest.length > 1) fail(`unexpected argument ${rest[1]}`);
+    const budget = Number(values["budget-minutes"] ?? BATCH_BUDGET_MINUTES);
     if (!(budget > 0)) fail("--budget-minutes needs a positive number");
     const opts: RunOptions = {
         command: command as "up" | "preview",
-        batch: flags.get("--batch") ?? fail("run needs --batch"),
-        stacks: (flags.get("--stacks") ?? fail("run needs --stacks")).split(/\s+/).filter((s) => s !== ""),
-        results: flags.get("--results") ?? fail("run needs --results"),
+        batch: values.batch ?? fail("run needs --batch"),
+        stacks: (values.stacks ?? fail("run needs --stacks")).split(/\s+/).filter((s) => s !== ""),
+        results: values.results ?? fail("run needs --results"),
         budgetMinutes: budget,
-        message: flags.get("--message"),
+        message: values.message,
         organization: process.env.PULUMI_ORG || undefined,
         preflight: (stack, dir) => preflight([stack], { dir }),
     };

@@ -11,8 +11,8 @@
 //   --batch-size     stacks per batch (default 10; raised when the batches would pass GitHub's 256 matrix jobs)
 //   --rollout-plan   writes the deploy batches as JSON (what the deploy's report job checks results against)
 // Exit 0: listed (possibly none); 2: a stack file misnamed, an invalid wave, a bad ref, usage.
-import { answerHelp } from "../lib/cliHelp";
-import { execFileSync } from "child_process";
+import { commandLine, wholeNumber } from "../lib/commandLine";
+import { changedSince } from "../lib/git";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
 import { DEFAULT_BATCH_SIZE, planRollout, previewBatches, RolloutPlan, withWaves, writeAtomically } from "../lib/rollout";
@@ -46,18 +46,6 @@ export function selectChanged(files: string[], stacks: FleetStack[]): StackSelec
         files.map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined && parseStackName(s) !== undefined),
     );
     return { all, stacks: deployOrder(stacks.filter((s) => touched.has(s.name))) };
-}
-
-export function changedFiles(ref: string, repo: string): string[] {
-    try {
-        execFileSync("git", ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-    } catch {
-        throw new Error(`bad git ref "${ref}": not a commit in ${repo}`);
-    }
-    // Three dots: from where the branch left <ref>, so changes on <ref> since then do not count.
-    return execFileSync("git", ["diff", "--name-only", `${ref}...HEAD`], { cwd: repo, encoding: "utf8" })
-        .split("\n")
-        .filter((f) => f !== "");
 }
 
 const matrix = (stacks: FleetStack[]) => stacks.map((s) => ({ stack: s.name, environment: s.environment, stage: s.stage }));
@@ -96,34 +84,31 @@ const STACKS_USAGE =
     "usage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>] [--repo <dir>]";
 
 function main(): void {
-    const argv = process.argv.slice(2);
-    answerHelp(argv, STACKS_USAGE);
-    const usage = (m: string): never => {
-        process.stderr.write(`stacks: ${m}\n${STACKS_USAGE}\n`);
-        process.exit(2);
-    };
-    let since: string | undefined;
-    let json = false;
-    let output: string | undefined;
-    let repo = REPO_ROOT;
-    let batchSize = DEFAULT_BATCH_SIZE;
-    let planFile: string | undefined;
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--changed-since") since = argv[++i] ?? usage("--changed-since needs a git ref");
-        else if (a === "--json") json = true;
-        else if (a === "--github-output") output = argv[++i] ?? usage("--github-output needs a file");
-        // Another checkout (the tests' temporary repositories).
-        else if (a === "--repo") repo = argv[++i] ?? usage("--repo needs a directory");
-        else if (a === "--batch-size") {
-            batchSize = Number(argv[++i] ?? usage("--batch-size needs a number"));
-            if (!(Number.isInteger(batchSize) && batchSize >= 1)) usage("--batch-size needs a whole number of at least 1");
-        } else if (a === "--rollout-plan") planFile = argv[++i] ?? usage("--rollout-plan needs a file");
-        else usage(`unknown argument ${a}`);
-    }
+    const { values, fail } = commandLine({
+        name: "stacks",
+        usage: STACKS_USAGE,
+        options: {
+            "changed-since": { type: "string", value: "a git ref" },
+            json: { type: "boolean" },
+            "github-output": { type: "string", value: "a file" },
+            // Another checkout (the tests' temporary repositories).
+            repo: { type: "string", value: "a directory" },
+            "batch-size": { type: "string", value: "a whole number" },
+            "rollout-plan": { type: "string", value: "a file" },
+        },
+    });
+    const since = values["changed-since"];
+    const json = values.json ?? false;
+    const output = values["github-output"];
+    const repo = values.repo ?? REPO_ROOT;
+    const planFile = values["rollout-plan"];
+    const batchSize =
+        values["batch-size"] === undefined
+            ? DEFAULT_BATCH_SIZE
+            : (wholeNumber(values["batch-size"], 1) ?? fail("--batch-size needs a whole number of at least 1"));
     try {
         const stacks = listFleet(repo);
-        const sel = since === undefined ? { all: true, stacks: deployOrder(stacks) } : selectChanged(changedFiles(since, repo), stacks);
+        const sel = since === undefined ? { all: true, stacks: deployOrder(stacks) } : selectChanged(changedSince(since, repo), stacks);
         if (planFile) writeAtomically(planFile, JSON.stringify(rolloutPlan(sel, repo, batchSize)) + "\n");
         if (output) fs.appendFileSync(output, githubOutput(sel, repo, batchSize));
         if (json) process.stdout.write(JSON.stringify(selectionJson(sel)) + "\n");

@@ -93,7 +93,9 @@ export async function* plansHere(stacks: string[], dir: string, side: string, pr
 
 /**
  * Plans of `stacks` rendered by the plan of the tree in `dir` (its own bin/plan.ts and program) in
- * one child process, read one stack at a time as the child prints them.
+ * one child process, read one stack at a time as the child prints them. That plan must take
+ * `--stacks a,b --json --previous-states <json>`; one that refuses the command line (exit 2 before
+ * printing anything: an older plan) is reported as predating it, in one line.
  */
 export async function* plansInChild(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
     if (stacks.length === 0) return;
@@ -110,8 +112,15 @@ export async function* plansInChild(dir: string, stacks: string[], side: string,
     });
     const seen = new Set<string>();
     let read = false;
+    let printed = false;
+    const lines = async function* () {
+        for await (const line of readline.createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+            printed ||= line.trim() !== "";
+            yield line;
+        }
+    };
     try {
-        for await (const p of readJsonArray<StackPlan>(readline.createInterface({ input: child.stdout, crlfDelay: Infinity }))) {
+        for await (const p of readJsonArray<StackPlan>(lines())) {
             seen.add(p.stack);
             yield sidePlan(p, side);
         }
@@ -120,6 +129,7 @@ export async function* plansInChild(dir: string, stacks: string[], side: string,
         // Cut short or not JSON: the child's exit code and stderr say why (stopped if it still runs).
         if (child.exitCode === null) child.kill();
         const code = await exited;
+        if (code === 2 && !printed) throw new PlanDiffError(refusedMessage(side, args, stderr));
         throw new PlanDiffError(`${side}: the plan failed (exit ${code}):\n${(stderr || (err as Error).message).trim().slice(0, 4000)}`);
     } finally {
         // A reader that stops early (the other side failed) does not leave the child rendering.
@@ -130,25 +140,38 @@ export async function* plansInChild(dir: string, stacks: string[], side: string,
     if (missing.length > 0) throw new PlanDiffError(`${side}: the plan printed no result for ${missing.join(", ")}:\n${stderr.trim().slice(0, 4000)}`);
 }
 
+/** Why a tree's plan refused the plan diff's command line (`args`), in one line, and what to do. */
+function refusedMessage(side: string, args: string[], stderr: string): string {
+    const said = stderr.trim().split("\n")[0] ?? "";
+    const asked = args.map((a, i) => (args[i - 1] === "--previous-states" ? "<json>" : a)).join(" ");
+    return (
+        `${side}: its bin/plan.ts predates the plan diff's interface (it refused \`plan ${asked}\`${said ? `: ${said}` : ""}); ` +
+        "diff against a later ref, or check that ref out and run its own plan"
+    );
+}
+
 /**
  * Pairs two sides stack by stack: each yields the stacks in the order asked, so the n-th of one is
  * the n-th of the other. `before` holds only the stacks in `atBase`; the others are new stacks.
+ * `concurrently`: both sides' next plan is asked for at once (one side renders in a child process);
+ * otherwise one after the other (both render in this process, which has one Pulumi runtime).
  */
 export async function* pairSides(
     stacks: string[],
     atBase: Set<string>,
     before: SidePlans,
     after: SidePlans,
+    concurrently = false,
 ): AsyncGenerator<[string, SidePlan | Error | undefined, SidePlan | Error]> {
+    const nextOf = async (side: SidePlans, stack: string, name: string) => {
+        const next = await side.next();
+        if (next.done || next.value[0] !== stack) throw new PlanDiffError(`${name} plans came out of order at ${stack}`);
+        return next.value[1];
+    };
     for (const stack of stacks) {
-        let b: SidePlan | Error | undefined;
-        if (atBase.has(stack)) {
-            const next = await before.next();
-            if (next.done || next.value[0] !== stack) throw new PlanDiffError(`the ref's plans came out of order at ${stack}`);
-            b = next.value[1];
-        }
-        const next = await after.next();
-        if (next.done || next.value[0] !== stack) throw new PlanDiffError(`the working tree's plans came out of order at ${stack}`);
-        yield [stack, b, next.value[1]];
+        const b = () => (atBase.has(stack) ? nextOf(before, stack, "the ref's") : Promise.resolve(undefined));
+        const a = () => nextOf(after, stack, "the working tree's");
+        const [bPlan, aPlan] = concurrently ? await Promise.all([b(), a()]) : [await b(), await a()];
+        yield [stack, bPlan, aPlan];
     }
 }

@@ -4,11 +4,11 @@
 // `pulumi up` reads them from the stack's state; offline they come from the
 // stack files, and the histories from the versions the files named on the
 // main branch of the repository.
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as semver from "semver";
 import { DEFAULTS_KEY } from "../config/load";
+import { git } from "./git";
 import { isPlainObject } from "./plainObject";
 import { RAN_VERSIONS_OUTPUT } from "./promotion";
 import { MAINTENANCE_OUTPUT, VERSION_OUTPUT } from "./versionChange";
@@ -56,12 +56,7 @@ export function versionsOnBranch(dir: string, stack: string, branch = HISTORY_BR
 
 function gitLog(dir: string, branch: string, file: string): string | undefined {
     try {
-        return execFileSync("git", ["log", "--reverse", "-p", "--format=", "--no-color", "--no-ext-diff", branch, "--", file], {
-            cwd: dir,
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "ignore"],
-            maxBuffer: 1 << 28,
-        });
+        return git(["log", "--reverse", "-p", "--format=", "--no-color", "--no-ext-diff", branch, "--", file], dir);
     } catch {
         return undefined;
     }

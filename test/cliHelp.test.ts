@@ -1,4 +1,6 @@
-// Every command in bin/ answers --help with its usage on stdout and exit 0.
+// Every command in bin/ and bench/ answers --help with its usage on stdout and exit 0, before it
+// reads or starts anything else (one process per command; the parser's rules are tested in process,
+// test/commandLine.test.ts).
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -6,14 +8,22 @@ import * as path from "path";
 import { REPO_ROOT } from "../lib/stackFiles";
 import { tsNodeCommand } from "../lib/tsNode";
 
-describe("bin/*.ts --help", () => {
-    const commands = fs.readdirSync(path.join(REPO_ROOT, "bin")).filter((f) => f.endsWith(".ts"));
+describe("bin/*.ts and bench/*.ts --help", () => {
+    const commands = [
+        ...fs
+            .readdirSync(path.join(REPO_ROOT, "bin"))
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => path.join("bin", f)),
+        // The benchmarks (bench/protheus-db.ts is their database, not a command).
+        path.join("bench", "backup.ts"),
+        path.join("bench", "fleet.ts"),
+    ];
 
-    it("covers every command", () => assert.ok(commands.length >= 6, commands.join(", ")));
+    it("covers every command", () => assert.ok(commands.length >= 8, commands.join(", ")));
 
     for (const command of commands) {
         it(`${command} prints its usage and exits 0`, () => {
-            const [node, args] = tsNodeCommand(path.join("bin", command), ["--help"]);
+            const [node, args] = tsNodeCommand(command, ["--help"]);
             const r = spawnSync(node, args, { cwd: REPO_ROOT, encoding: "utf8" });
             assert.equal(r.status, 0, r.stderr);
             assert.match(r.stdout, /^usage: npm run/);

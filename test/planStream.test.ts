@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PassThrough } from "stream";
-import { readJsonArray, writeJsonArray } from "../lib/planStream";
+import { plansInChild, readJsonArray, writeJsonArray } from "../lib/planStream";
 import { renderEach, renderEachInThreads } from "../lib/renderAll";
 import { REPO_ROOT } from "../lib/stackFiles";
 
@@ -81,5 +81,40 @@ describe("plan streaming (lib/planStream.ts)", () => {
             stacks,
         );
         assert.deepEqual(threaded, await all(renderEach(stacks, REPO_ROOT)));
+    });
+
+    it("reports a ref whose plan refuses the diff's command line as predating it, in one line; a plan that fails a stack as that stack's failure", async () => {
+        // A plan that predates --previous-states: it refuses it as a usage error (exit 2, nothing on stdout).
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-older-"));
+        try {
+            fs.mkdirSync(path.join(dir, "bin"));
+            fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+            fs.writeFileSync(
+                path.join(dir, "bin", "plan.ts"),
+                [
+                    'if (process.argv.includes("--previous-states")) {',
+                    '    process.stderr.write("plan: unknown argument --previous-states\\nusage: npm run plan -- --stacks <a,b>\\n");',
+                    "    process.exit(2);",
+                    "}",
+                    'process.stdout.write(\'[\\n{"stack":"c2a7dv-hml","error":"protheus:updateDesiredVersion is not a version"}\\n]\\n\');',
+                    "process.exit(2);",
+                    "",
+                ].join("\n"),
+            );
+            const refused = all(plansInChild(dir, ["c2a7dv-hml"], "at v1 (1234567)", { "c2a7dv-hml": { version: "12.1.2410" } }));
+            await assert.rejects(refused, (e: Error) => {
+                assert.match(
+                    e.message,
+                    /^at v1 \(1234567\): its bin\/plan\.ts predates the plan diff's interface \(it refused `plan --stacks c2a7dv-hml --json --previous-states <json>`: plan: unknown argument --previous-states\); diff against a later ref/,
+                );
+                assert.ok(!e.message.includes("\n"), e.message);
+                return true;
+            });
+            const [[stack, plan]] = await all(plansInChild(dir, ["c2a7dv-hml"], "at v1 (1234567)"));
+            assert.equal(stack, "c2a7dv-hml");
+            assert.ok(plan instanceof Error && /^at v1 \(1234567\): the plan failed:\nprotheus:updateDesiredVersion/.test(plan.message), String(plan));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -1,0 +1,105 @@
+// The plan diff against a git ref (`plan --diff <ref>`, one stack or many): the ref's tree written
+// out, each side rendered, and each stack's diff handed on as both sides come in.
+//
+// The ref is rendered with its own program and plan (bin/plan.ts in one child process for all
+// stacks), or in this process when its program is the working tree's (only stack files differ,
+// as in most reviews). The working tree is rendered as the next `pulumi up` after the ref was
+// deployed: each stack reads back the state the ref's stack file left (lib/previousOutputs.ts).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { commitLabel, onlyStackFilesDiffer, resolveCommit, writeTree } from "./git";
+import { stackFileName } from "./fleet";
+import { diffResources, hasChanges, secretConfigNotes } from "./planDiff";
+import { StackDiffResult } from "./planComment";
+import { pairSides, PlanDiffError, plansHere, plansInChild, SidePlans } from "./planStream";
+import { PreviousState, stateAfter } from "./previousOutputs";
+import { readStackFile, REPO_ROOT } from "./stackFiles";
+
+/** The commit a diff ran against, and how its output names it. */
+export interface DiffBase {
+    commit: string;
+    label: string;
+}
+
+const hasPlan = (dir: string) => fs.existsSync(path.join(dir, "bin", "plan.ts"));
+
+/** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts in one child process. */
+async function* plansOfTree(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState>): SidePlans {
+    if (!hasPlan(dir)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
+    yield* plansInChild(dir, stacks, side, previousStates);
+}
+
+/** The working tree's plans of `stacks`, one at a time: in this process when it runs the working tree's program. */
+function workingTreePlans(stacks: string[], repo: string, previousStates: Record<string, PreviousState>): SidePlans {
+    if (path.resolve(repo) !== REPO_ROOT) return plansOfTree(repo, stacks, "working tree", previousStates);
+    return plansHere(stacks, repo, "working tree", previousStates);
+}
+
+/** What the working tree's render says about its gates: which history entry let a prod version through. */
+function gateNotes(outputs: Record<string, unknown> | undefined): string[] {
+    const granted = outputs?.promotion;
+    return typeof granted === "string" ? [`promotion gate: ${granted}`] : [];
+}
+
+/**
+ * The diff of every stack in `stacks` against `ref`, handed to `each` stack by stack as both sides
+ * render, so no side's plans pile up in memory. A stack the ref has no file for is new: every
+ * resource is added. A side that cannot render a stack gives that stack code 2; a bad ref, a stack
+ * with no file in the working tree or a ref without a plan throws. The temp dir is removed whatever happens.
+ */
+export async function diffAgainstRef(
+    stacks: string[],
+    ref: string,
+    each: (result: StackDiffResult, base: DiffBase) => Promise<void>,
+    repo = REPO_ROOT,
+): Promise<DiffBase> {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
+    const onSignal = (signal: NodeJS.Signals) => {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    try {
+        const commit = resolveCommit(ref, repo);
+        const base = { commit, label: commitLabel(ref, commit) };
+        const dir = writeTree(commit, repo, tmp);
+        if (!hasPlan(dir)) throw new PlanDiffError(`${base.label} has no bin/plan.ts (older than the offline plan): cannot render it`);
+        const missing = stacks.filter((s) => !fs.existsSync(path.join(repo, stackFileName(s))));
+        if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file ${missing.map(stackFileName).join(", ")}`);
+        const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, stackFileName(s))));
+        const previous = Object.fromEntries(atBase.map((s) => [s, stateAfter(s, readStackFile(s, dir).config, repo)]));
+        // The ref's stack files render here when its program is the working tree's: no child process, no second SDK load.
+        const here = path.resolve(repo) === REPO_ROOT && onlyStackFilesDiffer(commit, repo);
+        const side = `at ${base.label}`;
+        const before = here ? plansHere(atBase, dir, side, previous) : plansOfTree(dir, atBase, side, previous);
+        const after = workingTreePlans(stacks, repo, previous);
+        try {
+            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after, !here)) {
+                const file = stackFileName(stack);
+                const notes = b === undefined ? [`${file} does not exist at ${base.label}: a new stack, every resource is added`] : [];
+                if (b instanceof Error || a instanceof Error) {
+                    await each({ stack, code: 2, notes, error: (b instanceof Error ? b : (a as Error)).message }, base);
+                    continue;
+                }
+                notes.push(
+                    ...secretConfigNotes(
+                        b === undefined ? null : fs.readFileSync(path.join(dir, file), "utf8"),
+                        fs.readFileSync(path.join(repo, file), "utf8"),
+                    ),
+                    ...gateNotes(a.outputs),
+                );
+                const diff = diffResources(b?.resources ?? [], a.resources);
+                await each({ stack, code: hasChanges(diff) ? 1 : 0, diff, notes }, base);
+            }
+        } finally {
+            await Promise.all([before.return(undefined), after.return(undefined)]);
+        }
+        return base;
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+    }
+}
