@@ -1,10 +1,13 @@
 // The plan diff's comparison: two lists of planned resources (as lib/render.ts
 // produces them, secrets already masked) in, what changes out. Pure: no git,
 // no processes, no Pulumi runtime; bin/plan.ts --diff does the rendering.
+// A resource of the target is the base's resource the engine would take it for:
+// the one under its URN, else under one of its aliases (lib/urns.ts).
 import { diffArrays, structuredPatch } from "diff";
 import { parse as parseYaml } from "yaml";
 import { isPlainObject } from "./plainObject";
 import type { PlannedResource } from "./render";
+import { childTypeChain, childUrn, matchUrns, stackUrnPrefix, urnStackPrefix } from "./urns";
 
 export type ChangeKind = "add" | "remove" | "change";
 
@@ -37,6 +40,8 @@ export interface ResourceDiff {
     parentAfter?: string | null;
     /** True when a changed resource moved to another parent. */
     parentChanged?: boolean;
+    /** The base's key ("type::name") of a changed resource that took it over through an alias under another type or name. */
+    renamedFrom?: string;
     /** Input fields: for "add"/"remove", one entry per top-level input. */
     changes: FieldChange[];
 }
@@ -212,29 +217,70 @@ function withLines(c: FieldChange): FieldChange {
     return { ...c, lines };
 }
 
-/** Compares two rendered stacks resource by resource (key: type::name). */
-export function diffResources(before: PlannedResource[], after: PlannedResource[]): PlanDiff {
-    const base = new Map(before.map((r) => [keyOf(r), r]));
-    const target = new Set(after.map(keyOf));
-    const resources: ResourceDiff[] = [];
-    for (const r of after) {
+/**
+ * Each resource's URN by key: the one its render recorded, else the one the engine gives it from
+ * its parent chain (a plan that predates recorded URNs). Both sides of a diff are one stack: a
+ * side without recorded URNs takes `prefix` from the other.
+ */
+function urnsByKey(resources: PlannedResource[], prefix: string): Map<string, string> {
+    const byKey = new Map(resources.map((r) => [keyOf(r), r]));
+    const urns = new Map<string, string>();
+    const urnOf = (r: PlannedResource): string => {
         const key = keyOf(r);
-        const old = base.get(key);
+        let urn = urns.get(key) ?? r.urn;
+        if (urn === undefined) {
+            const parent = r.parent === null ? undefined : byKey.get(r.parent);
+            // A parent outside the list (a partial render): its type, the last of its chain.
+            const parentTypes = r.parent === null ? "" : parent ? childTypeChain(urnOf(parent)) : r.parent.slice(0, r.parent.indexOf("::"));
+            urn = childUrn(prefix, parentTypes, r.type, r.name);
+        }
+        urns.set(key, urn);
+        return urn;
+    };
+    resources.forEach(urnOf);
+    return urns;
+}
+
+/**
+ * Compares two rendered stacks resource by resource, as `pulumi preview` pairs them: a target
+ * resource is the base's resource under its own URN, else under an alias (renamed, not deleted);
+ * a base resource no target resource takes over is removed.
+ */
+export function diffResources(before: PlannedResource[], after: PlannedResource[]): PlanDiff {
+    const recorded = [...after, ...before].find((r) => r.urn !== undefined)?.urn;
+    const prefix = recorded !== undefined ? urnStackPrefix(recorded) : stackUrnPrefix("stack", "project");
+    const baseUrns = urnsByKey(before, prefix);
+    const targetUrns = urnsByKey(after, prefix);
+    const base = new Map(before.map((r) => [baseUrns.get(keyOf(r))!, r]));
+    const found = matchUrns(
+        after.map((r) => ({ urn: targetUrns.get(keyOf(r))!, aliases: r.aliases ?? [], ...(r.parent !== null && { parent: targetUrns.get(r.parent) }) })),
+        new Set(base.keys()),
+    );
+    // The engine refuses an update where two resources claim one old resource; here the first keeps it.
+    const taken = new Set<string>();
+    const resources: ResourceDiff[] = [];
+    after.forEach((r, i) => {
+        const key = keyOf(r);
+        const urn = found[i];
+        const old = urn !== undefined && !taken.has(urn) ? base.get(urn) : undefined;
         if (!old) {
             resources.push({ key, type: r.type, name: r.name, action: "add", parentAfter: r.parent, changes: diffValues({}, r.inputs) });
-            continue;
+            return;
         }
+        taken.add(urn!);
         const changes = diffValues(old.inputs, r.inputs);
         const parentChanged = (old.parent ?? null) !== (r.parent ?? null);
-        if (changes.length > 0 || parentChanged) {
+        const renamed = keyOf(old) !== key;
+        if (changes.length > 0 || parentChanged || renamed) {
             const d: ResourceDiff = { key, type: r.type, name: r.name, action: "change", parentBefore: old.parent, parentAfter: r.parent, changes };
             if (parentChanged) d.parentChanged = true;
+            if (renamed) d.renamedFrom = keyOf(old);
             resources.push(d);
         }
-    }
+    });
     for (const r of before) {
-        const key = keyOf(r);
-        if (!target.has(key)) resources.push({ key, type: r.type, name: r.name, action: "remove", parentBefore: r.parent, changes: diffValues(r.inputs, {}) });
+        if (!taken.has(baseUrns.get(keyOf(r))!))
+            resources.push({ key: keyOf(r), type: r.type, name: r.name, action: "remove", parentBefore: r.parent, changes: diffValues(r.inputs, {}) });
     }
     const count = (action: ChangeKind) => resources.filter((d) => d.action === action).length;
     return { resources, summary: { add: count("add"), change: count("change"), remove: count("remove") } };
@@ -263,7 +309,8 @@ export function formatFieldChange(c: FieldChange): string {
 export function formatSummary(stack: string, diff: PlanDiff): string {
     if (!hasChanges(diff)) return `${stack}: no changes`;
     const { add, change, remove } = diff.summary;
-    return `${stack}: ${change} to change, ${add} to add, ${remove} to remove`;
+    const renamed = diff.resources.filter((d) => d.renamedFrom !== undefined).length;
+    return `${stack}: ${change} to change, ${add} to add, ${remove} to remove${renamed > 0 ? ` (${renamed} renamed)` : ""}`;
 }
 
 export interface DiffLabels {
@@ -273,6 +320,13 @@ export interface DiffLabels {
     target: string;
 }
 
+/** A renamed resource's old name (its old key when its type changed too): an alias keeps the deployed resource. */
+function renamedLine(d: ResourceDiff): string {
+    const old = d.renamedFrom!;
+    const oldName = old.startsWith(`${d.type}::`) ? old.slice(d.type.length + 2) : old;
+    return `renamed from ${oldName}: an alias keeps it (no delete, no create)`;
+}
+
 /** The readable diff: one block per resource, `+`/`-`/`~` markers, compact JSON values, a summary line. */
 export function formatDiffText(stack: string, diff: PlanDiff, labels: DiffLabels, notes: string[] = []): string {
     const lines: string[] = [`Plan diff for stack ${stack}: ${labels.base} → ${labels.target} (offline, Pulumi mock runtime)`];
@@ -280,6 +334,7 @@ export function formatDiffText(stack: string, diff: PlanDiff, labels: DiffLabels
     for (const d of diff.resources) {
         const parent = d.action === "remove" ? d.parentBefore : d.parentAfter;
         lines.push("", `${MARK[d.action]} ${d.type}  ${d.name}${parent ? `  (parent ${parent})` : ""}`);
+        if (d.renamedFrom !== undefined) lines.push(`    ${renamedLine(d)}`);
         if (d.parentChanged) lines.push(`    ~ (parent): ${formatValue(d.parentBefore)} → ${formatValue(d.parentAfter)}`);
         for (const c of d.changes)
             lines.push(

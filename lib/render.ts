@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs } from "./pulumiInternals";
+import { resourceAliases, resourceName, resourceType, RPC_SIGNATURES, runInPulumiStack, waitForRPCs, withEngineUrns } from "./pulumiInternals";
 import { parseStackName } from "./fleet";
 import { maintenanceEnabledIn, previousOutputs, ranVersionsOffline, versionsOnBranch } from "./previousOutputs";
 import { RAN_VERSIONS_OUTPUT } from "./promotion";
@@ -22,6 +22,10 @@ export interface PlannedResource {
     inputs: Record<string, unknown>;
     /** The resource options that are set (see PlannedOptions); absent when none is. */
     options?: Partial<PlannedOptions>;
+    /** The URN the engine gives it (absent in plans that predate it, and in what a failed render registered). */
+    urn?: string;
+    /** Its aliases as URNs: the earlier identities a deployed stack keeps it under; absent when it has none. */
+    aliases?: string[];
 }
 
 /** Resource options that change what `pulumi up`/`destroy` may do, by resource key. */
@@ -195,7 +199,7 @@ let renderQueue: Promise<unknown> = Promise.resolve();
  * runtime's state is process-global.
  */
 export function renderProgram(input: StackConfigInput, program = PROGRAM): Promise<RenderResult> {
-    const run = renderQueue.then(() => renderOnce(input, program));
+    const run = renderQueue.then(() => withEngineUrns(() => renderOnce(input, program)));
     renderQueue = run.catch(() => undefined);
     return run;
 }
@@ -206,6 +210,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     const options: Record<string, PlannedOptions> = {};
     const providers: Record<string, string> = {};
     const resources: pulumi.Resource[] = [];
+    const identities = new Map<string, { urn: string; aliases?: string[] }>();
 
     await pulumi.runtime.setMocks(
         {
@@ -246,6 +251,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             parent: parents.get(resourceKey(r.type, r.name)) ?? null,
             inputs: maskSecrets(r.inputs) as Record<string, unknown>,
             ...withOptions(options[resourceKey(r.type, r.name)]),
+            ...identities.get(resourceKey(r.type, r.name)),
         }));
     let outputs: unknown;
     try {
@@ -284,6 +290,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
             seen = resources.length;
             await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
         }
+        for (const r of resources) identities.set(resourceKey(resourceType(r), resourceName(r)), await identityOf(r));
     } catch (err) {
         if (err !== null && typeof err === "object") reportedFailures.add(err);
         throw new RenderError(err, planned());
@@ -295,6 +302,14 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     }
     const plain = (await resolveOutputs(outputs ?? {})) as Record<string, unknown>;
     return { resources: planned(), options, outputs: plain, providers };
+}
+
+const known = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+
+/** A resource's URN and the URNs of its aliases (none: no `aliases` key). */
+async function identityOf(r: pulumi.Resource): Promise<{ urn: string; aliases?: string[] }> {
+    const aliases = await Promise.all(resourceAliases(r).map(known));
+    return { urn: await known(r.urn), ...(aliases.length > 0 ? { aliases } : {}) };
 }
 
 function withOptions(o: PlannedOptions | undefined): { options?: Partial<PlannedOptions> } {

@@ -2,7 +2,8 @@
 // RestoreTemplate declare, and the copy's Google service account and its grants under BackupStorage.
 // Such a stack must see each of its resources again under an alias (a move, not a replacement).
 import { strict as assert } from "assert";
-import { declaredUrns, matchState, resourceType } from "./support/urns";
+import { resourceType } from "../lib/pulumiInternals";
+import { declaredUrns, matchState } from "./support/urns";
 import { stackWith } from "./support/stacks";
 
 // The resources of the backup cycle as a stack deployed before the split has them: parent chain and name.
@@ -29,7 +30,7 @@ describe("resources moved by the split of the backup components keep their ident
             // The check can fail: a URN nobody answers to is reported.
             const nobodys = `${prefix}protheus:index:BackupSchedule$kubernetes:batch/v1:CronJob::backup-nightly`;
             const state = [...BEFORE_SPLIT.map((s) => prefix + s), nobodys];
-            const taken = new Set((await matchState(all, new Set(state))).values());
+            const taken = new Set(matchState(all, new Set(state)).values());
             assert.deepEqual(
                 state.filter((old) => !taken.has(old)),
                 [nobodys],

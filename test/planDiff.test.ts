@@ -250,15 +250,28 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
         });
     });
 
-    it("reports a parent change", () => {
-        const moved = { ...NS, parent: "protheus:index:EnvironmentNamespace::namespace" };
-        const diff = diffResources([NS], [moved]);
-        assert.strictEqual(diff.resources[0].action, "change");
-        assert.strictEqual(diff.resources[0].parentChanged, true);
-        assert.deepStrictEqual(diff.resources[0].changes, []);
+    it("reports a parent change that keeps the URN (a parent of the same type)", () => {
+        const under = (parent: string) => [
+            res("protheus:index:EnvironmentNamespace", parent, {}),
+            { ...NS, parent: `protheus:index:EnvironmentNamespace::${parent}` },
+        ];
+        const diff = diffResources(under("namespace"), under("environment"));
+        const moved = diff.resources.find((d) => d.key === "kubernetes:core/v1:Namespace::namespace")!;
+        assert.strictEqual(moved.action, "change");
+        assert.strictEqual(moved.parentChanged, true);
+        assert.deepStrictEqual(moved.changes, []);
         assert.match(
             formatDiffText("prod", diff, { base: "HEAD", target: "working tree" }),
-            /~ \(parent\): null → "protheus:index:EnvironmentNamespace::namespace"/,
+            /~ \(parent\): "protheus:index:EnvironmentNamespace::namespace" → "protheus:index:EnvironmentNamespace::environment"/,
+        );
+    });
+
+    it("reports a move under a parent of another type, without an alias, as a delete and a create: its URN changes", () => {
+        const moved = { ...NS, parent: "protheus:index:EnvironmentNamespace::namespace" };
+        const diff = diffResources([NS], [moved]);
+        assert.deepStrictEqual(
+            diff.resources.map((d) => `${d.action} ${d.key}`),
+            ["add kubernetes:core/v1:Namespace::namespace", "remove kubernetes:core/v1:Namespace::namespace"],
         );
     });
 

@@ -49,6 +49,14 @@ describe(`Pulumi SDK internals (@pulumi/pulumi ${SDK_VERSION})`, () => {
             assert.equal(result.resources.find((r) => r.name === "group")!.parent, null);
         });
 
+        it("gives each resource the engine's URN and records its aliases as URNs (MockMonitor, __aliases)", () => {
+            const group = result.resources.find((r) => r.name === "group")!;
+            assert.equal(group.urn, "urn:pulumi:dev::protheus::test:index:Group::group");
+            assert.equal(group.aliases, undefined);
+            assert.equal(thing("renamed").urn, "urn:pulumi:dev::protheus::test:index:Group$test:index:Thing::renamed");
+            assert.deepEqual(thing("renamed").aliases, ["urn:pulumi:dev::protheus::test:index:Group$test:index:Thing::old-name"]);
+        });
+
         it("records explicit dependencies", () => {
             assert.deepEqual(result.options[resourceKey("test:index:Thing", "child")]!.dependsOn, ["test:index:Thing::other"]);
         });

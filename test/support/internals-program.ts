@@ -1,6 +1,6 @@
 // A tiny Pulumi program for test/pulumiInternals.test.ts: one of each thing the offline plan
 // reads through the SDK's internals (a parent, a dependency, a secret input, a secret
-// output, secret config).
+// output, secret config, an alias).
 import * as pulumi from "@pulumi/pulumi";
 import { isConfigSecret } from "../../lib/pulumiInternals";
 
@@ -13,6 +13,7 @@ class Thing extends pulumi.CustomResource {
 const parent = new pulumi.ComponentResource("test:index:Group", "group");
 const other = new Thing("other", { plain: "value" }, { parent });
 new Thing("child", { password: pulumi.secret("s3cr3t") }, { parent, dependsOn: [other] });
+new Thing("renamed", {}, { parent, aliases: [{ name: "old-name" }] });
 
 export const token = pulumi.secret("t0ken");
 export const secretKeys = ["protheus:password", "protheus:plain"].filter(isConfigSecret);

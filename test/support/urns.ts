@@ -4,37 +4,18 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { previousOutputs } from "../../lib/previousOutputs";
+import { resourceAliases } from "../../lib/pulumiInternals";
 import { renderProgram } from "../../lib/render";
+import { matchUrns } from "../../lib/urns";
 import type { StackConfigInput } from "../../lib/stackFiles";
 import { declared } from "./declared";
 import { configObject, Stage, stackWith } from "./stacks";
 
-// SDK internals, for tests only: what a resource was declared with, and the SDK's rule for the
-// aliases a child inherits from its parent's alias, the engine's (generateAliases in
-// pkg/resource/deploy/step_generator.go, for the alias specs the SDK sends it).
+// An SDK internal, for tests only: the parent a resource was declared with.
 interface Internals {
-    __pulumiType: string;
-    __name: string;
-    /** Its own aliases, as URNs (an alias without a parent is under the resource's parent). */
-    __aliases?: pulumi.Output<string>[];
     __parentResource?: pulumi.Resource;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- an SDK-internal helper, not in the package's typings
-const { allAliases } = require("@pulumi/pulumi/resource") as {
-    allAliases: (
-        aliases: pulumi.Input<string>[],
-        name: string,
-        type: string,
-        parent: { __aliases: pulumi.Output<string>[] },
-        parentName: string,
-    ) => pulumi.Output<string>[];
-};
 const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
-const internals = (r: pulumi.Resource) => r as unknown as Internals;
-
-export function resourceType(r: pulumi.Resource): string {
-    return internals(r).__pulumiType;
-}
 
 export interface DeclaredResource {
     resource: pulumi.Resource;
@@ -45,63 +26,31 @@ export interface DeclaredResource {
 
 /**
  * The URN of a stack's state each declared resource takes over (undefined: none, a new resource),
- * as the engine finds it: under its own URN, else under one of its aliases; a child whose parent
- * took over an old URN through an alias also answers to that old URN with its own name (or an
- * alias's) under it. `declared` is in declaration order, every parent before its children.
+ * as the engine finds it (lib/urns.ts matchUrns). `declared` is in declaration order, every parent
+ * before its children.
  */
-export async function matchState(declared: DeclaredResource[], state: ReadonlySet<string>): Promise<Map<pulumi.Resource, string | undefined>> {
-    const matched = new Map<pulumi.Resource, string | undefined>();
-    const viaAlias = new Map<pulumi.Resource, string>();
-    for (const d of declared) {
-        const i = internals(d.resource);
-        const parent = i.__parentResource;
-        const parentAlias = parent && viaAlias.get(parent);
-        const candidates = [d.urn, ...d.aliases];
-        if (parentAlias) {
-            const inherited = allAliases(i.__aliases ?? [], i.__name, i.__pulumiType, { __aliases: [pulumi.output(parentAlias)] }, internals(parent).__name);
-            candidates.push(...(await Promise.all(inherited.map(value))));
-        }
-        const found = candidates.find((urn) => state.has(urn));
-        matched.set(d.resource, found);
-        if (found !== undefined && found !== d.urn) viaAlias.set(d.resource, found);
-    }
-    return matched;
-}
-
-// The mock monitor qualifies a child's type with its parent's last type only, and puts the stack's
-// type before a top-level resource's; the engine (and the SDK's createUrn, which computes the
-// aliases) qualifies it with the parent's whole type chain, without the stack's.
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's mock monitor, not in the package's typings
-const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks") as {
-    MockMonitor: { prototype: { newUrn(parent: string, type: string, name: string): string } };
-};
-function engineUrn(parent: string, type: string, name: string): string {
-    const qualifiedType = parent ? parent.split("::")[2] : "";
-    const chain = qualifiedType && qualifiedType !== "pulumi:pulumi:Stack" ? `${qualifiedType}$${type}` : type;
-    return `urn:pulumi:${pulumi.getStack()}::${pulumi.getProject()}::${chain}::${name}`;
+export function matchState(declared: DeclaredResource[], state: ReadonlySet<string>): Map<pulumi.Resource, string | undefined> {
+    const urnOf = new Map(declared.map((d) => [d.resource, d.urn]));
+    const found = matchUrns(
+        declared.map((d) => {
+            const parent = (d.resource as unknown as Internals).__parentResource;
+            return { urn: d.urn, aliases: d.aliases, ...(parent && urnOf.has(parent) && { parent: urnOf.get(parent) }) };
+        }),
+        state,
+    );
+    return new Map(declared.map((d, i) => [d.resource, found[i]]));
 }
 
 /** Renders the real program (index.ts) for `input` and returns every resource it declared with the URNs the engine gives it. */
 export async function declaredUrns(input: StackConfigInput): Promise<DeclaredResource[]> {
-    const mockUrn = MockMonitor.prototype.newUrn;
-    MockMonitor.prototype.newUrn = engineUrn;
-    try {
-        await renderProgram(input, path.join(__dirname, "aliases-program.ts"));
-        return await Promise.all(
-            declared.map(async (resource) => ({
-                resource,
-                urn: await value(resource.urn),
-                aliases: await Promise.all((internals(resource).__aliases ?? []).map(value)),
-            })),
-        );
-    } finally {
-        MockMonitor.prototype.newUrn = mockUrn;
-    }
-}
-
-/** A URN with its stack and project cut off: `<type chain>::<name>`, what tells resources of one stack apart. */
-export function urnPath(urn: string): string {
-    return urn.split("::").slice(2).join("::");
+    await renderProgram(input, path.join(__dirname, "aliases-program.ts"));
+    return await Promise.all(
+        declared.map(async (resource) => ({
+            resource,
+            urn: await value(resource.urn),
+            aliases: await Promise.all(resourceAliases(resource).map(value)),
+        })),
+    );
 }
 
 const EARLIER_VERSION = "12.1.2310";
