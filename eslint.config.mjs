@@ -17,6 +17,11 @@ export default tseslint.config(
         },
     },
     {
+        // The program and its config state what the schema guarantees in their types (config/schema.ts StackConfig), so none asserts it.
+        files: ["index.ts", "components/**/*.ts", "config/**/*.ts"],
+        rules: { "@typescript-eslint/no-non-null-assertion": "error" },
+    },
+    {
         // Tests read rendered manifests and mock inputs, which are free-form JSON: `any` is the honest type there.
         files: ["test/**/*.ts", "policy/test/**/*.ts", "bench/**/*.ts"],
         rules: { "@typescript-eslint/no-explicit-any": "off" },

@@ -22,11 +22,11 @@ import { restoreIdentity } from "./components/backup/pod";
 import { alertRecipients, BACKUP_WINDOW_HOURS, COPY_WINDOW_HOURS, DRILL_KILL_MARGIN_MINUTES, drillEnabled, drillSchema } from "./config/drill";
 import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
-import { backupReason, deriveTransition, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
+import { deriveTransition, versionChangeBackup, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
 import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
 import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
-import { parseStackName, stackName } from "./lib/fleet";
+import { stackName } from "./lib/fleet";
 import {
     hmlStackNameProblem,
     PromotionError,
@@ -38,11 +38,9 @@ import {
 } from "./lib/promotion";
 
 export = async () => {
-    const config = loadStackConfig();
-    const secretConfigKeys = loadSecretConfigKeys();
-
     // The stack is <environment>-<stage>; loadStackConfig checked that its name and protheus:stage agree.
-    const environment = parseStackName(pulumi.getStack())!.environment;
+    const { environment, config } = loadStackConfig();
+    const secretConfigKeys = loadSecretConfigKeys();
     const qualified = (stack: string) => `${pulumi.getOrganization()}/${pulumi.getProject()}/${stack}`;
 
     // The stack's own last outputs: which version runs now, the change it last made, whether maintenance
@@ -132,7 +130,7 @@ export = async () => {
                   schedule: backup.schedule,
                   deadlineSeconds: BACKUP_WINDOW_HOURS * 3600,
                   database: backup.database,
-                  password: backup.database.passwordSecret ? { secretRef: backup.database.passwordSecret } : { value: pulumi.secret(config.databasePassword!) },
+                  password: "secretRef" in backup.password ? backup.password : { value: pulumi.secret(backup.password.value) },
                   dumpJobs: backup.dumpJobs,
                   retentionDays: backup.retention.days,
                   keepMin: backup.retention.keepMin,
@@ -190,16 +188,16 @@ export = async () => {
     // requested restore → Helm release → updater. Each step waits for the one before; a failed
     // step stops the update, so a failed (rolled-back) release leaves the updater as it was.
     let previousStep: pulumi.Resource = namespace.namespace;
-    const reason = backupReason(transition);
-    if (nightly && backup?.preUpgrade && reason) {
+    const versionBackup = versionChangeBackup(transition);
+    if (nightly && backup?.preUpgrade && versionBackup) {
         previousStep = new PreUpgradeBackup(
             "pre-upgrade-backup",
             {
                 namespace: namespace.name,
                 stage: config.stage,
-                reason,
-                fromVersion: transition.from!,
-                toVersion: transition.to,
+                reason: versionBackup.reason,
+                fromVersion: versionBackup.from,
+                toVersion: versionBackup.to,
                 jobSpec: (env, deadline, labels) => nightly.backupJobSpec(env, deadline, labels),
                 timeoutMinutes: backup.preUpgradeTimeoutMinutes,
             },
@@ -296,7 +294,7 @@ export = async () => {
         new BackupAlerts(
             "alerts",
             {
-                project: config.alerts.project ?? backup!.gcs!.project,
+                project: config.alerts.project,
                 namespace: config.namespace,
                 stage: config.stage,
                 emails: alertRecipients(config.alerts.emails, config.access.groups),
@@ -338,7 +336,8 @@ export = async () => {
         /** A prod restore waits until this was true after an update (exclusive mode already applied). */
         [MAINTENANCE_OUTPUT]: config.maintenance.enabled,
         [RELEASE_STATUS_OUTPUT]: release.status.status,
-        backupBucket: storage?.bucketName,
-        backupServiceAccount: copy?.serviceAccountEmail,
+        // Only where there is one: an undefined value is no output, and the engine warns of each.
+        ...(storage && { backupBucket: storage.bucketName }),
+        ...(copy?.serviceAccountEmail && { backupServiceAccount: copy.serviceAccountEmail }),
     };
 };

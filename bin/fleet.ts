@@ -13,6 +13,7 @@ import { ConfigError, parseStackConfig, sharedLayers } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
 import { clusterLabel } from "../lib/gkeCluster";
+import { isPlainObject } from "../lib/plainObject";
 import { readProjectConfig, readStackFile, REPO_ROOT, stackConfigFromYaml, stackFilePath } from "../lib/stackFiles";
 
 export interface StageView {
@@ -32,21 +33,17 @@ export interface StageView {
 }
 
 /** Who an environment is: the keys every stack file names, so not reported as its own. */
-const IDENTITY_KEYS = new Set(["stage", "namespace", "updateDesiredVersion", "customerGroup"]);
-
-function isObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-}
+const IDENTITY_KEYS = new Set(["stage", "namespace", "updateDesiredVersion", "access.groups.cliente"]);
 
 /** Leaf key paths of `value` (objects walked, lists and scalars are leaves), with their values. */
 function leaves(value: Record<string, unknown>, prefix = ""): [string, unknown][] {
     return Object.entries(value).flatMap(([k, v]) =>
-        isObject(v) && Object.keys(v).length > 0 ? leaves(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
+        isPlainObject(v) && Object.keys(v).length > 0 ? leaves(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]],
     );
 }
 
 function valueAt(root: unknown, keyPath: string): unknown {
-    return keyPath.split(".").reduce<unknown>((cur, k) => (isObject(cur) ? cur[k] : undefined), root);
+    return keyPath.split(".").reduce<unknown>((cur, k) => (isPlainObject(cur) ? cur[k] : undefined), root);
 }
 
 /** What the stack file of `stack` sets against what Pulumi.yaml shares with its stage: overridden and repeated key paths. */

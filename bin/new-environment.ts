@@ -38,7 +38,9 @@ config:
   protheus:stage: hml
   protheus:namespace: ${code}-hml
   protheus:updateDesiredVersion: ${version}
-  protheus:customerGroup: ${customerGroup}
+  protheus:access:
+    groups:
+      cliente: ${customerGroup}
 `;
     const prod = `# Environment ${code}, production. Everything not set here comes from
 # protheus:stageDefaults.prod and protheus:defaults in Pulumi.yaml, laid under
@@ -47,7 +49,9 @@ config:
   protheus:stage: prod
   protheus:namespace: ${code}
   protheus:updateDesiredVersion: ${version}
-  protheus:customerGroup: ${customerGroup}
+  protheus:access:
+    groups:
+      cliente: ${customerGroup}
   protheus:backup:
     rubrik:
       exportPath: /export/protheus/${code}

@@ -39,6 +39,7 @@ import { markdownDetails, markdownHead, plainDetails, plainHead, StackDiffResult
 import { diffAgainstRef, DiffBase } from "../lib/planDiffRun";
 import { PlanDiffError, write, writeJsonArray } from "../lib/planStream";
 import { outputsBefore, PreviousState } from "../lib/previousOutputs";
+import { isPlainObject } from "../lib/plainObject";
 import { PlannedResource, RenderResult, renderProgram, resourceKey } from "../lib/render";
 import { renderEachInThreads, renderFailureMessage } from "../lib/renderAll";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
@@ -221,7 +222,7 @@ function parseStates(text: string): Record<string, PreviousState> | undefined {
                     (k === "maintenance" && typeof f === "boolean") ||
                     (k === "ranVersions" && Array.isArray(f) && f.every((r) => typeof r === "string" && semver.valid(r) !== null)),
             );
-        if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every(isState)) return v as Record<string, PreviousState>;
+        if (isPlainObject(v) && Object.values(v).every(isState)) return v as Record<string, PreviousState>;
     } catch {
         // reported below
     }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { BackupReason } from "../lib/versionChange";
 import { commonLabels, Stage } from "./labels";
 import { BACKUP_REASON_LABEL, childName, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PRE_UPGRADE_JOB_PREFIX, REPLACE_UNREADY, UPGRADE_TO_LABEL } from "./names";
 
@@ -9,8 +10,6 @@ import { BACKUP_REASON_LABEL, childName, COMPONENTS, PRE_ROLLBACK_JOB_PREFIX, PR
  * protheus:backup.preUpgradeTimeoutMinutes (how long `pulumi up` waits) defaults to more.
  */
 export const VERSION_BACKUP_DEADLINE_SECONDS = 2 * 3600;
-
-export type VersionChangeReason = "pre-upgrade" | "pre-rollback";
 
 /** The Job spec of a backup run with the given extra env and deadline (NightlyBackup.backupJobSpec). */
 export type BackupJobSpec = (
@@ -23,7 +22,7 @@ export interface PreUpgradeBackupArgs {
     namespace: pulumi.Input<string>;
     stage: Stage;
     /** pre-upgrade when the version goes up, pre-rollback when it goes down. */
-    reason: VersionChangeReason;
+    reason: BackupReason;
     /** The version running before the change. */
     fromVersion: string;
     /** The version being rolled out; it names the Job. */

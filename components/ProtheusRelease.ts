@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isPlainObject, overlay } from "../lib/plainObject";
 import { childName } from "./names";
 
 /** The release name the runbook's `helm upgrade` uses. */
@@ -34,21 +35,10 @@ export function withValueAt(values: Record<string, unknown>, dotPath: string, va
     let cur = out;
     for (const k of keys.slice(0, -1)) {
         const next = cur[k];
-        cur[k] = next !== null && typeof next === "object" && !Array.isArray(next) ? { ...(next as object) } : {};
+        cur[k] = isPlainObject(next) ? { ...next } : {};
         cur = cur[k] as Record<string, unknown>;
     }
     cur[keys[keys.length - 1]] = value;
-    return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** `over` merged into a copy of `base`: objects merge key by key, anything else (lists too) replaces. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-    const out: Record<string, unknown> = structuredClone(base);
-    for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : structuredClone(v);
     return out;
 }
 
@@ -64,7 +54,7 @@ export class ProtheusRelease extends pulumi.ComponentResource {
     constructor(name: string, args: ProtheusReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("protheus:index:ProtheusRelease", name, {}, opts);
         const oci = args.repo.startsWith("oci://");
-        const merged = args.maintenanceValues ? deepMerge(args.values, args.maintenanceValues) : args.values;
+        const merged = overlay(args.values, args.maintenanceValues);
         const values = pulumi.output(args.volumeClaimName).apply((claim) => withValueAt(merged, args.volumeClaimValue, claim));
         const kept = <T>(value: T): pulumi.Input<T> => (args.secret ? (pulumi.secret(value) as pulumi.Output<T>) : value);
         this.release = new k8s.helm.v3.Release(

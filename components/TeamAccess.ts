@@ -77,7 +77,7 @@ export class TeamAccess extends pulumi.ComponentResource {
             }
         }
         this.registerOutputs({
-            roles: Object.fromEntries(Object.entries(this.roles).map(([t, r]) => [t, r!.metadata.name])),
+            roles: Object.fromEntries(Object.entries(this.roles).flatMap(([t, r]) => (r ? [[t, r.metadata.name]] : []))),
         });
     }
 }

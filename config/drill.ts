@@ -213,77 +213,90 @@ function firstOverlap(drill: { schedule: string; minutes: number; what?: string 
     return undefined;
 }
 
-/** Cross-key rules of the backup windows, drill and alerts, added to the stack schema's issues (config/schema.ts). */
-export function drillAndAlertIssues(
-    cfg: {
-        stage: "prod" | "hml";
-        timeZone: string;
-        backup?: { schedule: string; copySchedule: string; targets: string[]; gcs?: { project: string } };
-        drill?: DrillConfig;
-        alerts?: AlertsConfig;
-        access: { groups: Partial<Record<TeamId, string>> };
-    },
-    ctx: z.RefinementCtx,
-): void {
-    // An invalid schedule is already reported by its own key: no overlap to report then.
-    const overlapOf = (...args: Parameters<typeof scheduleOverlap>): string | undefined => {
-        try {
-            return scheduleOverlap(...args);
-        } catch {
-            return undefined;
-        }
-    };
-    const backupWindow = cfg.backup && { key: "backup.schedule", schedule: cfg.backup.schedule, hours: BACKUP_WINDOW_HOURS };
-    // The copy ships what the night's backup finished: it must not start while a backup may still run.
-    if (cfg.backup && backupWindow && cfg.backup.targets.length > 0) {
-        const overlap = overlapOf({ schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" }, [backupWindow], cfg.timeZone);
-        if (overlap) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["backup", "copySchedule"],
-                message: `expected a copy schedule that never starts inside a backup's window (backup.schedule + ${BACKUP_WINDOW_HOURS} h, its deadline): ${overlap}`,
-            });
-        }
+/** What the rules of the backup windows, the drill and the alerts read of a stack's config. */
+interface ScheduledStack {
+    stage: "prod" | "hml";
+    timeZone: string;
+    backup?: { schedule: string; copySchedule: string; targets: string[]; gcs?: { project: string } };
+    drill?: DrillConfig;
+    alerts?: AlertsConfig;
+    access: { groups: Partial<Record<TeamId, string>> };
+}
+
+/** The first overlap scheduleOverlap finds; none for an invalid schedule, which its own key already reports. */
+function overlapOf(...args: Parameters<typeof scheduleOverlap>): string | undefined {
+    try {
+        return scheduleOverlap(...args);
+    } catch {
+        return undefined;
     }
-    const drill = cfg.drill;
-    if (drillEnabled(cfg.stage, drill)) {
-        if (!cfg.backup) {
-            if (drill)
-                ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
-        } else {
-            const d = drill ?? drillSchema.parse({});
-            if (d.deadlineMinutes < d.rtoMinutes) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["drill", "deadlineMinutes"],
-                    params: { default: d.deadlineMinutes },
-                    message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
-                });
-            }
-            const others: Window[] = [backupWindow!];
-            if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
-            const overlap = overlapOf({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
-            if (overlap) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["drill", "schedule"],
-                    params: { default: d.schedule },
-                    message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}; set protheus:drill.schedule to a time clear of both`,
-                });
-            }
-        }
+}
+
+function backupWindow(backup: { schedule: string }): Window {
+    return { key: "backup.schedule", schedule: backup.schedule, hours: BACKUP_WINDOW_HOURS };
+}
+
+/** The copy ships what the night's backup finished: it must not start while a backup may still run. */
+export function copyClearOfBackupWindow(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (!cfg.backup || cfg.backup.targets.length === 0) return;
+    const overlap = overlapOf({ schedule: cfg.backup.copySchedule, minutes: 1, what: "copy" }, [backupWindow(cfg.backup)], cfg.timeZone);
+    if (overlap) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "copySchedule"],
+            message: `expected a copy schedule that never starts inside a backup's window (backup.schedule + ${BACKUP_WINDOW_HOURS} h, its deadline): ${overlap}`,
+        });
     }
+}
+
+export function drillNeedsBackup(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (cfg.drill && drillEnabled(cfg.stage, cfg.drill) && !cfg.backup) {
+        ctx.addIssue({ code: "custom", path: ["drill", "enabled"], message: "expected false or a backup section: the drill restores the backups" });
+    }
+}
+
+export function drillOutlastsObjective(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (!cfg.backup || !drillEnabled(cfg.stage, cfg.drill)) return;
+    const d = cfg.drill ?? drillSchema.parse({});
+    if (d.deadlineMinutes < d.rtoMinutes) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["drill", "deadlineMinutes"],
+            params: { default: d.deadlineMinutes },
+            message: `expected at least drill.rtoMinutes (${d.rtoMinutes}): a drill must be able to run past the objective to measure a slow restore`,
+        });
+    }
+}
+
+export function drillClearOfBackupAndCopy(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (!cfg.backup || !drillEnabled(cfg.stage, cfg.drill)) return;
+    const d = cfg.drill ?? drillSchema.parse({});
+    const others: Window[] = [backupWindow(cfg.backup)];
+    if (cfg.backup.targets.length > 0) others.push({ key: "backup.copySchedule", schedule: cfg.backup.copySchedule, hours: COPY_WINDOW_HOURS });
+    const overlap = overlapOf({ schedule: d.schedule, minutes: d.deadlineMinutes + DRILL_KILL_MARGIN_MINUTES }, others, cfg.timeZone);
+    if (overlap) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["drill", "schedule"],
+            params: { default: d.schedule },
+            message: `expected a drill schedule that never overlaps a backup or copy run (drill window = drill.deadlineMinutes + ${DRILL_KILL_MARGIN_MINUTES} min): ${overlap}; set protheus:drill.schedule to a time clear of both`,
+        });
+    }
+}
+
+export function prodHasAlerts(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (cfg.stage === "prod" && !cfg.alerts) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["alerts"],
+            message: "expected an alerts section (emails and/or channelIds): a failed prod backup must reach someone",
+        });
+    }
+}
+
+export function alertsReachSomeone(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
     const alerts = cfg.alerts;
-    if (!alerts) {
-        if (cfg.stage === "prod")
-            ctx.addIssue({
-                code: "custom",
-                path: ["alerts"],
-                message: "expected an alerts section (emails and/or channelIds): a failed prod backup must reach someone",
-            });
-        return;
-    }
-    if (alertRecipients(alerts.emails, cfg.access.groups).length === 0 && alerts.channelIds.length === 0) {
+    if (alerts && alertRecipients(alerts.emails, cfg.access.groups).length === 0 && alerts.channelIds.length === 0) {
         ctx.addIssue({
             code: "custom",
             path: ["alerts", "emails"],
@@ -291,7 +304,10 @@ export function drillAndAlertIssues(
                 "expected at least one e-mail or channel id: the responsible teams (SmartSRE, Devops Protheus, DBAs) have no group here (or no alerts section at all, in hml)",
         });
     }
-    if (!alerts.project && !cfg.backup?.gcs) {
+}
+
+export function alertsHaveProject(cfg: ScheduledStack, ctx: z.RefinementCtx): void {
+    if (cfg.alerts && !cfg.alerts.project && !cfg.backup?.gcs) {
         ctx.addIssue({
             code: "custom",
             path: ["alerts", "project"],
@@ -299,3 +315,14 @@ export function drillAndAlertIssues(
         });
     }
 }
+
+/** The rules of the backup windows, the drill and the alerts, in the order their problems are listed (config/schema.ts STACK_RULES). */
+export const SCHEDULE_AND_ALERT_RULES = [
+    copyClearOfBackupWindow,
+    drillNeedsBackup,
+    drillOutlastsObjective,
+    drillClearOfBackupAndCopy,
+    prodHasAlerts,
+    alertsReachSomeone,
+    alertsHaveProject,
+] as const;

@@ -1,11 +1,12 @@
 // Turns Pulumi's flat config map ("protheus:key" -> string) into a validated
 // StackConfig, or a ConfigError listing every problem at once.
 import { z } from "zod";
-import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigSchema } from "./schema";
+import { isPlainObject, overlay } from "../lib/plainObject";
+import { SECRET_CAPABLE_KEYS, SECRET_KEYS, StackConfig, stackConfigKeys, stackConfigSchema } from "./schema";
 
 export const CONFIG_NAMESPACE = "protheus";
 const STAGE_NAMES: readonly string[] = ["prod", "hml"];
-const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigSchema.out.shape));
+const TOP_LEVEL_KEYS = new Set(Object.keys(stackConfigKeys.shape));
 
 export class ConfigError extends Error {
     constructor(public readonly problems: string[]) {
@@ -50,18 +51,23 @@ function describe(path: PropertyKey[], value: unknown, secretKeys: Set<string>):
     return `= ${JSON.stringify(value)}`;
 }
 
+/** Keys that were renamed: a stack still setting one is told the key to set instead. */
+const RENAMED_KEYS = new Map([["customerGroup", "access.groups.cliente"]]);
+
 export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, unknown>, secretKeys: Set<string>): string[] {
     const problems: string[] = [];
     for (const issue of issues) {
         if (issue.code === "unrecognized_keys") {
             for (const k of issue.keys) {
                 const path = [...issue.path, k];
-                const head = k.split(/[.[]/)[0]!;
+                const head = k.split(/[.[]/)[0] ?? k;
+                const renamed = issue.path.length === 0 ? RENAMED_KEYS.get(k) : undefined;
                 // `pulumi config set protheus:updater.sleeper true` (no --path) stores one flat key named "updater.sleeper".
-                const why =
-                    issue.path.length === 0 && head !== k && TOP_LEVEL_KEYS.has(head)
-                        ? `a flat key: a nested key is set with --path, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${k}' <value>\` (and \`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\` removes this one)`
-                        : "unknown key (see the config reference in docs/config.md; a typo?)";
+                const why = renamed
+                    ? `renamed: set it as ${CONFIG_NAMESPACE}:${renamed} (in the stack file, or \`pulumi config set --path '${CONFIG_NAMESPACE}:${renamed}' <value>\`), and remove this one (\`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\`)`
+                    : issue.path.length === 0 && head !== k && TOP_LEVEL_KEYS.has(head)
+                      ? `a flat key: a nested key is set with --path, e.g. \`pulumi config set --path '${CONFIG_NAMESPACE}:${k}' <value>\` (and \`pulumi config rm '${CONFIG_NAMESPACE}:${k}'\` removes this one)`
+                      : "unknown key (see the config reference in docs/config.md; a typo?)";
                 problems.push(`${keyName(path)} ${describe(path, valueAt(input, path), secretKeys)}: ${why}`);
             }
             continue;
@@ -87,18 +93,6 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: Record<string, u
  * then changes the sleeper and keeps the shared image and schedule.
  */
 export const DEFAULTS_KEY = "defaults";
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** `over` laid on `base`: objects merge key by key, anything else (lists too) replaces. */
-export function overlay(base: unknown, over: unknown): unknown {
-    if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
-    const out: Record<string, unknown> = { ...base };
-    for (const [k, v] of Object.entries(over)) out[k] = overlay(base[k], v);
-    return out;
-}
 
 /** The top-level keys (without the namespace) set with --secret, wholly or at a --path inside them. */
 export function secretConfigKeysOf(raw: Record<string, string>, isSecret: (fullKey: string) => boolean): Set<string> {
@@ -196,6 +190,6 @@ export function parseStackConfig(raw: Record<string, string>, isSecret: (fullKey
     }
     const result = stackConfigSchema.safeParse(input);
     if (!result.success) problems.push(...formatIssues(result.error.issues, input, secretKeys));
-    if (problems.length > 0) throw new ConfigError(problems);
-    return result.data!;
+    if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+    return result.data;
 }

@@ -30,7 +30,8 @@ const id = (what: string) =>
 
 const MEMORY_UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 function memoryBytes(q: string): number {
-    const m = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(q)!;
+    const m = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(q);
+    if (!m) throw new Error(`not a memory quantity the schema accepts: ${q}`);
     return Number(m[1]) * MEMORY_UNITS[m[2]];
 }
 function cpuMillis(q: string): number {

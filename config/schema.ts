@@ -3,8 +3,9 @@
 import { isDeepStrictEqual } from "util";
 import { z } from "zod";
 import { DATABASE_NAME_MAX, DRILL_DATABASE_SUFFIX, RESTORE_JOB_PREFIX, RESTORE_TARGET_MAX } from "../components/names";
+import { isPlainObject } from "../lib/plainObject";
 import { accessSchema } from "./access";
-import { alertsSchema, drillAndAlertIssues, drillSchema } from "./drill";
+import { AlertsConfig, alertsHaveProject, alertsSchema, drillSchema, prodHasAlerts, SCHEDULE_AND_ALERT_RULES } from "./drill";
 import { podSecuritySchema } from "./podSecurity";
 import {
     backupSelector,
@@ -288,8 +289,7 @@ export const maintenanceSchema = z.strictObject({
 
 /** Whether laying `over` on `base` (objects key by key, anything else replaced) changes any value of `base`. */
 function changesValues(base: unknown, over: unknown): boolean {
-    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (isObject(base) && isObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
+    if (isPlainObject(base) && isPlainObject(over)) return Object.entries(over).some(([k, v]) => changesValues(base[k], v));
     return !isDeepStrictEqual(base, over);
 }
 /** Deploy waves (docs/ci.md): a program change reaches wave 1 (the canaries) first; the deploy workflow has a job per stage and wave up to this one. */
@@ -300,221 +300,330 @@ export const rolloutSchema = z.strictObject({
         .describe("1 to 3; the default is in `Pulumi.yaml` (`protheus:defaults.rollout.wave`: 2)"),
 });
 
-/** The customer's group differs per environment; the other teams' groups are shared in Pulumi.yaml. */
-function withCustomerGroup(input: unknown): unknown {
-    if (input === null || typeof input !== "object") return input;
-    const { customerGroup, access } = input as { customerGroup?: unknown; access?: unknown };
-    if (customerGroup === undefined || access === null || typeof access !== "object") return input;
-    const groups = (access as { groups?: unknown }).groups;
-    if (groups !== undefined && (groups === null || typeof groups !== "object" || (groups as Record<string, unknown>).cliente !== undefined)) return input;
-    return { ...input, access: { ...access, groups: { ...(groups as object | undefined), cliente: customerGroup } } };
-}
-
-export const stackConfigSchema = z.preprocess(
-    withCustomerGroup,
-    z
+/** Every key of a stack's config, each checked on its own; STACK_RULES check them against each other. */
+export const stackConfigKeys = z.strictObject({
+    stage: z
+        .enum(["prod", "hml"], { error: 'expected "prod" or "hml"' })
+        .describe("the stage this stack is; the stack name `<environment>-<stage>` must agree"),
+    namespace: dnsLabel.describe("the environment namespace, a DNS-1123 label of at most 63 characters, e.g. `c2a7dv`"),
+    updateDesiredVersion: protheusVersion.describe(
+        `the version the environment runs, an exact semver of at most ${VERSION_MAX} characters such as \`12.1.2410\` or \`12.1.2510-3\`: the namespace annotation, the chart version, the updater tag and the pre-upgrade backup Job's name`,
+    ),
+    // Brazil has had no daylight saving since 2019; the zone still names the intent.
+    timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
+    cluster: clusterSchema.describe("the GKE cluster the stack's Kubernetes objects go to; project and location usually shared in `protheus:defaults`"),
+    chart: chartSchema.describe("the Protheus Helm chart and its release"),
+    updater: updaterSchema.describe("the `protheus-updater` CronJob, which runs UPDDISTR"),
+    volume: volumeSchema.prefault({}).describe("the environment volume, mounted at `/volume`"),
+    backup: backupSchema.optional().describe("backups, their offsite copies and the database they read; required in prod"),
+    restore: restoreSchema.optional().describe("a restore `pulumi up` runs once, as a reviewed change (`docs/backups.md`); needs `backup`"),
+    maintenance: maintenanceSchema.prefault({}).describe("exclusive mode: chart values that take the users off the environment"),
+    toolbox: toolboxSchema.prefault({}).describe("the `protheus-toolbox` StatefulSet (no replica until scaled): a shell on the volume"),
+    access: accessSchema.describe("team access from the responsibility table (`docs/access.md`)"),
+    databasePassword: z
+        .string({ error: "expected a string" })
+        .min(1)
+        .optional()
+        .describe(
+            "the password of `backup.database.user`, set with `pulumi config set --secret`, put in the Secret `protheus-backup-database`; the alternative to `backup.database.passwordSecret`",
+        ),
+    // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
+    drill: drillSchema.optional().describe("the weekly restore drill `protheus-restore-drill` (needs `backup`)"),
+    alerts: alertsSchema.optional().describe("Cloud Monitoring metrics and alert policies for this environment; required in prod, optional in hml"),
+    // Pod Security Admission level of the namespace, the pods' uids and resources (config/podSecurity.ts).
+    podSecurity: podSecuritySchema
+        .prefault({})
+        .describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
+    // When a program change reaches this stack, relative to the rest of its stage; the default wave is in Pulumi.yaml.
+    rollout: rolloutSchema
+        .prefault({})
+        .describe(
+            "the deploy wave: a program change reaches wave 1 (canaries) first; a later wave of a stage starts only when the earlier ones succeeded (`docs/ci.md`)",
+        ),
+    // prod only: the hml stack a version must have run on first; by default
+    // <org>/<project>/<environment>-hml, derived from the stack name.
+    promotion: z
         .strictObject({
-            stage: z
-                .enum(["prod", "hml"], { error: 'expected "prod" or "hml"' })
-                .describe("the stage this stack is; the stack name `<environment>-<stage>` must agree"),
-            namespace: dnsLabel.describe("the environment namespace, a DNS-1123 label of at most 63 characters, e.g. `c2a7dv`"),
-            updateDesiredVersion: protheusVersion.describe(
-                `the version the environment runs, an exact semver of at most ${VERSION_MAX} characters such as \`12.1.2410\` or \`12.1.2510-3\`: the namespace annotation, the chart version, the updater tag and the pre-upgrade backup Job's name`,
-            ),
-            // Brazil has had no daylight saving since 2019; the zone still names the intent.
-            timeZone: ianaTimeZone.default("America/Sao_Paulo").describe("the IANA time zone of every CronJob"),
-            cluster: clusterSchema.describe("the GKE cluster the stack's Kubernetes objects go to; project and location usually shared in `protheus:defaults`"),
-            chart: chartSchema.describe("the Protheus Helm chart and its release"),
-            updater: updaterSchema.describe("the `protheus-updater` CronJob, which runs UPDDISTR"),
-            volume: volumeSchema.prefault({}).describe("the environment volume, mounted at `/volume`"),
-            backup: backupSchema.optional().describe("backups, their offsite copies and the database they read; required in prod"),
-            restore: restoreSchema.optional().describe("a restore `pulumi up` runs once, as a reviewed change (`docs/backups.md`); needs `backup`"),
-            maintenance: maintenanceSchema.prefault({}).describe("exclusive mode: chart values that take the users off the environment"),
-            toolbox: toolboxSchema.prefault({}).describe("the `protheus-toolbox` StatefulSet (no replica until scaled): a shell on the volume"),
-            access: accessSchema.describe("team access from the responsibility table (`docs/access.md`)"),
-            databasePassword: z
-                .string({ error: "expected a string" })
-                .min(1)
+            hmlStack: z
+                .string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
+                .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
                 .optional()
-                .describe(
-                    "the password of `backup.database.user`, set with `pulumi config set --secret`, put in the Secret `protheus-backup-database`; the alternative to `backup.database.passwordSecret`",
-                ),
-            // The weekly restore drill and the Cloud Monitoring alerts (config/drill.ts).
-            drill: drillSchema.optional().describe("the weekly restore drill `protheus-restore-drill` (needs `backup`)"),
-            alerts: alertsSchema.optional().describe("Cloud Monitoring metrics and alert policies for this environment; required in prod, optional in hml"),
-            // Pod Security Admission level of the namespace, the pods' uids and resources (config/podSecurity.ts).
-            podSecurity: podSecuritySchema
-                .prefault({})
-                .describe("Pod Security Admission level of the namespace, and the uids and resources of the pods the program runs"),
-            // When a program change reaches this stack, relative to the rest of its stage; the default wave is in Pulumi.yaml.
-            rollout: rolloutSchema
-                .prefault({})
-                .describe(
-                    "the deploy wave: a program change reaches wave 1 (canaries) first; a later wave of a stage starts only when the earlier ones succeeded (`docs/ci.md`)",
-                ),
-            /** The customer's Google Group (access.groups.cliente), set once per environment. */
-            customerGroup: z
-                .email({ error: "expected a Google Group e-mail address" })
-                .optional()
-                .describe(
-                    "the customer's Google Group (`access.groups.cliente`), set once per environment; the other teams' groups are shared in `Pulumi.yaml`",
-                ),
-            // prod only: the hml stack a version must have run on first; by default
-            // <org>/<project>/<environment>-hml, derived from the stack name.
-            promotion: z
+                .describe("the hml stack prod's version must have run on, the same environment's; by default `<org>/protheus/<environment>-hml`"),
+            override: z
                 .strictObject({
-                    hmlStack: z
-                        .string({ error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
-                        .regex(/^([A-Za-z0-9_.-]+\/){0,2}[A-Za-z0-9_.-]+$/, { error: "expected a stack name such as totvs/protheus/c2a7dv-hml" })
-                        .optional()
-                        .describe("the hml stack prod's version must have run on, the same environment's; by default `<org>/protheus/<environment>-hml`"),
-                    override: z
-                        .strictObject({
-                            version: protheusVersion.describe("the exact version let through"),
-                            reason: z
-                                .string({ error: "expected a written reason" })
-                                .min(20, { error: "expected a written reason of at least 20 characters" })
-                                .describe("why, at least 20 characters"),
-                        })
-                        .optional()
-                        .describe("lets exactly one version through the gate, with a reason"),
+                    version: protheusVersion.describe("the exact version let through"),
+                    reason: z
+                        .string({ error: "expected a written reason" })
+                        .min(20, { error: "expected a written reason of at least 20 characters" })
+                        .describe("why, at least 20 characters"),
                 })
                 .optional()
-                .describe("prod only: the hml-before-prod gate (`docs/ci.md`)"),
+                .describe("lets exactly one version through the gate, with a reason"),
         })
-        .superRefine((cfg, ctx) => {
-            if (cfg.customerGroup !== undefined && cfg.access.groups.cliente !== cfg.customerGroup) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["customerGroup"],
-                    message: `expected the customer's group once: protheus:access.groups.cliente says ${cfg.access.groups.cliente ?? "nothing"}`,
-                });
-            }
-            if (cfg.stage === "hml" && cfg.promotion) {
-                ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
-            }
-            const b = cfg.backup;
-            const r = cfg.restore;
-            if (r && !b)
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["restore"],
-                    message: "expected a backup section (protheus:backup): a restore runs with the backup's database settings and scripts",
-                });
-            if (r && b && r.source === "gcs" && !(b.targets.includes("gcs") && b.gcs)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["restore", "source"],
-                    message: 'expected "volume": source "gcs" needs protheus:backup.targets to include "gcs" with a protheus:backup.gcs section',
-                });
-            }
-            // Restore needs no users connected: in prod the chart must already be in exclusive mode.
-            if (r && cfg.stage === "prod" && !cfg.maintenance.enabled) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["restore"],
-                    message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
-                });
-            }
-            // Exclusive mode must take the users out: maintenance that leaves the release as it is would
-            // still open the prod restore gate while the appservers serve.
-            if (cfg.maintenance.enabled && !changesValues(cfg.chart.values, cfg.maintenance.values)) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["maintenance", "values"],
-                    message:
-                        "expected chart values that take the users out (e.g. appserver.replicas: 0, as in protheus:defaults of Pulumi.yaml): with these, enabling maintenance changes nothing in the release",
-                });
-            }
-            if (!b) {
-                if (cfg.stage === "prod") ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });
-                return;
-            }
-            if (cfg.stage === "prod" && b.targets.length === 0) {
-                ctx.addIssue({ code: "custom", path: ["backup", "targets"], message: 'expected at least one offsite target ("gcs" and/or "rubrik") for prod' });
-            }
-            if (b.targets.includes("gcs") && !b.gcs) {
-                ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: 'expected a gcs section because targets include "gcs"' });
-            }
-            // A prod backup must outlive a mistake or an attacker with the project's keys: README promises a locked retention.
-            if (cfg.stage === "prod" && b.gcs && !b.gcs.lockRetention) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "gcs", "lockRetention"],
-                    message: "expected true in prod: the bucket's retention policy is locked, so nobody can delete a backup before retentionDays",
-                });
-            }
-            if (b.targets.includes("rubrik") && !b.rubrik) {
-                ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: 'expected a rubrik section because targets include "rubrik"' });
-            }
-            if (b.targets.includes("gcs") && b.gcs && dnsLabel.safeParse(cfg.namespace).success) {
-                // Names built from the namespace are checked here, not first by GCP at `pulumi up`.
-                const bucket = defaultBucketName(cfg.namespace);
-                const bucketProblem = b.gcs.bucketName === undefined ? bucketNameProblem(bucket) : undefined;
-                if (bucketProblem) {
-                    ctx.addIssue({
-                        code: "custom",
-                        path: ["namespace"],
-                        message: `the default bucket name "${bucket}" (protheus-backups-<namespace>) is not a valid GCS bucket name: ${bucketProblem}; shorten the namespace or set protheus:backup.gcs.bucketName`,
-                    });
-                }
-                const account = copyServiceAccountId(cfg.namespace);
-                const accountProblem = serviceAccountIdProblem(account);
-                if (accountProblem) {
-                    ctx.addIssue({
-                        code: "custom",
-                        path: ["namespace"],
-                        message: `the backup copy's Google service account id "${account}" (bkp-<namespace>) is not valid: ${accountProblem}`,
-                    });
-                }
-            }
-            if (!b.database.passwordSecret && cfg.databasePassword === undefined) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "database", "passwordSecret"],
-                    message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
-                });
-            }
-            const db = b.database;
-            if (db.restoreUser !== undefined && !db.restorePasswordSecret) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "database", "restorePasswordSecret"],
-                    message: "expected {name, key} of an existing Kubernetes Secret holding the password of backup.database.restoreUser",
-                });
-            }
-            if (db.restoreUser === undefined && db.restorePasswordSecret) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "database", "restoreUser"],
-                    message: "expected the user whose password backup.database.restorePasswordSecret holds",
-                });
-            }
-            if (db.restoreUser === undefined && cfg.stage === "prod") {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "database", "restoreUser"],
-                    message:
-                        "expected the restore role (e.g. protheus_restore: CREATEDB, member of the owner's role) in prod: the restore template and the drill must not run as the backup's read-only user",
-                });
-            }
-            if (db.restoreUser !== undefined && db.restoreUser === db.user) {
-                ctx.addIssue({
-                    code: "custom",
-                    path: ["backup", "database", "restoreUser"],
-                    message: `expected a role other than backup.database.user ("${db.user}"): the backup role only reads, the restore role creates and replaces databases`,
-                });
-            }
-        })
-        .superRefine(drillAndAlertIssues),
-);
+        .optional()
+        .describe("prod only: the hml-before-prod gate (`docs/ci.md`)"),
+});
 
-export type StackConfig = z.infer<typeof stackConfigSchema>;
+/** A stack's config as its keys parse, before the rules across keys. */
+type ParsedStackConfig = z.output<typeof stackConfigKeys>;
+type ParsedBackup = NonNullable<ParsedStackConfig["backup"]>;
+
+/**
+ * A rule across keys: reports each way `cfg` breaks it, at the key to change, with what is expected.
+ * Every rule runs, so all problems are reported at once.
+ */
+type StackRule = (cfg: ParsedStackConfig, ctx: z.RefinementCtx) => void;
+
+function promotionOnlyInProd(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.stage === "hml" && cfg.promotion) {
+        ctx.addIssue({ code: "custom", path: ["promotion"], message: "expected no promotion section in hml: only prod is gated" });
+    }
+}
+
+function restoreNeedsBackup(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.restore && !cfg.backup) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["restore"],
+            message: "expected a backup section (protheus:backup): a restore runs with the backup's database settings and scripts",
+        });
+    }
+}
+
+function gcsRestoreNeedsGcsTarget(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const b = cfg.backup;
+    if (cfg.restore?.source === "gcs" && b && !(b.targets.includes("gcs") && b.gcs)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["restore", "source"],
+            message: 'expected "volume": source "gcs" needs protheus:backup.targets to include "gcs" with a protheus:backup.gcs section',
+        });
+    }
+}
+
+/** Restore needs no users connected: in prod the chart must already be in exclusive mode. */
+function prodRestoreNeedsMaintenance(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.restore && cfg.stage === "prod" && !cfg.maintenance.enabled) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["restore"],
+            message: "refused in prod while protheus:maintenance.enabled is not true: enable maintenance (pulumi up) first, then request the restore",
+        });
+    }
+}
+
+/**
+ * Exclusive mode must take the users out: maintenance that leaves the release as it is would
+ * still open the prod restore gate while the appservers serve.
+ */
+function maintenanceChangesRelease(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.maintenance.enabled && !changesValues(cfg.chart.values, cfg.maintenance.values)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["maintenance", "values"],
+            message:
+                "expected chart values that take the users out (e.g. appserver.replicas: 0, as in protheus:defaults of Pulumi.yaml): with these, enabling maintenance changes nothing in the release",
+        });
+    }
+}
+
+function prodIsBackedUp(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.stage === "prod" && !cfg.backup) ctx.addIssue({ code: "custom", path: ["backup"], message: "expected a backup section: prod must be backed up" });
+}
+
+function prodCopiesOffsite(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.stage === "prod" && cfg.backup?.targets.length === 0) {
+        ctx.addIssue({ code: "custom", path: ["backup", "targets"], message: 'expected at least one offsite target ("gcs" and/or "rubrik") for prod' });
+    }
+}
+
+function gcsTargetHasSection(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const b = cfg.backup;
+    if (b && b.targets.includes("gcs") && !b.gcs) {
+        ctx.addIssue({ code: "custom", path: ["backup", "gcs"], message: 'expected a gcs section because targets include "gcs"' });
+    }
+}
+
+/** A prod backup must outlive a mistake or an attacker with the project's keys: README promises a locked retention. */
+function prodBucketRetentionLocked(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const gcs = cfg.backup?.gcs;
+    if (cfg.stage === "prod" && gcs && !gcs.lockRetention) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "gcs", "lockRetention"],
+            message: "expected true in prod: the bucket's retention policy is locked, so nobody can delete a backup before retentionDays",
+        });
+    }
+}
+
+function rubrikTargetHasSection(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const b = cfg.backup;
+    if (b && b.targets.includes("rubrik") && !b.rubrik) {
+        ctx.addIssue({ code: "custom", path: ["backup", "rubrik"], message: 'expected a rubrik section because targets include "rubrik"' });
+    }
+}
+
+/** Names built from the namespace are checked here, not first by GCP at `pulumi up`; only where a GCS target uses them. */
+function gcsNamesFromNamespaceValid(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const b = cfg.backup;
+    if (!b || !b.targets.includes("gcs") || !b.gcs || !dnsLabel.safeParse(cfg.namespace).success) return;
+    const bucket = defaultBucketName(cfg.namespace);
+    const bucketProblem = b.gcs.bucketName === undefined ? bucketNameProblem(bucket) : undefined;
+    if (bucketProblem) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["namespace"],
+            message: `the default bucket name "${bucket}" (protheus-backups-<namespace>) is not a valid GCS bucket name: ${bucketProblem}; shorten the namespace or set protheus:backup.gcs.bucketName`,
+        });
+    }
+    const account = copyServiceAccountId(cfg.namespace);
+    const accountProblem = serviceAccountIdProblem(account);
+    if (accountProblem) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["namespace"],
+            message: `the backup copy's Google service account id "${account}" (bkp-<namespace>) is not valid: ${accountProblem}`,
+        });
+    }
+}
+
+function backupPasswordGiven(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.backup && !cfg.backup.database.passwordSecret && cfg.databasePassword === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "database", "passwordSecret"],
+            message: "expected either backup.database.passwordSecret (an existing Kubernetes Secret) or the secret protheus:databasePassword",
+        });
+    }
+}
+
+function restoreUserHasPasswordSecret(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const db = cfg.backup?.database;
+    if (db && db.restoreUser !== undefined && !db.restorePasswordSecret) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "database", "restorePasswordSecret"],
+            message: "expected {name, key} of an existing Kubernetes Secret holding the password of backup.database.restoreUser",
+        });
+    }
+}
+
+function restorePasswordSecretHasUser(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const db = cfg.backup?.database;
+    if (db && db.restoreUser === undefined && db.restorePasswordSecret) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "database", "restoreUser"],
+            message: "expected the user whose password backup.database.restorePasswordSecret holds",
+        });
+    }
+}
+
+function prodRestoresAsRestoreRole(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    if (cfg.stage === "prod" && cfg.backup && cfg.backup.database.restoreUser === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "database", "restoreUser"],
+            message:
+                "expected the restore role (e.g. protheus_restore: CREATEDB, member of the owner's role) in prod: the restore template and the drill must not run as the backup's read-only user",
+        });
+    }
+}
+
+function restoreRoleIsNotBackupRole(cfg: ParsedStackConfig, ctx: z.RefinementCtx): void {
+    const db = cfg.backup?.database;
+    if (db && db.restoreUser !== undefined && db.restoreUser === db.user) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["backup", "database", "restoreUser"],
+            message: `expected a role other than backup.database.user ("${db.user}"): the backup role only reads, the restore role creates and replaces databases`,
+        });
+    }
+}
+
+/** The rules across keys, in the order their problems are listed; the schedules', drill's and alerts' are in config/drill.ts. */
+export const STACK_RULES: readonly StackRule[] = [
+    promotionOnlyInProd,
+    restoreNeedsBackup,
+    gcsRestoreNeedsGcsTarget,
+    prodRestoreNeedsMaintenance,
+    maintenanceChangesRelease,
+    prodIsBackedUp,
+    prodCopiesOffsite,
+    gcsTargetHasSection,
+    prodBucketRetentionLocked,
+    rubrikTargetHasSection,
+    gcsNamesFromNamespaceValid,
+    backupPasswordGiven,
+    restoreUserHasPasswordSecret,
+    restorePasswordSecretHasUser,
+    prodRestoresAsRestoreRole,
+    restoreRoleIsNotBackupRole,
+    ...SCHEDULE_AND_ALERT_RULES,
+];
+
+type SecretKeyRef = z.output<typeof secretKeyRef>;
+/** Where the backup's database password comes from: an existing Secret, or the Pulumi secret protheus:databasePassword. */
+export type BackupPassword = { secretRef: SecretKeyRef } | { value: string };
+/** protheus:backup with its password's source resolved (backupPasswordGiven). */
+export type BackupConfig = ParsedBackup & { password: BackupPassword };
+/** prod restores as its own role (prodRestoresAsRestoreRole, restoreUserHasPasswordSecret). */
+export type ProdBackupConfig = BackupConfig & { database: ParsedBackup["database"] & { restoreUser: string; restorePasswordSecret: SecretKeyRef } };
+/** protheus:alerts with its project resolved: its own, or backup.gcs.project (alertsHaveProject). */
+export type StackAlertsConfig = AlertsConfig & { project: string };
+type SharedStackConfig = Omit<ParsedStackConfig, "stage" | "backup" | "alerts" | "promotion" | "databasePassword">;
+export type ProdStackConfig = SharedStackConfig & {
+    stage: "prod";
+    backup: ProdBackupConfig;
+    alerts: StackAlertsConfig;
+    promotion?: ParsedStackConfig["promotion"];
+};
+export type HmlStackConfig = SharedStackConfig & { stage: "hml"; backup?: BackupConfig; alerts?: StackAlertsConfig; promotion?: undefined };
+/** A valid stack config, typed with what the rules guarantee per stage. */
+export type StackConfig = ProdStackConfig | HmlStackConfig;
+
+/** A config that passed every rule still breaks `rule`: a rule and the narrowing below disagree. */
+function ruleDisagrees(rule: StackRule): never {
+    throw new Error(`config/schema.ts: a config passed ${rule.name} but does not have what that rule guarantees`);
+}
+
+/** The valid config in the shape StackConfig states; runs only when every key and every rule passed. */
+function asStackConfig(cfg: ParsedStackConfig): StackConfig {
+    const { stage, backup, alerts, promotion, databasePassword, ...shared } = cfg;
+    let resolvedBackup: BackupConfig | undefined;
+    if (backup) {
+        const { passwordSecret } = backup.database;
+        if (passwordSecret) resolvedBackup = { ...backup, password: { secretRef: passwordSecret } };
+        else if (databasePassword !== undefined) resolvedBackup = { ...backup, password: { value: databasePassword } };
+        else return ruleDisagrees(backupPasswordGiven);
+    }
+    const resolvedAlerts = alerts && { ...alerts, project: alerts.project ?? backup?.gcs?.project ?? ruleDisagrees(alertsHaveProject) };
+    if (stage === "hml") return promotion ? ruleDisagrees(promotionOnlyInProd) : { ...shared, stage, backup: resolvedBackup, alerts: resolvedAlerts };
+    if (!resolvedBackup) return ruleDisagrees(prodIsBackedUp);
+    if (!resolvedAlerts) return ruleDisagrees(prodHasAlerts);
+    const { restoreUser, restorePasswordSecret } = resolvedBackup.database;
+    if (restoreUser === undefined) return ruleDisagrees(prodRestoresAsRestoreRole);
+    if (!restorePasswordSecret) return ruleDisagrees(restoreUserHasPasswordSecret);
+    return {
+        ...shared,
+        stage,
+        promotion,
+        backup: { ...resolvedBackup, database: { ...resolvedBackup.database, restoreUser, restorePasswordSecret } },
+        alerts: resolvedAlerts,
+    };
+}
+
+/** The one schema of a stack's `protheus:*` config: every key, then every rule across keys, then the typed result. */
+export const stackConfigSchema = stackConfigKeys
+    .superRefine((cfg, ctx) => {
+        for (const rule of STACK_RULES) rule(cfg, ctx);
+    })
+    .transform(asStackConfig);
+
 export type ChartConfig = StackConfig["chart"];
 export type ClusterConfig = StackConfig["cluster"];
 export type UpdaterConfig = StackConfig["updater"];
 export type VolumeConfig = StackConfig["volume"];
-export type BackupConfig = z.infer<typeof backupSchema>;
 export type RestoreConfig = z.infer<typeof restoreSchema>;
 export type MaintenanceConfig = z.infer<typeof maintenanceSchema>;
 export type ToolboxConfig = z.infer<typeof toolboxSchema>;

@@ -5,6 +5,7 @@
 // the one under its URN, else under one of its aliases (lib/urns.ts).
 import { diffArrays, structuredPatch } from "diff";
 import { parse as parseYaml } from "yaml";
+import { isPlainObject } from "./plainObject";
 import type { PlannedResource } from "./render";
 import { childTypeChain, childUrn, matchUrns, stackUrnPrefix, urnStackPrefix } from "./urns";
 
@@ -60,10 +61,6 @@ export interface PlanDiff {
 /** Same key as lib/render.ts resourceKey (kept local so this module stays free of the Pulumi runtime). */
 function keyOf(r: { type: string; name: string }): string {
     return `${r.type}::${r.name}`;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-    return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;

@@ -9,6 +9,7 @@ import * as path from "path";
 import * as semver from "semver";
 import { DEFAULTS_KEY } from "../config/load";
 import { git } from "./git";
+import { isPlainObject } from "./plainObject";
 import { RAN_VERSIONS_OUTPUT } from "./promotion";
 import { MAINTENANCE_OUTPUT, VERSION_OUTPUT } from "./versionChange";
 
@@ -19,7 +20,7 @@ function jsonObject(text: string | undefined): Record<string, unknown> {
     if (text === undefined) return {};
     try {
         const v = JSON.parse(text) as unknown;
-        return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+        return isPlainObject(v) ? v : {};
     } catch {
         return {};
     }

@@ -256,6 +256,8 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     let outputs: unknown;
     try {
         await runInPulumiStack(async () => {
+            // A stack transformation, not registerResourceTransform: a transform runs in the engine, sees
+            // no Resource object, and the mocks never call it (test/pulumiInternals.test.ts).
             pulumi.runtime.registerStackTransformation((args) => {
                 const parent = args.opts.parent;
                 const underStack = parent === undefined || resourceType(parent) === "pulumi:pulumi:Stack";

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
+import { isPlainObject } from "./plainObject";
 
 export const PROJECT = "protheus";
 export const REPO_ROOT = path.resolve(__dirname, "..");
@@ -70,7 +71,7 @@ function engineValue(value: unknown): string {
 }
 
 function isSecureValue(value: unknown): boolean {
-    return value !== null && typeof value === "object" && !Array.isArray(value) && "secure" in value && Object.keys(value).length === 1;
+    return isPlainObject(value) && "secure" in value && Object.keys(value).length === 1;
 }
 
 /** A structured value with every `secure:` leaf (set with `--secret --path`) replaced by the placeholder; whether it had one. */

@@ -18,6 +18,7 @@ export interface VersionTransition {
     to: string;
 }
 
+/** Why a backup runs before a version change: it names the Job and labels the backup. */
 export type BackupReason = "pre-upgrade" | "pre-rollback";
 
 function isVersion(v: unknown): v is string {
@@ -47,10 +48,20 @@ export function deriveTransition(target: string, previous: Record<string, unknow
     return { from: running, to: target };
 }
 
-/** Going down is a rollback: the backup first keeps the broken state, and `latest` never picks it. */
-export function backupReason(t: VersionTransition): BackupReason | undefined {
+/** The backup a version change takes first: why, and from which version to which. */
+export interface VersionChangeBackup {
+    reason: BackupReason;
+    from: string;
+    to: string;
+}
+
+/**
+ * The backup before `t`, or undefined when `t` changes no version (first deploy, same version).
+ * Going down is a rollback: the backup first keeps the broken state, and `latest` never picks it.
+ */
+export function versionChangeBackup(t: VersionTransition): VersionChangeBackup | undefined {
     if (t.from === null || t.from === t.to) return undefined;
-    return semver.lt(t.to, t.from) ? "pre-rollback" : "pre-upgrade";
+    return { reason: semver.lt(t.to, t.from) ? "pre-rollback" : "pre-upgrade", from: t.from, to: t.to };
 }
 
 /**

@@ -160,8 +160,6 @@ for (const stack of STACKS) {
         before(async () => {
             res = await renderProgram(readStackFile(exampleStack(stack)));
             access = accessOf(resolvedStackFile(exampleStack(stack)));
-            // The customer's group is set per environment as protheus:customerGroup.
-            access.groups.cliente ??= readStackFile(exampleStack(stack)).config["protheus:customerGroup"];
             namespace = readStackFile(exampleStack(stack)).config["protheus:namespace"]!;
         });
 
@@ -352,7 +350,6 @@ describe("access: stack config", () => {
 
     it("lists a missing group together with the other config errors", async () => {
         const input = withAccess("hml", (a) => delete a.groups.cliente, { "protheus:stage": "qa" });
-        delete input.config["protheus:customerGroup"];
         const problems = await configProblems(input);
         assert.ok(
             problems.some((p) => p.startsWith("protheus:stage ")),

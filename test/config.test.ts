@@ -4,6 +4,7 @@ import * as path from "path";
 import { execFileSync } from "child_process";
 import { DATABASE_NAME_MAX, DRILL_DATABASE_SUFFIX, RESTORE_DATABASE_SUFFIXES, RESTORE_PREVIOUS_TIME_FORMAT, RESTORE_TARGET_MAX } from "../components/names";
 import { ConfigError, parseStackConfig } from "../config/load";
+import { STACK_RULES } from "../config/schema";
 import { preRollbackJobName, preUpgradeJobName } from "../components/PreUpgradeBackup";
 import { bucketNameProblem, copyServiceAccountId, defaultBucketName, protheusVersion, serviceAccountIdProblem, VERSION_MAX } from "../config/validators";
 import { readStackFile } from "../lib/stackFiles";
@@ -337,6 +338,214 @@ describe("stack config validation", () => {
         assert.deepEqual(parsed.backup?.images, { postgres: "postgres:15.8", cloudSdk: "gcr.io/google.com/cloudsdktool/google-cloud-cli:499.0.0-slim" });
         const partial = stackWith("prod", { backup: { ...prodBackup, retention: { days: 14 } } });
         assert.deepEqual(parseStackConfig(partial.config, (k) => partial.secretKeys.includes(k)).backup?.retention, { days: 14, keepMin: 3 });
+    });
+});
+
+const hmlBackup = configObject("hml", "backup");
+const restoreRequest = { id: "r1", backup: "latest", reason: "the data of yesterday was lost by a bad import" };
+
+/** One config per rule across keys (config/schema.ts STACK_RULES) that breaks it, and the problem it must report. */
+const ruleCases: Record<string, { stage: Stage; overrides: Record<string, unknown>; key: string; expect: RegExp }> = {
+    promotionOnlyInProd: {
+        stage: "hml",
+        overrides: { promotion: { hmlStack: "totvs/protheus/c2a7dv-hml" } },
+        key: "protheus:promotion",
+        expect: /no promotion section in hml/,
+    },
+    restoreNeedsBackup: {
+        stage: "hml",
+        overrides: { backup: undefined, restore: restoreRequest },
+        key: "protheus:restore",
+        expect: /expected a backup section/,
+    },
+    gcsRestoreNeedsGcsTarget: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, targets: [] }, restore: { ...restoreRequest, source: "gcs" } },
+        key: "protheus:restore.source",
+        expect: /= "gcs": expected "volume"/,
+    },
+    prodRestoreNeedsMaintenance: {
+        stage: "prod",
+        overrides: { restore: restoreRequest },
+        key: "protheus:restore",
+        expect: /refused in prod while protheus:maintenance\.enabled/,
+    },
+    maintenanceChangesRelease: {
+        stage: "hml",
+        overrides: { maintenance: { enabled: true, values: {} } },
+        key: "protheus:maintenance.values",
+        expect: /changes nothing in the release/,
+    },
+    prodIsBackedUp: {
+        stage: "prod",
+        overrides: { backup: undefined },
+        key: "protheus:backup",
+        expect: /is missing: expected a backup section: prod must be backed up/,
+    },
+    prodCopiesOffsite: {
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, targets: [] } },
+        key: "protheus:backup.targets",
+        expect: /= \[\]: expected at least one offsite target/,
+    },
+    gcsTargetHasSection: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, gcs: undefined } },
+        key: "protheus:backup.gcs",
+        expect: /is missing: expected a gcs section/,
+    },
+    prodBucketRetentionLocked: {
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, gcs: { ...prodBackup.gcs, lockRetention: false } } },
+        key: "protheus:backup.gcs.lockRetention",
+        expect: /= false: expected true in prod/,
+    },
+    rubrikTargetHasSection: {
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, rubrik: undefined } },
+        key: "protheus:backup.rubrik",
+        expect: /expected a rubrik section/,
+    },
+    gcsNamesFromNamespaceValid: {
+        stage: "prod",
+        overrides: { namespace: "a" },
+        key: "protheus:namespace",
+        expect: /= "a": the backup copy's Google service account id/,
+    },
+    backupPasswordGiven: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, database: { ...hmlBackup.database, passwordSecret: undefined } } },
+        key: "protheus:backup.database.passwordSecret",
+        expect: /is missing: expected either backup\.database\.passwordSecret .* or the secret protheus:databasePassword/,
+    },
+    restoreUserHasPasswordSecret: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, database: { ...hmlBackup.database, restorePasswordSecret: undefined } } },
+        key: "protheus:backup.database.restorePasswordSecret",
+        expect: /is missing: expected \{name, key\} of an existing Kubernetes Secret/,
+    },
+    restorePasswordSecretHasUser: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, database: { ...hmlBackup.database, restoreUser: undefined } } },
+        key: "protheus:backup.database.restoreUser",
+        expect: /is missing: expected the user whose password/,
+    },
+    prodRestoresAsRestoreRole: {
+        stage: "prod",
+        overrides: { backup: { ...prodBackup, database: { ...prodBackup.database, restoreUser: undefined, restorePasswordSecret: undefined } } },
+        key: "protheus:backup.database.restoreUser",
+        expect: /is missing: expected the restore role .* in prod/,
+    },
+    restoreRoleIsNotBackupRole: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, database: { ...hmlBackup.database, restoreUser: hmlBackup.database.user } } },
+        key: "protheus:backup.database.restoreUser",
+        expect: /expected a role other than backup\.database\.user/,
+    },
+    copyClearOfBackupWindow: {
+        stage: "hml",
+        overrides: { backup: { ...hmlBackup, schedule: "0 21 * * *", copySchedule: "0 23 * * *" } },
+        key: "protheus:backup.copySchedule",
+        expect: /= "0 23 \* \* \*": expected a copy schedule that never starts inside a backup's window/,
+    },
+    drillNeedsBackup: {
+        stage: "hml",
+        overrides: { backup: undefined, drill: { enabled: true } },
+        key: "protheus:drill.enabled",
+        expect: /= true: expected false or a backup section/,
+    },
+    drillOutlastsObjective: {
+        stage: "prod",
+        overrides: { drill: { rtoMinutes: 240, deadlineMinutes: 200 } },
+        key: "protheus:drill.deadlineMinutes",
+        expect: /= 200: expected at least drill\.rtoMinutes \(240\)/,
+    },
+    drillClearOfBackupAndCopy: {
+        stage: "prod",
+        overrides: { drill: { schedule: "0 20 * * 0" } },
+        key: "protheus:drill.schedule",
+        expect: /= "0 20 \* \* 0": expected a drill schedule that never overlaps a backup or copy run/,
+    },
+    prodHasAlerts: { stage: "prod", overrides: { alerts: undefined }, key: "protheus:alerts", expect: /is missing: expected an alerts section/ },
+    alertsReachSomeone: {
+        stage: "hml",
+        overrides: {
+            alerts: {},
+            access: {
+                ...access,
+                groups: { ...access.groups, smartsre: undefined, "devops-protheus": undefined, dbas: undefined },
+                optOut: { smartsre: "no alerts in this stack", "devops-protheus": "no alerts in this stack", dbas: "no alerts in this stack" },
+            },
+        },
+        key: "protheus:alerts.emails",
+        expect: /expected at least one e-mail or channel id/,
+    },
+    alertsHaveProject: {
+        stage: "hml",
+        overrides: { backup: undefined, alerts: { emails: ["sre@totvs.com.br"] } },
+        key: "protheus:alerts.project",
+        expect: /is missing: expected the GKE cluster's GCP project/,
+    },
+};
+
+function configProblems(stage: Stage, overrides: Record<string, unknown>): string[] {
+    const { config, secretKeys } = stackWith(stage, overrides);
+    try {
+        parseStackConfig(config, (k) => secretKeys.includes(k));
+    } catch (err) {
+        if (err instanceof ConfigError) return err.problems;
+        throw err;
+    }
+    return [];
+}
+
+describe("the rules across keys", () => {
+    it("each rule has a case here", () => {
+        assert.deepEqual(
+            STACK_RULES.map((r) => r.name),
+            Object.keys(ruleCases),
+        );
+    });
+
+    for (const [rule, c] of Object.entries(ruleCases)) {
+        it(`${rule}: reports ${c.key} with its value and what is expected`, () => {
+            const problems = configProblems(c.stage, c.overrides);
+            const line = problems.find((p) => p.startsWith(`${c.key} `) && c.expect.test(p));
+            assert.ok(line, `expected a problem naming ${c.key} matching ${c.expect}, got:\n${problems.join("\n")}`);
+        });
+    }
+
+    it("a valid config carries what the rules guarantee: the backup password's source and the alerts' project", () => {
+        const parse = (stage: Stage, overrides: Record<string, unknown>, secrets: Record<string, string> = {}) => {
+            const { config, secretKeys } = stackWith(stage, overrides, secrets);
+            return parseStackConfig(config, (k) => secretKeys.includes(k));
+        };
+        const prod = parse("prod", {});
+        assert.equal(prod.stage, "prod");
+        assert.deepEqual(prod.backup?.password, { secretRef: prodBackup.database.passwordSecret });
+        assert.equal(prod.alerts?.project, prodBackup.gcs.project);
+        assert.equal(parse("prod", { alerts: { project: "totvs-protheus-logs" } }).alerts?.project, "totvs-protheus-logs");
+        const hml = parse(
+            "hml",
+            { backup: { ...hmlBackup, database: { ...hmlBackup.database, passwordSecret: undefined } } },
+            { databasePassword: "pw-Very-Secret-42" },
+        );
+        assert.deepEqual(hml.backup?.password, { value: "pw-Very-Secret-42" });
+    });
+
+    it("reports every broken rule at once", () => {
+        const problems = configProblems("hml", {
+            promotion: { hmlStack: "totvs/protheus/c2a7dv-hml" },
+            maintenance: { enabled: true, values: {} },
+            backup: { ...hmlBackup, gcs: undefined, database: { ...hmlBackup.database, passwordSecret: undefined, restoreUser: hmlBackup.database.user } },
+        });
+        assert.deepEqual(problems.map((p) => p.split(" ")[0]).sort(), [
+            "protheus:backup.database.passwordSecret",
+            "protheus:backup.database.restoreUser",
+            "protheus:backup.gcs",
+            "protheus:maintenance.values",
+            "protheus:promotion",
+        ]);
     });
 });
 

@@ -11,7 +11,7 @@ import { VERSION_BACKUP_DEADLINE_SECONDS } from "../components/PreUpgradeBackup"
 import { RESTORE_DEADLINE_SECONDS } from "../components/RestoreRequest";
 import { PlannedResource, RenderResult, resourceKey } from "../lib/render";
 import { StackConfigInput } from "../lib/stackFiles";
-import { backupReason, deriveTransition } from "../lib/versionChange";
+import { deriveTransition, versionChangeBackup } from "../lib/versionChange";
 import { checkResources } from "../policy/test/engine";
 import { isKubernetesObject, schemaViolations } from "./support/k8sSchema";
 import { byK8sName, configObject, find, render, renderFailure, stackWith, Stage } from "./support/stacks";
@@ -51,16 +51,16 @@ function chain(result: RenderResult, from: string): string[] {
 describe("versionChange: the transition from the stack's own last outputs", () => {
     it("first deploy: no previous version, no backup", () => {
         assert.deepEqual(deriveTransition("12.1.2510", {}), { from: null, to: "12.1.2510" });
-        assert.equal(backupReason({ from: null, to: "12.1.2510" }), undefined);
+        assert.equal(versionChangeBackup({ from: null, to: "12.1.2510" }), undefined);
     });
 
     it("a new target: from the running version; up is pre-upgrade, down is pre-rollback (semver order)", () => {
         const up = deriveTransition("12.1.2510", { updateDesiredVersion: "12.1.2410" });
         assert.deepEqual(up, { from: "12.1.2410", to: "12.1.2510" });
-        assert.equal(backupReason(up), "pre-upgrade");
-        assert.equal(backupReason(deriveTransition("12.1.2410", { updateDesiredVersion: "12.1.2510" })), "pre-rollback");
-        assert.equal(backupReason(deriveTransition("12.1.2510-3", { updateDesiredVersion: "12.1.2510-2" })), "pre-upgrade");
-        assert.equal(backupReason(deriveTransition("12.1.2510-3", { updateDesiredVersion: "12.1.2510" })), "pre-rollback");
+        assert.deepEqual(versionChangeBackup(up), { reason: "pre-upgrade", from: "12.1.2410", to: "12.1.2510" });
+        assert.equal(versionChangeBackup(deriveTransition("12.1.2410", { updateDesiredVersion: "12.1.2510" }))?.reason, "pre-rollback");
+        assert.equal(versionChangeBackup(deriveTransition("12.1.2510-3", { updateDesiredVersion: "12.1.2510-2" }))?.reason, "pre-upgrade");
+        assert.equal(versionChangeBackup(deriveTransition("12.1.2510-3", { updateDesiredVersion: "12.1.2510" }))?.reason, "pre-rollback");
     });
 
     it("the same target again: the transition exported last time, so the Job does not change", () => {

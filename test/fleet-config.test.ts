@@ -76,15 +76,18 @@ describe("project-level config (Pulumi.yaml) and stack config", () => {
         assert.equal(hml.updater.image, prod.updater.image);
     });
 
-    it("fills the customer's group from protheus:customerGroup, and refuses two different ones", () => {
+    it("keys the customer's group once, as protheus:access.groups.cliente; the old protheus:customerGroup is refused naming it", () => {
         const input = resolvedStackFile(exampleStack("hml"));
         const parsed = parseStackConfig(input.config, () => false);
         assert.equal(parsed.access.groups.cliente, "protheus-cliente-c2a7dv@totvs.com.br");
-        const access = JSON.parse(input.config["protheus:access"]);
-        access.groups.cliente = "someone-else@totvs.com.br";
         assert.throws(
-            () => parseStackConfig({ ...input.config, "protheus:access": JSON.stringify(access) }, () => false),
-            (err: unknown) => err instanceof ConfigError && err.problems.some((p) => /^protheus:customerGroup = .*customer's group once.*someone-else/.test(p)),
+            () => parseStackConfig({ ...input.config, "protheus:customerGroup": "protheus-cliente-c2a7dv@totvs.com.br" }, () => false),
+            (err: unknown) =>
+                err instanceof ConfigError &&
+                err.problems.length === 1 &&
+                /^protheus:customerGroup = "protheus-cliente-c2a7dv@totvs\.com\.br": renamed: set it as protheus:access\.groups\.cliente /.test(
+                    err.problems[0]!,
+                ),
         );
     });
 });
@@ -171,7 +174,7 @@ describe("npm run new-environment", () => {
                 err instanceof NewEnvironmentError &&
                 /nothing was written/.test(err.message) &&
                 /x9k2pq-hml: protheus:updateDesiredVersion = "12\.1"/.test(err.message) &&
-                /x9k2pq-prod: protheus:customerGroup = "not-an-email"/.test(err.message),
+                /x9k2pq-prod: protheus:access\.groups\.cliente = "not-an-email"/.test(err.message),
         );
         assert.deepEqual(fs.readdirSync(dir).sort(), before);
     });

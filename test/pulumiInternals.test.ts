@@ -25,6 +25,14 @@ describe(`Pulumi SDK internals (@pulumi/pulumi ${SDK_VERSION})`, () => {
         });
     }
 
+    it("a resource transform (registerResourceTransform) runs in the engine: the mocks never call it, so lib/render.ts observes resources with a stack transformation", async () => {
+        const program = path.join(__dirname, "support", "transforms-program.ts");
+        const result = await renderProgram({ stack: "dev", config: {}, secretKeys: [] }, program);
+        assert.ok(result.resources.some((r) => r.type === "test:index:Group" && r.name === "group"));
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program's module, as the render left it
+        assert.deepEqual((require(program) as { transformed: string[] }).transformed, []);
+    });
+
     describe("a program rendered through them", () => {
         let result: Awaited<ReturnType<typeof renderProgram>>;
         const thing = (name: string) => result.resources.find((r) => r.type === "test:index:Thing" && r.name === name)!;

@@ -284,3 +284,24 @@ describe("stage-specific objects", () => {
         });
     }
 });
+
+describe("stack outputs", () => {
+    const undefinedOutputs = (outputs: Record<string, unknown>) => Object.keys(outputs).filter((k) => outputs[k] === undefined);
+
+    it("exports the backup bucket and the copy's Google account where the stack has them", async () => {
+        const { outputs } = await renderExample("prod");
+        assert.match(String(outputs.backupBucket), /^protheus-backups-/);
+        assert.match(String(outputs.backupServiceAccount), /@totvs-protheus-prod\.iam\.gserviceaccount\.com$/);
+        assert.deepEqual(undefinedOutputs(outputs), []);
+    });
+
+    it("exports no key for what the stack lacks (no undefined output): without a backup, and with a Rubrik-only copy", async () => {
+        const none = (await render(stackWith("hml", { backup: undefined }))).outputs;
+        assert.ok(!("backupBucket" in none) && !("backupServiceAccount" in none), JSON.stringify(Object.keys(none)));
+        assert.deepEqual(undefinedOutputs(none), []);
+        const backup = configObject("prod", "backup");
+        const rubrikOnly = (await render(stackWith("hml", { backup: { ...backup, targets: ["rubrik"], gcs: undefined } }))).outputs;
+        assert.ok(!("backupBucket" in rubrikOnly) && !("backupServiceAccount" in rubrikOnly), JSON.stringify(Object.keys(rubrikOnly)));
+        assert.deepEqual(undefinedOutputs(rubrikOnly), []);
+    });
+});

@@ -1,5 +1,6 @@
 // The real program (index.ts), plus a stack transformation that keeps every resource object it
-// declares, so the tests can read the URNs and aliases the SDK computed for them. A function, so
+// declares, so the tests can read the URNs and aliases the SDK computed for them (an engine-side
+// registerResourceTransform sees no Resource object, and the mocks never run it). A function, so
 // each render runs it (and fills `declared`) again.
 import * as pulumi from "@pulumi/pulumi";
 import { declared } from "./declared";

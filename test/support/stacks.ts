@@ -1,7 +1,8 @@
 // Builds stack configs for tests from the committed stack files (Pulumi.yaml's
 // project config overridden by the stack's file, as Pulumi resolves them), so
 // the tests exercise the same config the operators edit.
-import { DEFAULTS_KEY, decodedValues, overlay, sharedLayers, STAGE_DEFAULTS_KEY } from "../../config/load";
+import { DEFAULTS_KEY, decodedValues, sharedLayers, STAGE_DEFAULTS_KEY } from "../../config/load";
+import { overlay } from "../../lib/plainObject";
 import { EXAMPLE_ENVIRONMENT, stackName } from "../../lib/fleet";
 import { renderProgram, RenderError, RenderResult, PlannedResource } from "../../lib/render";
 import { readStackFile, StackConfigInput } from "../../lib/stackFiles";
