@@ -11,6 +11,7 @@ import { environmentCodeProblem, listFleet, listStackNames, parseStackName, stac
 import { renderProgram } from "../lib/render";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
 import { resolvedStackFile, exampleStack } from "./support/stacks";
+import { npmScriptCommand } from "./support/npmScript";
 
 const PROJECT = `name: protheus
 runtime: nodejs
@@ -180,7 +181,7 @@ describe("npm run new-environment", () => {
 
     it("the command exits 2 with a one-line reason and writes nothing for an existing environment", () => {
         const before = fs.readdirSync(REPO_ROOT).sort();
-        const res = spawnSync("npm", ["run", "--silent", "new-environment", "--", "c2a7dv"], { cwd: REPO_ROOT, encoding: "utf8" });
+        const res = spawnSync(...npmScriptCommand("new-environment", ["c2a7dv"]), { cwd: REPO_ROOT, encoding: "utf8" });
         assert.equal(res.status, 2, res.stderr);
         assert.match(res.stderr, /^new-environment: environment c2a7dv exists already/);
         assert.deepEqual(fs.readdirSync(REPO_ROOT).sort(), before);

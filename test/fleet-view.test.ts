@@ -7,6 +7,7 @@ import { ConfigError } from "../config/load";
 import { fleetView, formatMarkdown, formatText, releasesBetween } from "../bin/fleet";
 import { environmentFiles } from "../bin/new-environment";
 import { REPO_ROOT } from "../lib/stackFiles";
+import { npmScriptCommand } from "./support/npmScript";
 
 describe("npm run fleet", () => {
     let dir: string;
@@ -105,7 +106,7 @@ describe("npm run fleet", () => {
     });
 
     it("--json prints exactly one array for the repository", () => {
-        const res = spawnSync("npm", ["run", "--silent", "fleet", "--", "--json"], { cwd: REPO_ROOT, encoding: "utf8" });
+        const res = spawnSync(...npmScriptCommand("fleet", ["--json"]), { cwd: REPO_ROOT, encoding: "utf8" });
         assert.equal(res.status, 0, res.stderr);
         const parsed = JSON.parse(res.stdout);
         assert.ok(Array.isArray(parsed));

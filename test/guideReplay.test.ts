@@ -1,7 +1,7 @@
 // The procedures of docs/operacao.md replayed as the pull requests the guide asks
 // for, on a scratch copy of the repository: each block's `pulumi config` commands
 // change the stack file as Pulumi writes it, the block's `npm run plan ... --diff
-// main` runs exactly as written (the program's own npm script, in the copy), and
+// main` runs as written (the command of the copy's own npm script, without npm), and
 // the merge moves main. Each run is checked for its exit code and for the objects
 // the guide promises, in the order the guide gives them.
 import * as assert from "assert";
@@ -13,6 +13,7 @@ import { REPO_ROOT } from "../lib/stackFiles";
 import { FleetRepo, programRepo } from "./support/fleetRepo";
 import { applyConfigCommand, configCommand, GuideCommand, guideCommands } from "./support/guideCommands";
 import { shellWords } from "./support/kubectlRequests";
+import { npmScriptCommand } from "./support/npmScript";
 
 const GUIDE = fs.readFileSync(path.join(REPO_ROOT, "docs", "operacao.md"), "utf8");
 const COMMANDS = guideCommands(GUIDE);
@@ -55,7 +56,10 @@ function pullRequest(repo: FleetRepo, name: string, block: GuideCommand[], edit:
             fs.writeFileSync(file, stringify(doc));
         } else if (words[0] === "npm") {
             if (repo.git("status", "--porcelain").trim() !== "") repo.commit(`${name}: ${block[0].text}`);
-            const r = spawnSync(words[0], words.slice(1), { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
+            // `npm run <script> -- <args>` as written: package.json's command for the script, with the args
+            const [run, script, dashes, ...args] = words.slice(1);
+            assert.deepEqual([run, dashes], ["run", "--"], `line ${c.line}: npm run <script> -- <args>: ${c.text}`);
+            const r = spawnSync(...npmScriptCommand(script, args, repo.dir), { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
             runs.push({ command: c.text, status: r.status, stdout: r.stdout, stderr: r.stderr });
         } else {
             assert.fail(`line ${c.line}: a config block runs only pulumi config and npm run plan: ${c.text}`);
@@ -173,7 +177,7 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.match(rollback.stdout, /"name":"protheus-backup-pre-rollback-12-1-2410"/);
         assert.match(rollback.stdout, /"name":"protheus-restore-2026-11-27-upd2510"/);
         // The pull request's workflow plans the same change for every stack (docs/ci.md): it passes too.
-        const workflow = spawnSync("npm", ["run", "--silent", "plan", "--", "--stacks", "c2a7dv-hml,c2a7dv-prod", "--diff", "main", "--markdown"], {
+        const workflow = spawnSync(...npmScriptCommand("plan", ["--stacks", "c2a7dv-hml,c2a7dv-prod", "--diff", "main", "--markdown"], repo.dir), {
             cwd: repo.dir,
             encoding: "utf8",
             maxBuffer: 1 << 28,

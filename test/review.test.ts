@@ -3,12 +3,13 @@ import { spawnSync } from "child_process";
 import { REPO_ROOT } from "../lib/stackFiles";
 import { review } from "../bin/review";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
+import { npmScriptCommand } from "./support/npmScript";
 
 function reviewCli(repo: FleetRepo, base: string) {
-    return spawnSync("npm", ["run", "--silent", "review", "--", "--base", base, "--repo", repo.dir], { cwd: REPO_ROOT, encoding: "utf8" });
+    return spawnSync(...npmScriptCommand("review", ["--base", base, "--repo", repo.dir]), { cwd: REPO_ROOT, encoding: "utf8" });
 }
 
-/** The review the command prints, called in this process: what the command adds is only its arguments (tested through npm above). */
+/** The review the command prints, called in this process: what the command adds is only its arguments (tested through its npm script above). */
 function reviewOf(repo: FleetRepo, base: string) {
     const r = review(base, repo.dir);
     return { status: r.code, stdout: r.stdout, stderr: r.stderr };

@@ -10,13 +10,14 @@ import * as path from "path";
 import { pulumiArgs, runBatch } from "../bin/rollout";
 import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
+import { npmScriptCommand } from "./support/npmScript";
 
 describe("npm run rollout: a batch of stacks, and the run's report", () => {
     let tmp: string;
     let calls: string;
     let summary: string;
     const rollout = (args: string[], failStack = "", runningVersion = "") =>
-        spawnSync("npm", ["run", "--silent", "rollout", "--", ...args], {
+        spawnSync(...npmScriptCommand("rollout", args), {
             cwd: REPO_ROOT,
             encoding: "utf8",
             env: {

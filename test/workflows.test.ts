@@ -10,6 +10,7 @@ import { listFleet, listStackNames, STAGES } from "../lib/fleet";
 import { DEPLOY_JOB_TIMEOUT_MINUTES, waveKey, WAVES } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
+import { npmScriptCommand } from "./support/npmScript";
 
 const read = (f: string) => fs.readFileSync(path.join(REPO_ROOT, f), "utf8");
 const WORKFLOWS = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/actions/pulumi/action.yml"];
@@ -213,8 +214,7 @@ describe("npm run stacks: which stacks a change touches", () => {
         let repo: FleetRepo;
         beforeEach(() => (repo = fleetRepo()));
         afterEach(() => repo.remove());
-        const stacks = (...args: string[]) =>
-            spawnSync("npm", ["run", "--silent", "stacks", "--", "--repo", repo.dir, ...args], { cwd: REPO_ROOT, encoding: "utf8" });
+        const stacks = (...args: string[]) => spawnSync(...npmScriptCommand("stacks", ["--repo", repo.dir, ...args]), { cwd: REPO_ROOT, encoding: "utf8" });
 
         it("finds a stack added as a file, with nothing else to change", () => {
             repo.git("checkout", "-q", "-b", "feature");

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import * as os from "os";
+import { REPO_ROOT } from "../../lib/stackFiles";
 import { waitFor } from "./wait";
 
 export interface TestRegistry {
@@ -27,6 +28,18 @@ export function freePort(): Promise<number> {
             srv.close(() => resolve(port));
         });
     });
+}
+
+/** A repository copy whose `stack` pulls its chart and updater from `host` under `prefix`. */
+export function fleetAt(host: string, prefix: string, stack = "c2a7dv-hml"): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "preflight-"));
+    fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    const own = fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8");
+    fs.writeFileSync(
+        path.join(dir, `Pulumi.${stack}.yaml`),
+        `${own}  protheus:chart:\n    repo: oci://${host}/${prefix}/charts\n  protheus:updater:\n    image: ${host}/${prefix}/images/protheus-updater\n`,
+    );
+    return dir;
 }
 
 const digest = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
