@@ -98,29 +98,22 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
     it("runs the preflight before each stack's pulumi: a stack whose chart or image is missing is not started, the rest go on", async () => {
         const file = path.join(tmp, "results-prod-w2-1.json");
         const checked: string[] = [];
-        const savedPath = process.env.PATH;
-        process.env.PATH = `${path.join(tmp, "bin")}:${savedPath}`;
-        process.env.FAKE_PULUMI_CALLS = calls;
-        let out: Awaited<ReturnType<typeof runBatch>>;
-        try {
-            out = await runBatch({
-                command: "preview",
-                batch: "prod-w2-1",
-                stacks: ["c2a7dv-hml", "c2a7dv-prod"],
-                results: file,
-                budgetMinutes: 300,
-                organization: "totvs",
-                preflight: async (stack) => {
-                    checked.push(stack);
-                    return stack === "c2a7dv-hml"
-                        ? { code: 1, lines: [`${stack}  updater image  registry/protheus-updater:12.1.2510  MISSING: manifest unknown`] }
-                        : { code: 0, lines: [`${stack}  chart  present`] };
-                },
-            });
-        } finally {
-            process.env.PATH = savedPath;
-            delete process.env.FAKE_PULUMI_CALLS;
-        }
+        const stdout = new Capture();
+        const out = await runBatch({
+            command: "preview",
+            batch: "prod-w2-1",
+            stacks: ["c2a7dv-hml", "c2a7dv-prod"],
+            results: file,
+            budgetMinutes: 300,
+            organization: "totvs",
+            io: { stdout, stderr: new Capture(), env: env("", "") },
+            preflight: async (stack) => {
+                checked.push(stack);
+                return stack === "c2a7dv-hml"
+                    ? { code: 1, lines: [`${stack}  updater image  registry/protheus-updater:12.1.2510  MISSING: manifest unknown`] }
+                    : { code: 0, lines: [`${stack}  chart  present`] };
+            },
+        });
         assert.deepEqual(checked, ["c2a7dv-hml", "c2a7dv-prod"]);
         assert.deepEqual(
             out.map((r) => [r.stack, r.status]),
@@ -130,6 +123,7 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
             ],
         );
         assert.match(out[0].reason ?? "", /^preflight: .*MISSING: manifest unknown/);
+        assert.match(stdout.text, /^preflight: c2a7dv-hml {2}updater image .* MISSING: manifest unknown$/m);
         assert.deepEqual(fs.readFileSync(calls, "utf8").trim().split("\n"), [pulumiArgs("preview", "c2a7dv-prod", "totvs").join(" ")]);
     });
 
