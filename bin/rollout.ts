@@ -18,7 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { commandLine } from "../lib/commandLine";
+import { CommandLine, commandLine, CommandLineError, commandLineRefusal, readCommandLine } from "../lib/commandLine";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -59,7 +59,21 @@ export interface RunOptions {
      * stack whose chart or updater image is missing is not started; the batch goes on.
      */
     preflight?: (stack: string, dir: string) => Promise<PreflightResult>;
+    /**
+     * Where the batch's progress and pulumi's output go, and the environment pulumi runs in (its
+     * PATH the one it is found on); default: this process's.
+     */
+    io?: RolloutIo;
 }
+
+/** The streams a command writes to, and the environment it reads. */
+export interface RolloutIo {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+    env: NodeJS.ProcessEnv;
+}
+
+const processIo = (): RolloutIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /** The Pulumi CLI's arguments for one stack. */
 export function pulumiArgs(command: "up" | "preview", stack: string, organization?: string, message?: string): string[] {
@@ -70,11 +84,16 @@ export function pulumiArgs(command: "up" | "preview", stack: string, organizatio
     return args;
 }
 
-function runPulumi(args: string[], cwd: string): Promise<number> {
+/** The child's stdio for `stream`: this process's own descriptor is inherited, any other stream is fed through a pipe. */
+const childStdio = (stream: NodeJS.WritableStream) => (stream === process.stdout || stream === process.stderr ? "inherit" : "pipe");
+
+function runPulumi(args: string[], cwd: string, io: RolloutIo): Promise<number> {
     return new Promise((resolve) => {
-        const child = spawn("pulumi", args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+        const child = spawn("pulumi", args, { cwd, env: io.env, stdio: ["ignore", childStdio(io.stdout), childStdio(io.stderr)] });
+        child.stdout?.pipe(io.stdout, { end: false });
+        child.stderr?.pipe(io.stderr, { end: false });
         child.once("error", (err) => {
-            process.stderr.write(`rollout: cannot run pulumi: ${err.message}\n`);
+            io.stderr.write(`rollout: cannot run pulumi: ${err.message}\n`);
             resolve(127);
         });
         child.once("close", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
@@ -82,10 +101,10 @@ function runPulumi(args: string[], cwd: string): Promise<number> {
 }
 
 /** The version the stack runs (its last update's output), or undefined when it cannot be read (a new stack, no state). */
-function runningVersion(stack: string, organization: string | undefined, cwd: string): Promise<string | undefined> {
+function runningVersion(stack: string, organization: string | undefined, cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
     const qualified = organization ? `${organization}/${stack}` : stack;
     return new Promise((resolve) => {
-        execFile("pulumi", ["stack", "output", VERSION_OUTPUT, "--stack", qualified, "--non-interactive"], { cwd, encoding: "utf8" }, (err, stdout) =>
+        execFile("pulumi", ["stack", "output", VERSION_OUTPUT, "--stack", qualified, "--non-interactive"], { cwd, env, encoding: "utf8" }, (err, stdout) =>
             resolve(err ? undefined : stdout.trim() || undefined),
         );
     });
@@ -94,6 +113,7 @@ function runningVersion(stack: string, organization: string | undefined, cwd: st
 /** Runs the batch: every stack in turn, a failure does not stop the rest. */
 export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
     const dir = opts.dir ?? REPO_ROOT;
+    const io = opts.io ?? processIo();
     const started = Date.now();
     const elapsed = opts.elapsed ?? (() => (Date.now() - started) / 60000);
     const results: StackResult[] = [];
@@ -106,7 +126,7 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
                 save();
                 continue;
             }
-            const longest = updateWaitMinutes(cfg, await runningVersion(stack, opts.organization, dir));
+            const longest = updateWaitMinutes(cfg, await runningVersion(stack, opts.organization, dir, io.env));
             const left = opts.budgetMinutes - elapsed();
             if (longest > left) {
                 results.push({
@@ -120,7 +140,7 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
         }
         if (opts.preflight) {
             const checked = await opts.preflight(stack, dir);
-            process.stdout.write(checked.lines.map((l) => `preflight: ${l}\n`).join(""));
+            io.stdout.write(checked.lines.map((l) => `preflight: ${l}\n`).join(""));
             if (checked.code === 1) {
                 const missing = checked.lines.filter((l) => l.includes("MISSING")).join("; ");
                 results.push({ stack, status: "not started", reason: `preflight: ${missing}` });
@@ -129,9 +149,9 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
             }
         }
         const from = elapsed();
-        process.stdout.write(`::group::pulumi ${opts.command} ${stack}\n`);
-        const code = await runPulumi(pulumiArgs(opts.command, stack, opts.organization, opts.message), dir);
-        process.stdout.write("::endgroup::\n");
+        io.stdout.write(`::group::pulumi ${opts.command} ${stack}\n`);
+        const code = await runPulumi(pulumiArgs(opts.command, stack, opts.organization, opts.message), dir, io);
+        io.stdout.write("::endgroup::\n");
         const minutes = elapsed() - from;
         results.push(
             code === 0 ? { stack, status: "succeeded", minutes } : { stack, status: "failed", reason: `pulumi ${opts.command} exited ${code}`, minutes },
@@ -142,12 +162,12 @@ export async function runBatch(opts: RunOptions): Promise<StackResult[]> {
     return results;
 }
 
-function report(results: StackResult[], title: string): number {
+function report(results: StackResult[], title: string, io: RolloutIo): number {
     const bad = results.filter((r) => r.status !== "succeeded");
     const summary = `### ${title}\n\n${bad.length === 0 ? "Every stack succeeded.\n\n" : `${bad.length} of ${results.length} stacks did not succeed: ${bad.map((r) => `\`${r.stack}\``).join(", ")}\n\n`}${resultsTable(results)}`;
-    if (process.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary + "\n");
-    process.stdout.write(summary);
-    for (const r of bad) process.stdout.write(`::error title=${r.stack} ${r.status}::${r.reason ?? r.status}\n`);
+    if (io.env.GITHUB_STEP_SUMMARY) fs.appendFileSync(io.env.GITHUB_STEP_SUMMARY, summary + "\n");
+    io.stdout.write(summary);
+    for (const r of bad) io.stdout.write(`::error title=${r.stack} ${r.status}::${r.reason ?? r.status}\n`);
     return bad.length === 0 ? 0 : 1;
 }
 
@@ -161,20 +181,58 @@ export function readRun(dir: string): StackResult[] {
     return runOutcome(plan, batches);
 }
 
-async function main(): Promise<void> {
-    const { values, positionals, fail } = commandLine({
-        name: "rollout",
-        usage: USAGE,
-        options: {
-            dir: { type: "string", value: "a directory" },
-            batch: { type: "string", value: "a batch id" },
-            stacks: { type: "string", value: "a space-separated list of stacks" },
-            results: { type: "string", value: "a file" },
-            "budget-minutes": { type: "string", value: "a number of minutes" },
-            message: { type: "string", value: "a text" },
-        },
-        positionals: true,
-    });
+const COMMAND_LINE = {
+    name: "rollout",
+    usage: USAGE,
+    options: {
+        dir: { type: "string", value: "a directory" },
+        batch: { type: "string", value: "a batch id" },
+        stacks: { type: "string", value: "a space-separated list of stacks" },
+        results: { type: "string", value: "a file" },
+        "budget-minutes": { type: "string", value: "a number of minutes" },
+        message: { type: "string", value: "a text" },
+    },
+    positionals: true,
+} as const;
+
+/**
+ * The command: reads `argv` (the arguments after the script), writes to `io`'s streams, runs pulumi
+ * with `io.env`, and resolves to the exit code (0 also for --help; 2 and one line for a command line
+ * it cannot take).
+ */
+export async function main(argv: string[], io: RolloutIo = processIo()): Promise<number> {
+    let read: "help" | CommandLine<typeof COMMAND_LINE.options>;
+    try {
+        read = readCommandLine(COMMAND_LINE, argv);
+    } catch (err) {
+        return refused(err, io);
+    }
+    if (read === "help") {
+        io.stdout.write(`${USAGE}\n`);
+        return 0;
+    }
+    return run(read, io);
+}
+
+/** Exit 2 and the refusal line for a command line the command cannot take; anything else is not the command line's fault. */
+function refused(err: unknown, io: RolloutIo): number {
+    if (!(err instanceof CommandLineError)) throw err;
+    io.stderr.write(commandLineRefusal(COMMAND_LINE.name, err.message));
+    return 2;
+}
+
+async function run(read: CommandLine<typeof COMMAND_LINE.options>, io: RolloutIo): Promise<number> {
+    try {
+        return await runCommand(read, io);
+    } catch (err) {
+        return refused(err, io);
+    }
+}
+
+async function runCommand({ values, positionals }: CommandLine<typeof COMMAND_LINE.options>, io: RolloutIo): Promise<number> {
+    const fail = (message: string): never => {
+        throw new CommandLineError(message);
+    };
     const [verb, ...rest] = positionals;
     if (verb === "report") {
         if (rest.length > 0) fail(`unexpected argument ${rest[0]}: report takes --dir only`);
@@ -184,11 +242,10 @@ async function main(): Promise<void> {
             results = readRun(dir);
         } catch (err) {
             // The run's files, not the command line: no usage hint.
-            process.stderr.write(`rollout: cannot read the run in ${dir}: ${(err as Error).message}\n`);
-            process.exit(2);
+            io.stderr.write(`rollout: cannot read the run in ${dir}: ${(err as Error).message}\n`);
+            return 2;
         }
-        process.exitCode = report(results, "Deploy: every stack of this run");
-        return;
+        return report(results, "Deploy: every stack of this run", io);
     }
     if (verb !== "run") fail(`unknown verb ${verb ?? "(none)"}`);
     const command = rest[0];
@@ -203,11 +260,16 @@ async function main(): Promise<void> {
         results: values.results ?? fail("run needs --results"),
         budgetMinutes: budget,
         message: values.message,
-        organization: process.env.PULUMI_ORG || undefined,
-        preflight: (stack, dir) => preflight([stack], { dir }),
+        organization: io.env.PULUMI_ORG || undefined,
+        preflight: (stack, dir) => preflight([stack], { dir, env: io.env }),
+        io,
     };
     const results = await runBatch(opts);
-    process.exitCode = report(results, `pulumi ${opts.command}: batch ${opts.batch}`);
+    return report(results, `pulumi ${opts.command}: batch ${opts.batch}`, io);
 }
 
-if (require.main === module) void main();
+// The command line of this process: --help and a malformed command line end in commandLine().
+if (require.main === module)
+    void run(commandLine(COMMAND_LINE), processIo()).then((code) => {
+        process.exitCode = code;
+    });

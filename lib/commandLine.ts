@@ -101,9 +101,14 @@ function firstLine(err: unknown): string {
     return (err instanceof Error ? err.message : String(err)).split("\n")[0];
 }
 
-/** Ends the command with exit 2 and one line: the command, what is wrong, and where the usage is. */
+/** The one line that refuses a command line: the command, what is wrong, and where the usage is. */
+export function commandLineRefusal(name: string, message: string): string {
+    return `${name}: ${message} (try --help)\n`;
+}
+
+/** Ends the command with exit 2 and its refusal line. */
 function refuseCommandLine(name: string, message: string): never {
-    process.stderr.write(`${name}: ${message} (try --help)\n`);
+    process.stderr.write(commandLineRefusal(name, message));
     process.exit(2);
 }
 

@@ -108,7 +108,10 @@ describe("the pulumi action logs in to the stack's chart registry", function () 
         const pulumi = at((s) => (s.uses ?? "").startsWith("pulumi/actions@"));
         const auth = at((s) => (s.uses ?? "").startsWith("google-github-actions/auth@"));
         assert.ok(auth >= 0 && auth < login && login < pulumi, JSON.stringify({ auth, login, pulumi }));
-        assert.match(fs.readFileSync(path.join(REPO_ROOT, "bin/rollout.ts"), "utf8"), /preflight: \(stack, dir\) => preflight\(\[stack\], \{ dir \}\)/);
+        assert.match(
+            fs.readFileSync(path.join(REPO_ROOT, "bin/rollout.ts"), "utf8"),
+            /preflight: \(stack, dir\) => preflight\(\[stack\], \{ dir, env: io\.env \}\)/,
+        );
     });
 
     it("takes no cluster from inputs or repository variables, and pins the Pulumi CLI to the SDK's version", () => {

@@ -1,13 +1,16 @@
 // A batch job of the deploy (or preview) runs its stacks one after another with the Pulumi CLI:
 // one stack's failure does not stop the rest, each result is reported, and an update starts only
 // while the job's time left covers that stack's longest wait. Here `pulumi` is a stand-in script
-// on the PATH that records its arguments (there is no Pulumi CLI or cloud here).
+// on the PATH that records its arguments (there is no Pulumi CLI or cloud here). The command runs in
+// this process (its `main`, pulumi still a child process found on the PATH it is given); one test
+// runs it as its npm script does, so the command line's wiring to `main` is covered too.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pulumiArgs, runBatch } from "../bin/rollout";
+import { Writable } from "stream";
+import { main, pulumiArgs, runBatch } from "../bin/rollout";
 import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
 import { npmScriptCommand } from "./support/npmScript";
@@ -16,20 +19,25 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
     let tmp: string;
     let calls: string;
     let summary: string;
-    const rollout = (args: string[], failStack = "", runningVersion = "") =>
-        spawnSync(...npmScriptCommand("rollout", args), {
-            cwd: REPO_ROOT,
-            encoding: "utf8",
-            env: {
-                ...process.env,
-                PATH: `${path.join(tmp, "bin")}:${process.env.PATH}`,
-                FAKE_PULUMI_CALLS: calls,
-                FAKE_PULUMI_FAIL: failStack,
-                FAKE_PULUMI_VERSION: runningVersion,
-                GITHUB_STEP_SUMMARY: summary,
-                PULUMI_ORG: "totvs",
-            },
-        });
+    const env = (failStack: string, runningVersion: string): NodeJS.ProcessEnv => ({
+        ...process.env,
+        PATH: `${path.join(tmp, "bin")}:${process.env.PATH}`,
+        FAKE_PULUMI_CALLS: calls,
+        FAKE_PULUMI_FAIL: failStack,
+        FAKE_PULUMI_VERSION: runningVersion,
+        GITHUB_STEP_SUMMARY: summary,
+        PULUMI_ORG: "totvs",
+    });
+    /** The command in this process: its exit code and what it wrote to stdout and stderr. */
+    const rollout = async (args: string[], failStack = "", runningVersion = "") => {
+        const stdout = new Capture();
+        const stderr = new Capture();
+        const status = await main(args, { stdout, stderr, env: env(failStack, runningVersion) });
+        return { status, stdout: stdout.text, stderr: stderr.text };
+    };
+    /** The command as its npm script runs it, in a process of its own. */
+    const rolloutCommand = (args: string[], failStack = "") =>
+        spawnSync(...npmScriptCommand("rollout", args), { cwd: REPO_ROOT, encoding: "utf8", env: env(failStack, "") });
     beforeEach(() => {
         tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rollout-run-"));
         calls = path.join(tmp, "calls");
@@ -54,7 +62,7 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
 
     it("runs every stack in turn after one fails, reports each, and exits 1 naming the failed one", () => {
         const file = path.join(tmp, "results-hml-w2-1.json");
-        const res = rollout(
+        const res = rolloutCommand(
             ["run", "up", "--batch", "hml-w2-1", "--stacks", "c2a7dv-hml c2a7dv-prod", "--results", file, "--message", "abc123 a change"],
             "c2a7dv-hml",
         );
@@ -90,29 +98,22 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
     it("runs the preflight before each stack's pulumi: a stack whose chart or image is missing is not started, the rest go on", async () => {
         const file = path.join(tmp, "results-prod-w2-1.json");
         const checked: string[] = [];
-        const savedPath = process.env.PATH;
-        process.env.PATH = `${path.join(tmp, "bin")}:${savedPath}`;
-        process.env.FAKE_PULUMI_CALLS = calls;
-        let out: Awaited<ReturnType<typeof runBatch>>;
-        try {
-            out = await runBatch({
-                command: "preview",
-                batch: "prod-w2-1",
-                stacks: ["c2a7dv-hml", "c2a7dv-prod"],
-                results: file,
-                budgetMinutes: 300,
-                organization: "totvs",
-                preflight: async (stack) => {
-                    checked.push(stack);
-                    return stack === "c2a7dv-hml"
-                        ? { code: 1, lines: [`${stack}  updater image  registry/protheus-updater:12.1.2510  MISSING: manifest unknown`] }
-                        : { code: 0, lines: [`${stack}  chart  present`] };
-                },
-            });
-        } finally {
-            process.env.PATH = savedPath;
-            delete process.env.FAKE_PULUMI_CALLS;
-        }
+        const stdout = new Capture();
+        const out = await runBatch({
+            command: "preview",
+            batch: "prod-w2-1",
+            stacks: ["c2a7dv-hml", "c2a7dv-prod"],
+            results: file,
+            budgetMinutes: 300,
+            organization: "totvs",
+            io: { stdout, stderr: new Capture(), env: env("", "") },
+            preflight: async (stack) => {
+                checked.push(stack);
+                return stack === "c2a7dv-hml"
+                    ? { code: 1, lines: [`${stack}  updater image  registry/protheus-updater:12.1.2510  MISSING: manifest unknown`] }
+                    : { code: 0, lines: [`${stack}  chart  present`] };
+            },
+        });
         assert.deepEqual(checked, ["c2a7dv-hml", "c2a7dv-prod"]);
         assert.deepEqual(
             out.map((r) => [r.stack, r.status]),
@@ -122,35 +123,42 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
             ],
         );
         assert.match(out[0].reason ?? "", /^preflight: .*MISSING: manifest unknown/);
+        assert.match(stdout.text, /^preflight: c2a7dv-hml {2}updater image .* MISSING: manifest unknown$/m);
         assert.deepEqual(fs.readFileSync(calls, "utf8").trim().split("\n"), [pulumiArgs("preview", "c2a7dv-prod", "totvs").join(" ")]);
     });
 
-    it("starts no update the job's time left cannot cover (a job killed at its timeout would leave the update half done); previews are not held", () => {
+    it("starts no update the job's time left cannot cover (a job killed at its timeout would leave the update half done); previews are not held", async () => {
         const file = path.join(tmp, "results.json");
-        const up = (budget: number, running = "") =>
-            rollout(["run", "up", "--batch", "prod-w2-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", String(budget)], "", running);
+        const up = async (budget: number, running = "") =>
+            (
+                await rollout(
+                    ["run", "up", "--batch", "prod-w2-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", String(budget)],
+                    "",
+                    running,
+                )
+            ).status;
         // Same version running, no restore requested: only the Helm upgrade's 60 minutes.
-        assert.equal(up(59, "12.1.2410").status, 1);
+        assert.equal(await up(59, "12.1.2410"), 1);
         assert.ok(!fs.existsSync(calls), "pulumi up was not run");
         const [r] = results(file).results;
         assert.equal(r.status, "not started");
         assert.match(r.reason!, /^\d+ min left in this job, its longest update waits 60 min: re-run the failed jobs$/);
-        assert.equal(up(90, "12.1.2410").status, 0);
+        assert.equal(await up(90, "12.1.2410"), 0);
         assert.equal(fs.readFileSync(calls, "utf8").trim(), pulumiArgs("up", "c2a7dv-prod", "totvs").join(" "));
         // A version change (or an unknown running version) adds the pre-upgrade backup's 125 minutes.
         fs.rmSync(calls);
-        assert.equal(up(150, "12.1.2310").status, 1);
+        assert.equal(await up(150, "12.1.2310"), 1);
         assert.match(results(file).results[0].reason!, /its longest update waits 185 min/);
-        assert.equal(up(150).status, 1);
+        assert.equal(await up(150), 1);
         assert.match(results(file).results[0].reason!, /its longest update waits 185 min/);
         assert.ok(!fs.existsSync(calls));
-        const preview = rollout(["run", "preview", "--batch", "preview-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", "1"]);
+        const preview = await rollout(["run", "preview", "--batch", "preview-1", "--stacks", "c2a7dv-prod", "--results", file, "--budget-minutes", "1"]);
         assert.equal(preview.status, 0, preview.stderr);
         assert.equal(fs.readFileSync(calls, "utf8").trim(), pulumiArgs("preview", "c2a7dv-prod", "totvs").join(" "));
         assert.equal(results(file).results[0].status, "succeeded");
     });
 
-    it("the report names every stack that did not succeed, and those no batch reported as not run", () => {
+    it("the report names every stack that did not succeed, and those no batch reported as not run", async () => {
         const dir = path.join(tmp, "rollout");
         fs.mkdirSync(dir);
         const plan: RolloutPlan = {
@@ -172,19 +180,29 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
             ],
         });
         write({ batch: "prod-w1-1", command: "up", results: [{ stack: "a-prod", status: "failed", reason: "pulumi up exited 255" }] });
-        const res = rollout(["report", "--dir", dir]);
+        const res = await rollout(["report", "--dir", dir]);
         assert.equal(res.status, 1);
         assert.match(res.stdout, /2 of 4 stacks did not succeed: `a-prod`, `b-prod`/);
         assert.match(res.stdout, /\| `a-prod` \| failed \|/);
         assert.match(res.stdout, /\| `b-prod` \| not run \| +\| its batch did not report/);
         write({ batch: "prod-w1-1", command: "up", results: [{ stack: "a-prod", status: "succeeded" }] });
         write({ batch: "prod-w2-1", command: "up", results: [{ stack: "b-prod", status: "succeeded" }] });
-        const ok = rollout(["report", "--dir", dir]);
+        const ok = await rollout(["report", "--dir", dir]);
         assert.equal(ok.status, 0, ok.stdout);
         assert.match(ok.stdout, /Every stack succeeded/);
         fs.rmSync(path.join(dir, "plan.json"));
-        const broken = rollout(["report", "--dir", dir]);
+        const broken = await rollout(["report", "--dir", dir]);
         assert.equal(broken.status, 2);
         assert.match(broken.stderr, /^rollout: cannot read the run in .*plan\.json/m);
+        assert.deepEqual(await rollout(["report"]), { status: 2, stdout: "", stderr: "rollout: report needs --dir (try --help)\n" });
     });
 });
+
+/** A stream that keeps what is written to it. */
+class Capture extends Writable {
+    text = "";
+    override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
+        this.text += chunk.toString();
+        done();
+    }
+}
