@@ -288,7 +288,7 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
         let seen = -1;
         while (seen !== resources.length) {
             seen = resources.length;
-            await Promise.all(resources.map((r) => new Promise((resolve) => r.urn.apply(resolve))));
+            await Promise.all(resources.map((r) => outputValue(r.urn)));
         }
         for (const r of resources) identities.set(resourceKey(resourceType(r), resourceName(r)), await identityOf(r));
     } catch (err) {
@@ -304,12 +304,13 @@ async function renderOnce(input: StackConfigInput, program: string): Promise<Ren
     return { resources: planned(), options, outputs: plain, providers };
 }
 
-const known = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
+/** The value an Output resolves to, under the mocks (where every Output resolves). */
+export const outputValue = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
 /** A resource's URN and the URNs of its aliases (none: no `aliases` key). */
-async function identityOf(r: pulumi.Resource): Promise<{ urn: string; aliases?: string[] }> {
-    const aliases = await Promise.all(resourceAliases(r).map(known));
-    return { urn: await known(r.urn), ...(aliases.length > 0 ? { aliases } : {}) };
+export async function identityOf(r: pulumi.Resource): Promise<{ urn: string; aliases?: string[] }> {
+    const aliases = await Promise.all(resourceAliases(r).map(outputValue));
+    return { urn: await outputValue(r.urn), ...(aliases.length > 0 ? { aliases } : {}) };
 }
 
 function withOptions(o: PlannedOptions | undefined): { options?: Partial<PlannedOptions> } {
@@ -320,7 +321,7 @@ function withOptions(o: PlannedOptions | undefined): { options?: Partial<Planned
 async function resolveOutputs(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
         const isSecret = await pulumi.isSecret(value);
-        const v = await new Promise((resolve) => (value as pulumi.Output<unknown>).apply(resolve));
+        const v = await outputValue(value as pulumi.Output<unknown>);
         return isSecret ? SECRET_MASK : resolveOutputs(v);
     }
     if (Array.isArray(value)) return Promise.all(value.map(resolveOutputs));

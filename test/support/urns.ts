@@ -4,8 +4,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { previousOutputs } from "../../lib/previousOutputs";
-import { resourceAliases } from "../../lib/pulumiInternals";
-import { renderProgram } from "../../lib/render";
+import { identityOf, renderProgram } from "../../lib/render";
 import { matchUrns } from "../../lib/urns";
 import type { StackConfigInput } from "../../lib/stackFiles";
 import { declared } from "./declared";
@@ -15,7 +14,6 @@ import { configObject, Stage, stackWith } from "./stacks";
 interface Internals {
     __parentResource?: pulumi.Resource;
 }
-const value = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply((v) => resolve(v)));
 
 export interface DeclaredResource {
     resource: pulumi.Resource;
@@ -45,11 +43,10 @@ export function matchState(declared: DeclaredResource[], state: ReadonlySet<stri
 export async function declaredUrns(input: StackConfigInput): Promise<DeclaredResource[]> {
     await renderProgram(input, path.join(__dirname, "aliases-program.ts"));
     return await Promise.all(
-        declared.map(async (resource) => ({
-            resource,
-            urn: await value(resource.urn),
-            aliases: await Promise.all(resourceAliases(resource).map(value)),
-        })),
+        declared.map(async (resource) => {
+            const { urn, aliases = [] } = await identityOf(resource);
+            return { resource, urn, aliases };
+        }),
     );
 }
 
