@@ -18,7 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { CommandLine, commandLine, CommandLineError, commandLineRefusal, readCommandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandLine, commandLine, CommandLineError, commandLineRefusal } from "../lib/commandLine";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -201,17 +201,8 @@ const COMMAND_LINE = {
  * it cannot take).
  */
 export async function main(argv: string[], io: RolloutIo = processIo()): Promise<number> {
-    let read: "help" | CommandLine<typeof COMMAND_LINE.options>;
-    try {
-        read = readCommandLine(COMMAND_LINE, argv);
-    } catch (err) {
-        return refused(err, io);
-    }
-    if (read === "help") {
-        io.stdout.write(`${USAGE}\n`);
-        return 0;
-    }
-    return run(read, io);
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    return typeof read === "number" ? read : run(read, io);
 }
 
 /** Exit 2 and the refusal line for a command line the command cannot take; anything else is not the command line's fault. */

@@ -106,10 +106,31 @@ export function commandLineRefusal(name: string, message: string): string {
     return `${name}: ${message} (try --help)\n`;
 }
 
-/** Ends the command with exit 2 and its refusal line. */
-function refuseCommandLine(name: string, message: string): never {
-    process.stderr.write(commandLineRefusal(name, message));
-    process.exit(2);
+/** Where a command answers --help and a refused command line. */
+export interface CommandStreams {
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Reads `argv` by `spec` and answers what is not a command to run: on --help the usage goes to
+ * `io.stdout` and the exit code is 0; a command line the command cannot take gets its refusal line on
+ * `io.stderr` and exit code 2. Otherwise, the options and positionals.
+ */
+export function answerCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, argv: string[], io: CommandStreams): CommandLine<O> | number {
+    let read: "help" | CommandLine<O>;
+    try {
+        read = readCommandLine(spec, argv);
+    } catch (err) {
+        if (!(err instanceof CommandLineError)) throw err;
+        io.stderr.write(commandLineRefusal(spec.name, err.message));
+        return 2;
+    }
+    if (read === "help") {
+        io.stdout.write(spec.usage.endsWith("\n") ? spec.usage : `${spec.usage}\n`);
+        return 0;
+    }
+    return read;
 }
 
 /**
@@ -121,18 +142,12 @@ export function commandLine<O extends OptionSpecs>(
     spec: CommandSpec<O>,
     argv: string[] = process.argv.slice(2),
 ): CommandLine<O> & { fail: (message: string) => never } {
-    const fail = (message: string): never => refuseCommandLine(spec.name, message);
-    let read: "help" | CommandLine<O>;
-    try {
-        read = readCommandLine(spec, argv);
-    } catch (err) {
-        if (err instanceof CommandLineError) fail(err.message);
-        throw err;
-    }
-    if (read === "help") {
-        process.stdout.write(spec.usage.endsWith("\n") ? spec.usage : `${spec.usage}\n`);
-        process.exit(0);
-    }
+    const read = answerCommandLine(spec, argv, process);
+    if (typeof read === "number") process.exit(read);
+    const fail = (message: string): never => {
+        process.stderr.write(commandLineRefusal(spec.name, message));
+        process.exit(2);
+    };
     return { ...read, fail };
 }
 
