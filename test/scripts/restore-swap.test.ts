@@ -244,11 +244,12 @@ ${blockingSession()}`,
     it("autovacuum working on the target: the replacement waits for it instead of failing to terminate it", async function () {
         markOld();
         fx.pg.psql(`ALTER SYSTEM SET autovacuum_naptime = 1; SELECT pg_reload_conf()`);
-        // A table autovacuum crawls through: many dead rows, the slowest cost settings.
+        // A table autovacuum crawls through: dead rows on about 900 pages, each dirtied page a
+        // 400 ms cost sleep at these settings (minutes, far longer than the restore).
         fx.pg.psql(
             `SET ROLE ${APP_ROLE};
              CREATE TABLE zz_vacuum WITH (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 100, autovacuum_vacuum_cost_limit = 1)
-               AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 200000) g;
+               AS SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 30000) g;
              DELETE FROM zz_vacuum WHERE id % 2 = 0;`,
             DB,
         );
