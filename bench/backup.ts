@@ -141,7 +141,10 @@ async function main() {
         log(`database ${fmtMb(dbBytes)} (tables without indexes ${fmtMb(tableBytes)}) built in ${((Date.now() - tb) / 1000).toFixed(0)} s`);
         const dbEnv = pg.env({ PGDATABASE: DB });
         const roleSql = roleSqlFromDocs();
-        for (const role of ["protheus_backup", "protheus_restore"]) await runRoleSql(pg, roleSql[role], PASSWORD);
+        await runRoleSql(
+            pg,
+            ["protheus_backup", "protheus_restore"].map((role) => ({ sql: roleSql[role], password: PASSWORD })),
+        );
         const as = (role: string) => ({ PGUSER: role, PGPASSWORD: PASSWORD });
 
         // ---- backup side -------------------------------------------------------

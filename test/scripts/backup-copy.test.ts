@@ -25,11 +25,11 @@ const BUCKET = "protheus-backups-copy";
 describe("copy script (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const fx = useScriptFixture({ database: DB, bucket: BUCKET, sizeMb: 4, leastPrivilegeRoles: true });
-    const { freshDirs, script, backup, copyToBoth } = fx;
+    const { freshDirs, script, copyOfBackup, copyToBoth } = fx;
 
     it("copy is idempotent: a second run ships nothing", async function () {
         const { backupDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const env = { BACKUP_DIR: backupDir, BACKUP_TARGETS: "gcs,rubrik", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir };
         const first = await script("copy", env);
         assert.equal(first.status, 0, first.stderr);
@@ -45,7 +45,7 @@ describe("copy script (real PostgreSQL 15)", function () {
 
     it("copy resumes a half-finished gcs upload without overwriting (retention policy) and uploads the manifest last", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const files = fs
             .readdirSync(path.join(dbDir, name))
             .filter((f) => f !== "MANIFEST.json")
@@ -70,7 +70,7 @@ describe("copy script (real PostgreSQL 15)", function () {
 
     it("a data file damaged on its way to GCS fails the copy (gcloud's checksum check), the manifest stays home, the next run says to resolve by hand", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const env = { BACKUP_DIR: backupDir, BACKUP_TARGETS: "gcs", BACKUP_NAMESPACE: NS, GCS_BUCKET: BUCKET, RUBRIK_DIR: rubrikDir };
         const [damaged] = fs.readdirSync(path.join(dbDir, name)).filter((f) => f !== "MANIFEST.json" && f !== "toc.dat");
         fx.gcs.corruptUploadsMatching = new RegExp(`/${damaged.replace(/\./g, "\\.")}$`);
@@ -90,7 +90,7 @@ describe("copy script (real PostgreSQL 15)", function () {
 
     it("copy never ships a .partial, even one that carries a manifest", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const fakePartial = "20991231T235959Z.partial";
         fs.cpSync(path.join(dbDir, name), path.join(dbDir, fakePartial), { recursive: true });
         fs.renameSync(path.join(dbDir, name), path.join(dbDir, "20991231T235958Z")); // keep one real complete backup

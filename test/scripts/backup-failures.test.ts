@@ -28,11 +28,11 @@ const BUCKET = "protheus-backups-failures";
 describe("backup scripts when things go wrong (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const fx = useScriptFixture({ database: DB, bucket: BUCKET, sizeMb: 4, leastPrivilegeRoles: true });
-    const { freshDirs, script, backup, copyToBoth } = fx;
+    const { freshDirs, script, copyOfBackup, copyToBoth } = fx;
 
     it("copy lists the bucket once; when that listing fails, GCS is not tried, Rubrik still gets the backup, exit 1", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         fx.gcs.failListing = true;
         const failed = await copyToBoth(backupDir, rubrikDir).finally(() => (fx.gcs.failListing = false));
         assert.equal(failed.status, 1, failed.stdout + failed.stderr);
@@ -49,7 +49,7 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
         assert.ok(fx.gcs.get(BUCKET, `${NS}/${name}/MANIFEST.json`), "the next run ships it");
         // with two backups at every target, a run asks GCS one question (the second one is put there
         // directly: uploads are tested in backup-copy.test.ts)
-        const second = await backup(backupDir);
+        const second = await copyOfBackup(backupDir);
         putBackup(fx.gcs, BUCKET, `${NS}/${second}`, path.join(dbDir, second));
         assert.equal((await script("copy", { BACKUP_DIR: backupDir, BACKUP_TARGETS: "rubrik", BACKUP_NAMESPACE: NS, RUBRIK_DIR: rubrikDir })).status, 0);
         const before = fx.gcs.requests.length;
@@ -64,7 +64,7 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
 
     it("a backup killed midway (SIGKILL) leaves no complete backup; copy and restore skip it", async function () {
         const { base, backupDir, dbDir, rubrikDir } = freshDirs();
-        const good = await backup(backupDir);
+        const good = await copyOfBackup(backupDir);
         // pg_dump that finishes writing, then hangs: the .partial dir looks complete except for the manifest.
         const PATH = fakeCommands(fx.pg, path.join(base, "bin"), {
             pg_dump: `[ "$1" = --version ] && exec "${fx.pg.binDir}/pg_dump" --version\n"${fx.pg.binDir}/pg_dump" "$@" || exit $?\nexec sleep 600`,
@@ -108,7 +108,7 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
 
     it("a corrupted backup file: restore refuses before touching the database; copy does not ship it", async function () {
         const { backupDir, dbDir, rubrikDir } = freshDirs();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const dat = fs
             .readdirSync(path.join(dbDir, name))
             .filter((f) => f.endsWith(".dat.gz"))
@@ -144,7 +144,7 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
 
     it("restore over an existing database without RESTORE_REPLACE=yes refuses (exit 3)", async function () {
         const { backupDir } = freshDirs();
-        await backup(backupDir);
+        await copyOfBackup(backupDir);
         const oid = databaseOid(fx.pg, DB);
         for (const replace of [undefined, "", "YES", "true", "y"]) {
             const r = await script("restore", { BACKUP_DIR: backupDir, RESTORE_REPLACE: replace });
@@ -156,7 +156,7 @@ describe("backup scripts when things go wrong (real PostgreSQL 15)", function ()
 
     it("a failed restore leaves nothing under the target name (temp database dropped)", async function () {
         const { base, backupDir } = freshDirs();
-        await backup(backupDir);
+        await copyOfBackup(backupDir);
         const PATH = fakeCommands(fx.pg, path.join(base, "bin"), {
             pg_restore: `"${fx.pg.binDir}/pg_restore" "$@" || exit $?\necho 'pg_restore: error: simulated failure at the end' >&2\nexit 1`,
         });

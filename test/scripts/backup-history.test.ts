@@ -38,6 +38,22 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
         const upgrade = { BACKUP_REASON: "pre-upgrade", BACKUP_FROM_VERSION: FROM, BACKUP_TO_VERSION: TO };
         const rollback = { BACKUP_REASON: "pre-rollback", BACKUP_FROM_VERSION: TO, BACKUP_TO_VERSION: FROM };
         const readManifest = (dbDir: string, name: string) => JSON.parse(fs.readFileSync(path.join(dbDir, name, "MANIFEST.json"), "utf8"));
+        /**
+         * A copy of the file's backup (reason manual, no versions) recording `reason` and versions as
+         * backup.sh writes them (the test above checks that it does): where restore.sh chooses from.
+         */
+        const copyWithReason = (backupDir: string, env: Record<string, string>) =>
+            fx.copyOfBackup(backupDir, (m) =>
+                m.replace(
+                    '  "reason": "manual",\n  "from_version": null,\n  "to_version": null,\n',
+                    [
+                        `  "reason": "${env.BACKUP_REASON}",`,
+                        `  "from_version": ${env.BACKUP_FROM_VERSION ? `"${env.BACKUP_FROM_VERSION}"` : "null"},`,
+                        `  "to_version": ${env.BACKUP_TO_VERSION ? `"${env.BACKUP_TO_VERSION}"` : "null"},`,
+                        "",
+                    ].join("\n"),
+                ),
+            );
 
         it("backup.sh refuses a bad reason, a missing or malformed version (exit 2, nothing written)", async function () {
             const { backupDir, dbDir } = freshDirs();
@@ -87,15 +103,15 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
             let marker: string;
             before(async function () {
                 ({ backupDir, dbDir } = freshDirs());
-                const nightly1 = await backup(backupDir, { BACKUP_REASON: "nightly" });
-                const up1 = await backup(backupDir, upgrade);
+                const nightly1 = await copyWithReason(backupDir, { BACKUP_REASON: "nightly" });
+                const up1 = await copyWithReason(backupDir, upgrade);
                 // the data changes between the two pre-upgrade backups: tells them apart after a restore
                 marker = `m${Date.now()}`;
                 fx.pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_marker (v text); INSERT INTO zz_marker VALUES ('${marker}')`, DB);
                 const up2 = await backup(backupDir, upgrade);
                 fx.pg.psql("DROP TABLE zz_marker", DB);
-                const nightly2 = await backup(backupDir, { BACKUP_REASON: "nightly" });
-                const rollback2 = await backup(backupDir, rollback);
+                const nightly2 = await copyWithReason(backupDir, { BACKUP_REASON: "nightly" });
+                const rollback2 = await copyWithReason(backupDir, rollback);
                 names = { nightly1, up1, up2, nightly2, rollback: rollback2 };
                 assert.deepEqual(completeBackups(dbDir), [nightly1, up1, up2, nightly2, rollback2]);
                 // the offsite copy, as copy.sh leaves it (copy.sh itself is tested in backup-copy.test.ts)
@@ -129,7 +145,7 @@ describe("backup reasons and restore selection (real PostgreSQL 15)", function (
                 assert.equal(none.status, 4);
                 assert.equal(oneLine(none), `restore: no complete pre-upgrade backup to version ${FROM} in ${dbDir}`);
                 const onlyRollback = freshDirs();
-                await backup(onlyRollback.backupDir, rollback);
+                await copyWithReason(onlyRollback.backupDir, rollback);
                 const latest = await script("restore", { BACKUP_DIR: onlyRollback.backupDir }, ["--verify-only"]);
                 assert.equal(latest.status, 4);
                 assert.match(oneLine(latest), /^restore: no complete backup \(other than pre-rollback ones, which are restored only by name\) in /);

@@ -23,7 +23,7 @@ const BUCKET = "protheus-backups-roles";
 describe("backup scripts as least-privilege roles (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const fx = useScriptFixture({ database: DB, bucket: BUCKET, sizeMb: 4, leastPrivilegeRoles: true });
-    const { freshDirs, as, script, backup } = fx;
+    const { freshDirs, as, script, copyOfBackup } = fx;
 
     describe("least-privilege roles from docs/backups.md", function () {
         it("the roles the docs create are neither superusers nor more than the docs say", function () {
@@ -50,7 +50,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
 
         it("restore replaces the database while the application (role protheus) is connected: its sessions are ended", async function () {
             const { backupDir } = freshDirs();
-            await backup(backupDir, { BACKUP_REASON: "nightly" });
+            await copyOfBackup(backupDir);
             fx.pg.psql(`SET ROLE ${APP_ROLE}; CREATE TABLE zz_after (id int)`, DB); // made after the backup: must be gone
             const oid = databaseOid(fx.pg, DB);
             const app = run("psql", ["-X", "-d", DB, "-c", "SELECT pg_sleep(600)"], { env: fx.pg.env({ ...as(APP_ROLE), PGAPPNAME: "dbaccess-standin" }) });
@@ -73,7 +73,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
 
         it("a session of another role refuses the replacement before anything is created, naming it: exit 1, old database untouched", async function () {
             const { backupDir } = freshDirs();
-            await backup(backupDir);
+            await copyOfBackup(backupDir);
             const oid = databaseOid(fx.pg, DB);
             let pid = 0;
             const other = run("psql", ["-X", "-d", DB, "-c", "SELECT pg_sleep(600)"], {
@@ -101,7 +101,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
 
         it("RESTORE_NO_OWNER=yes: everything belongs to RESTORE_OWNER, else to the connecting role", async function () {
             const { backupDir } = freshDirs();
-            await backup(backupDir);
+            await copyOfBackup(backupDir);
             const r1 = await script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: "p01_noowner", RESTORE_NO_OWNER: "yes" });
             assert.equal(r1.status, 0, r1.stderr);
             assert.deepEqual(owners(fx.pg, "p01_noowner"), { database: RESTORE_ROLE, objects: [RESTORE_ROLE] });
@@ -120,7 +120,7 @@ describe("backup scripts as least-privilege roles (real PostgreSQL 15)", functio
 
         it("an owner the restore role cannot act as, or that does not exist: exit 1 before any database is created", async function () {
             const { backupDir } = freshDirs();
-            await backup(backupDir);
+            await copyOfBackup(backupDir);
             const notMember = await script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: "p01_owner", RESTORE_OWNER: BACKUP_ROLE });
             assert.equal(notMember.status, 1);
             assert.equal(

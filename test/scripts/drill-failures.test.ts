@@ -16,27 +16,13 @@ const BUCKET = "protheus-backups-drill-failures";
 describe("restore drill failures (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const { fx, freshDir, assertFailed } = useDrillFixture(BUCKET);
-    const { script, backup } = fx;
+    const { script } = fx;
 
     /** A backup dir holding a copy of one good backup, whose MANIFEST.json `edit` may change. */
-    let golden = "";
-    let goldenName = "";
     async function copyOfGoodBackup(edit?: (manifest: string) => string): Promise<{ backupDir: string; dir: string }> {
-        if (!golden) {
-            golden = freshDir();
-            goldenName = await backup(golden);
-        }
         const backupDir = freshDir();
-        const dir = path.join(backupDir, DB, goldenName);
-        fs.cpSync(path.join(golden, DB, goldenName), dir, { recursive: true });
-        if (edit) {
-            const m = path.join(dir, "MANIFEST.json");
-            const before = fs.readFileSync(m, "utf8");
-            const after = edit(before);
-            assert.notEqual(after, before, "the manifest edit changed something");
-            fs.writeFileSync(m, after);
-        }
-        return { backupDir, dir };
+        const name = await fx.copyOfBackup(backupDir, edit);
+        return { backupDir, dir: path.join(backupDir, DB, name) };
     }
 
     it("a recorded row count that differs from the restored table fails with a clear line", async function () {

@@ -22,7 +22,7 @@ const BUCKET = "protheus-backups-drill";
 describe("restore drill (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const { fx, freshDir, liveOdd, scratchDatabases, assertFailed, assertLiveUntouched } = useDrillFixture(BUCKET);
-    const { script, backup } = fx;
+    const { script, backup, copyOfBackup } = fx;
 
     it("--help lists every variable and exit code", async function () {
         const r = await script("drill", {}, ["--help"]);
@@ -67,7 +67,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
 
     it("a good backup from the volume: passes, reports the restore time, drops the scratch database, leaves the live database untouched", async function () {
         const backupDir = freshDir();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const r = await script("drill", { BACKUP_DIR: backupDir });
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stderr, "");
@@ -87,8 +87,8 @@ describe("restore drill (real PostgreSQL 15)", function () {
 
     it("from the offsite copy (GCS) even when the volume lost its backups; staging removed; also as --fetch-only + drill without gcloud (the Kubernetes pod)", async function () {
         const backupDir = freshDir();
-        const older = await backup(backupDir);
-        const newest = await backup(backupDir);
+        const older = await copyOfBackup(backupDir);
+        const newest = await copyOfBackup(backupDir);
         // the offsite copy, as copy.sh leaves it (copy.sh itself is tested in backup-copy.test.ts)
         for (const name of [older, newest]) putBackup(fx.gcs, BUCKET, `${NS}/${name}`, path.join(backupDir, DB, name));
         fs.rmSync(path.join(backupDir, DB), { recursive: true });
@@ -136,7 +136,7 @@ describe("restore drill (real PostgreSQL 15)", function () {
         const other = await startPostgres({ settings: { fsync: "off" } });
         try {
             const backupDir = freshDir();
-            await backup(backupDir);
+            await copyOfBackup(backupDir);
             const r = await script("drill", {
                 BACKUP_DIR: backupDir,
                 DRILL_PGHOST: other.host,

@@ -14,7 +14,7 @@ const DB = "d01";
 describe("outcome lines of every robot (real PostgreSQL 15)", function () {
     this.timeout(240_000);
     const fx = useScriptFixture({ database: DB, bucket: "protheus-backups-outcome", sizeMb: 3, leastPrivilegeRoles: false, env: { BACKUP_NAMESPACE: NS } });
-    const { script, backup } = fx;
+    const { script, copyOfBackup } = fx;
     const freshDir = () => fx.freshDirs().backupDir;
 
     it("backup: ok with bytes and backup name; failed with the error", async function () {
@@ -34,7 +34,7 @@ describe("outcome lines of every robot (real PostgreSQL 15)", function () {
 
     it("copy: ok and failed", async function () {
         const { backupDir, rubrikDir } = fx.freshDirs();
-        await backup(backupDir);
+        await copyOfBackup(backupDir);
         // the outcome line is the same whatever the target: Rubrik (a local dir) spares the gcloud runs
         const ok = await script("copy", { BACKUP_DIR: backupDir, BACKUP_TARGETS: "rubrik", RUBRIK_DIR: rubrikDir });
         assert.equal(ok.status, 0, ok.stderr);
@@ -51,7 +51,7 @@ describe("outcome lines of every robot (real PostgreSQL 15)", function () {
 
     it("restore: ok and failed", async function () {
         const backupDir = freshDir();
-        const name = await backup(backupDir);
+        const name = await copyOfBackup(backupDir);
         const ok = await script("restore", { BACKUP_DIR: backupDir, RESTORE_DATABASE: "d01_outcome" });
         assert.equal(ok.status, 0, ok.stderr);
         const o = outcome(ok);

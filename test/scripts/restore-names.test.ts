@@ -21,7 +21,7 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
 
     it(`a target of ${RESTORE_TARGET_MAX} bytes is replaced with its _prev_ name whole (63 bytes); one byte more or a non-identifier is refused (exit 2) before any connection`, async function () {
         const { backupDir } = fx.freshDirs();
-        await fx.backup(backupDir);
+        await fx.copyOfBackup(backupDir);
         const long = `n01_${"x".repeat(RESTORE_TARGET_MAX - 4)}`;
         assert.equal(long.length, RESTORE_TARGET_MAX);
         for (const replace of ["", "yes"]) {
@@ -46,7 +46,7 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
 
     it("the restore request (REQUEST_ keys): only RESTORE_BACKUP, RESTORE_SOURCE, RESTORE_REPLACE, RESTORE_DATABASE are read; PGHOST or a command is refused (exit 2)", async function () {
         const { backupDir } = fx.freshDirs();
-        const name = await fx.backup(backupDir);
+        const name = await fx.copyOfBackup(backupDir);
         const r = await fx.script("restore", {
             BACKUP_DIR: backupDir,
             REQUEST_RESTORE_BACKUP: name,
@@ -74,7 +74,7 @@ describe("restore.sh target names and the environment it trusts (real PostgreSQL
 
     it("command overrides in the environment (PSQL, PG_RESTORE, VACUUMDB, GCLOUD) are not run", async function () {
         const { base, backupDir } = fx.freshDirs();
-        await fx.backup(backupDir);
+        await fx.copyOfBackup(backupDir);
         const ran = path.join(base, "ran");
         const evil = path.join(base, "evil");
         fs.writeFileSync(evil, `#!/bin/bash\necho "$0 $*" >> '${ran}'\nexit 1\n`, { mode: 0o755 });

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import { PgServer } from "../../support/postgres";
 import { RunResult } from "./run";
-import { fingerprint, databaseOid } from "./protheus-fixture";
+import { fingerprintWith, databaseOid } from "./protheus-fixture";
 import { useScriptFixture, outcome, NS, ScriptFixture } from "./script-fixture";
 
 export const DB = "d01";
@@ -47,6 +47,14 @@ export function useDrillFixture(bucket: string): DrillFixture {
     before(function () {
         liveOid = databaseOid(fx.pg, DB);
     });
+    const scratchSql = `SELECT coalesce(string_agg(datname, ' ' ORDER BY datname), '') FROM pg_database WHERE datname LIKE '${DB}_drill%'`;
+    /** asserts that the live database is the same one with the same content; the values of `queries`, asked in the same psql run */
+    function liveUntouched(queries: string[]): string[] {
+        const { content, values } = fingerprintWith(fx.pg, DB, [`SELECT oid FROM pg_database WHERE datname = '${DB}'`, ...queries]);
+        assert.equal(values[0], liveOid, "the live database is the same database (OID)");
+        assert.deepEqual(content, fx.original, "the live database content is unchanged");
+        return values.slice(1);
+    }
     const drill: DrillFixture = {
         fx,
         freshDir: () => fx.freshDirs().backupDir,
@@ -63,13 +71,12 @@ export function useDrillFixture(bucket: string): DrillFixture {
             assert.equal(o.status, "failed");
             assert.equal(o.exit_code, code);
             assert.equal(o.error, lines[0].replace(/^drill: /, ""));
-            assert.equal(drill.scratchDatabases(), "", "no scratch database left");
             if (staging) assert.equal(fs.existsSync(staging), false, "drill staging dir removed");
-            drill.assertLiveUntouched();
+            const [scratch] = liveUntouched([scratchSql]);
+            assert.equal(scratch, "", "no scratch database left");
         },
         assertLiveUntouched() {
-            assert.equal(databaseOid(fx.pg, DB), liveOid, "the live database is the same database (OID)");
-            assert.deepEqual(fingerprint(fx.pg, DB), fx.original, "the live database content is unchanged");
+            liveUntouched([]);
         },
     };
     return drill;

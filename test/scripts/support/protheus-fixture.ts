@@ -1,4 +1,5 @@
 /** Builds the Protheus-shaped database in a PgServer and fingerprints it. */
+import { strict as assert } from "node:assert";
 import { PgServer } from "../../support/postgres";
 import { createProtheusDatabaseSql, dataSqlForSize, fingerprintSql, PROTHEUS_SCHEMA_SQL, PROTHEUS_TABLES } from "../../../bench/protheus-db";
 
@@ -10,9 +11,9 @@ import { createProtheusDatabaseSql, dataSqlForSize, fingerprintSql, PROTHEUS_SCH
 export function createProtheusDatabase(pg: PgServer, name: string, sizeMb: number, owner?: string): void {
     const asOwner = owner ? `SET ROLE "${owner}";\n` : "";
     pg.psql(`${createProtheusDatabaseSql(name)}${owner ? ` OWNER "${owner}"` : ""}`);
-    pg.psql(`${asOwner}${PROTHEUS_SCHEMA_SQL}`, name);
+    // Schema, rows and statistics in one psql run: each run costs a client start and a backend.
     const data = dataSqlForSize(sizeMb);
-    for (const t of PROTHEUS_TABLES) pg.psql(`${asOwner}${data[t].join(";\n")};\nANALYZE ${t};`, name);
+    pg.psql(`${asOwner}${PROTHEUS_SCHEMA_SQL}\n${PROTHEUS_TABLES.map((t) => `${data[t].join(";\n")};\nANALYZE ${t};`).join("\n")}`, name);
 }
 
 /** The owner of a database and the distinct owners of its tables and indexes in schema public. */
@@ -28,12 +29,23 @@ export function owners(pg: PgServer, database: string): { database: string; obje
 
 /** table -> "rowcount|md5 of all rows ordered by R_E_C_N_O_" */
 export function fingerprint(pg: PgServer, database: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const t of PROTHEUS_TABLES) {
-        const [name, count, md5] = pg.psql(fingerprintSql(t), database).trim().split("|");
-        out[name] = `${count}|${md5}`;
+    return fingerprintWith(pg, database, []).content;
+}
+
+/**
+ * fingerprint(), and the value of each of `queries` (one row, one column, one line), all in one psql
+ * run: each run costs a client start and a backend.
+ */
+export function fingerprintWith(pg: PgServer, database: string, queries: string[]): { content: Record<string, string>; values: string[] } {
+    const sql = [...queries, ...PROTHEUS_TABLES.map((t) => fingerprintSql(t))].map((q) => `${q};`).join("\n");
+    const rows = pg.psql(sql, database).replace(/\n$/, "").split("\n");
+    assert.equal(rows.length, queries.length + PROTHEUS_TABLES.length, `one row per query on ${database}: ${rows.join(" / ")}`);
+    const content: Record<string, string> = {};
+    for (const row of rows.slice(queries.length)) {
+        const [name, count, md5] = row.split("|");
+        content[name] = `${count}|${md5}`;
     }
-    return out;
+    return { content, values: rows.slice(0, queries.length) };
 }
 
 export function databaseSettings(pg: PgServer, database: string): string {

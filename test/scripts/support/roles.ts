@@ -19,18 +19,18 @@ export function roleSqlFromDocs(doc = fs.readFileSync(DOCS, "utf8")): Record<str
 }
 
 /**
- * Runs one role block in psql as the server's superuser (the DBA), answering
- * the block's `\password` prompts with `password` on stdin. The psql runs in
- * its own session (no controlling terminal), so the prompt reads stdin
- * instead of /dev/tty, as when a DBA pastes the block and types.
+ * Runs role blocks, one after the other, in one psql as the server's superuser (the DBA), answering
+ * each block's `\password` prompts (new password, then again) with its `password` on stdin. The psql
+ * runs in its own session (no controlling terminal), so the prompt reads stdin instead of /dev/tty, as
+ * when a DBA pastes the blocks and types.
  */
-export async function runRoleSql(pg: PgServer, sql: string, password: string): Promise<void> {
+export async function runRoleSql(pg: PgServer, blocks: { sql: string; password: string }[]): Promise<void> {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "role-sql-")), "role.sql");
-    fs.writeFileSync(file, sql);
+    fs.writeFileSync(file, blocks.map((b) => b.sql).join("\n"));
     try {
         const r = await run("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-f", file], {
             env: pg.env(),
-            input: `${password}\n${password}\n`,
+            input: blocks.map((b) => `${b.password}\n`.repeat((b.sql.match(/^\\password\b/gm) ?? []).length * 2)).join(""),
             detached: true,
         });
         if (r.status !== 0) throw new Error(`role SQL from docs/backups.md failed (exit ${r.status}): ${r.stderr.trim()}`);

@@ -57,6 +57,12 @@ export interface ScriptFixture {
     script(name: ScriptName, env: Record<string, string | undefined>, args?: string[], opts?: RunOptions & { prefix?: string[] }): Promise<RunResult>;
     /** backup.sh, which must succeed; the new backup's name */
     backup(backupDir: string, env?: Record<string, string>): Promise<string>;
+    /**
+     * A complete backup for a test whose subject reads one (copy, restore, drill), not makes one: a
+     * copy of the one backup.sh run of the file (made at the first call), under a fresh name in
+     * `backupDir`, its MANIFEST.json "backup" set to that name, then changed by `edit`; the new name.
+     */
+    copyOfBackup(backupDir: string, edit?: (manifest: string) => string): Promise<string>;
     /** copy.sh shipping a volume's backups to Rubrik and GCS */
     copyToBoth(backupDir: string, rubrikDir: string): Promise<RunResult>;
 }
@@ -68,6 +74,10 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
     let gcloud: Record<string, string> = {};
     let seq = 0;
     const fixture = {} as ScriptFixture;
+    /** the backup.sh run copyOfBackup copies */
+    let made: Promise<{ dir: string; name: string }> | undefined;
+    /** the newest name copyOfBackup gave, epoch seconds */
+    let lastCopy = 0;
 
     before(async function () {
         fixture.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${DB}-scripts-`));
@@ -77,11 +87,12 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
             pg.psql(`CREATE ROLE ${APP_ROLE} LOGIN PASSWORD '${passwords[APP_ROLE]}'`);
             createProtheusDatabase(pg, DB, options.sizeMb, APP_ROLE);
             const roleSql = roleSqlFromDocs();
-            for (const role of [BACKUP_ROLE, RESTORE_ROLE]) {
+            const blocks = [BACKUP_ROLE, RESTORE_ROLE].map((role) => {
                 assert.ok(roleSql[role], `docs/backups.md has no role-sql block for ${role}`);
                 passwords[role] = `pw '"$\\ ${role}`; // quotes, dollar, backslash: survive \password as typed
-                await runRoleSql(pg, roleSql[role], passwords[role]);
-            }
+                return { sql: roleSql[role], password: passwords[role] };
+            });
+            await runRoleSql(pg, blocks);
         } else {
             createProtheusDatabase(pg, DB, options.sizeMb);
         }
@@ -127,6 +138,37 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
             const m = /complete: (\S+)/.exec(r.stdout);
             assert.ok(m, r.stdout);
             return path.basename(m[1]);
+        },
+        async copyOfBackup(backupDir: string, edit?: (manifest: string) => string) {
+            made ??= (async () => {
+                const { backupDir: dir } = fixture.freshDirs();
+                return { dir: path.join(dir, DB), name: await fixture.backup(dir) };
+            })();
+            const source = await made;
+            // a name as backup.sh gives one (its start time): never one already in the volume, never reused
+            const dbDir = path.join(backupDir, DB);
+            fs.mkdirSync(dbDir, { recursive: true });
+            let at = Math.max(Math.floor(Date.now() / 1000), lastCopy + 1);
+            const nameAt = (s: number) =>
+                new Date(s * 1000)
+                    .toISOString()
+                    .replace(/[-:]/g, "")
+                    .replace(/\.\d+Z$/, "Z");
+            while (fs.existsSync(path.join(dbDir, nameAt(at)))) at++;
+            lastCopy = at;
+            const name = nameAt(at);
+            fs.cpSync(path.join(source.dir, source.name), path.join(dbDir, name), { recursive: true });
+            const manifest = path.join(dbDir, name, "MANIFEST.json");
+            const original = fs.readFileSync(manifest, "utf8");
+            let text = original.replace(`"backup": "${source.name}",`, `"backup": "${name}",`);
+            assert.notEqual(text, original, `${manifest} names its backup as backup.sh writes it`);
+            if (edit) {
+                const edited = edit(text);
+                assert.notEqual(edited, text, "the manifest edit changed something");
+                text = edited;
+            }
+            fs.writeFileSync(manifest, text);
+            return name;
         },
         copyToBoth(backupDir: string, rubrikDir: string) {
             return fixture.script("copy", {
