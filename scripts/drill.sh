@@ -144,9 +144,10 @@ fi
 maint_sql() {
   "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$RESTORE_MAINTENANCE_DB" -v drill="$DRILL_DB" -v tmpdb="$RESTORE_TMP_DB" 2>"$TMP/psql.err"
 }
+# Both in one psql run (each statement on its own, as DROP DATABASE must be; the first failure stops it).
 drop_scratch() {
-  maint_sql <<<'DROP DATABASE IF EXISTS :"drill" WITH (FORCE)' >/dev/null &&
-    maint_sql <<<'DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE)' >/dev/null
+  maint_sql <<<'DROP DATABASE IF EXISTS :"drill" WITH (FORCE);
+DROP DATABASE IF EXISTS :"tmpdb" WITH (FORCE);' >/dev/null
 }
 
 # shellcheck disable=SC2317 # run by the EXIT trap; shellcheck 0.9 misses calls from a trap when the script ends in exit

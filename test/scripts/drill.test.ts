@@ -65,12 +65,15 @@ describe("restore drill (real PostgreSQL 15)", function () {
         assert.equal(text.split("\n").filter((l) => /^\s*\{"table": ".*", "rows": \d+\},?$/.test(l)).length, m.table_count);
     });
 
-    it("a good backup from the volume: passes, reports the restore time, drops the scratch database, leaves the live database untouched", async function () {
+    it("a good backup from the volume: passes, reports the restore time, drops the scratch database and a killed drill's, leaves the live database untouched", async function () {
         const backupDir = freshDir();
         const name = await copyOfBackup(backupDir);
+        // what a drill killed while restore.sh ran leaves: its scratch and restore.sh's temporary database
+        fx.pg.psql(`CREATE DATABASE ${DB}_drill;\nCREATE DATABASE ${DB}_drill_restore_tmp;`);
         const r = await script("drill", { BACKUP_DIR: backupDir });
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stderr, "");
+        assert.doesNotMatch(r.stdout, /interrupted restore/, "the drill dropped both before restore.sh ran");
         assert.match(r.stdout, /tables: all 5 present with the row counts the backup recorded/);
         assert.match(r.stdout, new RegExp(`drill passed: backup ${name} restored in [0-9.]+s`));
         const o = outcome(r);
