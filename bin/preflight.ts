@@ -8,9 +8,18 @@
 import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
-import { updaterImage } from "../components/UpdaterCronJob";
 import { listStackNames } from "../lib/fleet";
-import { chartManifest, checkManifest, deployCredentials, formatRef, imageManifest, ManifestRef, ociRegistryHost, RegistryCredentials } from "../lib/registry";
+import {
+    chartManifest,
+    checkManifest,
+    deployCredentials,
+    formatRef,
+    imageManifest,
+    ManifestRef,
+    ociRegistryHost,
+    RegistryCredentials,
+    updaterImage,
+} from "../lib/registry";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface PreflightOptions {
