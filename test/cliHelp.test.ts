@@ -1,7 +1,7 @@
 // Every command in bin/ and bench/ answers --help with its usage on stdout and exit 0, before it
-// reads or starts anything else. One process per command, stacks's through npm: it is the one run of
-// each command as a process (the others run its main in process, test/support/commandMain.ts), so it
-// covers how the file, run as its npm script, hands its arguments to main and ends with main's code.
+// reads or starts anything else. One process per command, stacks's through npm: for the commands whose
+// tests run their main in process (test/support/commandMain.ts) it is their one run as a process, so
+// it covers how the file, run as its npm script, hands its arguments to main and ends with main's code.
 // The parser's rules are tested in process, test/commandLine.test.ts. Each command of bin/ is the npm
 // script of its name.
 import * as assert from "assert";
