@@ -1,7 +1,7 @@
 // The stack's GKE cluster as a Kubernetes provider: a kubeconfig built from the cluster's endpoint
 // and CA (read from GKE), with GKE's exec credential plugin, so no ambient kubeconfig or context is
 // ever consulted. How the provider behaves when it changes is in docs/ci.md ("The stack's cluster").
-import * as gcp from "@pulumi/gcp";
+import * as container from "@pulumi/gcp/container";
 import * as kubernetes from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import type { ClusterConfig } from "../config/schema";
@@ -52,7 +52,7 @@ export function gkeKubeconfig(c: ClusterConfig, endpoint: string, caCertificate:
  * only a change of cluster replace the provider, not a new endpoint or CA of the same cluster.
  */
 export async function gkeClusterProvider(c: ClusterConfig): Promise<kubernetes.Provider> {
-    const found = await gcp.container.getCluster({ project: c.project, location: c.location, name: c.name });
+    const found = await container.getCluster({ project: c.project, location: c.location, name: c.name });
     const ca = found.masterAuths?.[0]?.clusterCaCertificate;
     if (!found.endpoint || !ca) {
         throw new Error(
