@@ -12,7 +12,7 @@ import { isDeepStrictEqual } from "util";
 import { ConfigError, parseStackConfig, sharedLayers } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
-import { clusterLabel } from "../lib/gkeCluster";
+import { clusterLabel } from "../lib/clusterName";
 import { isPlainObject } from "../lib/plainObject";
 import { readProjectConfig, readStackFile, REPO_ROOT, stackConfigFromYaml, stackFilePath } from "../lib/stackFiles";
 

@@ -5,19 +5,10 @@ import * as container from "@pulumi/gcp/container";
 import * as kubernetes from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import type { ClusterConfig } from "../config/schema";
+import { clusterLabel, gkeContextName } from "./clusterName";
 
 /** The provider resource's name in every stack. */
 export const CLUSTER_PROVIDER_NAME = "cluster";
-
-/** gcloud's name for the cluster (`gcloud container clusters get-credentials` uses it for the context too). */
-export function gkeContextName(c: ClusterConfig): string {
-    return `gke_${c.project}_${c.location}_${c.name}`;
-}
-
-/** "project/location/name", as the fleet view and the plan show it. */
-export function clusterLabel(c: ClusterConfig): string {
-    return `${c.project}/${c.location}/${c.name}`;
-}
 
 /** A kubeconfig for one GKE cluster whose user is GKE's exec credential plugin (the caller's gcloud identity). */
 export function gkeKubeconfig(c: ClusterConfig, endpoint: string, caCertificate: string): string {
