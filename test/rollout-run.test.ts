@@ -9,10 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Writable } from "stream";
 import { main, pulumiArgs, runBatch } from "../bin/rollout";
 import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
+import { Capture, runMain } from "./support/commandMain";
 import { npmScriptCommand } from "./support/npmScript";
 
 describe("npm run rollout: a batch of stacks, and the run's report", () => {
@@ -29,12 +29,7 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
         PULUMI_ORG: "totvs",
     });
     /** The command in this process: its exit code and what it wrote to stdout and stderr. */
-    const rollout = async (args: string[], failStack = "", runningVersion = "") => {
-        const stdout = new Capture();
-        const stderr = new Capture();
-        const status = await main(args, { stdout, stderr, env: env(failStack, runningVersion) });
-        return { status, stdout: stdout.text, stderr: stderr.text };
-    };
+    const rollout = (args: string[], failStack = "", runningVersion = "") => runMain(main, args, env(failStack, runningVersion));
     /** The command as its npm script runs it, in a process of its own. */
     const rolloutCommand = (args: string[], failStack = "") =>
         spawnSync(...npmScriptCommand("rollout", args), { cwd: REPO_ROOT, encoding: "utf8", env: env(failStack, "") });
@@ -197,12 +192,3 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
         assert.deepEqual(await rollout(["report"]), { status: 2, stdout: "", stderr: "rollout: report needs --dir (try --help)\n" });
     });
 });
-
-/** A stream that keeps what is written to it. */
-class Capture extends Writable {
-    text = "";
-    override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-        this.text += chunk.toString();
-        done();
-    }
-}
