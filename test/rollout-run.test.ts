@@ -9,10 +9,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Writable } from "stream";
 import { main, pulumiArgs, runBatch } from "../bin/rollout";
 import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
+import { Capture } from "./support/capture";
 import { npmScriptCommand } from "./support/npmScript";
 
 describe("npm run rollout: a batch of stacks, and the run's report", () => {
@@ -197,12 +197,3 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
         assert.deepEqual(await rollout(["report"]), { status: 2, stdout: "", stderr: "rollout: report needs --dir (try --help)\n" });
     });
 });
-
-/** A stream that keeps what is written to it. */
-class Capture extends Writable {
-    text = "";
-    override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-        this.text += chunk.toString();
-        done();
-    }
-}
