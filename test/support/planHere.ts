@@ -17,7 +17,7 @@ function processState() {
         exitCode: process.exitCode,
         cwd: process.cwd(),
         env: JSON.stringify(process.env),
-        // The Pulumi runtime's own exit hook is installed once per process, by the first render of any test.
+        // Not "exit": the Pulumi runtime installs its own exit hook once per process, at the first render of any test.
         signalListeners: (["SIGINT", "SIGTERM"] as const).map((e) => process.listenerCount(e)),
         streamListeners: [process.stdout, process.stderr].map((s) => s.listenerCount("error")),
     };
