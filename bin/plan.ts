@@ -31,7 +31,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import * as semver from "semver";
-import { answerCommandLine, CommandLine, CommandLineError, refuseCommandLine, wholeNumber } from "../lib/commandLine";
+import { answerCommandLine, CommandLine, commandLine, CommandLineError, refuseCommandLine, wholeNumber } from "../lib/commandLine";
 import { listStackNames } from "../lib/fleet";
 import { GitError } from "../lib/git";
 import { diffToJson, formatDiffText } from "../lib/planDiff";
@@ -270,7 +270,11 @@ export async function main(argv: string[], io: PlanIo = processIo()): Promise<nu
     const dir = io.dir ?? REPO_ROOT;
     if (!runsThisProgram(dir)) return planOfTree(dir, argv, io);
     const read = answerCommandLine(COMMAND_LINE, argv, io);
-    if (typeof read === "number") return read;
+    return typeof read === "number" ? read : run(read, io, dir);
+}
+
+/** The plan of a command line the parser took; exit 2 and one line for options that cannot go together. */
+async function run(read: CommandLine<typeof COMMAND_LINE.options>, io: PlanIo, dir: string): Promise<number> {
     let opts: PlanOptions;
     try {
         opts = readOptions(read, dir);
@@ -316,10 +320,11 @@ async function plan(opts: PlanOptions, io: PlanIo, dir: string): Promise<number>
     return 0;
 }
 
+// The command line of this process: --help and a malformed command line end in commandLine().
 if (require.main === module) {
     endQuietlyOnClosedPipe();
     // exitCode, not exit(): let a long output drain to a pipe first.
-    void main(process.argv.slice(2)).then((code) => {
+    void run(commandLine(COMMAND_LINE), processIo(), REPO_ROOT).then((code) => {
         process.exitCode = code;
     });
 }
