@@ -24,7 +24,8 @@ import { defaultBucketName } from "./config/validators";
 import { VolumeToolbox } from "./components/VolumeToolbox";
 import { deriveTransition, versionChangeBackup, MAINTENANCE_OUTPUT, restoreOrderProblem, TRANSITION_OUTPUT, VERSION_OUTPUT } from "./lib/versionChange";
 import { ConfigError } from "./config/load";
-import { clusterLabel, gkeClusterProvider } from "./lib/gkeCluster";
+import { clusterLabel } from "./lib/clusterName";
+import { gkeClusterProvider } from "./lib/gkeCluster";
 import { loadSecretConfigKeys, loadStackConfig } from "./config/stack";
 import { stackName } from "./lib/fleet";
 import {

@@ -5,14 +5,14 @@
 // backup targets, the deploy wave, the keys a stack file overrides of what
 // Pulumi.yaml shares, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
-import { commandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
 import * as fs from "fs";
 import * as semver from "semver";
 import { isDeepStrictEqual } from "util";
 import { ConfigError, parseStackConfig, sharedLayers } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { FleetStage, listFleet, stackNameProblem, STAGES } from "../lib/fleet";
-import { clusterLabel } from "../lib/gkeCluster";
+import { clusterLabel } from "../lib/clusterName";
 import { isPlainObject } from "../lib/plainObject";
 import { readProjectConfig, readStackFile, REPO_ROOT, stackConfigFromYaml, stackFilePath } from "../lib/stackFiles";
 
@@ -188,23 +188,28 @@ export function formatMarkdown(view: EnvironmentView[]): string {
 
 const FLEET_USAGE = "usage: npm run --silent fleet [-- --json | --markdown]";
 
-function main(): void {
-    const { values, fail } = commandLine({
-        name: "fleet",
-        usage: FLEET_USAGE,
-        options: { json: { type: "boolean" }, markdown: { type: "boolean" } },
-    });
-    if (values.json && values.markdown) fail("--json and --markdown exclude each other");
+const COMMAND_LINE = { name: "fleet", usage: FLEET_USAGE, options: { json: { type: "boolean" }, markdown: { type: "boolean" } } } as const;
+
+/** The command: reads `argv` (the arguments after the script), writes to `io`'s streams, and resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    if (typeof read === "number") return read;
+    const { values } = read;
+    if (values.json && values.markdown) {
+        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--json and --markdown exclude each other"));
+        return 2;
+    }
     let view: EnvironmentView[];
     try {
         view = fleetView();
     } catch (err) {
-        process.stderr.write(`fleet: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
-        process.exit(2);
+        io.stderr.write(`fleet: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+        return 2;
     }
-    if (values.json) process.stdout.write(JSON.stringify(view) + "\n");
-    else if (values.markdown) process.stdout.write(formatMarkdown(view));
-    else process.stdout.write(formatText(view));
+    if (values.json) io.stdout.write(JSON.stringify(view) + "\n");
+    else if (values.markdown) io.stdout.write(formatMarkdown(view));
+    else io.stdout.write(formatText(view));
+    return 0;
 }
 
-if (require.main === module) main();
+if (require.main === module) runAsProcess(main);

@@ -4,7 +4,7 @@
 // program's schema and rendering both once offline (in a temporary copy).
 // Exit 0: both written; 2: refused (bad or existing code, invalid config,
 // render failure, usage), and nothing written.
-import { commandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -138,31 +138,44 @@ export function writeEnvironment(files: Record<string, string>, dir = REPO_ROOT)
 
 const USAGE = "usage: npm run new-environment -- <code> [--version <version>] [--customer-group <e-mail>]";
 
-function parseCommandLine(): NewEnvironmentOptions {
-    const { values, positionals, fail } = commandLine({
-        name: "new-environment",
-        usage: USAGE,
-        options: { version: { type: "string", value: "a version" }, "customer-group": { type: "string", value: "an e-mail address" } },
-        positionals: true,
-    });
-    if (positionals.length === 0) fail("the environment code is required");
-    if (positionals.length > 1) fail(`unexpected argument ${positionals[1]}: give one environment code`);
-    return { code: positionals[0], version: values.version, customerGroup: values["customer-group"] };
-}
+const COMMAND_LINE = {
+    name: "new-environment",
+    usage: USAGE,
+    options: { version: { type: "string", value: "a version" }, "customer-group": { type: "string", value: "an e-mail address" } },
+    positionals: true,
+} as const;
 
-async function main(): Promise<void> {
-    const opts = parseCommandLine();
+/**
+ * The command: reads `argv` (the arguments after the script), writes the environment's stack files
+ * to the repository, its messages to `io`'s streams, and resolves to the exit code.
+ */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    if (typeof read === "number") return read;
+    const { values, positionals } = read;
+    const refusal =
+        positionals.length === 0
+            ? "the environment code is required"
+            : positionals.length > 1
+              ? `unexpected argument ${positionals[1]}: give one environment code`
+              : undefined;
+    if (refusal) {
+        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, refusal));
+        return 2;
+    }
+    const opts: NewEnvironmentOptions = { code: positionals[0], version: values.version, customerGroup: values["customer-group"] };
     const dir = REPO_ROOT;
     try {
         const written = writeEnvironment(await prepareEnvironment(opts, dir), dir);
-        process.stdout.write(
+        io.stdout.write(
             `new-environment: wrote ${written.join(" and ")}\n` +
                 `next: review them, open a pull request, then \`pulumi stack init ${stackName(opts.code, "hml")}\` and \`pulumi stack init ${stackName(opts.code, "prod")}\`\n`,
         );
+        return 0;
     } catch (err) {
-        process.stderr.write(`new-environment: ${err instanceof NewEnvironmentError ? err.message : ((err as Error).stack ?? err)}\n`);
-        process.exit(2);
+        io.stderr.write(`new-environment: ${err instanceof NewEnvironmentError ? err.message : ((err as Error).stack ?? err)}\n`);
+        return 2;
     }
 }
 
-if (require.main === module) void main();
+if (require.main === module) runAsProcess(main);

@@ -31,7 +31,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import * as semver from "semver";
-import { answerCommandLine, CommandLine, commandLine, CommandLineError, refuseCommandLine, wholeNumber } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, CommandLine, CommandLineError, processIo, refuseCommandLine, runAsProcess, wholeNumber } from "../lib/commandLine";
 import { listStackNames } from "../lib/fleet";
 import { GitError } from "../lib/git";
 import { diffToJson, formatDiffText } from "../lib/planDiff";
@@ -250,15 +250,10 @@ export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdo
 }
 
 /** Where the plan writes, the environment its temporary files and child processes take, and the repository it plans. */
-export interface PlanIo {
-    stdout: NodeJS.WritableStream;
-    stderr: NodeJS.WritableStream;
-    env: NodeJS.ProcessEnv;
+export interface PlanIo extends CommandIo {
     /** The repository planned (its stack files, its git history); default: this one. */
     dir?: string;
 }
-
-const processIo = (): PlanIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 
 /**
  * The command: reads `argv` (the arguments after the script), writes to `io`'s streams and resolves
@@ -320,11 +315,8 @@ async function plan(opts: PlanOptions, io: PlanIo, dir: string): Promise<number>
     return 0;
 }
 
-// The command line of this process: --help and a malformed command line end in commandLine().
 if (require.main === module) {
     endQuietlyOnClosedPipe();
-    // exitCode, not exit(): let a long output drain to a pipe first.
-    void run(commandLine(COMMAND_LINE), processIo(), REPO_ROOT).then((code) => {
-        process.exitCode = code;
-    });
+    // The exit code, not exit(): a long output drains to a pipe first.
+    runAsProcess(main);
 }

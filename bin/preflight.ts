@@ -5,12 +5,21 @@
 // could not be checked (registry down, credentials refused, invalid stack file).
 // `--chart-registry-host --stack <stack>` prints the host of the stack's oci:// chart repository
 // (the host CI logs in to with `helm registry login`).
-import { commandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
-import { updaterImage } from "../components/UpdaterCronJob";
 import { listStackNames } from "../lib/fleet";
-import { chartManifest, checkManifest, deployCredentials, formatRef, imageManifest, ManifestRef, ociRegistryHost, RegistryCredentials } from "../lib/registry";
+import {
+    chartManifest,
+    checkManifest,
+    deployCredentials,
+    formatRef,
+    imageManifest,
+    ManifestRef,
+    ociRegistryHost,
+    RegistryCredentials,
+    updaterImage,
+} from "../lib/registry";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
 
 export interface PreflightOptions {
@@ -94,40 +103,52 @@ export function chartRegistryHost(stack: string, dir = REPO_ROOT): string {
 
 const USAGE = "usage: npm run --silent preflight -- --stack <stack> [--stack <stack>...] | --stacks a,b | --all  (or --chart-registry-host --stack <stack>)";
 
-async function main(): Promise<void> {
-    const { values, fail } = commandLine({
-        name: "preflight",
-        usage: USAGE,
-        options: {
-            stack: { type: "string", multiple: true, value: "a stack name" },
-            stacks: { type: "string", value: "a comma-separated list of stacks" },
-            all: { type: "boolean" },
-            "chart-registry-host": { type: "boolean" },
-        },
-    });
+const COMMAND_LINE = {
+    name: "preflight",
+    usage: USAGE,
+    options: {
+        stack: { type: "string", multiple: true, value: "a stack name" },
+        stacks: { type: "string", value: "a comma-separated list of stacks" },
+        all: { type: "boolean" },
+        "chart-registry-host": { type: "boolean" },
+    },
+} as const;
+
+/**
+ * The command: reads `argv` (the arguments after the script), checks with the registry credentials
+ * of `io.env`, writes to `io`'s streams, and resolves to the exit code.
+ */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    if (typeof read === "number") return read;
+    const { values } = read;
+    const refuse = (message: string) => {
+        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, message));
+        return 2;
+    };
     const stacks = [...(values.stack ?? []), ...(values.stacks ?? "").split(",").filter(Boolean)];
     const all = values.all ?? false;
     const hostOnly = values["chart-registry-host"] ?? false;
     const known = listStackNames(REPO_ROOT);
     const chosen = all ? known : stacks;
     const unknown = chosen.filter((s) => !known.includes(s));
-    if (unknown.length > 0) fail(`no stack file for ${unknown.join(", ")} (stacks: ${known.join(", ")})`);
+    if (unknown.length > 0) return refuse(`no stack file for ${unknown.join(", ")} (stacks: ${known.join(", ")})`);
     if (hostOnly) {
-        if (chosen.length !== 1) fail("--chart-registry-host takes exactly one --stack");
+        if (chosen.length !== 1) return refuse("--chart-registry-host takes exactly one --stack");
         try {
-            process.stdout.write(`${chartRegistryHost(chosen[0])}\n`);
+            io.stdout.write(`${chartRegistryHost(chosen[0])}\n`);
+            return 0;
         } catch (err) {
             // The stack's config, not the command line: no usage hint.
-            process.stderr.write(`preflight: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
-            process.exit(2);
+            io.stderr.write(`preflight: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+            return 2;
         }
-        return;
     }
-    if (!all && values.stacks === undefined && chosen.length === 0) fail("name the stacks to check");
-    const result = await preflight(chosen);
-    for (const l of result.lines) process.stdout.write(`${l}\n`);
-    if (chosen.length === 0) process.stdout.write("preflight: no stacks to check\n");
-    process.exit(result.code);
+    if (!all && values.stacks === undefined && chosen.length === 0) return refuse("name the stacks to check");
+    const result = await preflight(chosen, { env: io.env });
+    for (const l of result.lines) io.stdout.write(`${l}\n`);
+    if (chosen.length === 0) io.stdout.write("preflight: no stacks to check\n");
+    return result.code;
 }
 
-if (require.main === module) void main();
+if (require.main === module) runAsProcess(main);

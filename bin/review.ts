@@ -7,7 +7,7 @@
 // Compares the working tree with <git-ref>; versions are resolved with each
 // side's Pulumi.yaml. A stack that did not exist at <git-ref> (a new
 // environment) has nothing running to protect and does not count as moved.
-import { commandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
 import { git, resolveCommit } from "../lib/git";
 import { listFleet, parseStackName, stackFileName, stackName } from "../lib/fleet";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
@@ -70,19 +70,26 @@ export function review(base: string, repo = REPO_ROOT): { code: number; stdout: 
 
 const REVIEW_USAGE = "usage: npm run --silent review -- --base <git-ref>";
 
-function main(): void {
-    const { values, fail } = commandLine({
-        name: "review",
-        usage: REVIEW_USAGE,
-        // --repo: another checkout to review (the tests' temporary repositories).
-        options: { base: { type: "string", value: "a git ref" }, repo: { type: "string", value: "a directory" } },
-    });
-    const base = values.base || fail("--base <git-ref> is required");
-    const repo = values.repo ?? REPO_ROOT;
-    const res = review(base, repo);
-    process.stdout.write(res.stdout);
-    process.stderr.write(res.stderr);
-    process.exitCode = res.code;
+const COMMAND_LINE = {
+    name: "review",
+    usage: REVIEW_USAGE,
+    // --repo: another checkout to review (the tests' temporary repositories).
+    options: { base: { type: "string", value: "a git ref" }, repo: { type: "string", value: "a directory" } },
+} as const;
+
+/** The command: reads `argv` (the arguments after the script), writes to `io`'s streams, and resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    if (typeof read === "number") return read;
+    const { values } = read;
+    if (!values.base) {
+        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--base <git-ref> is required"));
+        return 2;
+    }
+    const res = review(values.base, values.repo ?? REPO_ROOT);
+    io.stdout.write(res.stdout);
+    io.stderr.write(res.stderr);
+    return res.code;
 }
 
-if (require.main === module) main();
+if (require.main === module) runAsProcess(main);

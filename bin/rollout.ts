@@ -18,7 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { answerCommandLine, CommandLine, commandLine, CommandLineError, refuseCommandLine } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, CommandLine, CommandLineError, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -67,13 +67,7 @@ export interface RunOptions {
 }
 
 /** The streams a command writes to, and the environment it reads. */
-export interface RolloutIo {
-    stdout: NodeJS.WritableStream;
-    stderr: NodeJS.WritableStream;
-    env: NodeJS.ProcessEnv;
-}
-
-const processIo = (): RolloutIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+export type RolloutIo = CommandIo;
 
 /** The Pulumi CLI's arguments for one stack. */
 export function pulumiArgs(command: "up" | "preview", stack: string, organization?: string, message?: string): string[] {
@@ -252,8 +246,4 @@ async function runCommand({ values, positionals }: CommandLine<typeof COMMAND_LI
     return report(results, `pulumi ${opts.command}: batch ${opts.batch}`, io);
 }
 
-// The command line of this process: --help and a malformed command line end in commandLine().
-if (require.main === module)
-    void run(commandLine(COMMAND_LINE), processIo()).then((code) => {
-        process.exitCode = code;
-    });
+if (require.main === module) runAsProcess(main);

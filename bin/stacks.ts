@@ -11,7 +11,7 @@
 //   --batch-size     stacks per batch (default 10; raised when the batches would pass GitHub's 256 matrix jobs)
 //   --rollout-plan   writes the deploy batches as JSON (what the deploy's report job checks results against)
 // Exit 0: listed (possibly none); 2: a stack file misnamed, an invalid wave, a bad ref, usage.
-import { commandLine, wholeNumber } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess, wholeNumber } from "../lib/commandLine";
 import { changedSince } from "../lib/git";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
@@ -83,40 +83,47 @@ export function githubOutput(sel: StackSelection, dir = REPO_ROOT, batchSize = D
 const STACKS_USAGE =
     "usage: npm run --silent stacks -- [--changed-since <git-ref>] [--json] [--github-output <file>] [--batch-size <n>] [--rollout-plan <file>] [--repo <dir>]";
 
-function main(): void {
-    const { values, fail } = commandLine({
-        name: "stacks",
-        usage: STACKS_USAGE,
-        options: {
-            "changed-since": { type: "string", value: "a git ref" },
-            json: { type: "boolean" },
-            "github-output": { type: "string", value: "a file" },
-            // Another checkout (the tests' temporary repositories).
-            repo: { type: "string", value: "a directory" },
-            "batch-size": { type: "string", value: "a whole number" },
-            "rollout-plan": { type: "string", value: "a file" },
-        },
-    });
+const COMMAND_LINE = {
+    name: "stacks",
+    usage: STACKS_USAGE,
+    options: {
+        "changed-since": { type: "string", value: "a git ref" },
+        json: { type: "boolean" },
+        "github-output": { type: "string", value: "a file" },
+        // Another checkout (the tests' temporary repositories).
+        repo: { type: "string", value: "a directory" },
+        "batch-size": { type: "string", value: "a whole number" },
+        "rollout-plan": { type: "string", value: "a file" },
+    },
+} as const;
+
+/** The command: reads `argv` (the arguments after the script), writes to `io`'s streams, and resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    if (typeof read === "number") return read;
+    const { values } = read;
     const since = values["changed-since"];
     const json = values.json ?? false;
     const output = values["github-output"];
     const repo = values.repo ?? REPO_ROOT;
     const planFile = values["rollout-plan"];
-    const batchSize =
-        values["batch-size"] === undefined
-            ? DEFAULT_BATCH_SIZE
-            : (wholeNumber(values["batch-size"], 1) ?? fail("--batch-size needs a whole number of at least 1"));
+    const batchSize = values["batch-size"] === undefined ? DEFAULT_BATCH_SIZE : wholeNumber(values["batch-size"], 1);
+    if (batchSize === undefined) {
+        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--batch-size needs a whole number of at least 1"));
+        return 2;
+    }
     try {
         const stacks = listFleet(repo);
         const sel = since === undefined ? { all: true, stacks: deployOrder(stacks) } : selectChanged(changedSince(since, repo), stacks);
         if (planFile) writeAtomically(planFile, JSON.stringify(rolloutPlan(sel, repo, batchSize)) + "\n");
         if (output) fs.appendFileSync(output, githubOutput(sel, repo, batchSize));
-        if (json) process.stdout.write(JSON.stringify(selectionJson(sel)) + "\n");
-        else process.stdout.write(sel.stacks.map((s) => `${s.name}\n`).join(""));
+        if (json) io.stdout.write(JSON.stringify(selectionJson(sel)) + "\n");
+        else io.stdout.write(sel.stacks.map((s) => `${s.name}\n`).join(""));
+        return 0;
     } catch (err) {
-        process.stderr.write(`stacks: ${(err as Error).message.split("\n")[0]}\n`);
-        process.exit(2);
+        io.stderr.write(`stacks: ${(err as Error).message.split("\n")[0]}\n`);
+        return 2;
     }
 }
 
-if (require.main === module) main();
+if (require.main === module) runAsProcess(main);

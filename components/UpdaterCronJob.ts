@@ -4,6 +4,7 @@ import { VOLUME_MOUNT_PATH } from "./EnvironmentVolume";
 import { commonLabels, Stage } from "./labels";
 import { childName, COMPONENT_LABEL, COMPONENTS, NAME_LABEL, UPDATER_NAME, UPDATER_SCRIPTS_CONFIGMAP, UPDATER_SLEEPER_NAME } from "./names";
 import { ImagePodSecurity, imagePod } from "./podSecurity";
+import { updaterImage } from "../lib/registry";
 
 /** UPDDISTR's entry point inside the updater image. */
 export const UPDDISTR_ENTRY_POINT = "init-upddistr";
@@ -52,10 +53,6 @@ export interface UpdaterCronJobArgs {
     scripts: Record<string, string>;
     /** Who the updater runs as, its root filesystem and resources (protheus:podSecurity.updater). */
     podSecurity: ImagePodSecurity;
-}
-
-export function updaterImage(args: Pick<UpdaterCronJobArgs, "image" | "tag" | "updateDesiredVersion">): string {
-    return `${args.image}:${args.tag ?? args.updateDesiredVersion}`;
 }
 
 /**

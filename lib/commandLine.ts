@@ -140,6 +140,23 @@ export function refuseCommandLine(name: string, err: unknown, io: CommandStreams
     return 2;
 }
 
+/** What a command's `main` writes to and the environment it reads: this process's own when it runs as its npm script. */
+export interface CommandIo extends CommandStreams {
+    env: NodeJS.ProcessEnv;
+}
+
+export const processIo = (): CommandIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+/**
+ * Runs `main` as this process's command (its arguments, streams and environment): the code it
+ * resolves to is the exit code. `main` returns its code rather than exiting, so tests can run it in theirs.
+ */
+export function runAsProcess(main: (argv: string[], io: CommandIo) => Promise<number>): void {
+    void main(process.argv.slice(2), processIo()).then((code) => {
+        process.exitCode = code;
+    });
+}
+
 /**
  * The command line of this process (or `argv`) read by `spec`: prints the usage and exits 0 on
  * --help, exits 2 with one line on anything the command cannot take. `fail` ends the command the

@@ -1,23 +1,14 @@
 // The stack's GKE cluster as a Kubernetes provider: a kubeconfig built from the cluster's endpoint
 // and CA (read from GKE), with GKE's exec credential plugin, so no ambient kubeconfig or context is
 // ever consulted. How the provider behaves when it changes is in docs/ci.md ("The stack's cluster").
-import * as gcp from "@pulumi/gcp";
+import * as container from "@pulumi/gcp/container";
 import * as kubernetes from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import type { ClusterConfig } from "../config/schema";
+import { clusterLabel, gkeContextName } from "./clusterName";
 
 /** The provider resource's name in every stack. */
 export const CLUSTER_PROVIDER_NAME = "cluster";
-
-/** gcloud's name for the cluster (`gcloud container clusters get-credentials` uses it for the context too). */
-export function gkeContextName(c: ClusterConfig): string {
-    return `gke_${c.project}_${c.location}_${c.name}`;
-}
-
-/** "project/location/name", as the fleet view and the plan show it. */
-export function clusterLabel(c: ClusterConfig): string {
-    return `${c.project}/${c.location}/${c.name}`;
-}
 
 /** A kubeconfig for one GKE cluster whose user is GKE's exec credential plugin (the caller's gcloud identity). */
 export function gkeKubeconfig(c: ClusterConfig, endpoint: string, caCertificate: string): string {
@@ -52,7 +43,7 @@ export function gkeKubeconfig(c: ClusterConfig, endpoint: string, caCertificate:
  * only a change of cluster replace the provider, not a new endpoint or CA of the same cluster.
  */
 export async function gkeClusterProvider(c: ClusterConfig): Promise<kubernetes.Provider> {
-    const found = await gcp.container.getCluster({ project: c.project, location: c.location, name: c.name });
+    const found = await container.getCluster({ project: c.project, location: c.location, name: c.name });
     const ca = found.masterAuths?.[0]?.clusterCaCertificate;
     if (!found.endpoint || !ca) {
         throw new Error(

@@ -49,6 +49,11 @@ export function imageManifest(image: string, tag: string): ManifestRef {
     return { registry: "registry-1.docker.io", repository: image.includes("/") ? image : `library/${image}`, reference: tag };
 }
 
+/** The updater's image: its tag follows updateDesiredVersion unless pinned (protheus:updater.tag). */
+export function updaterImage(args: { image: string; tag?: string; updateDesiredVersion: string }): string {
+    return `${args.image}:${args.tag ?? args.updateDesiredVersion}`;
+}
+
 export function formatRef(r: ManifestRef): string {
     return `${r.registry}/${r.repository}${r.reference.startsWith("sha256:") ? "@" : ":"}${r.reference}`;
 }

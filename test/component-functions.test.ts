@@ -5,7 +5,7 @@ import { lifecycleRules } from "../components/BackupStorage";
 import { preUpgradeJobName } from "../components/PreUpgradeBackup";
 import { withValueAt } from "../components/ProtheusRelease";
 import { teamObjectName } from "../components/TeamAccess";
-import { updaterImage } from "../components/UpdaterCronJob";
+import { updaterImage } from "../lib/registry";
 
 describe("lifecycleRules: colder classes only when objects stay there their minimum duration", () => {
     const nearline = { action: { type: "SetStorageClass", storageClass: "NEARLINE" }, condition: { age: 7, matchesStorageClasses: ["STANDARD"] } };

@@ -1,17 +1,16 @@
 // The fleet layout: project config precedence as Pulumi resolves it, stack
 // names and stages, and the new-environment scaffold.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError, parseStackConfig } from "../config/load";
-import { environmentFiles, NewEnvironmentError, prepareEnvironment, writeEnvironment } from "../bin/new-environment";
+import { environmentFiles, main, NewEnvironmentError, prepareEnvironment, writeEnvironment } from "../bin/new-environment";
 import { environmentCodeProblem, listFleet, listStackNames, parseStackName, stackNameProblem } from "../lib/fleet";
 import { renderProgram } from "../lib/render";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
 import { resolvedStackFile, exampleStack } from "./support/stacks";
-import { npmScriptCommand } from "./support/npmScript";
+import { runMain } from "./support/commandMain";
 
 const PROJECT = `name: protheus
 runtime: nodejs
@@ -179,9 +178,9 @@ describe("npm run new-environment", () => {
         assert.deepEqual(fs.readdirSync(dir).sort(), before);
     });
 
-    it("the command exits 2 with a one-line reason and writes nothing for an existing environment", () => {
+    it("the command exits 2 with a one-line reason and writes nothing for an existing environment", async () => {
         const before = fs.readdirSync(REPO_ROOT).sort();
-        const res = spawnSync(...npmScriptCommand("new-environment", ["c2a7dv"]), { cwd: REPO_ROOT, encoding: "utf8" });
+        const res = await runMain(main, ["c2a7dv"]);
         assert.equal(res.status, 2, res.stderr);
         assert.match(res.stderr, /^new-environment: environment c2a7dv exists already/);
         assert.deepEqual(fs.readdirSync(REPO_ROOT).sort(), before);

@@ -1,13 +1,12 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../config/load";
-import { fleetView, formatMarkdown, formatText, releasesBetween } from "../bin/fleet";
+import { fleetView, formatMarkdown, formatText, main, releasesBetween } from "../bin/fleet";
 import { environmentFiles } from "../bin/new-environment";
 import { REPO_ROOT } from "../lib/stackFiles";
-import { npmScriptCommand } from "./support/npmScript";
+import { runMain } from "./support/commandMain";
 
 describe("npm run fleet", () => {
     let dir: string;
@@ -105,8 +104,8 @@ describe("npm run fleet", () => {
         assert.equal(releasesBetween("12.1.2410", "12.1.2710", known), 3);
     });
 
-    it("--json prints exactly one array for the repository", () => {
-        const res = spawnSync(...npmScriptCommand("fleet", ["--json"]), { cwd: REPO_ROOT, encoding: "utf8" });
+    it("--json prints exactly one array for the repository", async () => {
+        const res = await runMain(main, ["--json"]);
         assert.equal(res.status, 0, res.stderr);
         const parsed = JSON.parse(res.stdout);
         assert.ok(Array.isArray(parsed));

@@ -14,7 +14,8 @@ import { FleetRepo, programRepo } from "./support/fleetRepo";
 import { applyConfigCommand, configCommand, GuideCommand, guideCommands } from "./support/guideCommands";
 import { shellWords } from "./support/kubectlRequests";
 import { npmScriptCommand, npmScriptFile } from "./support/npmScript";
-import { planHere, PlanRun } from "./support/planHere";
+import { CommandRun } from "./support/commandMain";
+import { planHere } from "./support/planHere";
 
 const GUIDE = fs.readFileSync(path.join(REPO_ROOT, "docs", "operacao.md"), "utf8");
 const COMMANDS = guideCommands(GUIDE);
@@ -36,7 +37,7 @@ function configBlock(heading: string, n: number): GuideCommand[] {
 }
 
 /** A plan the guide's block ran, and its command line as the guide writes it. */
-interface GuideRun extends PlanRun {
+interface GuideRun extends CommandRun {
     command: string;
 }
 

@@ -1,15 +1,14 @@
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
-import { REPO_ROOT } from "../lib/stackFiles";
-import { review } from "../bin/review";
+import { main, review } from "../bin/review";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
-import { npmScriptCommand } from "./support/npmScript";
+import { runMain } from "./support/commandMain";
 
+/** The command with its arguments, through its main. */
 function reviewCli(repo: FleetRepo, base: string) {
-    return spawnSync(...npmScriptCommand("review", ["--base", base, "--repo", repo.dir]), { cwd: REPO_ROOT, encoding: "utf8" });
+    return runMain(main, ["--base", base, "--repo", repo.dir]);
 }
 
-/** The review the command prints, called in this process: what the command adds is only its arguments (tested through its npm script above). */
+/** The review the command prints: what the command adds is only its arguments (tested through reviewCli). */
 function reviewOf(repo: FleetRepo, base: string) {
     const r = review(base, repo.dir);
     return { status: r.code, stdout: r.stdout, stderr: r.stderr };
@@ -20,10 +19,10 @@ describe("npm run --silent review -- --base <ref>", () => {
     beforeEach(() => (repo = fleetRepo()));
     afterEach(() => repo.remove());
 
-    it("exits 1 when one change moves updateDesiredVersion of both stages of an environment, saying to promote prod later", () => {
+    it("exits 1 when one change moves updateDesiredVersion of both stages of an environment, saying to promote prod later", async () => {
         repo.setVersion("c2a7dv-hml", "12.1.2610");
         repo.setVersion("c2a7dv-prod", "12.1.2510");
-        const res = reviewCli(repo, "main");
+        const res = await reviewCli(repo, "main");
         assert.equal(res.status, 1, res.stderr);
         assert.match(
             res.stderr,
@@ -54,8 +53,8 @@ describe("npm run --silent review -- --base <ref>", () => {
         assert.equal(reviewOf(repo, "main").status, 1);
     });
 
-    it("exits 2 with a one-line reason on a bad ref", () => {
-        const res = reviewCli(repo, "no-such-ref");
+    it("exits 2 with a one-line reason on a bad ref", async () => {
+        const res = await reviewCli(repo, "no-such-ref");
         assert.equal(res.status, 2);
         assert.equal(res.stderr, `review: bad git ref "no-such-ref": not a commit in ${repo.dir}\n`);
     });

@@ -12,7 +12,7 @@ import * as path from "path";
 import { main, pulumiArgs, runBatch } from "../bin/rollout";
 import { BatchResults, RolloutPlan } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
-import { Capture } from "./support/capture";
+import { Capture, runMain } from "./support/commandMain";
 import { npmScriptCommand } from "./support/npmScript";
 
 describe("npm run rollout: a batch of stacks, and the run's report", () => {
@@ -29,12 +29,7 @@ describe("npm run rollout: a batch of stacks, and the run's report", () => {
         PULUMI_ORG: "totvs",
     });
     /** The command in this process: its exit code and what it wrote to stdout and stderr. */
-    const rollout = async (args: string[], failStack = "", runningVersion = "") => {
-        const stdout = new Capture();
-        const stderr = new Capture();
-        const status = await main(args, { stdout, stderr, env: env(failStack, runningVersion) });
-        return { status, stdout: stdout.text, stderr: stderr.text };
-    };
+    const rollout = (args: string[], failStack = "", runningVersion = "") => runMain(main, args, env(failStack, runningVersion));
     /** The command as its npm script runs it, in a process of its own. */
     const rolloutCommand = (args: string[], failStack = "") =>
         spawnSync(...npmScriptCommand("rollout", args), { cwd: REPO_ROOT, encoding: "utf8", env: env(failStack, "") });

@@ -1,16 +1,15 @@
 // The workflows find the stacks in the Pulumi.<environment>-<stage>.yaml files
 // (through npm run stacks), never by name; the rollout is hml before prod.
 import { strict as assert } from "assert";
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { githubOutput, selectChanged } from "../bin/stacks";
+import { githubOutput, main, selectChanged } from "../bin/stacks";
 import { listFleet, listStackNames, STAGES } from "../lib/fleet";
 import { DEPLOY_JOB_TIMEOUT_MINUTES, waveKey, WAVES } from "../lib/rollout";
 import { REPO_ROOT } from "../lib/stackFiles";
 import { fleetRepo, FleetRepo } from "./support/fleetRepo";
-import { npmScriptCommand } from "./support/npmScript";
+import { runMain } from "./support/commandMain";
 
 const read = (f: string) => fs.readFileSync(path.join(REPO_ROOT, f), "utf8");
 const WORKFLOWS = [".github/workflows/pr.yml", ".github/workflows/deploy.yml", ".github/actions/pulumi/action.yml"];
@@ -214,14 +213,14 @@ describe("npm run stacks: which stacks a change touches", () => {
         let repo: FleetRepo;
         beforeEach(() => (repo = fleetRepo()));
         afterEach(() => repo.remove());
-        const stacks = (...args: string[]) => spawnSync(...npmScriptCommand("stacks", ["--repo", repo.dir, ...args]), { cwd: REPO_ROOT, encoding: "utf8" });
+        const stacks = (...args: string[]) => runMain(main, ["--repo", repo.dir, ...args]);
 
-        it("finds a stack added as a file, with nothing else to change", () => {
+        it("finds a stack added as a file, with nothing else to change", async () => {
             repo.git("checkout", "-q", "-b", "feature");
             repo.write("Pulumi.x9k2pq-hml.yaml", "config:\n  protheus:stage: hml\n");
             repo.commit("x9k2pq");
             const out = path.join(repo.dir, "github-output");
-            const res = stacks("--changed-since", "main", "--github-output", out);
+            const res = await stacks("--changed-since", "main", "--github-output", out);
             assert.equal(res.status, 0, res.stderr);
             assert.equal(res.stdout, "x9k2pq-hml\n");
             assert.equal(
@@ -229,13 +228,13 @@ describe("npm run stacks: which stacks a change touches", () => {
                 'stacks=x9k2pq-hml\ncount=1\nbatch_size=10\npreview=[{"batch":"preview-1","stacks":"x9k2pq-hml"}]\n' +
                     'hml_1=[]\nhml_2=[{"batch":"hml-w2-1","stacks":"x9k2pq-hml"}]\nhml_3=[]\nprod_1=[]\nprod_2=[]\nprod_3=[]\n',
             );
-            assert.equal(stacks().stdout, "c2a7dv-hml\nx9k2pq-hml\nc2a7dv-prod\n");
+            assert.equal((await stacks()).stdout, "c2a7dv-hml\nx9k2pq-hml\nc2a7dv-prod\n");
         });
 
-        it("exits 2 on a misnamed stack file or a bad ref", () => {
-            assert.equal(stacks("--changed-since", "nope").status, 2);
+        it("exits 2 on a misnamed stack file or a bad ref", async () => {
+            assert.equal((await stacks("--changed-since", "nope")).status, 2);
             repo.write("Pulumi.staging.yaml", "config: {}\n");
-            const res = stacks();
+            const res = await stacks();
             assert.equal(res.status, 2);
             assert.match(res.stderr, /^stacks: stack files not named Pulumi\.<environment>-<stage>\.yaml: Pulumi\.staging\.yaml$/m);
         });
