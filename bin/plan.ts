@@ -26,23 +26,25 @@
 // stack ran, which the promotion gate reads. One stack without --diff:
 // `--previous-version <v> --previous-maintenance on|off` render as if the stack
 // ran <v> with maintenance on or off; default: as its config names (no change).
+import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import * as semver from "semver";
-import { commandLine, wholeNumber } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, CommandLine, CommandLineError, processIo, refuseCommandLine, runAsProcess, wholeNumber } from "../lib/commandLine";
 import { listStackNames } from "../lib/fleet";
 import { GitError } from "../lib/git";
 import { diffToJson, formatDiffText } from "../lib/planDiff";
 import { markdownDetails, markdownHead, plainDetails, plainHead, StackDiffResult, SummaryRow, summaryRow } from "../lib/planComment";
-import { diffAgainstRef, DiffBase } from "../lib/planDiffRun";
+import { diffAgainstRef, DiffBase, tempRoot } from "../lib/planDiffRun";
 import { PlanDiffError, write, writeJsonArray } from "../lib/planStream";
 import { outputsBefore, PreviousState } from "../lib/previousOutputs";
 import { isPlainObject } from "../lib/plainObject";
 import { PlannedResource, RenderResult, renderProgram, resourceKey } from "../lib/render";
+import { runsThisProgram } from "../lib/programTree";
 import { renderEachInThreads, renderFailureMessage } from "../lib/renderAll";
 import { readStackFile, REPO_ROOT } from "../lib/stackFiles";
+import { tsNodeCommand } from "../lib/tsNode";
 
 interface PlanOptions {
     /** One stack (--stack), or undefined with `stacks`. */
@@ -66,25 +68,30 @@ interface PlanOptions {
 const USAGE =
     "usage: npm run plan -- (--stack <environment>-<stage> | --all | --stacks <a,b,...>) [--json | --markdown] [--diff <git-ref>] [--threads <n>] [--previous-version <version>] [--previous-maintenance on|off]";
 
-function readOptions(): PlanOptions {
-    const { values: v, fail } = commandLine({
-        name: "plan",
-        usage: USAGE,
-        options: {
-            stack: { type: "string", short: "s", value: "a stack name" },
-            all: { type: "boolean" },
-            stacks: { type: "string", value: "a comma-separated list of stacks" },
-            json: { type: "boolean" },
-            markdown: { type: "boolean" },
-            diff: { type: "string", value: "a git ref" },
-            threads: { type: "string", value: "a number of threads" },
-            "previous-version": { type: "string", value: "a version" },
-            "previous-maintenance": { type: "string", value: "on or off" },
-            "previous-states": { type: "string", value: "a JSON object" },
-        },
-    });
+const COMMAND_LINE = {
+    name: "plan",
+    usage: USAGE,
+    options: {
+        stack: { type: "string", short: "s", value: "a stack name" },
+        all: { type: "boolean" },
+        stacks: { type: "string", value: "a comma-separated list of stacks" },
+        json: { type: "boolean" },
+        markdown: { type: "boolean" },
+        diff: { type: "string", value: "a git ref" },
+        threads: { type: "string", value: "a number of threads" },
+        "previous-version": { type: "string", value: "a version" },
+        "previous-maintenance": { type: "string", value: "on or off" },
+        "previous-states": { type: "string", value: "a JSON object" },
+    },
+} as const;
+
+/** The options of a command line the parser took, for the repository at `dir`; a CommandLineError for any it cannot run. */
+function readOptions({ values: v }: CommandLine<typeof COMMAND_LINE.options>, dir: string): PlanOptions {
+    const fail = (message: string): never => {
+        throw new CommandLineError(message);
+    };
     if (v.all && v.stacks !== undefined) fail("--all and --stacks exclude each other");
-    const stacks = v.all ? listStackNames(REPO_ROOT) : v.stacks?.split(",").filter((x) => x !== "");
+    const stacks = v.all ? listStackNames(dir) : v.stacks?.split(",").filter((x) => x !== "");
     if (!v.stack === !stacks) fail(v.stack ? "--stack excludes --all and --stacks" : "give --stack, or --all / --stacks");
     const opts: PlanOptions = { stack: v.stack, stacks, json: v.json ?? false, markdown: v.markdown ?? false, diff: v.diff };
     if (opts.json && opts.markdown) fail("--json and --markdown exclude each other");
@@ -132,35 +139,35 @@ export function formatText(stack: string, result: RenderResult): string {
 const diffErrorMessage = (err: unknown) => (err instanceof PlanDiffError || err instanceof GitError ? err.message : `${(err as Error).stack ?? err}`);
 
 /** `--stack <s> --diff <ref>`: that stack's diff as text or one JSON object; exit 0 no changes, 1 changes, 2 error. */
-async function printDiff(stack: string, ref: string, json: boolean): Promise<number> {
+async function printDiff(stack: string, ref: string, json: boolean, io: PlanIo, dir: string): Promise<number> {
     let result: StackDiffResult | undefined;
     let base: DiffBase;
     try {
-        base = await diffAgainstRef([stack], ref, async (r) => void (result = r));
+        base = await diffAgainstRef([stack], ref, async (r) => void (result = r), { repo: dir, env: io.env });
     } catch (err) {
-        process.stderr.write(`Stack ${stack}: plan diff: ${diffErrorMessage(err)}\n`);
+        io.stderr.write(`Stack ${stack}: plan diff: ${diffErrorMessage(err)}\n`);
         return 2;
     }
     const r = result!;
-    if (r.code === 2) process.stderr.write(`Stack ${stack}: plan diff: ${r.error}\n`);
-    else if (json) await write(process.stdout, JSON.stringify(diffToJson(stack, r.diff!, { ref, commit: base.commit }, r.notes), null, 2) + "\n");
-    else await write(process.stdout, formatDiffText(stack, r.diff!, { base: base.label, target: "working tree" }, r.notes));
+    if (r.code === 2) io.stderr.write(`Stack ${stack}: plan diff: ${r.error}\n`);
+    else if (json) await write(io.stdout, JSON.stringify(diffToJson(stack, r.diff!, { ref, commit: base.commit }, r.notes), null, 2) + "\n");
+    else await write(io.stdout, formatDiffText(stack, r.diff!, { base: base.label, target: "working tree" }, r.notes));
     return r.code;
 }
 
 /** `--all` / `--stacks` without --diff: each stack printed as rendered, one at a time, so memory does not grow with the fleet. */
-async function printPlans(opts: PlanOptions, stacks: string[]): Promise<number> {
-    const out = process.stdout;
+async function printPlans(opts: PlanOptions, stacks: string[], io: PlanIo, dir: string): Promise<number> {
+    const out = io.stdout;
     const failed: string[] = [];
     const plans = (async function* () {
-        for await (const p of renderEachInThreads(stacks, REPO_ROOT, opts.threads, opts.previousStates)) {
+        for await (const p of renderEachInThreads(stacks, dir, opts.threads, opts.previousStates)) {
             if ("error" in p) failed.push(`Stack ${p.stack}: ${p.error}\n`);
             yield p;
         }
     })();
     if (opts.json) await writeJsonArray(out, plans);
     else for await (const p of plans) if (!("error" in p)) await write(out, formatText(p.stack, { resources: p.resources, options: {}, outputs: p.outputs }));
-    for (const f of failed) process.stderr.write(f);
+    for (const f of failed) io.stderr.write(f);
     return failed.length > 0 ? 2 : 0;
 }
 
@@ -168,11 +175,11 @@ async function printPlans(opts: PlanOptions, stacks: string[]): Promise<number> 
  * `--all` / `--stacks` with --diff: JSON is printed stack by stack; text and Markdown put the summary
  * table on top, so each stack's diff waits in a temporary file, not in memory, until the table is complete.
  */
-async function printDiffs(opts: PlanOptions, stacks: string[], ref: string): Promise<number> {
-    const out = process.stdout;
+async function printDiffs(opts: PlanOptions, stacks: string[], ref: string, io: PlanIo, dir: string): Promise<number> {
+    const out = io.stdout;
     const failed: string[] = [];
     const rows: SummaryRow[] = [];
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diffs-"));
+    const tmp = fs.mkdtempSync(path.join(tempRoot(io.env), "protheus-plan-diffs-"));
     const detailsFile = path.join(tmp, "details");
     let code = 0;
     // Written synchronously: complete on disk when read back below.
@@ -180,18 +187,23 @@ async function printDiffs(opts: PlanOptions, stacks: string[], ref: string): Pro
     try {
         let first = true;
         if (opts.json) await write(out, "[");
-        const { label } = await diffAgainstRef(stacks, ref, async (r, base) => {
-            code = Math.max(code, r.code);
-            if (r.code === 2) failed.push(`Stack ${r.stack}: plan diff: ${r.error}\n`);
-            if (opts.json) {
-                const json = r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref, commit: base.commit }, r.notes);
-                await write(out, `${first ? "\n" : ",\n"}${JSON.stringify(json)}`);
-                first = false;
-            } else {
-                rows.push(summaryRow(r));
-                fs.writeSync(details, opts.markdown ? markdownDetails(r, base.label) : plainDetails(r, base.label));
-            }
-        });
+        const { label } = await diffAgainstRef(
+            stacks,
+            ref,
+            async (r, base) => {
+                code = Math.max(code, r.code);
+                if (r.code === 2) failed.push(`Stack ${r.stack}: plan diff: ${r.error}\n`);
+                if (opts.json) {
+                    const json = r.code === 2 ? { stack: r.stack, error: r.error } : diffToJson(r.stack, r.diff!, { ref, commit: base.commit }, r.notes);
+                    await write(out, `${first ? "\n" : ",\n"}${JSON.stringify(json)}`);
+                    first = false;
+                } else {
+                    rows.push(summaryRow(r));
+                    fs.writeSync(details, opts.markdown ? markdownDetails(r, base.label) : plainDetails(r, base.label));
+                }
+            },
+            { repo: dir, env: io.env },
+        );
         if (opts.json) {
             await write(out, first ? "]\n" : "\n]\n");
         } else {
@@ -199,13 +211,13 @@ async function printDiffs(opts: PlanOptions, stacks: string[], ref: string): Pro
             for await (const chunk of fs.createReadStream(detailsFile, { encoding: "utf8" })) await write(out, chunk as string);
         }
     } catch (err) {
-        process.stderr.write(`plan diff: ${diffErrorMessage(err)}\n`);
+        io.stderr.write(`plan diff: ${diffErrorMessage(err)}\n`);
         return 2;
     } finally {
         fs.closeSync(details);
         fs.rmSync(tmp, { recursive: true, force: true });
     }
-    for (const f of failed) process.stderr.write(f);
+    for (const f of failed) io.stderr.write(f);
     return code;
 }
 
@@ -237,32 +249,74 @@ export function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdo
     });
 }
 
-async function main(): Promise<void> {
-    endQuietlyOnClosedPipe();
-    const opts = readOptions();
-    // exitCode, not exit(): let a long output drain to a pipe first.
-    if (opts.stacks) {
-        process.exitCode = opts.diff === undefined ? await printPlans(opts, opts.stacks) : await printDiffs(opts, opts.stacks, opts.diff);
-        return;
-    }
-    const stack = opts.stack!;
-    if (opts.diff !== undefined) {
-        process.exitCode = await printDiff(stack, opts.diff, opts.json);
-        return;
-    }
-    let result: RenderResult;
-    try {
-        const input = readStackFile(stack);
-        const given = { version: opts.previousVersion, maintenance: opts.previousMaintenance };
-        result = await renderProgram(
-            given.version === undefined && given.maintenance === undefined ? input : { ...input, previousOutputs: outputsBefore(input, given, REPO_ROOT) },
-        );
-    } catch (err) {
-        process.stderr.write(`Stack ${stack}: ${renderFailureMessage(err)}\n`);
-        process.exit(2);
-    }
-    if (opts.json) process.stdout.write(JSON.stringify(result.resources, null, 2) + "\n");
-    else process.stdout.write(formatText(stack, result));
+/** Where the plan writes, the environment its temporary files and child processes take, and the repository it plans. */
+export interface PlanIo extends CommandIo {
+    /** The repository planned (its stack files, its git history); default: this one. */
+    dir?: string;
 }
 
-if (require.main === module) void main();
+/**
+ * The command: reads `argv` (the arguments after the script), writes to `io`'s streams and resolves
+ * to the exit code (0 also for --help; 2 and one line for a command line it cannot take). A
+ * repository that does not hold this process's program (lib/programTree.ts) is planned by its own
+ * bin/plan.ts in a child process, as its command line would.
+ */
+export async function main(argv: string[], io: PlanIo = processIo()): Promise<number> {
+    const dir = io.dir ?? REPO_ROOT;
+    if (!runsThisProgram(dir)) return planOfTree(dir, argv, io);
+    const read = answerCommandLine(COMMAND_LINE, argv, io);
+    return typeof read === "number" ? read : run(read, io, dir);
+}
+
+/** The plan of a command line the parser took; exit 2 and one line for options that cannot go together. */
+async function run(read: CommandLine<typeof COMMAND_LINE.options>, io: PlanIo, dir: string): Promise<number> {
+    let opts: PlanOptions;
+    try {
+        opts = readOptions(read, dir);
+    } catch (err) {
+        return refuseCommandLine(COMMAND_LINE.name, err, io);
+    }
+    return plan(opts, io, dir);
+}
+
+/** The plan of the tree at `dir` by its own bin/plan.ts, in a child process given `argv`; its output goes to `io`'s streams. */
+function planOfTree(dir: string, argv: string[], io: PlanIo): Promise<number> {
+    return new Promise((resolve) => {
+        const child = spawn(...tsNodeCommand("bin/plan.ts", argv, dir), { cwd: dir, env: io.env, stdio: ["ignore", "pipe", "pipe"] });
+        child.stdout.pipe(io.stdout, { end: false });
+        child.stderr.pipe(io.stderr, { end: false });
+        child.once("error", (err) => {
+            io.stderr.write(`plan: cannot run the plan of ${dir}: ${err.message}\n`);
+            resolve(2);
+        });
+        child.once("close", (code, signal) => {
+            if (code === null) io.stderr.write(`plan: the plan of ${dir} ended by ${signal}\n`);
+            resolve(code ?? 2);
+        });
+    });
+}
+
+async function plan(opts: PlanOptions, io: PlanIo, dir: string): Promise<number> {
+    if (opts.stacks) return opts.diff === undefined ? printPlans(opts, opts.stacks, io, dir) : printDiffs(opts, opts.stacks, opts.diff, io, dir);
+    const stack = opts.stack!;
+    if (opts.diff !== undefined) return printDiff(stack, opts.diff, opts.json, io, dir);
+    let result: RenderResult;
+    try {
+        const input = readStackFile(stack, dir);
+        const given = { version: opts.previousVersion, maintenance: opts.previousMaintenance };
+        result = await renderProgram(
+            given.version === undefined && given.maintenance === undefined ? input : { ...input, previousOutputs: outputsBefore(input, given, dir) },
+        );
+    } catch (err) {
+        io.stderr.write(`Stack ${stack}: ${renderFailureMessage(err)}\n`);
+        return 2;
+    }
+    await write(io.stdout, opts.json ? JSON.stringify(result.resources, null, 2) + "\n" : formatText(stack, result));
+    return 0;
+}
+
+if (require.main === module) {
+    endQuietlyOnClosedPipe();
+    // The exit code, not exit(): a long output drains to a pipe first.
+    runAsProcess(main);
+}

@@ -18,7 +18,7 @@
 //     Reads <dir>/plan.json (npm run stacks --rollout-plan) and every <dir>/results-*.json and prints
 //     the run's summary (markdown): every stack's result, "not run" for a stack no batch reported.
 //     Exit 0: all succeeded; 1: some did not (named on stderr too); 2: unreadable input, usage.
-import { answerCommandLine, CommandIo, CommandLine, CommandLineError, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, CommandLine, CommandLineError, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import { execFile, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -199,18 +199,11 @@ export async function main(argv: string[], io: RolloutIo = processIo()): Promise
     return typeof read === "number" ? read : run(read, io);
 }
 
-/** Exit 2 and the refusal line for a command line the command cannot take; anything else is not the command line's fault. */
-function refused(err: unknown, io: RolloutIo): number {
-    if (!(err instanceof CommandLineError)) throw err;
-    io.stderr.write(commandLineRefusal(COMMAND_LINE.name, err.message));
-    return 2;
-}
-
 async function run(read: CommandLine<typeof COMMAND_LINE.options>, io: RolloutIo): Promise<number> {
     try {
         return await runCommand(read, io);
     } catch (err) {
-        return refused(err, io);
+        return refuseCommandLine(COMMAND_LINE.name, err, io);
     }
 }
 

@@ -133,6 +133,13 @@ export function answerCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, a
     return read;
 }
 
+/** Exit code 2 and the refusal line on `io.stderr` for a command line a command's own checks refused (a CommandLineError); anything else is rethrown. */
+export function refuseCommandLine(name: string, err: unknown, io: CommandStreams): number {
+    if (!(err instanceof CommandLineError)) throw err;
+    io.stderr.write(commandLineRefusal(name, err.message));
+    return 2;
+}
+
 /** What a command's `main` writes to and the environment it reads: this process's own when it runs as its npm script. */
 export interface CommandIo extends CommandStreams {
     env: NodeJS.ProcessEnv;

@@ -59,15 +59,6 @@ export function writeTree(commit: string, repo: string, tmp: string): string {
     return dir;
 }
 
-/** True when nothing but stack files differs between `commit` and the working tree of `repo`, tracked or not. */
-export function onlyStackFilesDiffer(commit: string, repo: string): boolean {
-    const notStackFiles = ["--", ".", ":(exclude)Pulumi.*.yaml"];
-    return (
-        git(["diff", "--name-only", commit, ...notStackFiles], repo).trim() === "" &&
-        git(["ls-files", "--others", "--exclude-standard", ...notStackFiles], repo).trim() === ""
-    );
-}
-
 /** The files changed on HEAD since it left `ref` (three dots: changes on `ref` since then do not count). */
 export function changedSince(ref: string, repo: string): string[] {
     return git(["diff", "--name-only", `${resolveCommit(ref, repo)}...HEAD`], repo)

@@ -1,18 +1,20 @@
 // The plan diff against a git ref (`plan --diff <ref>`, one stack or many): the ref's tree written
 // out, each side rendered, and each stack's diff handed on as both sides come in.
 //
-// The ref is rendered with its own program and plan (bin/plan.ts in one child process for all
-// stacks), or in this process when its program is the working tree's (only stack files differ,
-// as in most reviews). The working tree is rendered as the next `pulumi up` after the ref was
-// deployed: each stack reads back the state the ref's stack file left (lib/previousOutputs.ts).
+// Each side is rendered with its own program and plan (bin/plan.ts in one child process for all
+// stacks), or in this process when its tree holds this process's program (only stack files differ,
+// as in most reviews; lib/programTree.ts). The working tree is rendered as the next `pulumi up`
+// after the ref was deployed: each stack reads back the state the ref's stack file left
+// (lib/previousOutputs.ts).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { commitLabel, onlyStackFilesDiffer, resolveCommit, writeTree } from "./git";
+import { commitLabel, resolveCommit, writeTree } from "./git";
 import { stackFileName } from "./fleet";
 import { diffResources, hasChanges, secretConfigNotes } from "./planDiff";
 import { StackDiffResult } from "./planComment";
 import { pairSides, PlanDiffError, plansHere, plansInChild, SidePlans } from "./planStream";
+import { runsThisProgram } from "./programTree";
 import { PreviousState, stateAfter } from "./previousOutputs";
 import { readStackFile, REPO_ROOT } from "./stackFiles";
 
@@ -25,15 +27,30 @@ export interface DiffBase {
 const hasPlan = (dir: string) => fs.existsSync(path.join(dir, "bin", "plan.ts"));
 
 /** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts in one child process. */
-async function* plansOfTree(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState>): SidePlans {
+async function* plansOfTree(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState>, env: NodeJS.ProcessEnv): SidePlans {
     if (!hasPlan(dir)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
-    yield* plansInChild(dir, stacks, side, previousStates);
+    yield* plansInChild(dir, stacks, side, previousStates, env);
 }
 
-/** The working tree's plans of `stacks`, one at a time: in this process when it runs the working tree's program. */
-function workingTreePlans(stacks: string[], repo: string, previousStates: Record<string, PreviousState>): SidePlans {
-    if (path.resolve(repo) !== REPO_ROOT) return plansOfTree(repo, stacks, "working tree", previousStates);
-    return plansHere(stacks, repo, "working tree", previousStates);
+/** One side's plans of `stacks`, one at a time: in this process (`here`: the tree at `dir` holds this process's program), else by the tree's own plan. */
+function plansOfSide(
+    here: boolean,
+    dir: string,
+    stacks: string[],
+    side: string,
+    previousStates: Record<string, PreviousState>,
+    env: NodeJS.ProcessEnv,
+): SidePlans {
+    return here ? plansHere(stacks, dir, side, previousStates) : plansOfTree(dir, stacks, side, previousStates, env);
+}
+
+/** Where a command given `env` makes its temporary files: its TMPDIR, as os.tmpdir() reads this process's. */
+export const tempRoot = (env: NodeJS.ProcessEnv): string => env.TMPDIR || os.tmpdir();
+
+/** Where the diff runs: the repository (default: this one), and the environment its temp files and child processes take (default: this process's). */
+export interface DiffPlace {
+    repo?: string;
+    env?: NodeJS.ProcessEnv;
 }
 
 /** What the working tree's render says about its gates: which history entry let a prod version through. */
@@ -52,9 +69,9 @@ export async function diffAgainstRef(
     stacks: string[],
     ref: string,
     each: (result: StackDiffResult, base: DiffBase) => Promise<void>,
-    repo = REPO_ROOT,
+    { repo = REPO_ROOT, env = process.env }: DiffPlace = {},
 ): Promise<DiffBase> {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "protheus-plan-diff-"));
+    const tmp = fs.mkdtempSync(path.join(tempRoot(env), "protheus-plan-diff-"));
     const onSignal = (signal: NodeJS.Signals) => {
         fs.rmSync(tmp, { recursive: true, force: true });
         process.exit(signal === "SIGINT" ? 130 : 143);
@@ -70,13 +87,13 @@ export async function diffAgainstRef(
         if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file ${missing.map(stackFileName).join(", ")}`);
         const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, stackFileName(s))));
         const previous = Object.fromEntries(atBase.map((s) => [s, stateAfter(s, readStackFile(s, dir).config, repo)]));
-        // The ref's stack files render here when its program is the working tree's: no child process, no second SDK load.
-        const here = path.resolve(repo) === REPO_ROOT && onlyStackFilesDiffer(commit, repo);
-        const side = `at ${base.label}`;
-        const before = here ? plansHere(atBase, dir, side, previous) : plansOfTree(dir, atBase, side, previous);
-        const after = workingTreePlans(stacks, repo, previous);
+        // A side whose tree holds this process's program renders here: no child process, no second SDK load.
+        const [refHere, workingTreeHere] = [runsThisProgram(dir), runsThisProgram(repo)];
+        const before = plansOfSide(refHere, dir, atBase, `at ${base.label}`, previous, env);
+        const after = plansOfSide(workingTreeHere, repo, stacks, "working tree", previous, env);
         try {
-            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after, !here)) {
+            // Two sides here share this process's one Pulumi runtime: one after the other.
+            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after, !(refHere && workingTreeHere))) {
                 const file = stackFileName(stack);
                 const notes = b === undefined ? [`${file} does not exist at ${base.label}: a new stack, every resource is added`] : [];
                 if (b instanceof Error || a instanceof Error) {

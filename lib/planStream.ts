@@ -97,12 +97,18 @@ export async function* plansHere(stacks: string[], dir: string, side: string, pr
  * `--stacks a,b --json --previous-states <json>`; one that refuses the command line (exit 2 before
  * printing anything: an older plan) is reported as predating it, in one line.
  */
-export async function* plansInChild(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState> = {}): SidePlans {
+export async function* plansInChild(
+    dir: string,
+    stacks: string[],
+    side: string,
+    previousStates: Record<string, PreviousState> = {},
+    env: NodeJS.ProcessEnv = process.env,
+): SidePlans {
     if (stacks.length === 0) return;
     const args = ["--stacks", stacks.join(","), "--json"];
     if (Object.keys(previousStates).length > 0) args.push("--previous-states", JSON.stringify(previousStates));
     const [cmd, cmdArgs] = tsNodeCommand("bin/plan.ts", args);
-    const child = spawn(cmd, cmdArgs, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, cmdArgs, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d: string) => (stderr = (stderr + d).slice(-8000)));

@@ -1,8 +1,8 @@
 // The procedures of docs/operacao.md replayed as the pull requests the guide asks
 // for, on a scratch copy of the repository: each block's `pulumi config` commands
 // change the stack file as Pulumi writes it, the block's `npm run plan ... --diff
-// main` runs as written (the command of the copy's own npm script, without npm), and
-// the merge moves main. Each run is checked for its exit code and for the objects
+// main` runs with the arguments as written (the copy's npm script is bin/plan.ts,
+// whose main runs in this process), and the merge moves main. Each run is checked for its exit code and for the objects
 // the guide promises, in the order the guide gives them.
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -13,7 +13,9 @@ import { REPO_ROOT } from "../lib/stackFiles";
 import { FleetRepo, programRepo } from "./support/fleetRepo";
 import { applyConfigCommand, configCommand, GuideCommand, guideCommands } from "./support/guideCommands";
 import { shellWords } from "./support/kubectlRequests";
-import { npmScriptCommand } from "./support/npmScript";
+import { npmScriptCommand, npmScriptFile } from "./support/npmScript";
+import { CommandRun } from "./support/commandMain";
+import { planHere } from "./support/planHere";
 
 const GUIDE = fs.readFileSync(path.join(REPO_ROOT, "docs", "operacao.md"), "utf8");
 const COMMANDS = guideCommands(GUIDE);
@@ -34,17 +36,15 @@ function configBlock(heading: string, n: number): GuideCommand[] {
     return COMMANDS.filter((c) => c.block === block);
 }
 
-interface PlanRun {
+/** A plan the guide's block ran, and its command line as the guide writes it. */
+interface GuideRun extends CommandRun {
     command: string;
-    status: number | null;
-    stdout: string;
-    stderr: string;
 }
 
 /** A pull request: a branch off main, the block's config commands committed, its plan run as written. */
-function pullRequest(repo: FleetRepo, name: string, block: GuideCommand[], edit: (c: GuideCommand) => boolean = () => true): PlanRun[] {
+async function pullRequest(repo: FleetRepo, name: string, block: GuideCommand[], edit: (c: GuideCommand) => boolean = () => true): Promise<GuideRun[]> {
     repo.git("checkout", "-q", "-B", name, "main");
-    const runs: PlanRun[] = [];
+    const runs: GuideRun[] = [];
     for (const c of block) {
         const words = shellWords(c.text);
         if (words[0] === "pulumi") {
@@ -56,11 +56,12 @@ function pullRequest(repo: FleetRepo, name: string, block: GuideCommand[], edit:
             fs.writeFileSync(file, stringify(doc));
         } else if (words[0] === "npm") {
             if (repo.git("status", "--porcelain").trim() !== "") repo.commit(`${name}: ${block[0].text}`);
-            // `npm run <script> -- <args>` as written: package.json's command for the script, with the args
+            // `npm run <script> -- <args>` as written: the script is plan's command, given the args
             const [run, script, dashes, ...args] = words.slice(1);
             assert.deepEqual([run, dashes], ["run", "--"], `line ${c.line}: npm run <script> -- <args>: ${c.text}`);
-            const r = spawnSync(...npmScriptCommand(script, args, repo.dir), { cwd: repo.dir, encoding: "utf8", maxBuffer: 1 << 28 });
-            runs.push({ command: c.text, status: r.status, stdout: r.stdout, stderr: r.stderr });
+            assert.equal(npmScriptFile(script, repo.dir), "bin/plan.ts", `line ${c.line}: ${c.text}`);
+            const r = await planHere(args, repo.dir);
+            runs.push({ command: c.text, ...r });
         } else {
             assert.fail(`line ${c.line}: a config block runs only pulumi config and npm run plan: ${c.text}`);
         }
@@ -91,7 +92,7 @@ function assertInOrder(stdout: string, patterns: RegExp[]): void {
     }
 }
 
-function only(runs: PlanRun[]): PlanRun {
+function only(runs: GuideRun[]): GuideRun {
     assert.equal(runs.length, 1, "the block runs its plan once");
     return runs[0];
 }
@@ -113,8 +114,8 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
     });
     after(() => repo?.remove());
 
-    it("section 1: hml first; prod is refused before hml's merge and passes after it, naming hml's history entry", () => {
-        const hml = only(pullRequest(repo, "hml-2510", configBlock("## 1.", 0)));
+    it("section 1: hml first; prod is refused before hml's merge and passes after it, naming hml's history entry", async () => {
+        const hml = only(await pullRequest(repo, "hml-2510", configBlock("## 1.", 0)));
         assert.equal(hml.status, 1, hml.stderr);
         assertInOrder(hml.stdout, [
             /^~ kubernetes:core\/v1:Namespace {2}namespace/,
@@ -125,12 +126,12 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.match(hml.stdout, /"name":"protheus-backup-pre-12-1-2510","namespace":"c2a7dv-hml"/);
 
         // Prod's pull request opened before hml's is merged: hml has not run the version on main.
-        const early = only(pullRequest(repo, "prod-2510-early", configBlock("## 1.", 1)));
+        const early = only(await pullRequest(repo, "prod-2510-early", configBlock("## 1.", 1)));
         assert.equal(early.status, 2, early.stdout);
         assert.match(early.stderr, /"12\.1\.2510" has not run successfully on hml/);
 
         merge(repo, "hml-2510");
-        const prod = only(pullRequest(repo, "prod-2510", configBlock("## 1.", 1)));
+        const prod = only(await pullRequest(repo, "prod-2510", configBlock("## 1.", 1)));
         assert.equal(prod.status, 1, prod.stderr);
         assert.match(prod.stdout, /^note: promotion gate: 12\.1\.2510 is in the history of organization\/protheus\/c2a7dv-hml \(hml ran 12\.1\.2510\)$/m);
         assertInOrder(prod.stdout, [
@@ -142,8 +143,8 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         merge(repo, "prod-2510");
     });
 
-    it("section 4.5 a): the sleeper is one reviewed change: the updater suspended, its sleeping pod given one replica", () => {
-        const run = only(pullRequest(repo, "sleeper", configBlock("## 4.", 0)));
+    it("section 4.5 a): the sleeper is one reviewed change: the updater suspended, its sleeping pod given one replica", async () => {
+        const run = only(await pullRequest(repo, "sleeper", configBlock("## 4.", 0)));
         assert.equal(run.status, 1, run.stderr);
         assert.deepEqual(
             resourceLines(run.stdout).map((l) => l.split("  (")[0]),
@@ -154,8 +155,8 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.doesNotMatch(run.stdout, /containers\[upddistr\]\.command/, "the CronJob's pod stays the wrapper's");
     });
 
-    it("section 6: maintenance in one pull request, then the rollback with its restore, then back to normal", () => {
-        const maintenance = only(pullRequest(repo, "maintenance", configBlock("## 6.", 0)));
+    it("section 6: maintenance in one pull request, then the rollback with its restore, then back to normal", async () => {
+        const maintenance = only(await pullRequest(repo, "maintenance", configBlock("## 6.", 0)));
         assert.equal(maintenance.status, 1, maintenance.stderr);
         assert.deepEqual(
             resourceLines(maintenance.stdout).map((l) => l.split("  (")[0]),
@@ -164,7 +165,7 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.match(maintenance.stdout, /values\.appserver\.replicas: 3 → 0/);
         merge(repo, "maintenance");
 
-        const rollback = only(pullRequest(repo, "rollback", configBlock("## 6.", 1)));
+        const rollback = only(await pullRequest(repo, "rollback", configBlock("## 6.", 1)));
         assert.equal(rollback.status, 1, rollback.stderr);
         assert.match(rollback.stdout, /^note: promotion gate: 12\.1\.2410 is in this stack's own history/m);
         assertInOrder(rollback.stdout, [
@@ -187,16 +188,16 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.match(workflow.stdout, /note: promotion gate: 12\.1\.2410 is in this stack's own history/);
         merge(repo, "rollback");
 
-        const done = only(pullRequest(repo, "after-rollback", configBlock("## 6.", 2)));
+        const done = only(await pullRequest(repo, "after-rollback", configBlock("## 6.", 2)));
         assert.equal(done.status, 1, done.stderr);
         assert.match(done.stdout, /^- kubernetes:batch\/v1:Job {2}restore/m);
         assert.match(done.stdout, /values\.appserver\.replicas: 0 → 3/);
         merge(repo, "after-rollback");
     });
 
-    it("section 9: a restore without a version change passes after maintenance was applied, and is refused in the same change", () => {
+    it("section 9: a restore without a version change passes after maintenance was applied, and is refused in the same change", async () => {
         const restoreOnly = (c: GuideCommand) => !/updateDesiredVersion/.test(c.text);
-        const together = pullRequest(
+        const together = await pullRequest(
             repo,
             "restore-with-maintenance",
             [...configBlock("## 6.", 0).filter((c) => !c.text.startsWith("npm")), ...configBlock("## 6.", 1)],
@@ -205,9 +206,9 @@ describe("docs/operacao.md replayed as pull requests on a scratch repository", f
         assert.equal(only(together).status, 2);
         assert.match(only(together).stderr, /refused until protheus:maintenance\.enabled has been applied/);
 
-        assert.equal(only(pullRequest(repo, "maintenance-2", configBlock("## 6.", 0))).status, 1);
+        assert.equal(only(await pullRequest(repo, "maintenance-2", configBlock("## 6.", 0))).status, 1);
         merge(repo, "maintenance-2");
-        const restore = only(pullRequest(repo, "restore", configBlock("## 6.", 1), restoreOnly));
+        const restore = only(await pullRequest(repo, "restore", configBlock("## 6.", 1), restoreOnly));
         assert.equal(restore.status, 1, restore.stderr);
         assert.deepEqual(
             resourceLines(restore.stdout).map((l) => l.split("  (")[0]),

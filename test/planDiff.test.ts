@@ -1,13 +1,16 @@
 // The plan diff: the comparison on hand-built resource lists, and the whole
-// `plan --diff <ref>` run (git, two child renders) on a throwaway repository.
+// `plan --diff <ref>` run (git, both sides rendered) on a throwaway repository: in this process
+// (plan's main) where the tree holds this process's program, by the tree's own plan where it does not;
+// the command's own process where its wiring is tested (a reader that stops early).
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { diffResources, diffToJson, diffValues, FieldChange, formatDiffText, formatSummary, hasChanges, joinName, secretConfigNotes } from "../lib/planDiff";
 import type { PlannedResource } from "../lib/render";
 import { tsNodeCommand } from "../lib/tsNode";
+import { FleetRepo, programRepo } from "./support/fleetRepo";
+import { planHere } from "./support/planHere";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -302,21 +305,13 @@ describe("plan diff: comparison (lib/planDiff.ts)", () => {
 
 describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     this.timeout(180000);
+    let repo: FleetRepo;
     let dir: string;
-    const git = (...args: string[]) =>
-        execFileSync("git", ["-c", "user.name=plan-diff-test", "-c", "user.email=plan-diff-test@example.invalid", "-c", "commit.gpgsign=false", ...args], {
-            cwd: dir,
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-    const plan = (...args: string[]) => {
-        const r = spawnSync(...tsNodeCommand("bin/plan.ts", args), {
-            cwd: dir,
-            encoding: "utf8",
-            maxBuffer: 1 << 28,
-            // A private TMPDIR, to check the materialised ref is removed again.
-            env: { ...process.env, TMPDIR: tmpdir },
-        });
+    const git = (...args: string[]) => repo.git(...args);
+    // A private TMPDIR, to check the materialised ref is removed again.
+    const env = (): NodeJS.ProcessEnv => ({ ...process.env, TMPDIR: tmpdir });
+    const plan = async (...args: string[]) => {
+        const r = await planHere(args, dir, env());
         return { code: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     const hmlFile = () => path.join(dir, "Pulumi.c2a7dv-hml.yaml");
@@ -325,32 +320,17 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
 
     before(() => {
         // A fresh repository holding the program as it is in the working tree now, committed.
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-diff-test-"));
-        // Every file git would see (tracked or untracked, not ignored): index.ts, components/, config/, lib/,
-        // bin/, scripts/ (the program reads assets from there), Pulumi*.yaml, package.json, tsconfig.json...
-        const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO, encoding: "utf8" })
-            .split("\0")
-            .filter((f) => f !== "" && fs.existsSync(path.join(REPO, f)) && fs.statSync(path.join(REPO, f)).isFile());
-        for (const f of new Set(files)) {
-            fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
-            fs.copyFileSync(path.join(REPO, f), path.join(dir, f));
-        }
-        fs.writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
-        fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"), "dir");
-        git("init", "-q");
-        git("add", "-A");
-        git("commit", "-q", "-m", "base");
+        repo = programRepo();
+        dir = repo.dir;
         committedHml = fs.readFileSync(hmlFile(), "utf8");
+        // Ignored by the repository's own .gitignore (/tmp/), so not part of the tree plan compares.
         tmpdir = path.join(dir, "tmp");
         fs.mkdirSync(tmpdir);
-        fs.appendFileSync(path.join(dir, ".git", "info", "exclude"), "/tmp/\n");
     });
 
-    after(() => {
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => repo?.remove());
 
-    afterEach(() => fs.writeFileSync(hmlFile(), committedHml));
+    afterEach(() => repo.git("checkout", "-q", "--", "."));
 
     // The materialised ref is removed again, whatever the outcome.
     afterEach(() =>
@@ -361,20 +341,20 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         ),
     );
 
-    it("exits 0 and says no changes when the working tree matches the ref", () => {
-        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
+    it("exits 0 and says no changes when the working tree matches the ref", async () => {
+        const r = await plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 0, r.stderr + r.stdout);
         assert.match(r.stdout, /^c2a7dv-hml: no changes$/m);
     });
 
-    it("exits 1 and names every field an updateDesiredVersion edit changes", () => {
+    it("exits 1 and names every field an updateDesiredVersion edit changes", async () => {
         const m = /^(\s*protheus:updateDesiredVersion:\s*)(\S+)\s*$/m.exec(committedHml);
         assert.ok(m, "Pulumi.c2a7dv-hml.yaml has protheus:updateDesiredVersion");
         const old = m[2].replace(/^["']|["']$/g, "");
         const next = old === "12.1.2999" ? "12.1.2998" : "12.1.2999";
         fs.writeFileSync(hmlFile(), committedHml.replace(m[0], `${m[1]}${next}`));
 
-        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
+        const r = await plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 1, r.stderr + r.stdout);
         const out = r.stdout;
         assert.match(out, /^~ kubernetes:core\/v1:Namespace {2}namespace/m);
@@ -392,7 +372,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         assert.match(out, /^\+ kubernetes:batch\/v1:Job {2}pre-upgrade-backup/m);
         assert.match(out, /^c2a7dv-hml: \d+ to change, \d+ to add, 0 to remove$/m);
 
-        const j = plan("--stack", "c2a7dv-hml", "--diff", "HEAD", "--json");
+        const j = await plan("--stack", "c2a7dv-hml", "--diff", "HEAD", "--json");
         assert.strictEqual(j.code, 1, j.stderr);
         const parsed = JSON.parse(j.stdout);
         assert.strictEqual(parsed.changed, true);
@@ -404,45 +384,77 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         );
     });
 
-    it("shows an edited backup script as a unified diff of its lines", () => {
-        const script = path.join(dir, "scripts", "backup.sh");
-        const original = fs.readFileSync(script, "utf8");
-        fs.writeFileSync(script, original + "# reviewed in the plan diff\n");
+    /** A commit whose backup script has `line` added, tagged `tag` and left: the working tree stays the program's. */
+    const scriptEditedAt = (tag: string, line: string) => {
+        fs.appendFileSync(path.join(dir, "scripts", "backup.sh"), `${line}\n`);
+        git("commit", "-q", "-am", "edited backup script");
+        git("tag", tag);
+        git("reset", "-q", "--hard", "HEAD~1");
+    };
+
+    it("shows a backup script edited at the ref as a unified diff of its lines (the ref rendered by its own plan)", async () => {
+        scriptEditedAt("edited-script", "# reviewed in the plan diff");
         try {
-            const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
+            const r = await plan("--stack", "c2a7dv-hml", "--diff", "edited-script");
             assert.strictEqual(r.code, 1, r.stderr + r.stdout);
             const lines = r.stdout.split("\n");
             const at = lines.indexOf('    ~ data["backup.sh"]:');
             assert.ok(at >= 0, r.stdout);
             assert.match(lines[at + 1], /^ {8}@@ -\d+,\d+ \+\d+,\d+ @@$/);
-            assert.ok(lines.slice(at + 1).includes("        +# reviewed in the plan diff"), r.stdout);
+            assert.ok(lines.slice(at + 1).includes("        -# reviewed in the plan diff"), r.stdout);
         } finally {
-            fs.writeFileSync(script, original);
+            git("tag", "-d", "edited-script");
         }
     });
 
-    it("exits 2 on a bad ref", () => {
-        const r = plan("--stack", "c2a7dv-hml", "--diff", "no-such-ref");
+    it("renders a tree in this process only when it holds this process's program: a stack file edit here, an edited program by its own plan", async () => {
+        // A child process given this environment prints a mark on both streams and exits 7 before it runs any plan.
+        const preload = path.join(tmpdir, "child-mark.js");
+        fs.writeFileSync(preload, 'process.stdout.write("child process\\n"); process.stderr.write("child process\\n"); process.exit(7);\n');
+        const marked = { ...env(), NODE_OPTIONS: `--require=${preload}` };
+        repo.setVersion("c2a7dv-hml", "12.1.2999");
+        const here = await planHere(["--stack", "c2a7dv-hml", "--diff", "HEAD"], dir, marked);
+        assert.deepStrictEqual([here.status, here.stderr], [1, ""]);
+        assert.match(here.stdout, /~ version: "[^"]+" → "12\.1\.2999"/);
+
+        // The ref's program differs: the ref's side is its own plan's.
+        scriptEditedAt("edited-script", "# edited at the ref");
+        try {
+            const ref = await planHere(["--stack", "c2a7dv-hml", "--diff", "edited-script"], dir, marked);
+            assert.strictEqual(ref.status, 2, ref.stdout);
+            assert.match(ref.stderr, /^Stack c2a7dv-hml: plan diff: at edited-script \([0-9a-f]{7}\): the plan failed \(exit 7\):\nchild process$/m);
+        } finally {
+            git("tag", "-d", "edited-script");
+        }
+
+        // The working tree's program differs: the whole command is the tree's own plan, its streams and exit code passed on.
+        fs.appendFileSync(path.join(dir, "scripts", "backup.sh"), "# edited in the working tree\n");
+        const tree = await planHere(["--stack", "c2a7dv-hml", "--diff", "HEAD"], dir, marked);
+        assert.deepStrictEqual(tree, { status: 7, stdout: "child process\n", stderr: "child process\n" });
+    });
+
+    it("exits 2 on a bad ref", async () => {
+        const r = await plan("--stack", "c2a7dv-hml", "--diff", "no-such-ref");
         assert.strictEqual(r.code, 2);
         assert.match(r.stderr, /bad git ref "no-such-ref"/);
         assert.strictEqual(r.stdout, "");
     });
 
-    it("exits 2 on a config error in the working tree, and says which side", () => {
+    it("exits 2 on a config error in the working tree, and says which side", async () => {
         fs.writeFileSync(hmlFile(), committedHml.replace(/^(\s*protheus:updateDesiredVersion:\s*)\S+\s*$/m, "$1not-a-version"));
-        const r = plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
+        const r = await plan("--stack", "c2a7dv-hml", "--diff", "HEAD");
         assert.strictEqual(r.code, 2, r.stdout);
         assert.match(r.stderr, /working tree: the plan failed/);
         assert.match(r.stderr, /updateDesiredVersion/);
     });
 
-    it("exits 2 on a config error at the ref, and says which side", () => {
+    it("exits 2 on a config error at the ref, and says which side", async () => {
         fs.writeFileSync(hmlFile(), committedHml.replace(/^(\s*protheus:updateDesiredVersion:\s*)\S+\s*$/m, "$1not-a-version"));
         git("commit", "-q", "-am", "broken hml");
         git("tag", "broken");
         git("reset", "-q", "--hard", "HEAD~1");
         try {
-            const r = plan("--stack", "c2a7dv-hml", "--diff", "broken");
+            const r = await plan("--stack", "c2a7dv-hml", "--diff", "broken");
             assert.strictEqual(r.code, 2, r.stdout);
             assert.match(r.stderr, /at broken \([0-9a-f]{7}\): the plan failed/);
             assert.match(r.stderr, /updateDesiredVersion/);
@@ -451,11 +463,11 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         }
     });
 
-    it("treats a stack file that does not exist at the ref as a new stack: every resource added", () => {
+    it("treats a stack file that does not exist at the ref as a new stack: every resource added", async () => {
         const qa = path.join(dir, "Pulumi.qa01-hml.yaml");
         fs.writeFileSync(qa, committedHml.replace(/^(\s*protheus:stage:\s*)\S+\s*$/m, "$1hml"));
         try {
-            const r = plan("--stack", "qa01-hml", "--diff", "HEAD");
+            const r = await plan("--stack", "qa01-hml", "--diff", "HEAD");
             assert.strictEqual(r.code, 1, r.stderr + r.stdout);
             assert.match(r.stdout, /Pulumi\.qa01-hml\.yaml does not exist at HEAD/);
             assert.match(r.stdout, /^qa01-hml: 0 to change, \d+ to add, 0 to remove$/m);

@@ -49,7 +49,10 @@ export function fleetRepo(files = ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pul
     return repo;
 }
 
-/** A throwaway git repository holding the whole program as it is in the working tree now (node_modules linked), committed. */
+/**
+ * A throwaway git repository holding the whole program as it is in the working tree now (node_modules
+ * linked), committed: byte for byte this repository's files, so plan runs it in the test's process.
+ */
 export function programRepo(): FleetRepo {
     const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
         .split("\0")
@@ -59,7 +62,8 @@ export function programRepo(): FleetRepo {
         fs.mkdirSync(path.dirname(path.join(repo.dir, f)), { recursive: true });
         fs.copyFileSync(path.join(REPO_ROOT, f), path.join(repo.dir, f));
     }
-    fs.writeFileSync(path.join(repo.dir, ".gitignore"), "node_modules\n");
+    // The link is not the directory the repository's own .gitignore names, and the .gitignore stays as it is (plan compares the trees).
+    fs.appendFileSync(path.join(repo.dir, ".git", "info", "exclude"), "node_modules\n");
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(repo.dir, "node_modules"), "dir");
     repo.commit("program");
     return repo;

@@ -7,10 +7,15 @@ import * as path from "path";
 import { REPO_ROOT } from "../../lib/stackFiles";
 import { tsNodeCommand } from "../../lib/tsNode";
 
-/** `[node, args]` of package.json's `script` (a `ts-node --swc <file>` command) in the repository at `root`, with `args` appended. */
-export function npmScriptCommand(script: string, args: string[] = [], root = REPO_ROOT): [string, string[]] {
+/** The file package.json's `script` (a `ts-node --swc <file>` command) runs in the repository at `root` ("bin/plan.ts"). */
+export function npmScriptFile(script: string, root = REPO_ROOT): string {
     const scripts = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
     const file = /^ts-node --swc (\S+\.ts)$/.exec(scripts[script] ?? "")?.[1];
     assert.ok(file, `npm script "${script}" is not a ts-node --swc command: ${scripts[script]}`);
-    return tsNodeCommand(file, args, root);
+    return file;
+}
+
+/** `[node, args]` of package.json's `script` in the repository at `root`, with `args` appended. */
+export function npmScriptCommand(script: string, args: string[] = [], root = REPO_ROOT): [string, string[]] {
+    return tsNodeCommand(npmScriptFile(script, root), args, root);
 }
