@@ -145,10 +145,13 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
                 return { dir: path.join(dir, DB), name: await fixture.backup(dir) };
             })();
             const source = await made;
-            // a name as backup.sh gives one (its start time): never one already in the volume, never reused
+            // a name as backup.sh gives one (its start time): never one already in the volume, never reused,
+            // never the source's own (a copy made in the second the source backup started)
             const dbDir = path.join(backupDir, DB);
             fs.mkdirSync(dbDir, { recursive: true });
-            let at = Math.max(Math.floor(Date.now() / 1000), lastCopy + 1);
+            const sourceAt = Date.parse(source.name.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z")) / 1000;
+            assert.ok(Number.isInteger(sourceAt), `backup.sh named its backup ${source.name}, not by its start time`);
+            let at = Math.max(Math.floor(Date.now() / 1000), lastCopy + 1, sourceAt + 1);
             const nameAt = (s: number) =>
                 new Date(s * 1000)
                     .toISOString()
