@@ -132,8 +132,9 @@ export async function* plansInChild(
         }
         read = true;
     } catch (err) {
-        // Cut short or not JSON: the child's exit code and stderr say why (stopped if it still runs).
-        if (child.exitCode === null) child.kill();
+        // Cut short or not JSON: the child's exit code and stderr say why. One whose output ended is
+        // exiting and keeps its own code; one still printing something else is stopped.
+        if (!child.stdout.readableEnded && child.exitCode === null) child.kill();
         const code = await exited;
         if (code === 2 && !printed) throw new PlanDiffError(refusedMessage(side, args, stderr));
         throw new PlanDiffError(`${side}: the plan failed (exit ${code}):\n${(stderr || (err as Error).message).trim().slice(0, 4000)}`);

@@ -408,9 +408,10 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
     });
 
     it("renders a tree in this process only when it holds this process's program: a stack file edit here, an edited program by its own plan", async () => {
-        // A child process given this environment prints a mark on both streams and exits 7 before it runs any plan.
+        // A child process given this environment prints a mark on stderr and exits 7 before it runs any plan
+        // (nothing on stdout: a reader given a line that is not a plan stops the child, whose code is then the signal's).
         const preload = path.join(tmpdir, "child-mark.js");
-        fs.writeFileSync(preload, 'process.stdout.write("child process\\n"); process.stderr.write("child process\\n"); process.exit(7);\n');
+        fs.writeFileSync(preload, 'process.stderr.write("child process\\n"); process.exit(7);\n');
         const marked = { ...env(), NODE_OPTIONS: `--require=${preload}` };
         repo.setVersion("c2a7dv-hml", "12.1.2999");
         const here = await planHere(["--stack", "c2a7dv-hml", "--diff", "HEAD"], dir, marked);
@@ -430,7 +431,7 @@ describe("plan diff: `plan --stack hml --diff <ref>` end to end", function () {
         // The working tree's program differs: the whole command is the tree's own plan, its streams and exit code passed on.
         fs.appendFileSync(path.join(dir, "scripts", "backup.sh"), "# edited in the working tree\n");
         const tree = await planHere(["--stack", "c2a7dv-hml", "--diff", "HEAD"], dir, marked);
-        assert.deepStrictEqual(tree, { status: 7, stdout: "child process\n", stderr: "child process\n" });
+        assert.deepStrictEqual(tree, { status: 7, stdout: "", stderr: "child process\n" });
     });
 
     it("exits 2 on a bad ref", async () => {
