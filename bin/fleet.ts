@@ -5,7 +5,7 @@
 // backup targets, the deploy wave, the keys a stack file overrides of what
 // Pulumi.yaml shares, and a promotion override in force. No render, no state.
 // Exit 0: printed; 2: a stack file is invalid (every problem listed, nothing printed on stdout).
-import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import * as fs from "fs";
 import * as semver from "semver";
 import { isDeepStrictEqual } from "util";
@@ -196,8 +196,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     if (typeof read === "number") return read;
     const { values } = read;
     if (values.json && values.markdown) {
-        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--json and --markdown exclude each other"));
-        return 2;
+        return refuseCommandLine(COMMAND_LINE.name, "--json and --markdown exclude each other", io);
     }
     let view: EnvironmentView[];
     try {

@@ -4,7 +4,7 @@
 // program's schema and rendering both once offline (in a temporary copy).
 // Exit 0: both written; 2: refused (bad or existing code, invalid config,
 // render failure, usage), and nothing written.
-import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -160,8 +160,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
               ? `unexpected argument ${positionals[1]}: give one environment code`
               : undefined;
     if (refusal) {
-        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, refusal));
-        return 2;
+        return refuseCommandLine(COMMAND_LINE.name, refusal, io);
     }
     const opts: NewEnvironmentOptions = { code: positionals[0], version: values.version, customerGroup: values["customer-group"] };
     const dir = REPO_ROOT;

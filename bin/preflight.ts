@@ -5,7 +5,7 @@
 // could not be checked (registry down, credentials refused, invalid stack file).
 // `--chart-registry-host --stack <stack>` prints the host of the stack's oci:// chart repository
 // (the host CI logs in to with `helm registry login`).
-import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import { ConfigError, parseStackConfig } from "../config/load";
 import type { StackConfig } from "../config/schema";
 import { listStackNames } from "../lib/fleet";
@@ -122,10 +122,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     const read = answerCommandLine(COMMAND_LINE, argv, io);
     if (typeof read === "number") return read;
     const { values } = read;
-    const refuse = (message: string) => {
-        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, message));
-        return 2;
-    };
+    const refuse = (message: string) => refuseCommandLine(COMMAND_LINE.name, message, io);
     const stacks = [...(values.stack ?? []), ...(values.stacks ?? "").split(",").filter(Boolean)];
     const all = values.all ?? false;
     const hostOnly = values["chart-registry-host"] ?? false;

@@ -7,7 +7,7 @@
 // Compares the working tree with <git-ref>; versions are resolved with each
 // side's Pulumi.yaml. A stack that did not exist at <git-ref> (a new
 // environment) has nothing running to protect and does not count as moved.
-import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, processIo, refuseCommandLine, runAsProcess } from "../lib/commandLine";
 import { git, resolveCommit } from "../lib/git";
 import { listFleet, parseStackName, stackFileName, stackName } from "../lib/fleet";
 import { projectConfigFromYaml, readStackFile, REPO_ROOT, stackConfigFromYaml } from "../lib/stackFiles";
@@ -83,8 +83,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     if (typeof read === "number") return read;
     const { values } = read;
     if (!values.base) {
-        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--base <git-ref> is required"));
-        return 2;
+        return refuseCommandLine(COMMAND_LINE.name, "--base <git-ref> is required", io);
     }
     const res = review(values.base, values.repo ?? REPO_ROOT);
     io.stdout.write(res.stdout);

@@ -11,7 +11,7 @@
 //   --batch-size     stacks per batch (default 10; raised when the batches would pass GitHub's 256 matrix jobs)
 //   --rollout-plan   writes the deploy batches as JSON (what the deploy's report job checks results against)
 // Exit 0: listed (possibly none); 2: a stack file misnamed, an invalid wave, a bad ref, usage.
-import { answerCommandLine, CommandIo, commandLineRefusal, processIo, runAsProcess, wholeNumber } from "../lib/commandLine";
+import { answerCommandLine, CommandIo, processIo, refuseCommandLine, runAsProcess, wholeNumber } from "../lib/commandLine";
 import { changedSince } from "../lib/git";
 import * as fs from "fs";
 import { deployOrder, FleetStack, listFleet, parseStackName } from "../lib/fleet";
@@ -109,8 +109,7 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
     const planFile = values["rollout-plan"];
     const batchSize = values["batch-size"] === undefined ? DEFAULT_BATCH_SIZE : wholeNumber(values["batch-size"], 1);
     if (batchSize === undefined) {
-        io.stderr.write(commandLineRefusal(COMMAND_LINE.name, "--batch-size needs a whole number of at least 1"));
-        return 2;
+        return refuseCommandLine(COMMAND_LINE.name, "--batch-size needs a whole number of at least 1", io);
     }
     try {
         const stacks = listFleet(repo);

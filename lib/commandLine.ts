@@ -102,7 +102,7 @@ function firstLine(err: unknown): string {
 }
 
 /** The one line that refuses a command line: the command, what is wrong, and where the usage is. */
-export function commandLineRefusal(name: string, message: string): string {
+function commandLineRefusal(name: string, message: string): string {
     return `${name}: ${message} (try --help)\n`;
 }
 
@@ -122,9 +122,7 @@ export function answerCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, a
     try {
         read = readCommandLine(spec, argv);
     } catch (err) {
-        if (!(err instanceof CommandLineError)) throw err;
-        io.stderr.write(commandLineRefusal(spec.name, err.message));
-        return 2;
+        return refuseCommandLine(spec.name, err, io);
     }
     if (read === "help") {
         io.stdout.write(spec.usage.endsWith("\n") ? spec.usage : `${spec.usage}\n`);
@@ -133,10 +131,13 @@ export function answerCommandLine<O extends OptionSpecs>(spec: CommandSpec<O>, a
     return read;
 }
 
-/** Exit code 2 and the refusal line on `io.stderr` for a command line a command's own checks refused (a CommandLineError); anything else is rethrown. */
-export function refuseCommandLine(name: string, err: unknown, io: CommandStreams): number {
-    if (!(err instanceof CommandLineError)) throw err;
-    io.stderr.write(commandLineRefusal(name, err.message));
+/**
+ * Exit code 2 and the refusal line on `io.stderr` for a command line the command cannot take: `problem`
+ * says what is wrong, or is the CommandLineError that does; anything else is rethrown.
+ */
+export function refuseCommandLine(name: string, problem: unknown, io: CommandStreams): number {
+    if (typeof problem !== "string" && !(problem instanceof CommandLineError)) throw problem;
+    io.stderr.write(commandLineRefusal(name, typeof problem === "string" ? problem : problem.message));
     return 2;
 }
 
