@@ -1,9 +1,10 @@
 // The plan diff against a git ref (`plan --diff <ref>`, one stack or many): the ref's tree written
 // out, each side rendered, and each stack's diff handed on as both sides come in.
 //
-// Each side is rendered with its own program and plan (bin/plan.ts in one child process for all
-// stacks), or in this process when its tree holds this process's program (only stack files differ,
-// as in most reviews; lib/programTree.ts). The working tree is rendered as the next `pulumi up`
+// The working tree holds this process's program and renders here. The ref is rendered with its own
+// program and plan (bin/plan.ts in one child process for all stacks), or here too when its tree holds
+// this process's program (only stack files differ, as in most reviews; lib/programTree.ts). The
+// working tree is rendered as the next `pulumi up`
 // after the ref was deployed: each stack reads back the state the ref's stack file left
 // (lib/previousOutputs.ts).
 import * as fs from "fs";
@@ -13,9 +14,9 @@ import { commitLabel, resolveCommit, writeTree } from "./git";
 import { stackFileName } from "./fleet";
 import { diffResources, hasChanges, secretConfigNotes } from "./planDiff";
 import { StackDiffResult } from "./planComment";
-import { pairSides, PlanDiffError, plansHere, plansInChild, SidePlans } from "./planStream";
+import { pairSides, PlanDiffError, plansHere, plansInChild } from "./planStream";
 import { runsThisProgram } from "./programTree";
-import { PreviousState, stateAfter } from "./previousOutputs";
+import { stateAfter } from "./previousOutputs";
 import { readStackFile, REPO_ROOT } from "./stackFiles";
 
 /** The commit a diff ran against, and how its output names it. */
@@ -25,24 +26,6 @@ export interface DiffBase {
 }
 
 const hasPlan = (dir: string) => fs.existsSync(path.join(dir, "bin", "plan.ts"));
-
-/** The plans of `stacks` in the tree `dir`, rendered by that tree's own bin/plan.ts in one child process. */
-async function* plansOfTree(dir: string, stacks: string[], side: string, previousStates: Record<string, PreviousState>, env: NodeJS.ProcessEnv): SidePlans {
-    if (!hasPlan(dir)) throw new PlanDiffError(`${side}: has no bin/plan.ts (older than the offline plan); cannot render it`);
-    yield* plansInChild(dir, stacks, side, previousStates, env);
-}
-
-/** One side's plans of `stacks`, one at a time: in this process (`here`: the tree at `dir` holds this process's program), else by the tree's own plan. */
-function plansOfSide(
-    here: boolean,
-    dir: string,
-    stacks: string[],
-    side: string,
-    previousStates: Record<string, PreviousState>,
-    env: NodeJS.ProcessEnv,
-): SidePlans {
-    return here ? plansHere(stacks, dir, side, previousStates) : plansOfTree(dir, stacks, side, previousStates, env);
-}
 
 /** Where a command given `env` makes its temporary files: its TMPDIR, as os.tmpdir() reads this process's. */
 export const tempRoot = (env: NodeJS.ProcessEnv): string => env.TMPDIR || os.tmpdir();
@@ -64,6 +47,8 @@ function gateNotes(outputs: Record<string, unknown> | undefined): string[] {
  * render, so no side's plans pile up in memory. A stack the ref has no file for is new: every
  * resource is added. A side that cannot render a stack gives that stack code 2; a bad ref, a stack
  * with no file in the working tree or a ref without a plan throws. The temp dir is removed whatever happens.
+ * `repo` holds this process's program (plan's main hands any other tree to that tree's own plan), so
+ * the working tree renders in this process.
  */
 export async function diffAgainstRef(
     stacks: string[],
@@ -87,13 +72,14 @@ export async function diffAgainstRef(
         if (missing.length > 0) throw new PlanDiffError(`working tree: no stack file ${missing.map(stackFileName).join(", ")}`);
         const atBase = stacks.filter((s) => fs.existsSync(path.join(dir, stackFileName(s))));
         const previous = Object.fromEntries(atBase.map((s) => [s, stateAfter(s, readStackFile(s, dir).config, repo)]));
-        // A side whose tree holds this process's program renders here: no child process, no second SDK load.
-        const [refHere, workingTreeHere] = [runsThisProgram(dir), runsThisProgram(repo)];
-        const before = plansOfSide(refHere, dir, atBase, `at ${base.label}`, previous, env);
-        const after = plansOfSide(workingTreeHere, repo, stacks, "working tree", previous, env);
+        // The ref's tree renders here too when it holds this process's program: no child process, no second SDK load.
+        const refHere = runsThisProgram(dir);
+        const side = `at ${base.label}`;
+        const before = refHere ? plansHere(atBase, dir, side, previous) : plansInChild(dir, atBase, side, previous, env);
+        const after = plansHere(stacks, repo, "working tree", previous);
         try {
             // Two sides here share this process's one Pulumi runtime: one after the other.
-            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after, !(refHere && workingTreeHere))) {
+            for await (const [stack, b, a] of pairSides(stacks, new Set(atBase), before, after, !refHere)) {
                 const file = stackFileName(stack);
                 const notes = b === undefined ? [`${file} does not exist at ${base.label}: a new stack, every resource is added`] : [];
                 if (b instanceof Error || a instanceof Error) {
