@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { pathWithout } from "./support/fake-commands";
 import { putBackup } from "./support/fake-gcs";
 import { fingerprint, databaseSettings, databaseOid, owners } from "./support/protheus-fixture";
-import { useScriptFixture, completeBackups, oneLine, outcome, NS, APP_ROLE } from "./support/script-fixture";
+import { useScriptFixture, backupName, completeBackups, oneLine, outcome, NS, APP_ROLE } from "./support/script-fixture";
 
 const DB = "p01";
 const BUCKET = "protheus-backups-test";
@@ -185,11 +185,7 @@ describe("backup scripts (real PostgreSQL 15)", function () {
     it("pruning keeps the newest BACKUP_KEEP_MIN complete backups and removes old and stale ones", async function () {
         const { backupDir, dbDir } = freshDirs();
         fs.mkdirSync(dbDir, { recursive: true });
-        const stamp = (daysAgo: number) =>
-            new Date(Date.now() - daysAgo * 86_400_000)
-                .toISOString()
-                .replace(/[-:]/g, "")
-                .replace(/\.\d+Z$/, "Z");
+        const stamp = (daysAgo: number) => backupName(new Date(Date.now() - daysAgo * 86_400_000));
         const fakeBackup = (name: string, manifest = true) => {
             fs.mkdirSync(path.join(dbDir, name));
             fs.writeFileSync(path.join(dbDir, name, "toc.dat"), "x");

@@ -19,6 +19,12 @@ export const SCRIPTS = path.resolve(__dirname, "../../../scripts");
 /** the environment's Kubernetes namespace (BACKUP_NAMESPACE) */
 export const NS = "c2a7dv";
 export const TS_RE = /^\d{8}T\d{6}Z$/;
+/** The name backup.sh gives a backup started at `at` (UTC, to the second; names sort as times do). */
+export const backupName = (at: Date) =>
+    at
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
 export const APP_ROLE = "protheus";
 export const BACKUP_ROLE = "protheus_backup";
 export const RESTORE_ROLE = "protheus_restore";
@@ -146,18 +152,12 @@ export function useScriptFixture(options: ScriptFixtureOptions): ScriptFixture {
             })();
             const source = await made;
             // a name as backup.sh gives one (its start time): never one already in the volume, never reused,
-            // never the source's own (a copy made in the second the source backup started)
+            // always after the source's own (a copy can be made in the second the source backup started)
             const dbDir = path.join(backupDir, DB);
             fs.mkdirSync(dbDir, { recursive: true });
-            const sourceAt = Date.parse(source.name.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z")) / 1000;
-            assert.ok(Number.isInteger(sourceAt), `backup.sh named its backup ${source.name}, not by its start time`);
-            let at = Math.max(Math.floor(Date.now() / 1000), lastCopy + 1, sourceAt + 1);
-            const nameAt = (s: number) =>
-                new Date(s * 1000)
-                    .toISOString()
-                    .replace(/[-:]/g, "")
-                    .replace(/\.\d+Z$/, "Z");
-            while (fs.existsSync(path.join(dbDir, nameAt(at)))) at++;
+            let at = Math.max(Math.floor(Date.now() / 1000), lastCopy + 1);
+            const nameAt = (s: number) => backupName(new Date(s * 1000));
+            while (nameAt(at) <= source.name || fs.existsSync(path.join(dbDir, nameAt(at)))) at++;
             lastCopy = at;
             const name = nameAt(at);
             fs.cpSync(path.join(source.dir, source.name), path.join(dbDir, name), { recursive: true });
