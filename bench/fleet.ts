@@ -22,7 +22,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { commandLine, wholeNumber } from "../lib/commandLine";
-import { commitLabel, git, resolveCommit, writeTree } from "../lib/git";
+import { commitLabel, git, resolveCommit, workingTreeFiles, writeTree } from "../lib/git";
 import { tsNodeCommand } from "../lib/tsNode";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -70,13 +70,8 @@ type EnvironmentFiles = (code: string, version: string, customerGroup: string) =
 const benchGit = (dir: string, ...a: string[]) =>
     git(["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", ...a], dir);
 
-/** The tracked and untracked files of the working tree `root` (for the baseline: everything, it has no .git). */
-function programFiles(root: string): string[] {
-    const listed = fs.existsSync(path.join(root, ".git"))
-        ? git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root).split("\0")
-        : (fs.readdirSync(root, { recursive: true }) as string[]);
-    return listed.filter((f) => f !== "" && !f.startsWith("node_modules") && fs.existsSync(path.join(root, f)) && fs.statSync(path.join(root, f)).isFile());
-}
+/** The files of the working tree `root` (for the baseline: everything, it has no .git). */
+const programFiles = (root: string): string[] => workingTreeFiles(root).filter((f) => fs.statSync(path.join(root, f)).isFile());
 
 /** The program in `root`, in a fresh git repository, with `n` environments written by its own template. */
 function fleetCopy(root: string, n: number, environmentFiles: EnvironmentFiles): string {

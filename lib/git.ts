@@ -65,3 +65,25 @@ export function changedSince(ref: string, repo: string): string[] {
         .split("\n")
         .filter((f) => f !== "");
 }
+
+/**
+ * The files of the working tree at `dir`, relative to it, as git sees them (tracked or untracked, not
+ * ignored), or every file under it when it is not a repository (a commit's tree written out); never
+ * node_modules, which is linked, not part of the tree.
+ */
+export function workingTreeFiles(dir: string): string[] {
+    const files = fs.existsSync(path.join(dir, ".git"))
+        ? git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], dir)
+              .split("\0")
+              .filter((f) => f !== "" && fs.existsSync(path.join(dir, f)))
+        : walk(dir, "");
+    return [...new Set(files)].filter((f) => f !== "node_modules" && !f.startsWith("node_modules/")).sort();
+}
+
+function walk(dir: string, prefix: string): string[] {
+    return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+        const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
+        if (rel === ".git" || rel === "node_modules") return [];
+        return e.isDirectory() ? walk(dir, rel) : [rel];
+    });
+}

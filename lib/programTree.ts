@@ -8,28 +8,10 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { git } from "./git";
+import { workingTreeFiles } from "./git";
 import { REPO_ROOT } from "./stackFiles";
 
 const STACK_FILE = /^Pulumi\.[^/]+\.yaml$/;
-
-/** The files of the tree at `dir` as git sees them (tracked or untracked, not ignored), or every file under it when it is not a repository. */
-function treeFiles(dir: string): string[] {
-    const files = fs.existsSync(path.join(dir, ".git"))
-        ? git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], dir)
-              .split("\0")
-              .filter((f) => f !== "" && fs.existsSync(path.join(dir, f)))
-        : walk(dir, "");
-    return [...new Set(files)].filter((f) => f !== "node_modules" && !f.startsWith("node_modules/") && !STACK_FILE.test(f)).sort();
-}
-
-function walk(dir: string, prefix: string): string[] {
-    return fs.readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
-        const rel = prefix === "" ? e.name : `${prefix}/${e.name}`;
-        if (rel === ".git" || rel === "node_modules") return [];
-        return e.isDirectory() ? walk(dir, rel) : [rel];
-    });
-}
 
 /** A file's content, or a symbolic link's target, as a hash. */
 function digest(file: string): string {
@@ -40,7 +22,8 @@ function digest(file: string): string {
 
 /** What the tree at `dir` holds, file by file, but its stack files. */
 function contents(dir: string): Map<string, string> {
-    return new Map(treeFiles(dir).map((f) => [f, digest(path.join(dir, f))]));
+    const files = workingTreeFiles(dir).filter((f) => !STACK_FILE.test(f));
+    return new Map(files.map((f) => [f, digest(path.join(dir, f))]));
 }
 
 const realPath = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : undefined);

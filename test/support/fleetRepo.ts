@@ -4,6 +4,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { workingTreeFiles } from "../../lib/git";
 import { REPO_ROOT } from "../../lib/stackFiles";
 
 export interface FleetRepo {
@@ -54,11 +55,9 @@ export function fleetRepo(files = ["Pulumi.yaml", "Pulumi.c2a7dv-hml.yaml", "Pul
  * linked), committed: byte for byte this repository's files, so plan runs it in the test's process.
  */
 export function programRepo(): FleetRepo {
-    const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: REPO_ROOT, encoding: "utf8" })
-        .split("\0")
-        .filter((f) => f !== "" && fs.existsSync(path.join(REPO_ROOT, f)) && fs.statSync(path.join(REPO_ROOT, f)).isFile() && !f.startsWith("node_modules"));
+    const files = workingTreeFiles(REPO_ROOT).filter((f) => fs.statSync(path.join(REPO_ROOT, f)).isFile());
     const repo = fleetRepo([]);
-    for (const f of new Set(files)) {
+    for (const f of files) {
         fs.mkdirSync(path.dirname(path.join(repo.dir, f)), { recursive: true });
         fs.copyFileSync(path.join(REPO_ROOT, f), path.join(repo.dir, f));
     }
